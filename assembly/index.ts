@@ -1,0 +1,1 @@
+export { mathSweep } from "./math";
