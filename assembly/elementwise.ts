@@ -1,0 +1,205 @@
+// Lane-parallel elementwise kernels over contiguous f32 arrays whose length n is a multiple
+// of 4. Each has an f32x4 body and a scalar body that performs the same IEEE f32 operations
+// in the same order per element, so that the SIMD and scalar builds agree bit for bit.
+
+import { exp4, expS, log4, logS, sigmoid4, sigmoidS, tanh4, tanhS } from "./math";
+
+// @ts-ignore: decorator
+@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+
+/** dst[i] = exp(src[i]). */
+export function vexp(dst: usize, src: usize, n: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    for (let i = 0; i < n; i += 4) v128.store(at(dst, i), exp4(v128.load(at(src, i))));
+  } else {
+    for (let i = 0; i < n; i++) store<f32>(at(dst, i), expS(load<f32>(at(src, i))));
+  }
+}
+
+/** dst[i] = sigmoid(src[i]). */
+export function vsigmoid(dst: usize, src: usize, n: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    for (let i = 0; i < n; i += 4) v128.store(at(dst, i), sigmoid4(v128.load(at(src, i))));
+  } else {
+    for (let i = 0; i < n; i++) store<f32>(at(dst, i), sigmoidS(load<f32>(at(src, i))));
+  }
+}
+
+/** dst[i] = log(|src[i]| + eps). */
+export function vlogAbsEps(dst: usize, src: usize, n: i32, eps: f32): void {
+  if (ASC_FEATURE_SIMD) {
+    const e = f32x4.splat(eps);
+    for (let i = 0; i < n; i += 4) {
+      v128.store(at(dst, i), log4(f32x4.add(f32x4.abs(v128.load(at(src, i))), e)));
+    }
+  } else {
+    for (let i = 0; i < n; i++) store<f32>(at(dst, i), logS(Mathf.abs(load<f32>(at(src, i))) + eps));
+  }
+}
+
+/** dst[i] = a[i] * b[i]. */
+export function vmul(dst: usize, a: usize, b: usize, n: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    for (let i = 0; i < n; i += 4) {
+      v128.store(at(dst, i), f32x4.mul(v128.load(at(a, i)), v128.load(at(b, i))));
+    }
+  } else {
+    for (let i = 0; i < n; i++) store<f32>(at(dst, i), load<f32>(at(a, i)) * load<f32>(at(b, i)));
+  }
+}
+
+/**
+ * The log path's input gradient: dst[i] (+)= t[i] * sign(x[i]) / (|x[i]| + eps), with
+ * sign(0) = 0 (the derivative of |x| at 0 is 0).
+ */
+export function vlogGrad(dst: usize, t: usize, x: usize, n: i32, eps: f32, acc: bool): void {
+  if (ASC_FEATURE_SIMD) {
+    const e = f32x4.splat(eps);
+    const zero = f32x4.splat(0);
+    for (let i = 0; i < n; i += 4) {
+      const xv = v128.load(at(x, i));
+      const r = f32x4.div(v128.load(at(t, i)), f32x4.add(f32x4.abs(xv), e));
+      let s = v128.bitselect(r, f32x4.neg(r), f32x4.gt(xv, zero));
+      s = v128.bitselect(zero, s, f32x4.eq(xv, zero));
+      if (acc) s = f32x4.add(v128.load(at(dst, i)), s);
+      v128.store(at(dst, i), s);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const xv = load<f32>(at(x, i));
+      const r = load<f32>(at(t, i)) / (Mathf.abs(xv) + eps);
+      let s: f32 = xv > 0 ? r : -r;
+      if (xv == 0) s = 0;
+      if (acc) s = load<f32>(at(dst, i)) + s;
+      store<f32>(at(dst, i), s);
+    }
+  }
+}
+
+/** NALU output: y = g * a + (1 - g) * m. */
+export function vnaluMix(y: usize, a: usize, g: usize, m: usize, n: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1);
+    for (let i = 0; i < n; i += 4) {
+      const gv = v128.load(at(g, i));
+      v128.store(at(y, i), f32x4.add(
+        f32x4.mul(gv, v128.load(at(a, i))),
+        f32x4.mul(f32x4.sub(one, gv), v128.load(at(m, i)))));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const gv = load<f32>(at(g, i));
+      store<f32>(at(y, i), gv * load<f32>(at(a, i)) + (1 - gv) * load<f32>(at(m, i)));
+    }
+  }
+}
+
+/**
+ * NALU backward through the mix, for upstream d:
+ *   da = d g;   dmm = d (1 - g) m   (the gradient at exp's input);   dgz = d (a - m) g (1 - g).
+ */
+export function vnaluMixBack(da: usize, dmm: usize, dgz: usize, d: usize, a: usize, g: usize, m: usize, n: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1);
+    for (let i = 0; i < n; i += 4) {
+      const dv = v128.load(at(d, i)), gv = v128.load(at(g, i));
+      const mv = v128.load(at(m, i)), av = v128.load(at(a, i));
+      const h = f32x4.sub(one, gv);
+      v128.store(at(da, i), f32x4.mul(dv, gv));
+      v128.store(at(dmm, i), f32x4.mul(f32x4.mul(dv, h), mv));
+      v128.store(at(dgz, i), f32x4.mul(f32x4.mul(f32x4.mul(dv, f32x4.sub(av, mv)), gv), h));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const dv = load<f32>(at(d, i)), gv = load<f32>(at(g, i));
+      const mv = load<f32>(at(m, i)), av = load<f32>(at(a, i));
+      const h: f32 = 1 - gv;
+      store<f32>(at(da, i), dv * gv);
+      store<f32>(at(dmm, i), (dv * h) * mv);
+      store<f32>(at(dgz, i), ((dv * (av - mv)) * gv) * h);
+    }
+  }
+}
+
+/** The NAC weight transform: w = tanh(wHat) * sigmoid(mHat). */
+export function vnacWeights(w: usize, wHat: usize, mHat: usize, n: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    for (let i = 0; i < n; i += 4) {
+      v128.store(at(w, i), f32x4.mul(tanh4(v128.load(at(wHat, i))), sigmoid4(v128.load(at(mHat, i)))));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      store<f32>(at(w, i), tanhS(load<f32>(at(wHat, i))) * sigmoidS(load<f32>(at(mHat, i))));
+    }
+  }
+}
+
+/**
+ * Backward of the weight transform, for upstream dW:
+ *   dWhat = dW * sech^2(wHat) * sigmoid(mHat),   dMhat = dW * tanh(wHat) * sigmoid'(mHat),
+ * with sech^2(u) = 4e / (1 + e)^2, e = exp(-2|u|), and sigmoid'(v) = e' / (1 + e')^2,
+ * e' = exp(-|v|): both stay accurate (no 1 - t^2 cancellation) where tanh and sigmoid saturate.
+ */
+export function vnacWeightsBack(dWhat: usize, dMhat: usize, dW: usize, wHat: usize, mHat: usize, n: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1), four = f32x4.splat(4), mtwo = f32x4.splat(-2);
+    for (let i = 0; i < n; i += 4) {
+      const u = v128.load(at(wHat, i)), v = v128.load(at(mHat, i)), g = v128.load(at(dW, i));
+      const e2 = exp4(f32x4.mul(mtwo, f32x4.abs(u)));
+      const d2 = f32x4.add(one, e2);
+      const sech2 = f32x4.div(f32x4.mul(four, e2), f32x4.mul(d2, d2));
+      const e1 = exp4(f32x4.neg(f32x4.abs(v)));
+      const d1 = f32x4.add(one, e1);
+      const sigp = f32x4.div(e1, f32x4.mul(d1, d1));
+      v128.store(at(dWhat, i), f32x4.mul(f32x4.mul(g, sech2), sigmoid4(v)));
+      v128.store(at(dMhat, i), f32x4.mul(f32x4.mul(g, tanh4(u)), sigp));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const u = load<f32>(at(wHat, i)), v = load<f32>(at(mHat, i)), g = load<f32>(at(dW, i));
+      const e2 = expS(<f32>-2 * Mathf.abs(u));
+      const d2: f32 = 1 + e2;
+      const sech2 = (<f32>4 * e2) / (d2 * d2);
+      const e1 = expS(-Mathf.abs(v));
+      const d1: f32 = 1 + e1;
+      const sigp = e1 / (d1 * d1);
+      store<f32>(at(dWhat, i), (g * sech2) * sigmoidS(v));
+      store<f32>(at(dMhat, i), (g * tanhS(u)) * sigp);
+    }
+  }
+}
+
+/** Sets lanes [batch, ld) of each of `rows` rows of a [rows, ld] array to `value`. */
+export function fillPad(p: usize, rows: i32, batch: i32, ld: i32, value: f32): void {
+  if (batch == ld) return;
+  for (let r = 0; r < rows; r++) {
+    const row = p + (<usize>(r * ld) << 2);
+    for (let b = batch; b < ld; b++) store<f32>(at(row, b), value);
+  }
+}
+
+/** [batch, cols] row-major to [cols, ld] feature-major; padding lanes set to `pad`. */
+export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld: i32, pad: f32): void {
+  for (let b = 0; b < batch; b++) {
+    const s = src + (<usize>(b * cols) << 2);
+    for (let c = 0; c < cols; c++) store<f32>(at(dst, c * ld + b), load<f32>(at(s, c)));
+  }
+  fillPad(dst, cols, batch, ld, pad);
+}
+
+/** [rows, ld] feature-major to [batch, rows] row-major. */
+export function toRowMajor(dst: usize, src: usize, batch: i32, rows: i32, ld: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const s = src + (<usize>(r * ld) << 2);
+    for (let b = 0; b < batch; b++) store<f32>(at(dst, b * rows + r), load<f32>(at(s, b)));
+  }
+}
+
+/** Index of the first NaN or infinity among n floats, or -1. */
+export function firstNonFinite(p: usize, n: i32): i32 {
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(at(p, i));
+    if (v - v != 0) return i;
+  }
+  return -1;
+}

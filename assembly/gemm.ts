@@ -1,0 +1,270 @@
+// The matrix products of the layers, over feature-major activations.
+//
+// Activations are [rows, ld] with ld a multiple of 4 (the batch, padded), so every product
+// vectorizes over the batch. Two shapes cover every layer:
+//
+//   gemmAB:  C[m, :] (+)= sum_k A(m, k) * B[k, :]        C [M, ld], B [K, ld]
+//            A(m, k) = A[m * sRow + k * sK]: the forward y = x W reads A = W^T (sRow 1,
+//            sK = outputs) and the input gradient dx = d W^T reads A = W (sRow = outputs, sK 1).
+//   gemmABt: C(p, q) (+)= sum_b P[p, b] * Q[q, b]        P [NP, ld], Q [NQ, ld]
+//            C(p, q) = C[p * sP + q * sQ]: the weight gradient dW = x^T d.
+//
+// Determinism: in gemmAB each output lane accumulates over k in order, from 0, and C is
+// updated once at the end, whatever the blocking. In gemmABt each (p, q) keeps four lane
+// accumulators (lane j sums b = j, j + 4, ...) combined as (l0 + l1) + (l2 + l3). The scalar
+// build performs the same operations in the same order, so both builds give identical bits.
+
+// ---- gemmAB -----------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function abRows4x8(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32, ld: i32, n: i32, acc: bool): void {
+  const rowBytes = <usize>ld << 2;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let pb = B + (<usize>n << 2);
+  let pa = A;
+  const stepA = <usize>sK << 2;
+  const r1 = <usize>sRow << 2, r2 = r1 << 1, r3 = r1 * 3;
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa);
+    const a1 = v128.load32_splat(pa + r1);
+    const a2 = v128.load32_splat(pa + r2);
+    const a3 = v128.load32_splat(pa + r3);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    pb += rowBytes;
+    pa += stepA;
+  }
+  let pc = C + (<usize>n << 2);
+  if (acc) {
+    c00 = f32x4.add(v128.load(pc), c00); c01 = f32x4.add(v128.load(pc, 16), c01); pc += rowBytes;
+    c10 = f32x4.add(v128.load(pc), c10); c11 = f32x4.add(v128.load(pc, 16), c11); pc += rowBytes;
+    c20 = f32x4.add(v128.load(pc), c20); c21 = f32x4.add(v128.load(pc, 16), c21); pc += rowBytes;
+    c30 = f32x4.add(v128.load(pc), c30); c31 = f32x4.add(v128.load(pc, 16), c31);
+    pc = C + (<usize>n << 2);
+  }
+  v128.store(pc, c00); v128.store(pc, c01, 16); pc += rowBytes;
+  v128.store(pc, c10); v128.store(pc, c11, 16); pc += rowBytes;
+  v128.store(pc, c20); v128.store(pc, c21, 16); pc += rowBytes;
+  v128.store(pc, c30); v128.store(pc, c31, 16);
+}
+
+// @ts-ignore: decorator
+@inline function abRows4x4(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32, ld: i32, n: i32, acc: bool): void {
+  const rowBytes = <usize>ld << 2;
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let pb = B + (<usize>n << 2);
+  let pa = A;
+  const stepA = <usize>sK << 2;
+  const r1 = <usize>sRow << 2, r2 = r1 << 1, r3 = r1 * 3;
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(pb);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + r1), b0));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + r2), b0));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + r3), b0));
+    pb += rowBytes;
+    pa += stepA;
+  }
+  let pc = C + (<usize>n << 2);
+  if (acc) {
+    c0 = f32x4.add(v128.load(pc), c0);
+    c1 = f32x4.add(v128.load(pc + rowBytes), c1);
+    c2 = f32x4.add(v128.load(pc + (rowBytes << 1)), c2);
+    c3 = f32x4.add(v128.load(pc + rowBytes * 3), c3);
+  }
+  v128.store(pc, c0);
+  v128.store(pc + rowBytes, c1);
+  v128.store(pc + (rowBytes << 1), c2);
+  v128.store(pc + rowBytes * 3, c3);
+}
+
+// @ts-ignore: decorator
+@inline function abRow1x8(C: usize, A: usize, sK: i32, B: usize, K: i32, ld: i32, n: i32, acc: bool): void {
+  const rowBytes = <usize>ld << 2;
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  let pb = B + (<usize>n << 2);
+  let pa = A;
+  const stepA = <usize>sK << 2;
+  for (let k = 0; k < K; k++) {
+    const a = v128.load32_splat(pa);
+    c0 = f32x4.add(c0, f32x4.mul(a, v128.load(pb)));
+    c1 = f32x4.add(c1, f32x4.mul(a, v128.load(pb, 16)));
+    pb += rowBytes;
+    pa += stepA;
+  }
+  const pc = C + (<usize>n << 2);
+  if (acc) {
+    c0 = f32x4.add(v128.load(pc), c0);
+    c1 = f32x4.add(v128.load(pc, 16), c1);
+  }
+  v128.store(pc, c0);
+  v128.store(pc, c1, 16);
+}
+
+// @ts-ignore: decorator
+@inline function abRow1x4(C: usize, A: usize, sK: i32, B: usize, K: i32, ld: i32, n: i32, acc: bool): void {
+  const rowBytes = <usize>ld << 2;
+  let c0 = f32x4.splat(0);
+  let pb = B + (<usize>n << 2);
+  let pa = A;
+  const stepA = <usize>sK << 2;
+  for (let k = 0; k < K; k++) {
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), v128.load(pb)));
+    pb += rowBytes;
+    pa += stepA;
+  }
+  const pc = C + (<usize>n << 2);
+  if (acc) c0 = f32x4.add(v128.load(pc), c0);
+  v128.store(pc, c0);
+}
+
+/** C[m, :] (+)= sum_k A[m * sRow + k * sK] * B[k, :]; C is [M, ld], B is [K, ld]. */
+export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32, M: i32, ld: i32, acc: bool): void {
+  const rowBytes = <usize>ld << 2;
+  if (ASC_FEATURE_SIMD) {
+    const ld8 = ld & ~7;
+    let m = 0;
+    for (; m + 4 <= M; m += 4) {
+      const Cm = C + <usize>m * rowBytes;
+      const Am = A + (<usize>(m * sRow) << 2);
+      let n = 0;
+      for (; n < ld8; n += 8) abRows4x8(Cm, Am, sRow, sK, B, K, ld, n, acc);
+      if (n < ld) abRows4x4(Cm, Am, sRow, sK, B, K, ld, n, acc);
+    }
+    for (; m < M; m++) {
+      const Cm = C + <usize>m * rowBytes;
+      const Am = A + (<usize>(m * sRow) << 2);
+      let n = 0;
+      for (; n < ld8; n += 8) abRow1x8(Cm, Am, sK, B, K, ld, n, acc);
+      if (n < ld) abRow1x4(Cm, Am, sK, B, K, ld, n, acc);
+    }
+  } else {
+    for (let m = 0; m < M; m++) {
+      const Cm = C + <usize>m * rowBytes;
+      const Am = A + (<usize>(m * sRow) << 2);
+      for (let n = 0; n < ld; n++) {
+        let s: f32 = 0;
+        let pa = Am;
+        let pb = B + (<usize>n << 2);
+        for (let k = 0; k < K; k++) {
+          s += load<f32>(pa) * load<f32>(pb);
+          pa += <usize>sK << 2;
+          pb += rowBytes;
+        }
+        const pc = Cm + (<usize>n << 2);
+        store<f32>(pc, acc ? load<f32>(pc) + s : s);
+      }
+    }
+  }
+}
+
+// ---- gemmABt ----------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
+         (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+// @ts-ignore: decorator
+@inline function putC(pc: usize, s: f32, acc: bool): void {
+  store<f32>(pc, acc ? load<f32>(pc) + s : s);
+}
+
+/** C[p * sP + q * sQ] (+)= sum_b P[p, b] * Q[q, b]; P is [NP, ld], Q is [NQ, ld]. */
+export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32, sP: i32, sQ: i32, acc: bool): void {
+  const rowBytes = <usize>ld << 2;
+  const bytes = <usize>ld << 2;
+  const bP = <usize>sP << 2, bQ = <usize>sQ << 2;
+  if (ASC_FEATURE_SIMD) {
+    let p = 0;
+    for (; p + 4 <= NP; p += 4) {
+      const P0 = P + <usize>p * rowBytes;
+      let q = 0;
+      for (; q + 2 <= NQ; q += 2) {
+        const Q0 = Q + <usize>q * rowBytes;
+        let s00 = f32x4.splat(0), s01 = f32x4.splat(0);
+        let s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+        let s20 = f32x4.splat(0), s21 = f32x4.splat(0);
+        let s30 = f32x4.splat(0), s31 = f32x4.splat(0);
+        for (let o: usize = 0; o < bytes; o += 16) {
+          const q0 = v128.load(Q0 + o), q1 = v128.load(Q0 + rowBytes + o);
+          const p0 = v128.load(P0 + o);
+          s00 = f32x4.add(s00, f32x4.mul(p0, q0)); s01 = f32x4.add(s01, f32x4.mul(p0, q1));
+          const p1 = v128.load(P0 + rowBytes + o);
+          s10 = f32x4.add(s10, f32x4.mul(p1, q0)); s11 = f32x4.add(s11, f32x4.mul(p1, q1));
+          const p2 = v128.load(P0 + (rowBytes << 1) + o);
+          s20 = f32x4.add(s20, f32x4.mul(p2, q0)); s21 = f32x4.add(s21, f32x4.mul(p2, q1));
+          const p3 = v128.load(P0 + rowBytes * 3 + o);
+          s30 = f32x4.add(s30, f32x4.mul(p3, q0)); s31 = f32x4.add(s31, f32x4.mul(p3, q1));
+        }
+        const c = C + <usize>p * bP + <usize>q * bQ;
+        putC(c, hsum(s00), acc); putC(c + bQ, hsum(s01), acc);
+        putC(c + bP, hsum(s10), acc); putC(c + bP + bQ, hsum(s11), acc);
+        putC(c + (bP << 1), hsum(s20), acc); putC(c + (bP << 1) + bQ, hsum(s21), acc);
+        putC(c + bP * 3, hsum(s30), acc); putC(c + bP * 3 + bQ, hsum(s31), acc);
+      }
+      for (; q < NQ; q++) {
+        const Q0 = Q + <usize>q * rowBytes;
+        let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+        for (let o: usize = 0; o < bytes; o += 16) {
+          const q0 = v128.load(Q0 + o);
+          s0 = f32x4.add(s0, f32x4.mul(v128.load(P0 + o), q0));
+          s1 = f32x4.add(s1, f32x4.mul(v128.load(P0 + rowBytes + o), q0));
+          s2 = f32x4.add(s2, f32x4.mul(v128.load(P0 + (rowBytes << 1) + o), q0));
+          s3 = f32x4.add(s3, f32x4.mul(v128.load(P0 + rowBytes * 3 + o), q0));
+        }
+        const c = C + <usize>p * bP + <usize>q * bQ;
+        putC(c, hsum(s0), acc); putC(c + bP, hsum(s1), acc);
+        putC(c + (bP << 1), hsum(s2), acc); putC(c + bP * 3, hsum(s3), acc);
+      }
+    }
+    for (; p < NP; p++) {
+      const P0 = P + <usize>p * rowBytes;
+      let q = 0;
+      for (; q + 4 <= NQ; q += 4) {
+        const Q0 = Q + <usize>q * rowBytes;
+        let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+        for (let o: usize = 0; o < bytes; o += 16) {
+          const p0 = v128.load(P0 + o);
+          s0 = f32x4.add(s0, f32x4.mul(p0, v128.load(Q0 + o)));
+          s1 = f32x4.add(s1, f32x4.mul(p0, v128.load(Q0 + rowBytes + o)));
+          s2 = f32x4.add(s2, f32x4.mul(p0, v128.load(Q0 + (rowBytes << 1) + o)));
+          s3 = f32x4.add(s3, f32x4.mul(p0, v128.load(Q0 + rowBytes * 3 + o)));
+        }
+        const c = C + <usize>p * bP + <usize>q * bQ;
+        putC(c, hsum(s0), acc); putC(c + bQ, hsum(s1), acc);
+        putC(c + (bQ << 1), hsum(s2), acc); putC(c + bQ * 3, hsum(s3), acc);
+      }
+      for (; q < NQ; q++) {
+        const Q0 = Q + <usize>q * rowBytes;
+        let s0 = f32x4.splat(0);
+        for (let o: usize = 0; o < bytes; o += 16) {
+          s0 = f32x4.add(s0, f32x4.mul(v128.load(P0 + o), v128.load(Q0 + o)));
+        }
+        putC(C + <usize>p * bP + <usize>q * bQ, hsum(s0), acc);
+      }
+    }
+  } else {
+    for (let p = 0; p < NP; p++) {
+      const P0 = P + <usize>p * rowBytes;
+      for (let q = 0; q < NQ; q++) {
+        const Q0 = Q + <usize>q * rowBytes;
+        let l0: f32 = 0, l1: f32 = 0, l2: f32 = 0, l3: f32 = 0;
+        for (let o: usize = 0; o < bytes; o += 16) {
+          l0 += load<f32>(P0 + o) * load<f32>(Q0 + o);
+          l1 += load<f32>(P0 + o, 4) * load<f32>(Q0 + o, 4);
+          l2 += load<f32>(P0 + o, 8) * load<f32>(Q0 + o, 8);
+          l3 += load<f32>(P0 + o, 12) * load<f32>(Q0 + o, 12);
+        }
+        putC(C + <usize>p * bP + <usize>q * bQ, (l0 + l1) + (l2 + l3), acc);
+      }
+    }
+  }
+}

@@ -1,0 +1,140 @@
+// A sequential model: its layers run forward and backward inside one call, driven by the
+// descriptor that the host writes (see memory.ts). Every entry point takes the descriptor's
+// address and the batch size; the host has written x (and the target) row-major into the
+// staging buffers.
+
+import { fillPad, firstNonFinite, toFeatureMajor, toRowMajor } from "./elementwise";
+import {
+  fld, fldI, hdr, hdrI, layerAt, H_DY, H_GRADS, H_MOM1, H_MOM2, H_NLAYERS, H_NPARAM, H_OPTIONS, H_PARAMS,
+  H_STATUS, H_STATUS_ARG, H_T, H_TROW, H_WVALID, H_X, H_XROW, H_YROW, L_IN, L_OUT, L_TYPE, L_Y,
+  O_ALLOW_NONFINITE, S_GRAD_NONFINITE, S_LOSS_NONFINITE, S_OK, S_T_NONFINITE, S_X_NONFINITE,
+  T_NAC, T_NACMUL, T_NALU,
+} from "./memory";
+import { mse, mseGrad } from "./loss";
+import { adamUpdate, sgdUpdate } from "./optim";
+import { nacBackward, nacForward, nacWeights } from "./layers/nac";
+import { nacMulBackward, nacMulForward } from "./layers/nacmul";
+import { naluBackward, naluForward, naluWeights } from "./layers/nalu";
+
+// @ts-ignore: decorator
+@inline function setStatus(model: usize, status: i32, arg: i32): void {
+  store<i32>(model + (<usize>H_STATUS << 2), status);
+  store<i32>(model + (<usize>H_STATUS_ARG << 2), arg);
+}
+
+// @ts-ignore: decorator
+@inline function padded(batch: i32): i32 { return (batch + 3) & ~3; }
+
+function lastLayer(model: usize): usize { return layerAt(model, hdrI(model, H_NLAYERS) - 1); }
+
+/** Recomputes every layer's effective weights from the parameters, if they changed. */
+function ensureWeights(model: usize): void {
+  if (hdrI(model, H_WVALID)) return;
+  const n = hdrI(model, H_NLAYERS);
+  for (let k = 0; k < n; k++) {
+    const L = layerAt(model, k);
+    const type = fldI(L, L_TYPE);
+    if (type == T_NAC || type == T_NACMUL) nacWeights(L);
+    else if (type == T_NALU) naluWeights(L);
+  }
+  store<i32>(model + (<usize>H_WVALID << 2), 1);
+}
+
+/** Checks the staged x (and target) and moves them to feature-major; false on bad input. */
+function stage(model: usize, batch: i32, withTarget: bool): bool {
+  const ld = padded(batch);
+  const nin = fldI(layerAt(model, 0), L_IN);
+  const bad = firstNonFinite(hdr(model, H_XROW), batch * nin);
+  if (bad >= 0) { setStatus(model, S_X_NONFINITE, bad); return false; }
+  toFeatureMajor(hdr(model, H_X), hdr(model, H_XROW), batch, nin, ld, 1);
+  if (withTarget) {
+    const nout = fldI(lastLayer(model), L_OUT);
+    const badT = firstNonFinite(hdr(model, H_TROW), batch * nout);
+    if (badT >= 0) { setStatus(model, S_T_NONFINITE, badT); return false; }
+    toFeatureMajor(hdr(model, H_T), hdr(model, H_TROW), batch, nout, ld, 1);
+  }
+  setStatus(model, S_OK, 0);
+  return true;
+}
+
+function forward(model: usize, batch: i32): void {
+  ensureWeights(model);
+  const ld = padded(batch);
+  const n = hdrI(model, H_NLAYERS);
+  for (let k = 0; k < n; k++) {
+    const L = layerAt(model, k);
+    const type = fldI(L, L_TYPE);
+    if (type == T_NAC) nacForward(L, batch, ld);
+    else if (type == T_NACMUL) nacMulForward(L, batch, ld);
+    else if (type == T_NALU) naluForward(L, batch, ld);
+    else unreachable();
+  }
+}
+
+function backward(model: usize, batch: i32): void {
+  const ld = padded(batch);
+  const last = lastLayer(model);
+  mseGrad(hdr(model, H_DY), fld(last, L_Y), hdr(model, H_T), fldI(last, L_OUT), batch, ld);
+  for (let k = hdrI(model, H_NLAYERS) - 1; k >= 0; k--) {
+    const L = layerAt(model, k);
+    const type = fldI(L, L_TYPE);
+    if (type == T_NAC) nacBackward(L, ld);
+    else if (type == T_NACMUL) nacMulBackward(L, ld);
+    else if (type == T_NALU) naluBackward(L, ld);
+    else unreachable();
+  }
+}
+
+function lossOf(model: usize, batch: i32): f64 {
+  const last = lastLayer(model);
+  return mse(fld(last, L_Y), hdr(model, H_T), fldI(last, L_OUT), batch, padded(batch));
+}
+
+/** Predicts the staged x into the y staging buffer. */
+export function modelPredict(model: usize, batch: i32): void {
+  if (!stage(model, batch, false)) return;
+  forward(model, batch);
+  const last = lastLayer(model);
+  toRowMajor(hdr(model, H_YROW), fld(last, L_Y), batch, fldI(last, L_OUT), padded(batch));
+}
+
+/** The loss of the staged x and target (NaN on bad input: see the status). */
+export function modelEvaluate(model: usize, batch: i32): f64 {
+  if (!stage(model, batch, true)) return NaN;
+  forward(model, batch);
+  return lossOf(model, batch);
+}
+
+/** The loss, with the gradients of every parameter in the gradient region. */
+export function modelGradients(model: usize, batch: i32): f64 {
+  if (!stage(model, batch, true)) return NaN;
+  forward(model, batch);
+  const loss = lossOf(model, batch);
+  backward(model, batch);
+  return loss;
+}
+
+export const OPT_SGD: i32 = 0;
+export const OPT_ADAM: i32 = 1;
+
+/**
+ * One training step: forward, loss, backward and the optimizer's update, for the staged batch.
+ * Returns the loss before the update. A non-finite loss or gradient skips the update (status
+ * S_LOSS_NONFINITE or S_GRAD_NONFINITE) unless the model's options allow it.
+ */
+export function modelTrainStep(model: usize, batch: i32, opt: i32, lr: f32,
+                               beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
+  const loss = modelGradients(model, batch);
+  if (hdrI(model, H_STATUS) != S_OK) return loss;
+  const n = hdrI(model, H_NPARAM);
+  const p = hdr(model, H_PARAMS), g = hdr(model, H_GRADS);
+  if ((hdrI(model, H_OPTIONS) & O_ALLOW_NONFINITE) == 0) {
+    if (!isFinite(loss)) { setStatus(model, S_LOSS_NONFINITE, 0); return loss; }
+    const bad = firstNonFinite(g, n);
+    if (bad >= 0) { setStatus(model, S_GRAD_NONFINITE, bad); return loss; }
+  }
+  if (opt == OPT_ADAM) adamUpdate(p, g, hdr(model, H_MOM1), hdr(model, H_MOM2), n, beta1, beta2, eps, stepSize, bc2sqrt);
+  else sgdUpdate(p, g, n, lr);
+  store<i32>(model + (<usize>H_WVALID << 2), 0);
+  return loss;
+}

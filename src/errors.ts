@@ -1,0 +1,43 @@
+/** Every error this package throws on bad input or misuse. */
+export class NaluError extends Error {
+  override name = 'NaluError';
+}
+
+export function fail(message: string): never {
+  throw new NaluError(message);
+}
+
+/** Throws unless `value` is an integer in [min, max]; `what` names the argument. */
+export function checkInt(what: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(`${what} must be an integer from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Throws unless `value` is a finite number in (min, max] (or [min, max] when `closedMin`). */
+export function checkNumber(what: string, value: unknown, min: number, max: number, closedMin = false): number {
+  const ok = typeof value === 'number' && Number.isFinite(value) &&
+    (closedMin ? value >= min : value > min) && value <= max;
+  if (!ok) {
+    fail(`${what} must be a finite number ${closedMin ? '>=' : '>'} ${min} and <= ${max}, got ${describe(value)}`);
+  }
+  return value as number;
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/** Throws if `options` has keys outside `allowed` (catches misspelt options). */
+export function checkKeys(what: string, options: object, allowed: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      fail(`${what}: unknown option ${JSON.stringify(key)} (expected one of ${allowed.join(', ')})`);
+    }
+  }
+}

@@ -1,0 +1,175 @@
+import { checkInt, checkKeys, checkNumber, describe, fail } from './errors.js';
+import type { Rng } from './rng.js';
+
+export type LayerType = 'nac' | 'nacMul' | 'nalu';
+export type InitScheme = 'glorot' | 'seed';
+
+/** One parameter tensor: `rows x cols`, row-major ([inputs, outputs] for weight matrices). */
+export interface ParamSpec {
+  readonly name: string;
+  readonly rows: number;
+  readonly cols: number;
+  readonly init: (rng: Rng, out: Float32Array) => void;
+}
+
+/** A layer's specification: what `nac()`, `nalu()`, ... return and `sequential()` takes. */
+export interface LayerSpec {
+  readonly type: LayerType;
+  readonly inputs: number;
+  readonly outputs: number;
+  /** The layer's options with every default filled in. */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+interface LayerKind {
+  /** The type code of the Wasm kernels (assembly/memory.ts T_*). */
+  readonly code: number;
+  readonly options: readonly string[];
+  normalize(o: Record<string, unknown>): Record<string, unknown>;
+  params(spec: LayerSpec): ParamSpec[];
+  /** Flag bits of the Wasm layer record (assembly/memory.ts F_*). */
+  flags(spec: LayerSpec): number;
+}
+
+/** Largest `inputs` or `outputs` of one layer. */
+export const MAX_UNITS = 1 << 16;
+/** Largest `inputs * outputs` of one layer. */
+export const MAX_WEIGHTS = 1 << 24;
+
+const DEFAULT_EPS = 1e-7;
+
+/** Glorot (Xavier) uniform: U[-r, r], r = sqrt(6 / (fanIn + fanOut)). */
+function glorot(fanIn: number, fanOut: number) {
+  const r = Math.sqrt(6 / (fanIn + fanOut));
+  return (rng: Rng, out: Float32Array) => {
+    for (let i = 0; i < out.length; i++) out[i] = rng.range(-r, r);
+  };
+}
+
+function uniform(lo: number, hi: number) {
+  return (rng: Rng, out: Float32Array) => {
+    for (let i = 0; i < out.length; i++) out[i] = rng.range(lo, hi);
+  };
+}
+
+function normal(std: number) {
+  return (rng: Rng, out: Float32Array) => {
+    for (let i = 0; i < out.length; i++) out[i] = std * rng.normal();
+  };
+}
+
+/** W_hat and M_hat of a NAC under `init` ('seed': U[-2, 2] as the seed article's code). */
+function nacParams(spec: LayerSpec, suffix = ''): ParamSpec[] {
+  const { inputs: i, outputs: o } = spec;
+  const init = spec.options.init === 'seed' ? uniform(-2, 2) : glorot(i, o);
+  return [
+    { name: `W_hat${suffix}`, rows: i, cols: o, init },
+    { name: `M_hat${suffix}`, rows: i, cols: o, init },
+  ];
+}
+
+function eps(o: Record<string, unknown>): number {
+  return o.eps === undefined ? DEFAULT_EPS : checkNumber('eps', o.eps, 0, 1);
+}
+
+function initScheme(o: Record<string, unknown>): InitScheme {
+  const v = o.init ?? 'glorot';
+  if (v !== 'glorot' && v !== 'seed') fail(`init must be "glorot" or "seed", got ${describe(v)}`);
+  return v;
+}
+
+const KINDS: Record<LayerType, LayerKind> = {
+  nac: {
+    code: 0,
+    options: ['init'],
+    normalize: (o) => ({ init: initScheme(o) }),
+    params: (s) => nacParams(s),
+    flags: () => 0,
+  },
+  nacMul: {
+    code: 1,
+    options: ['eps', 'init'],
+    normalize: (o) => ({ eps: eps(o), init: initScheme(o) }),
+    params: (s) => nacParams(s),
+    flags: () => 0,
+  },
+  nalu: {
+    code: 2,
+    options: ['eps', 'sharedWeights', 'init'],
+    normalize: (o) => {
+      if (o.sharedWeights !== undefined && typeof o.sharedWeights !== 'boolean') {
+        fail(`sharedWeights must be true or false, got ${describe(o.sharedWeights)}`);
+      }
+      return { eps: eps(o), sharedWeights: o.sharedWeights ?? true, init: initScheme(o) };
+    },
+    params: (s) => {
+      const gate = s.options.init === 'seed' ? normal(1) : glorot(s.inputs, s.outputs);
+      return [
+        ...nacParams(s),
+        ...(s.options.sharedWeights ? [] : nacParams(s, '_mul')),
+        { name: 'G', rows: s.inputs, cols: s.outputs, init: gate },
+      ];
+    },
+    flags: (s) => (s.options.sharedWeights ? 0 : 1),
+  },
+};
+
+export function layerKind(type: LayerType): LayerKind {
+  const kind = KINDS[type];
+  if (!kind) fail(`unknown layer type ${describe(type)} (known: ${Object.keys(KINDS).join(', ')})`);
+  return kind;
+}
+
+export interface UnitOptions {
+  inputs: number;
+  outputs: number;
+}
+
+function makeLayer(type: LayerType, options: unknown): LayerSpec {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    fail(`${type}: options must be an object such as { inputs: 2, outputs: 1 }, got ${describe(options)}`);
+  }
+  const kind = KINDS[type];
+  const o = options as Record<string, unknown>;
+  checkKeys(type, o, ['inputs', 'outputs', ...kind.options]);
+  try {
+    const inputs = checkInt('inputs', o.inputs, 1, MAX_UNITS);
+    const outputs = checkInt('outputs', o.outputs, 1, MAX_UNITS);
+    if (inputs * outputs > MAX_WEIGHTS) {
+      fail(`inputs * outputs must be at most ${MAX_WEIGHTS}, got ${inputs} * ${outputs}`);
+    }
+    return Object.freeze({ type, inputs, outputs, options: Object.freeze(kind.normalize(o)) });
+  } catch (err) {
+    fail(`${type}: ${(err as Error).message}`);
+  }
+}
+
+/** The additive NAC: y = x W, W = tanh(W_hat) * sigmoid(M_hat). */
+export function nac(options: UnitOptions & { init?: InitScheme }): LayerSpec {
+  return makeLayer('nac', options);
+}
+
+/** The multiplicative NAC: y = exp(log(|x| + eps) W). `eps` defaults to 1e-7. */
+export function nacMul(options: UnitOptions & { eps?: number; init?: InitScheme }): LayerSpec {
+  return makeLayer('nacMul', options);
+}
+
+/**
+ * The NALU: y = g a + (1 - g) m with a = x W, m = exp(log(|x| + eps) W'), g = sigmoid(x G).
+ * `sharedWeights` (default true, the paper) ties W' to W; false gives the log path its own
+ * W_hat_mul and M_hat_mul (the seed article's TensorFlow code).
+ */
+export function nalu(options: UnitOptions & { eps?: number; sharedWeights?: boolean; init?: InitScheme }): LayerSpec {
+  return makeLayer('nalu', options);
+}
+
+/** Re-validates a layer specification that did not come from the factories (e.g. JSON). */
+export function layerFromSpec(spec: unknown): LayerSpec {
+  if (spec === null || typeof spec !== 'object') fail(`a layer must be an object, got ${describe(spec)}`);
+  const s = spec as { type?: unknown; inputs?: unknown; outputs?: unknown; options?: unknown };
+  if (typeof s.type !== 'string' || !(s.type in KINDS)) {
+    fail(`unknown layer type ${describe(s.type)} (known: ${Object.keys(KINDS).join(', ')})`);
+  }
+  const options = (s.options && typeof s.options === 'object') ? s.options : {};
+  return makeLayer(s.type as LayerType, { inputs: s.inputs, outputs: s.outputs, ...options });
+}

@@ -1,0 +1,401 @@
+import { checkInt, checkKeys, describe, fail } from './errors.js';
+import { layerFromSpec, layerKind, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
+import { isOptimizer, type Optimizer } from './optim.js';
+import { Rng } from './rng.js';
+import type { Engine } from './wasm/engine.js';
+import { currentEngine } from './wasm/init.js';
+
+export type Weights = Array<Record<string, Float32Array>>;
+export type Numbers = Float32Array | Float64Array | ArrayLike<number>;
+
+export interface SequentialOptions {
+  /** Seed of the initialisation (xoshiro128**, see rng.ts); default 0. */
+  seed?: number;
+  /** Default initialisation of layers that do not set their own. */
+  init?: InitScheme;
+  /**
+   * By default a training step whose loss or gradients are not finite throws and leaves the
+   * parameters untouched; true lets such steps update them (NaN then spreads, as in PyTorch).
+   */
+  allowNonFinite?: boolean;
+}
+
+interface Tensor {
+  readonly layer: number;
+  readonly spec: ParamSpec;
+  readonly size: number;
+  /** Offset in floats from the start of each state region. */
+  readonly offset: number;
+}
+
+/** Predictions and evaluations run in chunks of at most this many samples. */
+const CHUNK = 4096;
+/** The largest batch of one gradient or training call. */
+export const MAX_BATCH = 1 << 20;
+
+const round4 = (n: number) => (n + 3) & ~3;
+
+/** A stack of layers applied in order; its memory lives in the engine's linear memory. */
+export class Model {
+  readonly layers: readonly LayerSpec[];
+  readonly inputs: number;
+  readonly outputs: number;
+  readonly backend: string;
+  private readonly engine: Engine;
+  private readonly tensors: Tensor[];
+  private readonly nParam: number;
+  private readonly allowNonFinite: boolean;
+  private stateRaw: number;
+  private state: number; // byte address of the parameter region
+  private workRaw = 0;
+  private desc = 0; // byte address of the descriptor
+  private capacity = 0;
+  private binding: { optimizer: Optimizer; step: number } | undefined;
+  private disposed = false;
+
+  constructor(layers: readonly LayerSpec[], options: SequentialOptions = {}) {
+    if (!Array.isArray(layers) || layers.length === 0) {
+      fail(`sequential: layers must be a non-empty array of layers, got ${describe(layers)}`);
+    }
+    if (options === null || typeof options !== 'object') fail(`sequential: options must be an object, got ${describe(options)}`);
+    checkKeys('sequential', options, ['seed', 'init', 'allowNonFinite']);
+    const seed = options.seed === undefined ? 0 : checkInt('sequential: seed', options.seed, 0, 0xffffffff);
+    if (options.init !== undefined && options.init !== 'glorot' && options.init !== 'seed') {
+      fail(`sequential: init must be "glorot" or "seed", got ${describe(options.init)}`);
+    }
+    this.layers = Object.freeze(layers.map((l, k) => {
+      const spec = layerFromSpec(l);
+      if (options.init && !(l as LayerSpec).options?.init) {
+        return layerFromSpec({ ...spec, options: { ...spec.options, init: options.init } });
+      }
+      if (k > 0 && spec.inputs !== layers[k - 1]!.outputs) {
+        fail(`sequential: layer ${k} (${spec.type}) has ${spec.inputs} inputs but layer ${k - 1} has ${layers[k - 1]!.outputs} outputs`);
+      }
+      return spec;
+    }));
+    for (let k = 1; k < this.layers.length; k++) {
+      if (this.layers[k]!.inputs !== this.layers[k - 1]!.outputs) {
+        fail(`sequential: layer ${k} (${this.layers[k]!.type}) has ${this.layers[k]!.inputs} inputs but layer ${k - 1} has ${this.layers[k - 1]!.outputs} outputs`);
+      }
+    }
+    this.inputs = this.layers[0]!.inputs;
+    this.outputs = this.layers[this.layers.length - 1]!.outputs;
+    this.allowNonFinite = options.allowNonFinite === true;
+
+    this.tensors = [];
+    let offset = 0;
+    this.layers.forEach((spec, layer) => {
+      for (const p of layerKind(spec.type).params(spec)) {
+        const size = p.rows * p.cols;
+        this.tensors.push({ layer, spec: p, size, offset });
+        offset += round4(size);
+      }
+    });
+    this.nParam = offset;
+    this.engine = currentEngine();
+    this.backend = this.engine.backend;
+    [this.stateRaw, this.state] = this.engine.alloc(4 * 4 * this.nParam);
+
+    const rng = new Rng(seed);
+    const f32 = this.engine.f32;
+    for (const t of this.tensors) {
+      const values = new Float32Array(t.size);
+      t.spec.init(rng, values);
+      f32.set(values, (this.state >> 2) + t.offset);
+    }
+    this.ensureCapacity(1);
+  }
+
+  // ---- memory ----------------------------------------------------------------------------
+
+  private region(k: number): number {
+    return this.state + k * 4 * this.nParam;
+  }
+
+  /** (Re)allocates the work block for batches of up to `batch` samples. */
+  private ensureCapacity(batch: number): void {
+    if (batch <= this.capacity) return;
+    const cap = round4(Math.max(batch, this.capacity * 2 > MAX_BATCH ? batch : Math.min(this.capacity * 2, MAX_BATCH)));
+    const lay = this.engine.layout;
+    const n = this.layers.length;
+    const ld = cap;
+    const plan: Array<[number, number, number]> = []; // [layer or -1, field, floats]
+    const last = this.layers[n - 1]!;
+    plan.push([-1, lay.H_XROW, cap * this.inputs], [-1, lay.H_TROW, cap * this.outputs],
+      [-1, lay.H_YROW, cap * this.outputs], [-1, lay.H_X, this.inputs * ld],
+      [-1, lay.H_T, last.outputs * ld], [-1, lay.H_DY, last.outputs * ld]);
+    this.layers.forEach((s, k) => {
+      const io = s.inputs * s.outputs;
+      plan.push([k, lay.L_Y, s.outputs * ld], [k, lay.L_E, 2 * io], [k, lay.L_DE, 2 * io], [k, lay.L_TMP, io],
+        [k, lay.L_A, 2 * s.outputs * ld], [k, lay.L_T, 2 * s.outputs * ld], [k, lay.L_T3, s.inputs * ld]);
+      if (k > 0) plan.push([k, lay.L_DX, s.inputs * ld]);
+      if (s.type !== 'nac') plan.push([k, lay.L_LOG, s.inputs * ld]);
+      if (s.type === 'nalu') {
+        plan.push([k, lay.L_M, s.outputs * ld], [k, lay.L_T2, s.outputs * ld]);
+        if (!s.options.sharedWeights) plan.push([k, lay.L_EM, io], [k, lay.L_DEM, io]);
+      }
+    });
+    const descBytes = round4(lay.H_WORDS + n * lay.L_WORDS) * 4;
+    let bytes = descBytes;
+    for (const p of plan) bytes += round4(p[2]) * 4;
+    if (bytes > (1 << 30)) {
+      fail(`a batch of ${batch} needs ${bytes} bytes of work memory for this model, more than the 1 GiB a block may use: use smaller batches`);
+    }
+    const [raw, base] = this.engine.alloc(bytes);
+    if (this.workRaw) this.engine.free(this.workRaw);
+    this.workRaw = raw;
+    this.desc = base;
+    this.capacity = cap;
+
+    const i32 = this.engine.i32;
+    const f32 = this.engine.f32;
+    const h = base >> 2;
+    const rec = (k: number) => h + lay.H_WORDS + k * lay.L_WORDS;
+    let at = base + descBytes;
+    for (const [k, field, floats] of plan) {
+      i32[(k < 0 ? h : rec(k)) + field] = at;
+      at += round4(floats) * 4;
+    }
+    i32[h + lay.H_NLAYERS] = n;
+    i32[h + lay.H_NPARAM] = this.nParam;
+    i32[h + lay.H_PARAMS] = this.region(0);
+    i32[h + lay.H_GRADS] = this.region(1);
+    i32[h + lay.H_MOM1] = this.region(2);
+    i32[h + lay.H_MOM2] = this.region(3);
+    i32[h + lay.H_WVALID] = 0;
+    i32[h + lay.H_OPTIONS] = this.allowNonFinite ? lay.O_ALLOW_NONFINITE : 0;
+    this.layers.forEach((s, k) => {
+      const r = rec(k);
+      const kind = layerKind(s.type);
+      i32[r + lay.L_TYPE] = kind.code;
+      i32[r + lay.L_IN] = s.inputs;
+      i32[r + lay.L_OUT] = s.outputs;
+      i32[r + lay.L_FLAGS] = kind.flags(s);
+      f32[r + lay.L_EPS] = (s.options.eps as number | undefined) ?? 0;
+      i32[r + lay.L_X] = k === 0 ? i32[h + lay.H_X]! : i32[rec(k - 1) + lay.L_Y]!;
+      i32[r + lay.L_DY] = k === n - 1 ? i32[h + lay.H_DY]! : 0;
+      if (k > 0) i32[rec(k - 1) + lay.L_DY] = i32[r + lay.L_DX]!;
+      this.tensors.filter((t) => t.layer === k).forEach((t, j) => {
+        i32[r + lay.L_P + j] = this.region(0) + 4 * t.offset;
+        i32[r + lay.L_G + j] = this.region(1) + 4 * t.offset;
+      });
+    });
+  }
+
+  // ---- argument checks -------------------------------------------------------------------
+
+  private live(what: string): void {
+    if (this.disposed) fail(`${what}: this model has been disposed`);
+  }
+
+  /** The batch size of `data` holding rows of `width` numbers; validates everything. */
+  private batchOf(what: string, name: string, data: unknown, width: number, batch: number | undefined, max: number): number {
+    if (!(data instanceof Float32Array || data instanceof Float64Array || Array.isArray(data))) {
+      fail(`${what}: ${name} must be a Float32Array (or Float64Array or number[]), got ${describe(data)}`);
+    }
+    const len = (data as ArrayLike<number>).length;
+    if (batch === undefined) {
+      if (len === 0 || len % width !== 0) {
+        fail(`${what}: ${name} has ${len} values, not a positive multiple of ${width} (the model's ${name === 'x' ? 'inputs' : 'outputs'})`);
+      }
+      batch = len / width;
+    } else {
+      checkInt(`${what}: batch`, batch, 1, max);
+      if (len !== batch * width) {
+        fail(`${what}: ${name} has ${len} values but batch ${batch} x ${width} ${name === 'x' ? 'inputs' : 'outputs'} needs ${batch * width}`);
+      }
+    }
+    if (batch > max) fail(`${what}: batch ${batch} is larger than ${max}; split it`);
+    return batch;
+  }
+
+  /** Throws the error that the module's status after a call describes. */
+  private checkStatus(what: string, x: ArrayLike<number>, target: ArrayLike<number> | undefined, first: number): void {
+    const lay = this.engine.layout;
+    const i32 = this.engine.i32;
+    const status = i32[(this.desc >> 2) + lay.H_STATUS]!;
+    if (status === lay.S_OK) return;
+    const arg = i32[(this.desc >> 2) + lay.H_STATUS_ARG]!;
+    if (status === lay.S_X_NONFINITE || status === lay.S_T_NONFINITE) {
+      const isX = status === lay.S_X_NONFINITE;
+      const width = isX ? this.inputs : this.outputs;
+      const index = first * width + arg;
+      const value = (isX ? x : target!)[index];
+      fail(`${what}: ${isX ? 'x' : 'target'} holds ${value} at index ${index} (sample ${Math.floor(index / width)}, ${isX ? 'input' : 'output'} ${index % width}); inputs must be finite`);
+    }
+    if (status === lay.S_LOSS_NONFINITE) {
+      fail(`${what}: the loss is not finite; the parameters were not updated (pass allowNonFinite to sequential() to update anyway)`);
+    }
+    if (status === lay.S_GRAD_NONFINITE) {
+      const t = this.tensors.find((t) => arg >= t.offset && arg < t.offset + round4(t.size));
+      const where = t ? `${t.spec.name} of layer ${t.layer}` : `index ${arg}`;
+      fail(`${what}: the gradient of ${where} is not finite; the parameters were not updated (pass allowNonFinite to sequential() to update anyway)`);
+    }
+    fail(`${what}: the module reported status ${status}`);
+  }
+
+  /** Writes rows [first, first + batch) of `data` into a staging buffer. */
+  private stage(field: number, data: ArrayLike<number>, width: number, first: number, batch: number): void {
+    const f32 = this.engine.f32;
+    const dst = this.engine.i32[(this.desc >> 2) + field]! >> 2;
+    const lo = first * width, hi = (first + batch) * width;
+    if (lo === 0 && hi === data.length) f32.set(data, dst);
+    else if (ArrayBuffer.isView(data)) f32.set((data as Float32Array).subarray(lo, hi), dst);
+    else f32.set(Array.prototype.slice.call(data, lo, hi) as number[], dst);
+  }
+
+  // ---- the public surface ------------------------------------------------------------------
+
+  /** y = model(x); x is [batch, inputs] row-major; returns [batch, outputs]. */
+  predict(x: Numbers, batch?: number): Float32Array {
+    this.live('predict');
+    const b = this.batchOf('predict', 'x', x, this.inputs, batch, Number.MAX_SAFE_INTEGER);
+    const out = new Float32Array(b * this.outputs);
+    const lay = this.engine.layout;
+    for (let first = 0; first < b; first += CHUNK) {
+      const n = Math.min(CHUNK, b - first);
+      this.ensureCapacity(n);
+      this.stage(lay.H_XROW, x, this.inputs, first, n);
+      this.engine.ex.modelPredict(this.desc, n);
+      this.checkStatus('predict', x, undefined, first);
+      const y = this.engine.i32[(this.desc >> 2) + lay.H_YROW]! >> 2;
+      out.set(this.engine.f32.subarray(y, y + n * this.outputs), first * this.outputs);
+    }
+    return out;
+  }
+
+  /** The mean squared error of the predictions for x against target, computed in f64. */
+  evaluate(x: Numbers, target: Numbers, batch?: number): number {
+    this.live('evaluate');
+    const b = this.batchOf('evaluate', 'x', x, this.inputs, batch, Number.MAX_SAFE_INTEGER);
+    this.batchOf('evaluate', 'target', target, this.outputs, b, Number.MAX_SAFE_INTEGER);
+    const lay = this.engine.layout;
+    let sum = 0;
+    for (let first = 0; first < b; first += CHUNK) {
+      const n = Math.min(CHUNK, b - first);
+      this.ensureCapacity(n);
+      this.stage(lay.H_XROW, x, this.inputs, first, n);
+      this.stage(lay.H_TROW, target, this.outputs, first, n);
+      const loss = this.engine.ex.modelEvaluate(this.desc, n);
+      this.checkStatus('evaluate', x, target, first);
+      sum += loss * n;
+    }
+    return sum / b;
+  }
+
+  private run(what: string, x: Numbers, target: Numbers, batch: number | undefined): number {
+    const b = this.batchOf(what, 'x', x, this.inputs, batch, MAX_BATCH);
+    this.batchOf(what, 'target', target, this.outputs, b, MAX_BATCH);
+    this.ensureCapacity(b);
+    const lay = this.engine.layout;
+    this.stage(lay.H_XROW, x, this.inputs, 0, b);
+    this.stage(lay.H_TROW, target, this.outputs, 0, b);
+    return b;
+  }
+
+  /** The loss and the gradient of every parameter (copies, named as in getWeights). */
+  gradients(x: Numbers, target: Numbers, batch?: number): { loss: number; grads: Weights } {
+    this.live('gradients');
+    const b = this.run('gradients', x, target, batch);
+    const loss = this.engine.ex.modelGradients(this.desc, b);
+    this.checkStatus('gradients', x, target, 0);
+    return { loss, grads: this.readRegion(1) };
+  }
+
+  /** One step of `optimizer` on the batch; returns the loss before the update. */
+  trainStep(x: Numbers, target: Numbers, optimizer: Optimizer, batch?: number): number {
+    this.live('trainStep');
+    if (!isOptimizer(optimizer)) fail(`trainStep: optimizer must come from adam() or sgd(), got ${describe(optimizer)}`);
+    const b = this.run('trainStep', x, target, batch);
+    if (!this.binding || this.binding.optimizer !== optimizer) {
+      // A model keeps the state of one optimizer: switching starts that optimizer afresh.
+      this.engine.f32.fill(0, this.region(2) >> 2, (this.region(2) >> 2) + 2 * this.nParam);
+      this.binding = { optimizer, step: 0 };
+    }
+    const o = optimizer;
+    const t = this.binding.step + 1;
+    const lay = this.engine.layout;
+    const loss = o.kind === 'adam'
+      ? this.engine.ex.modelTrainStep(this.desc, b, lay.OPT_ADAM, o.learningRate, o.beta1, o.beta2, o.epsilon,
+        o.learningRate / (1 - o.beta1 ** t), Math.sqrt(1 - o.beta2 ** t))
+      : this.engine.ex.modelTrainStep(this.desc, b, lay.OPT_SGD, o.learningRate, 0, 0, 0, 0, 0);
+    this.checkStatus('trainStep', x, target, 0);
+    this.binding.step = t;
+    return loss;
+  }
+
+  /** The number of optimizer steps taken with the current optimizer. */
+  get step(): number {
+    return this.binding?.step ?? 0;
+  }
+
+  private readRegion(k: number): Weights {
+    const f32 = this.engine.f32;
+    const base = this.region(k) >> 2;
+    const out: Weights = this.layers.map(() => ({}));
+    for (const t of this.tensors) {
+      out[t.layer]![t.spec.name] = f32.slice(base + t.offset, base + t.offset + t.size);
+    }
+    return out;
+  }
+
+  /** Copies of every parameter, per layer, named as in DESIGN.md ([inputs, outputs] row-major). */
+  getWeights(): Weights {
+    this.live('getWeights');
+    return this.readRegion(0);
+  }
+
+  /** Replaces every parameter; checks all of them before writing any. */
+  setWeights(weights: Weights): void {
+    this.live('setWeights');
+    if (!Array.isArray(weights) || weights.length !== this.layers.length) {
+      fail(`setWeights: expected an array of ${this.layers.length} records (one per layer), got ${describe(weights)}`);
+    }
+    for (let k = 0; k < this.layers.length; k++) {
+      const rec = weights[k];
+      if (rec === null || typeof rec !== 'object') fail(`setWeights: layer ${k} must be a record of named parameters, got ${describe(rec)}`);
+      const names = this.tensors.filter((t) => t.layer === k).map((t) => t.spec.name);
+      for (const name of Object.keys(rec)) {
+        if (!names.includes(name)) fail(`setWeights: layer ${k} (${this.layers[k]!.type}) has no parameter ${JSON.stringify(name)} (it has ${names.join(', ')})`);
+      }
+    }
+    for (const t of this.tensors) {
+      const v = weights[t.layer]![t.spec.name] as unknown;
+      const where = `setWeights: ${t.spec.name} of layer ${t.layer} (${this.layers[t.layer]!.type})`;
+      if (v === undefined) fail(`${where} is missing`);
+      if (!(v instanceof Float32Array || v instanceof Float64Array || Array.isArray(v))) fail(`${where} must be a Float32Array, got ${describe(v)}`);
+      const arr = v as ArrayLike<number>;
+      if (arr.length !== t.size) fail(`${where} has ${arr.length} values, expected ${t.spec.rows} x ${t.spec.cols} = ${t.size}`);
+      for (let i = 0; i < arr.length; i++) {
+        if (!Number.isFinite(arr[i])) fail(`${where} holds ${arr[i]} at index ${i}; weights must be finite`);
+      }
+    }
+    const f32 = this.engine.f32;
+    const base = this.region(0) >> 2;
+    for (const t of this.tensors) f32.set(weights[t.layer]![t.spec.name]!, base + t.offset);
+    this.engine.i32[(this.desc >> 2) + this.engine.layout.H_WVALID] = 0;
+  }
+
+  /** The number of trainable parameters. */
+  get parameterCount(): number {
+    return this.tensors.reduce((s, t) => s + t.size, 0);
+  }
+
+  /** Releases the model's memory; any later call throws. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.workRaw) this.engine.free(this.workRaw);
+    this.engine.free(this.stateRaw);
+    this.workRaw = 0;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+}
+
+/** Builds a model from layers applied in order: `sequential([nalu(...), nalu(...)], { seed })`. */
+export function sequential(layers: readonly LayerSpec[], options?: SequentialOptions): Model {
+  return new Model(layers, options);
+}

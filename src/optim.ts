@@ -1,0 +1,64 @@
+import { checkKeys, checkNumber, describe, fail } from './errors.js';
+
+/** An optimizer's settings. Its state (moments, step count) lives with each model it trains. */
+export interface Optimizer {
+  readonly kind: 'adam' | 'sgd';
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+}
+
+export interface AdamOptions {
+  learningRate?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+function options(what: string, o: unknown, keys: string[]): Record<string, unknown> {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) fail(`${what}: options must be an object, got ${describe(o)}`);
+  checkKeys(what, o, keys);
+  return o as Record<string, unknown>;
+}
+
+/**
+ * Adam with torch.optim.Adam's semantics (no weight decay): defaults learningRate 1e-3,
+ * beta1 0.9, beta2 0.999, epsilon 1e-8 (added to the square root of the bias-corrected
+ * second moment).
+ */
+export function adam(opts: AdamOptions = {}): Optimizer {
+  const o = options('adam', opts, ['learningRate', 'beta1', 'beta2', 'epsilon']);
+  try {
+    return Object.freeze({
+      kind: 'adam' as const,
+      learningRate: checkNumber('learningRate', o.learningRate ?? 1e-3, 0, 1e6),
+      beta1: checkNumber('beta1', o.beta1 ?? 0.9, 0, 0.999999, true),
+      beta2: checkNumber('beta2', o.beta2 ?? 0.999, 0, 0.999999999, true),
+      epsilon: checkNumber('epsilon', o.epsilon ?? 1e-8, 0, 1),
+    });
+  } catch (err) {
+    fail(`adam: ${(err as Error).message}`);
+  }
+}
+
+/** Plain stochastic gradient descent: p = p - learningRate * g. */
+export function sgd(opts: { learningRate: number }): Optimizer {
+  const o = options('sgd', opts, ['learningRate']);
+  if (o.learningRate === undefined) fail('sgd: learningRate is required');
+  try {
+    return Object.freeze({
+      kind: 'sgd' as const,
+      learningRate: checkNumber('learningRate', o.learningRate, 0, 1e6),
+      beta1: 0,
+      beta2: 0,
+      epsilon: 0,
+    });
+  } catch (err) {
+    fail(`sgd: ${(err as Error).message}`);
+  }
+}
+
+export function isOptimizer(o: unknown): o is Optimizer {
+  return o !== null && typeof o === 'object' && ((o as Optimizer).kind === 'adam' || (o as Optimizer).kind === 'sgd');
+}

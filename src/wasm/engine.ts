@@ -1,0 +1,95 @@
+import { fail } from '../errors.js';
+import type { Backend, NaluExports } from './exports.js';
+import { readLayout, type Layout } from './layout.js';
+
+/**
+ * One instance of the module and its linear memory. Models share an engine. This is the only
+ * place that creates views of linear memory: `f32`, `i32` and `u8` are re-created whenever the
+ * memory has grown (growth detaches the old buffer), so they are never stale.
+ */
+export class Engine {
+  readonly ex: NaluExports;
+  readonly layout: Layout;
+  private buffer: ArrayBuffer;
+  private f32v: Float32Array;
+  private i32v: Int32Array;
+  private u8v: Uint8Array;
+
+  constructor(instance: WebAssembly.Instance, readonly backend: Backend) {
+    this.ex = instance.exports as unknown as NaluExports;
+    this.layout = readLayout(this.ex);
+    this.buffer = this.ex.memory.buffer;
+    this.f32v = new Float32Array(this.buffer);
+    this.i32v = new Int32Array(this.buffer);
+    this.u8v = new Uint8Array(this.buffer);
+  }
+
+  static async create(module: WebAssembly.Module, backend: Backend): Promise<Engine> {
+    let engine: Engine | undefined;
+    const imports = {
+      env: {
+        abort(msg: number, file: number, line: number, column: number): never {
+          const text = engine ? `${engine.readString(msg)} at ${engine.readString(file)}:${line}:${column}` : 'abort';
+          throw new Error(`nalu-wasm: internal error in the Wasm module: ${text}`);
+        },
+      },
+    };
+    const instance = await WebAssembly.instantiate(module, imports);
+    engine = new Engine(instance, backend);
+    return engine;
+  }
+
+  private refresh(): void {
+    this.buffer = this.ex.memory.buffer;
+    this.f32v = new Float32Array(this.buffer);
+    this.i32v = new Int32Array(this.buffer);
+    this.u8v = new Uint8Array(this.buffer);
+  }
+
+  get f32(): Float32Array {
+    if (this.f32v.buffer !== this.ex.memory.buffer) this.refresh();
+    return this.f32v;
+  }
+
+  get i32(): Int32Array {
+    if (this.i32v.buffer !== this.ex.memory.buffer) this.refresh();
+    return this.i32v;
+  }
+
+  get u8(): Uint8Array {
+    if (this.u8v.buffer !== this.ex.memory.buffer) this.refresh();
+    return this.u8v;
+  }
+
+  /** Allocates `bytes` zeroed bytes, 16-byte aligned; returns [raw block, aligned address]. */
+  alloc(bytes: number): [number, number] {
+    if (!(bytes >= 0 && bytes <= MAX_BLOCK)) {
+      fail(`cannot allocate ${bytes} bytes: a block is limited to ${MAX_BLOCK} bytes of linear memory`);
+    }
+    let raw: number;
+    try {
+      raw = this.ex.alloc(bytes) >>> 0;
+    } catch (err) {
+      fail(`out of linear memory allocating ${bytes} bytes (${(err as Error).message})`);
+    }
+    const ptr = (raw + 15) & ~15;
+    this.u8.fill(0, ptr, ptr + bytes);
+    return [raw, ptr];
+  }
+
+  free(raw: number): void {
+    this.ex.free(raw);
+  }
+
+  /** Reads an AssemblyScript string (UTF-16, length in the header) for error messages. */
+  private readString(ptr: number): string {
+    if (!ptr) return '';
+    const u8 = this.u8;
+    const bytes = new DataView(u8.buffer).getUint32(ptr - 4, true);
+    const units = new Uint16Array(u8.buffer, ptr, bytes >>> 1);
+    return String.fromCharCode(...units);
+  }
+}
+
+/** The largest single block the engine hands out (1 GiB; wasm32 memory ends at 4 GiB). */
+export const MAX_BLOCK = 1 << 30;

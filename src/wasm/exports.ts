@@ -1,0 +1,14 @@
+/** The raw exports of nalu-*.wasm (see assembly/index.ts). Addresses are byte offsets. */
+export interface NaluExports {
+  memory: WebAssembly.Memory;
+  alloc(bytes: number): number;
+  free(raw: number): void;
+  modelPredict(model: number, batch: number): void;
+  modelEvaluate(model: number, batch: number): number;
+  modelGradients(model: number, batch: number): number;
+  modelTrainStep(model: number, batch: number, opt: number, lr: number, beta1: number, beta2: number,
+    eps: number, stepSize: number, bc2sqrt: number): number;
+  mathSweep(fn: number, src: number, dst: number, n: number): void;
+}
+
+export type Backend = 'simd' | 'scalar';

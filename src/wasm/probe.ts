@@ -1,0 +1,18 @@
+/**
+ * True when this engine validates a module that uses SIMD128: a function returning
+ * `i32x4.splat(0)` as v128. WebAssembly.validate compiles nothing, so it is allowed even in
+ * hosts that refuse to compile Wasm from bytes (workerd).
+ */
+export function simdSupported(): boolean {
+  const bytes = new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
+    0x03, 0x02, 0x01, 0x00, // function section
+    0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x00, 0xfd, 0x11, 0x0b, // i32.const 0; i32x4.splat; end
+  ]);
+  try {
+    return WebAssembly.validate(bytes);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,46 @@
+// Shared set-up of the engine tests: both builds, golden cases as models, bit comparisons.
+import { init, nac, nacMul, nalu, sequential, type LayerSpec, type Model } from '../src/index';
+import type { GoldenCase, GoldenLayer } from './golden';
+
+export const BACKENDS = ['simd', 'scalar'] as const;
+export type TestBackend = (typeof BACKENDS)[number];
+
+/** Makes `backend` the engine of the models created next. */
+export async function useBackend(backend: TestBackend): Promise<void> {
+  const info = await init({ simd: backend === 'simd' });
+  if (info.backend !== backend) throw new Error(`asked for ${backend}, got ${info.backend}`);
+}
+
+export function layerOf(g: GoldenLayer): LayerSpec {
+  const io = { inputs: g.inputs, outputs: g.outputs };
+  switch (g.type) {
+    case 'nac': return nac(io);
+    case 'nacMul': return nacMul({ ...io, eps: g.eps });
+    case 'nalu': return nalu({ ...io, eps: g.eps, sharedWeights: g.sharedWeights });
+    default: throw new Error(`no layer factory for ${g.type} yet`);
+  }
+}
+
+/** A model with the golden case's layers and initial parameters. */
+export function modelOf(c: GoldenCase): Model {
+  const m = sequential(c.layers.map(layerOf));
+  m.setWeights(c.layers.map((l) => Object.fromEntries(Object.entries(l.params).map(([k, v]) => [k, Float32Array.from(v)]))));
+  return m;
+}
+
+/** Bit patterns, so that -0 != 0 and NaN payloads count. */
+export function bits(a: Float32Array): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset, a.length);
+}
+
+/** mulberry32: the tests' own seeded generator. */
+export function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
