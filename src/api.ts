@@ -1,0 +1,11 @@
+/**
+ * The public surface shared by every entry point; each runtime's entry adds `init`, which
+ * obtains the compiled module the way that runtime allows.
+ */
+export type { InitInfo, InitOptions, WasmSource } from './wasm/init.js';
+export type { Backend } from './wasm/exports.js';
+export { nac, nacMul, nalu, type LayerSpec, type LayerType, type InitScheme } from './layers.js';
+export { sequential, Model, type SequentialOptions, type Weights, type Numbers } from './model.js';
+export { adam, sgd, type Optimizer, type AdamOptions } from './optim.js';
+export { NaluError } from './errors.js';
+export { simdSupported } from './wasm/probe.js';
