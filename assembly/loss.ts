@@ -1,10 +1,10 @@
 // Mean squared error over the true lanes of feature-major y and target ([out, ld]):
 //   L = sum (y - t)^2 / (batch * out),   dL/dy = 2 (y - t) / (batch * out), 0 in the padding.
-// The sum runs in f64, row by row and lane by lane, identically in both builds.
+// The sum of squares runs in f64, row by row and lane by lane, identically in both builds.
 
 import { fillPad } from "./elementwise";
 
-export function mse(y: usize, t: usize, out: i32, batch: i32, ld: i32): f64 {
+export function sumSquares(y: usize, t: usize, out: i32, batch: i32, ld: i32): f64 {
   let s: f64 = 0;
   for (let r = 0; r < out; r++) {
     const row = <usize>(r * ld) << 2;
@@ -13,7 +13,7 @@ export function mse(y: usize, t: usize, out: i32, batch: i32, ld: i32): f64 {
       s += d * d;
     }
   }
-  return s / <f64>(batch * out);
+  return s;
 }
 
 export function mseGrad(dy: usize, y: usize, t: usize, out: i32, batch: i32, ld: i32): void {

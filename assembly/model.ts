@@ -8,13 +8,14 @@ import {
   fld, fldI, hdr, hdrI, layerAt, H_DY, H_GRADS, H_MOM1, H_MOM2, H_NLAYERS, H_NPARAM, H_OPTIONS, H_PARAMS,
   H_STATUS, H_STATUS_ARG, H_T, H_TROW, H_WVALID, H_X, H_XROW, H_YROW, L_IN, L_OUT, L_TYPE, L_Y,
   O_ALLOW_NONFINITE, S_GRAD_NONFINITE, S_LOSS_NONFINITE, S_OK, S_T_NONFINITE, S_X_NONFINITE,
-  T_NAC, T_NACMUL, T_NALU,
+  T_DENSE, T_NAC, T_NACMUL, T_NALU,
 } from "./memory";
-import { mse, mseGrad } from "./loss";
+import { mseGrad, sumSquares } from "./loss";
 import { adamUpdate, sgdUpdate } from "./optim";
 import { nacBackward, nacForward, nacWeights } from "./layers/nac";
 import { nacMulBackward, nacMulForward } from "./layers/nacmul";
 import { naluBackward, naluForward, naluWeights } from "./layers/nalu";
+import { denseBackward, denseForward } from "./layers/dense";
 
 // @ts-ignore: decorator
 @inline function setStatus(model: usize, status: i32, arg: i32): void {
@@ -67,6 +68,7 @@ function forward(model: usize, batch: i32): void {
     if (type == T_NAC) nacForward(L, batch, ld);
     else if (type == T_NACMUL) nacMulForward(L, batch, ld);
     else if (type == T_NALU) naluForward(L, batch, ld);
+    else if (type == T_DENSE) denseForward(L, batch, ld);
     else unreachable();
   }
 }
@@ -81,13 +83,15 @@ function backward(model: usize, batch: i32): void {
     if (type == T_NAC) nacBackward(L, ld);
     else if (type == T_NACMUL) nacMulBackward(L, ld);
     else if (type == T_NALU) naluBackward(L, ld);
+    else if (type == T_DENSE) denseBackward(L, ld);
     else unreachable();
   }
 }
 
 function lossOf(model: usize, batch: i32): f64 {
   const last = lastLayer(model);
-  return mse(fld(last, L_Y), hdr(model, H_T), fldI(last, L_OUT), batch, padded(batch));
+  const out = fldI(last, L_OUT);
+  return sumSquares(fld(last, L_Y), hdr(model, H_T), out, batch, padded(batch)) / <f64>(batch * out);
 }
 
 /** Predicts the staged x into the y staging buffer. */
@@ -98,11 +102,12 @@ export function modelPredict(model: usize, batch: i32): void {
   toRowMajor(hdr(model, H_YROW), fld(last, L_Y), batch, fldI(last, L_OUT), padded(batch));
 }
 
-/** The loss of the staged x and target (NaN on bad input: see the status). */
+/** The sum of squared errors of the staged x and target (NaN on bad input: see the status). */
 export function modelEvaluate(model: usize, batch: i32): f64 {
   if (!stage(model, batch, true)) return NaN;
   forward(model, batch);
-  return lossOf(model, batch);
+  const last = lastLayer(model);
+  return sumSquares(fld(last, L_Y), hdr(model, H_T), fldI(last, L_OUT), batch, padded(batch));
 }
 
 /** The loss, with the gradients of every parameter in the gradient region. */

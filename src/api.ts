@@ -4,7 +4,7 @@
  */
 export type { InitInfo, InitOptions, WasmSource } from './wasm/init.js';
 export type { Backend } from './wasm/exports.js';
-export { nac, nacMul, nalu, type LayerSpec, type LayerType, type InitScheme } from './layers.js';
+export { nac, nacMul, nalu, dense, type LayerSpec, type LayerType, type InitScheme, type Activation } from './layers.js';
 export { sequential, Model, type SequentialOptions, type Weights, type Numbers } from './model.js';
 export { adam, sgd, type Optimizer, type AdamOptions } from './optim.js';
 export { NaluError } from './errors.js';

@@ -1,7 +1,11 @@
 import { checkInt, checkKeys, checkNumber, describe, fail } from './errors.js';
 import type { Rng } from './rng.js';
 
-export type LayerType = 'nac' | 'nacMul' | 'nalu';
+export type LayerType = 'nac' | 'nacMul' | 'nalu' | 'dense';
+export type Activation = 'linear' | 'relu' | 'relu6' | 'tanh' | 'sigmoid' | 'softsign' | 'selu' | 'elu';
+
+/** Activation names in the order of their codes in assembly/activations.ts. */
+export const ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'relu6', 'tanh', 'sigmoid', 'softsign', 'selu', 'elu'];
 export type InitScheme = 'glorot' | 'seed';
 
 /** One parameter tensor: `rows x cols`, row-major ([inputs, outputs] for weight matrices). */
@@ -29,6 +33,8 @@ interface LayerKind {
   params(spec: LayerSpec): ParamSpec[];
   /** Flag bits of the Wasm layer record (assembly/memory.ts F_*). */
   flags(spec: LayerSpec): number;
+  /** The activation code of the layer record (dense). */
+  activation?(spec: LayerSpec): number;
 }
 
 /** Largest `inputs` or `outputs` of one layer. */
@@ -112,6 +118,27 @@ const KINDS: Record<LayerType, LayerKind> = {
     },
     flags: (s) => (s.options.sharedWeights ? 0 : 1),
   },
+  dense: {
+    code: 3,
+    options: ['activation'],
+    normalize: (o) => {
+      const a = o.activation ?? 'linear';
+      if (!ACTIVATIONS.includes(a as Activation)) {
+        fail(`activation must be one of ${ACTIVATIONS.join(', ')}, got ${describe(a)}`);
+      }
+      return { activation: a };
+    },
+    // PyTorch's nn.Linear default: W and b uniform in +-1/sqrt(inputs).
+    params: (s) => {
+      const r = 1 / Math.sqrt(s.inputs);
+      return [
+        { name: 'W', rows: s.inputs, cols: s.outputs, init: uniform(-r, r) },
+        { name: 'b', rows: 1, cols: s.outputs, init: uniform(-r, r) },
+      ];
+    },
+    flags: () => 0,
+    activation: (s) => ACTIVATIONS.indexOf(s.options.activation as Activation),
+  },
 };
 
 export function layerKind(type: LayerType): LayerKind {
@@ -161,6 +188,15 @@ export function nacMul(options: UnitOptions & { eps?: number; init?: InitScheme 
  */
 export function nalu(options: UnitOptions & { eps?: number; sharedWeights?: boolean; init?: InitScheme }): LayerSpec {
   return makeLayer('nalu', options);
+}
+
+/**
+ * A fully connected layer with bias, y = act(x W + b), for the MLP baselines. `activation`
+ * (default 'linear') follows PyTorch's definitions. Parameters W [inputs, outputs] and b
+ * [outputs], initialised as PyTorch's nn.Linear (uniform in +-1/sqrt(inputs)).
+ */
+export function dense(options: UnitOptions & { activation?: Activation }): LayerSpec {
+  return makeLayer('dense', options);
 }
 
 /** Re-validates a layer specification that did not come from the factories (e.g. JSON). */

@@ -171,6 +171,7 @@ export class Model {
       i32[r + lay.L_IN] = s.inputs;
       i32[r + lay.L_OUT] = s.outputs;
       i32[r + lay.L_FLAGS] = kind.flags(s);
+      i32[r + lay.L_ACT] = kind.activation?.(s) ?? 0;
       f32[r + lay.L_EPS] = (s.options.eps as number | undefined) ?? 0;
       i32[r + lay.L_X] = k === 0 ? i32[h + lay.H_X]! : i32[rec(k - 1) + lay.L_Y]!;
       i32[r + lay.L_DY] = k === n - 1 ? i32[h + lay.H_DY]! : 0;
@@ -276,11 +277,10 @@ export class Model {
       this.ensureCapacity(n);
       this.stage(lay.H_XROW, x, this.inputs, first, n);
       this.stage(lay.H_TROW, target, this.outputs, first, n);
-      const loss = this.engine.ex.modelEvaluate(this.desc, n);
+      sum += this.engine.ex.modelEvaluate(this.desc, n);
       this.checkStatus('evaluate', x, target, first);
-      sum += loss * n;
     }
-    return sum / b;
+    return sum / (b * this.outputs);
   }
 
   private run(what: string, x: Numbers, target: Numbers, batch: number | undefined): number {

@@ -4,6 +4,7 @@ export interface NaluExports {
   alloc(bytes: number): number;
   free(raw: number): void;
   modelPredict(model: number, batch: number): void;
+  /** The sum of squared errors. */
   modelEvaluate(model: number, batch: number): number;
   modelGradients(model: number, batch: number): number;
   modelTrainStep(model: number, batch: number, opt: number, lr: number, beta1: number, beta2: number,
