@@ -9,3 +9,6 @@ export { sequential, Model, type SequentialOptions, type Weights, type Numbers }
 export { adam, sgd, type Optimizer, type AdamOptions } from './optim.js';
 export { NaluError } from './errors.js';
 export { simdSupported } from './wasm/probe.js';
+export { staticTask, StaticTask, OPS, type Op, type StaticTaskOptions } from './tasks/static.js';
+export { identityTask, IdentityTask } from './tasks/identity.js';
+export { Sampler, type Dataset } from './tasks/sampler.js';

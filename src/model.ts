@@ -2,6 +2,7 @@ import { checkInt, checkKeys, describe, fail } from './errors.js';
 import { layerFromSpec, layerKind, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, type Optimizer } from './optim.js';
 import { Rng } from './rng.js';
+import { Sampler } from './tasks/sampler.js';
 import type { Engine } from './wasm/engine.js';
 import { currentEngine } from './wasm/init.js';
 
@@ -305,21 +306,49 @@ export class Model {
   /** One step of `optimizer` on the batch; returns the loss before the update. */
   trainStep(x: Numbers, target: Numbers, optimizer: Optimizer, batch?: number): number {
     this.live('trainStep');
-    if (!isOptimizer(optimizer)) fail(`trainStep: optimizer must come from adam() or sgd(), got ${describe(optimizer)}`);
+    this.checkOptimizer('trainStep', optimizer);
     const b = this.run('trainStep', x, target, batch);
-    if (!this.binding || this.binding.optimizer !== optimizer) {
+    return this.optimize('trainStep', optimizer, x, target, (opt, lr, b1, b2, eps, step, bc2) =>
+      this.engine.ex.modelTrainStep(this.desc, b, opt, lr, b1, b2, eps, step, bc2));
+  }
+
+  /**
+   * One step of `optimizer` on a fresh batch drawn inside the module from `sampler` (for
+   * example `staticTask({ op: 'add' }).trainSampler()`); returns the loss before the update.
+   */
+  trainStepOn(sampler: Sampler, optimizer: Optimizer, batch = 128): number {
+    this.live('trainStepOn');
+    if (!(sampler instanceof Sampler)) fail(`trainStepOn: sampler must come from a task's trainSampler(), got ${describe(sampler)}`);
+    if (sampler.isDisposed) fail('trainStepOn: the sampler has been disposed');
+    if (sampler.engine !== this.engine) fail('trainStepOn: the sampler and the model were made with different init() backends');
+    if (sampler.config.inputs !== this.inputs || this.outputs !== 1) {
+      fail(`trainStepOn: the task has ${sampler.config.inputs} inputs and 1 output, the model ${this.inputs} and ${this.outputs}`);
+    }
+    this.checkOptimizer('trainStepOn', optimizer);
+    checkInt('trainStepOn: batch', batch, 1, MAX_BATCH);
+    this.ensureCapacity(batch);
+    return this.optimize('trainStepOn', optimizer, [], [], (opt, lr, b1, b2, eps, step, bc2) =>
+      this.engine.ex.modelTrainTask(this.desc, sampler.ptr, batch, opt, lr, b1, b2, eps, step, bc2));
+  }
+
+  private checkOptimizer(what: string, optimizer: Optimizer): void {
+    if (!isOptimizer(optimizer)) fail(`${what}: optimizer must come from adam() or sgd(), got ${describe(optimizer)}`);
+  }
+
+  /** Runs one update through `call` with the optimizer's scalars for the next step. */
+  private optimize(what: string, o: Optimizer, x: ArrayLike<number>, target: ArrayLike<number>,
+    call: (opt: number, lr: number, b1: number, b2: number, eps: number, stepSize: number, bc2sqrt: number) => number): number {
+    if (!this.binding || this.binding.optimizer !== o) {
       // A model keeps the state of one optimizer: switching starts that optimizer afresh.
       this.engine.f32.fill(0, this.region(2) >> 2, (this.region(2) >> 2) + 2 * this.nParam);
-      this.binding = { optimizer, step: 0 };
+      this.binding = { optimizer: o, step: 0 };
     }
-    const o = optimizer;
     const t = this.binding.step + 1;
     const lay = this.engine.layout;
     const loss = o.kind === 'adam'
-      ? this.engine.ex.modelTrainStep(this.desc, b, lay.OPT_ADAM, o.learningRate, o.beta1, o.beta2, o.epsilon,
-        o.learningRate / (1 - o.beta1 ** t), Math.sqrt(1 - o.beta2 ** t))
-      : this.engine.ex.modelTrainStep(this.desc, b, lay.OPT_SGD, o.learningRate, 0, 0, 0, 0, 0);
-    this.checkStatus('trainStep', x, target, 0);
+      ? call(lay.OPT_ADAM, o.learningRate, o.beta1, o.beta2, o.epsilon, o.learningRate / (1 - o.beta1 ** t), Math.sqrt(1 - o.beta2 ** t))
+      : call(lay.OPT_SGD, o.learningRate, 0, 0, 0, 0, 0);
+    this.checkStatus(what, x, target, 0);
     this.binding.step = t;
     return loss;
   }

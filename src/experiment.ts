@@ -1,0 +1,273 @@
+/**
+ * The experiments of the NALU literature: Madsen & Johansen's static arithmetic task with
+ * their success criterion, and Trask et al.'s identity task. Adding a model is one entry in
+ * MODELS.
+ */
+import { NaluError } from './errors.js';
+import { dense, nac, nacMul, nalu, ACTIVATIONS, type Activation, type LayerSpec } from './layers.js';
+import { sequential, type Model, type Weights } from './model.js';
+import { adam } from './optim.js';
+import { identityTask } from './tasks/identity.js';
+import type { Dataset } from './tasks/sampler.js';
+import { staticTask, type Op, type StaticTaskOptions } from './tasks/static.js';
+
+export interface ModelEntry {
+  readonly description: string;
+  /** The layers for `inputs` inputs, a hidden layer of `hidden` units and one output. */
+  layers(inputs: number, hidden: number): LayerSpec[];
+}
+
+function mlp(activation: Activation): ModelEntry {
+  return {
+    description: `dense (${activation}) then dense (linear)`,
+    layers: (i, h) => [dense({ inputs: i, outputs: h, activation }), dense({ inputs: h, outputs: 1 })],
+  };
+}
+
+/** The models of the static task, two layers each with a hidden size of 2 by default. */
+export const MODELS: Record<string, ModelEntry> = {
+  ...Object.fromEntries(ACTIVATIONS.map((a) => [a, mlp(a)])),
+  nac: { description: 'NAC+ then NAC+', layers: (i, h) => [nac({ inputs: i, outputs: h }), nac({ inputs: h, outputs: 1 })] },
+  nacmul: { description: 'NAC+ then NAC*', layers: (i, h) => [nac({ inputs: i, outputs: h }), nacMul({ inputs: h, outputs: 1 })] },
+  nalu: { description: 'NALU then NALU', layers: (i, h) => [nalu({ inputs: i, outputs: h }), nalu({ inputs: h, outputs: 1 })] },
+};
+
+export interface ExperimentConfig {
+  op: Op;
+  model: string;
+  iterations: number;
+  batch: number;
+  learningRate: number;
+  inputSize: number;
+  subsetRatio: number;
+  overlapRatio: number;
+  interpolation: [number, number];
+  extrapolation: [number, number];
+  logEvery: number;
+  hidden: number;
+  validationSize: number;
+  testSize: number;
+}
+
+export const DEFAULTS: Omit<ExperimentConfig, 'op' | 'model'> = {
+  iterations: 5_000_000,
+  batch: 128,
+  learningRate: 1e-3,
+  inputSize: 100,
+  subsetRatio: 0.25,
+  overlapRatio: 0.5,
+  interpolation: [1, 2],
+  extrapolation: [2, 6],
+  logEvery: 1000,
+  hidden: 2,
+  validationSize: 10000,
+  testSize: 10000,
+};
+
+export interface LogEntry {
+  iteration: number;
+  interpolationMse: number;
+  extrapolationMse: number;
+}
+
+export interface SeedResult {
+  seed: number;
+  success: boolean;
+  /** The first logged iteration whose extrapolation MSE is below the threshold, or null. */
+  solvedAt: number | null;
+  /** The logged iteration with the lowest interpolation (validation) MSE. */
+  bestIteration: number;
+  interpolationMse: number;
+  extrapolationMse: number;
+  /** max over the arithmetic units' weights of min(|W|, |1 - |W||), at the best iteration; null for MLPs. */
+  sparsityError: number | null;
+  /** Training steps skipped because their loss or gradients were not finite. */
+  skippedSteps: number;
+  wallSeconds: number;
+  log?: LogEntry[];
+}
+
+function taskOptions(c: ExperimentConfig, seed: number): StaticTaskOptions {
+  return {
+    op: c.op, seed, inputSize: c.inputSize, subsetRatio: c.subsetRatio, overlapRatio: c.overlapRatio,
+    interpolation: c.interpolation, extrapolation: c.extrapolation,
+  };
+}
+
+/** The success threshold of a configuration (it depends on the op, sizes and range only). */
+export function thresholdOf(c: ExperimentConfig, samples = 1_000_000): number {
+  return staticTask(taskOptions(c, 0)).threshold({ samples });
+}
+
+/** Mean squared error in f64 of the model's f32 predictions against f64 targets. */
+export function datasetMse(model: Model, d: Dataset): number {
+  const y = model.predict(d.x);
+  let s = 0;
+  for (let i = 0; i < d.n; i++) {
+    const e = y[i]! - d.target[i]!;
+    s += e * e;
+  }
+  const mse = s / d.n;
+  return Number.isNaN(mse) ? Infinity : mse;
+}
+
+/** max over the weights of the arithmetic units of min(|w|, |1 - |w||). */
+export function sparsityError(model: Model, weights: Weights = model.getWeights()): number | null {
+  let worst: number | null = null;
+  const visit = (w: number) => {
+    const a = Math.abs(w);
+    worst = Math.max(worst ?? 0, Math.min(a, Math.abs(1 - a)));
+  };
+  model.layers.forEach((layer, k) => {
+    const p = weights[k]!;
+    if (layer.type === 'nac' || layer.type === 'nacMul' || layer.type === 'nalu') {
+      for (const suffix of layer.type === 'nalu' && !layer.options.sharedWeights ? ['', '_mul'] : ['']) {
+        const wh = p[`W_hat${suffix}`]!, mh = p[`M_hat${suffix}`]!;
+        for (let i = 0; i < wh.length; i++) visit(Math.tanh(wh[i]!) / (1 + Math.exp(-mh[i]!)));
+      }
+    }
+  });
+  return worst;
+}
+
+const MAX_SKIPPED_IN_A_ROW = 10000;
+
+/** Trains one seed of a configuration and scores it against `threshold`. */
+export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
+  onLog?: (entry: LogEntry) => void, keepLog = false): SeedResult {
+  const entry = MODELS[c.model];
+  if (!entry) throw new NaluError(`unknown model ${JSON.stringify(c.model)} (known: ${Object.keys(MODELS).join(', ')})`);
+  const started = performance.now();
+  const task = staticTask(taskOptions(c, seed));
+  const validation = task.validationSet(c.validationSize);
+  const test = task.testSet(c.testSize);
+  const model = sequential(entry.layers(c.inputSize, c.hidden), { seed });
+  const sampler = task.trainSampler();
+  const optimizer = adam({ learningRate: c.learningRate });
+  const log: LogEntry[] = [];
+  let best: LogEntry | undefined;
+  let bestWeights: Weights | undefined;
+  let solvedAt: number | null = null;
+  let skipped = 0;
+  let inARow = 0;
+  try {
+    for (let it = 1; it <= c.iterations; it++) {
+      try {
+        model.trainStepOn(sampler, optimizer, c.batch);
+        inARow = 0;
+      } catch (err) {
+        if (!(err instanceof NaluError) || !/not finite/.test(err.message)) throw err;
+        skipped++;
+        if (++inARow >= MAX_SKIPPED_IN_A_ROW) break;
+      }
+      if (it % c.logEvery === 0 || it === c.iterations) {
+        const e = { iteration: it, interpolationMse: datasetMse(model, validation), extrapolationMse: datasetMse(model, test) };
+        if (keepLog) log.push(e);
+        if (solvedAt === null && e.extrapolationMse < threshold) solvedAt = it;
+        if (!best || e.interpolationMse < best.interpolationMse) {
+          best = e;
+          bestWeights = model.getWeights();
+        }
+        onLog?.(e);
+      }
+    }
+    best ??= { iteration: 0, interpolationMse: datasetMse(model, validation), extrapolationMse: datasetMse(model, test) };
+    return {
+      seed,
+      success: best.extrapolationMse < threshold,
+      solvedAt,
+      bestIteration: best.iteration,
+      interpolationMse: best.interpolationMse,
+      extrapolationMse: best.extrapolationMse,
+      sparsityError: sparsityError(model, bestWeights),
+      skippedSteps: skipped,
+      wallSeconds: (performance.now() - started) / 1000,
+      ...(keepLog ? { log } : {}),
+    };
+  } finally {
+    model.dispose();
+    sampler.dispose();
+  }
+}
+
+/** Wilson score interval of k successes in n trials (95% by default). */
+export function wilson(k: number, n: number, z = 1.959963984540054): [number, number] {
+  if (n === 0) return [0, 1];
+  const p = k / n;
+  const z2 = z * z;
+  const denom = 1 + z2 / n;
+  const center = (p + z2 / (2 * n)) / denom;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
+  return [Math.max(0, center - half), Math.min(1, center + half)];
+}
+
+// ---- the identity task -----------------------------------------------------------------
+
+export interface IdentityConfig {
+  steps: number;
+  batch: number;
+  learningRate: number;
+  seeds: number;
+  gridPoints: number;
+}
+
+export const IDENTITY_DEFAULTS: IdentityConfig = { steps: 10000, batch: 64, learningRate: 1e-2, seeds: 5, gridPoints: 161 };
+
+export interface IdentityCurve {
+  model: string;
+  /** Mean absolute error over the test range, averaged over seeds. */
+  meanAbsError: number;
+  /** ... and over the training range only. */
+  trainRangeMeanAbsError: number;
+  /** The grid and the absolute error at each point, averaged over seeds. */
+  x: number[];
+  absError: number[];
+}
+
+/** The identity models: 1 -> 8 -> 8 -> 8 -> 1, each activation, and the same stack of NACs. */
+export function identityModels(): Record<string, LayerSpec[]> {
+  const out: Record<string, LayerSpec[]> = {};
+  for (const a of ACTIVATIONS.filter((a) => a !== 'linear')) {
+    out[a] = [
+      dense({ inputs: 1, outputs: 8, activation: a }), dense({ inputs: 8, outputs: 8, activation: a }),
+      dense({ inputs: 8, outputs: 8, activation: a }), dense({ inputs: 8, outputs: 1 }),
+    ];
+  }
+  out.nac = [nac({ inputs: 1, outputs: 8 }), nac({ inputs: 8, outputs: 8 }), nac({ inputs: 8, outputs: 8 }), nac({ inputs: 8, outputs: 1 })];
+  return out;
+}
+
+export function runIdentity(name: string, layers: LayerSpec[], c: IdentityConfig = IDENTITY_DEFAULTS): IdentityCurve {
+  const grid = identityTask({ seed: 0 }).grid(c.gridPoints);
+  const sum = new Float64Array(grid.n);
+  for (let seed = 0; seed < c.seeds; seed++) {
+    const task = identityTask({ seed });
+    const model = sequential(layers, { seed });
+    const sampler = task.trainSampler();
+    const optimizer = adam({ learningRate: c.learningRate });
+    try {
+      for (let s = 0; s < c.steps; s++) {
+        try {
+          model.trainStepOn(sampler, optimizer, c.batch);
+        } catch (err) {
+          if (!(err instanceof NaluError) || !/not finite/.test(err.message)) throw err;
+        }
+      }
+      const y = model.predict(grid.x);
+      for (let i = 0; i < grid.n; i++) sum[i] += Math.abs(y[i]! - grid.target[i]!) / c.seeds;
+    } finally {
+      model.dispose();
+      sampler.dispose();
+    }
+  }
+  const x = Array.from(grid.x);
+  const absError = Array.from(sum);
+  const inTrain = x.map((v, i) => [v, absError[i]!] as const).filter(([v]) => v >= -5 && v <= 5);
+  return {
+    model: name,
+    meanAbsError: absError.reduce((s, v) => s + v, 0) / absError.length,
+    trainRangeMeanAbsError: inTrain.reduce((s, [, e]) => s + e, 0) / inTrain.length,
+    x,
+    absError,
+  };
+}

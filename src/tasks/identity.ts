@@ -1,0 +1,44 @@
+import { checkInt, describe, fail } from '../errors.js';
+import { Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
+
+/**
+ * Trask et al.'s identity task (their figure 1): f(x) = x for one scalar input, trained on
+ * `train` (default [-5, 5]) and tested on `test` (default [-20, 20]).
+ */
+export class IdentityTask {
+  readonly config: TaskConfig = Object.freeze({ kind: 1, inputs: 1, start1: 0, start2: 0, subsetSize: 0, op: 0 });
+  readonly seed: number;
+  readonly train: readonly [number, number];
+  readonly test: readonly [number, number];
+
+  constructor(options: { seed?: number; train?: [number, number]; test?: [number, number] } = {}) {
+    this.seed = checkInt('identityTask: seed', options.seed ?? 0, 0, 0xffffffff);
+    this.train = options.train ?? [-5, 5];
+    this.test = options.test ?? [-20, 20];
+    for (const r of [this.train, this.test]) {
+      if (!(Array.isArray(r) && r.length === 2 && Number.isFinite(r[0]) && Number.isFinite(r[1]) && r[0] < r[1])) {
+        fail(`identityTask: ranges must be [lo, hi] with finite lo < hi, got ${describe(r)}`);
+      }
+    }
+  }
+
+  trainSampler(): Sampler {
+    return new Sampler(this.config, this.train, streamSeed(this.seed, 1));
+  }
+
+  /** n evenly spaced points over the test range, for plotting the error. */
+  grid(n = 401): Dataset {
+    const x = new Float32Array(n);
+    const target = new Float64Array(n);
+    const [lo, hi] = this.test;
+    for (let i = 0; i < n; i++) {
+      x[i] = lo + ((hi - lo) * i) / (n - 1);
+      target[i] = x[i]!;
+    }
+    return { x, target, n };
+  }
+}
+
+export function identityTask(options?: { seed?: number; train?: [number, number]; test?: [number, number] }): IdentityTask {
+  return new IdentityTask(options);
+}

@@ -1,0 +1,156 @@
+import { checkInt, checkKeys, checkNumber, describe, fail } from '../errors.js';
+import { Rng } from '../rng.js';
+import { Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
+
+export const OPS = ['add', 'sub', 'mul', 'div', 'square', 'sqrt'] as const;
+export type Op = (typeof OPS)[number];
+
+export interface StaticTaskOptions {
+  op: Op;
+  /** Seed of the subset offset and of every data stream; default 0. */
+  seed?: number;
+  /** Default 100. */
+  inputSize?: number;
+  /** Subset size as a fraction of the input size; default 0.25. */
+  subsetRatio?: number;
+  /** Overlap of the two subsets as a fraction of the subset size; default 0.5. */
+  overlapRatio?: number;
+  /** Training and validation range; default [1, 2]. */
+  interpolation?: readonly [number, number];
+  /** Test range; default [2, 6]. */
+  extrapolation?: readonly [number, number];
+}
+
+const STREAM = { offset: 0, train: 1, validation: 2, test: 3, threshold: 4 } as const;
+
+function range(what: string, r: unknown): [number, number] {
+  if (!Array.isArray(r) || r.length !== 2 || !r.every((v) => typeof v === 'number' && Number.isFinite(v)) || !(r[0] < r[1])) {
+    fail(`${what} must be [lo, hi] with finite lo < hi, got ${describe(r)}`);
+  }
+  return [r[0], r[1]];
+}
+
+/**
+ * The static arithmetic task of Madsen & Johansen 2020 (the precise form of Trask et al.'s):
+ * x has `inputSize` inputs drawn uniformly from the range; a is the sum of subset 1 =
+ * [o, o + s), b the sum of subset 2 = [o + s - v, o + 2s - v), with s = round(subsetRatio *
+ * inputSize), v = floor(overlapRatio * s) and the offset o drawn once per seed from
+ * {0 .. inputSize - (2s - v)}; the target is op(a, b).
+ */
+export class StaticTask {
+  readonly op: Op;
+  readonly seed: number;
+  readonly inputSize: number;
+  readonly subsetSize: number;
+  readonly overlap: number;
+  readonly start1: number;
+  readonly start2: number;
+  readonly interpolation: readonly [number, number];
+  readonly extrapolation: readonly [number, number];
+  readonly config: TaskConfig;
+
+  constructor(options: StaticTaskOptions) {
+    if (options === null || typeof options !== 'object') fail(`staticTask: options must be an object, got ${describe(options)}`);
+    checkKeys('staticTask', options, ['op', 'seed', 'inputSize', 'subsetRatio', 'overlapRatio', 'interpolation', 'extrapolation']);
+    try {
+      if (!OPS.includes(options.op)) fail(`op must be one of ${OPS.join(', ')}, got ${describe(options.op)}`);
+      this.op = options.op;
+      this.seed = checkInt('seed', options.seed ?? 0, 0, 0xffffffff);
+      this.inputSize = checkInt('inputSize', options.inputSize ?? 100, 2, 1 << 16);
+      const ratio = checkNumber('subsetRatio', options.subsetRatio ?? 0.25, 0, 1);
+      const overlapRatio = checkNumber('overlapRatio', options.overlapRatio ?? 0.5, 0, 1, true);
+      this.subsetSize = Math.max(1, Math.round(ratio * this.inputSize));
+      this.overlap = Math.floor(overlapRatio * this.subsetSize);
+      const span = 2 * this.subsetSize - this.overlap;
+      if (span > this.inputSize) {
+        fail(`the two subsets (size ${this.subsetSize}, overlap ${this.overlap}) span ${span} inputs, more than inputSize ${this.inputSize}`);
+      }
+      this.interpolation = range('interpolation', options.interpolation ?? [1, 2]);
+      this.extrapolation = range('extrapolation', options.extrapolation ?? [2, 6]);
+    } catch (err) {
+      fail(`staticTask: ${(err as Error).message}`);
+    }
+    const offsets = this.inputSize - (2 * this.subsetSize - this.overlap) + 1;
+    this.start1 = new Rng(streamSeed(this.seed, STREAM.offset)).int(offsets);
+    this.start2 = this.start1 + this.subsetSize - this.overlap;
+    this.config = Object.freeze({
+      kind: 0, inputs: this.inputSize, start1: this.start1, start2: this.start2,
+      subsetSize: this.subsetSize, op: OPS.indexOf(this.op),
+    });
+  }
+
+  /** The training stream: fresh interpolation-range batches, drawn inside the module. */
+  trainSampler(): Sampler {
+    return new Sampler(this.config, this.interpolation, streamSeed(this.seed, STREAM.train));
+  }
+
+  /** The fixed validation set (interpolation range). */
+  validationSet(n = 10000): Dataset {
+    return this.fixedSet(this.interpolation, STREAM.validation, n);
+  }
+
+  /** The fixed test set (extrapolation range). */
+  testSet(n = 10000): Dataset {
+    return this.fixedSet(this.extrapolation, STREAM.test, n);
+  }
+
+  private fixedSet(r: readonly [number, number], stream: number, n: number): Dataset {
+    const s = new Sampler(this.config, r, streamSeed(this.seed, stream));
+    try {
+      return s.sample(n);
+    } finally {
+      s.dispose();
+    }
+  }
+
+  /** op(a, b) in f64. */
+  apply(a: number, b: number): number {
+    switch (this.op) {
+      case 'add': return a + b;
+      case 'sub': return a - b;
+      case 'mul': return a * b;
+      case 'div': return a / b;
+      case 'square': return a * a;
+      case 'sqrt': return Math.sqrt(a);
+    }
+  }
+
+  /**
+   * Madsen & Johansen's success threshold: the extrapolation MSE of a nearly perfect model
+   * whose first-layer weights are each off by `eps` toward the wrong value (1 - eps on a
+   * subset's inputs, eps elsewhere), the second layer exact; estimated in f64 over `samples`
+   * draws of the extrapolation range. The subsets are this task's own; `paperSubsets` uses
+   * the geometry of the R script behind the paper's thresholds instead, whose inclusive
+   * ranges make each subset one input longer (26 of 100, overlapping by 13): that is why
+   * the paper quotes 1.5e-5 for addition on U[2, 6] where this task's subsets give 1.6e-5.
+   */
+  threshold(options: { eps?: number; samples?: number; paperSubsets?: boolean } = {}): number {
+    const eps = options.eps ?? 1e-5;
+    const samples = options.samples ?? 1_000_000;
+    const len = this.subsetSize + (options.paperSubsets ? 1 : 0);
+    const s1 = options.paperSubsets ? 0 : this.start1;
+    const s2 = options.paperSubsets ? len - (this.overlap + 1) : this.start2;
+    if (s2 + len > this.inputSize) fail(`threshold: the subsets do not fit in ${this.inputSize} inputs`);
+    const rng = new Rng(streamSeed(this.seed, STREAM.threshold));
+    const [lo, hi] = this.extrapolation;
+    const n = this.inputSize;
+    let sum = 0;
+    for (let k = 0; k < samples; k++) {
+      let a = 0, b = 0, total = 0;
+      for (let i = 0; i < n; i++) {
+        const v = rng.range(lo, hi);
+        total += v;
+        if (i >= s1 && i < s1 + len) a += v;
+        if (i >= s2 && i < s2 + len) b += v;
+      }
+      // Perfect weights give a and b; weights off by eps move each by eps (rest - subset).
+      const d = this.apply(a + eps * (total - 2 * a), b + eps * (total - 2 * b)) - this.apply(a, b);
+      sum += d * d;
+    }
+    return sum / samples;
+  }
+}
+
+export function staticTask(options: StaticTaskOptions): StaticTask {
+  return new StaticTask(options);
+}
