@@ -180,7 +180,33 @@ export function fillPad(p: usize, rows: i32, batch: i32, ld: i32, value: f32): v
 
 /** [batch, cols] row-major to [cols, ld] feature-major; padding lanes set to `pad`. */
 export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld: i32, pad: f32): void {
-  for (let b = 0; b < batch; b++) {
+  let b = 0;
+  if (ASC_FEATURE_SIMD) {
+    // 4 x 4 blocks transposed in registers; the rest element by element.
+    const rowBytes = <usize>cols << 2;
+    const c4 = cols & ~3;
+    for (; b + 4 <= batch; b += 4) {
+      const s = src + <usize>b * rowBytes;
+      for (let c = 0; c < c4; c += 4) {
+        const p = s + (<usize>c << 2);
+        const r0 = v128.load(p), r1 = v128.load(p + rowBytes);
+        const r2 = v128.load(p + (rowBytes << 1)), r3 = v128.load(p + rowBytes * 3);
+        const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
+        const d = dst + (<usize>(c * ld + b) << 2);
+        const ldBytes = <usize>ld << 2;
+        v128.store(d, v128.shuffle<i32>(t0, t2, 0, 1, 4, 5));
+        v128.store(d + ldBytes, v128.shuffle<i32>(t0, t2, 2, 3, 6, 7));
+        v128.store(d + (ldBytes << 1), v128.shuffle<i32>(t1, t3, 0, 1, 4, 5));
+        v128.store(d + ldBytes * 3, v128.shuffle<i32>(t1, t3, 2, 3, 6, 7));
+      }
+      for (let j = 0; j < 4; j++) {
+        const sr = s + <usize>j * rowBytes;
+        for (let c = c4; c < cols; c++) store<f32>(at(dst, c * ld + b + j), load<f32>(at(sr, c)));
+      }
+    }
+  }
+  for (; b < batch; b++) {
     const s = src + (<usize>(b * cols) << 2);
     for (let c = 0; c < cols; c++) store<f32>(at(dst, c * ld + b), load<f32>(at(s, c)));
   }
@@ -197,7 +223,16 @@ export function toRowMajor(dst: usize, src: usize, batch: i32, rows: i32, ld: i3
 
 /** Index of the first NaN or infinity among n floats, or -1. */
 export function firstNonFinite(p: usize, n: i32): i32 {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    // x - x is 0 for finite x and NaN otherwise; scan four at a time until a lane fails.
+    const zero = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(at(p, i));
+      if (!i32x4.all_true(f32x4.eq(f32x4.sub(v, v), zero))) break;
+    }
+  }
+  for (; i < n; i++) {
     const v = load<f32>(at(p, i));
     if (v - v != 0) return i;
   }

@@ -12,5 +12,4 @@ export {
 } from "./memory";
 export { modelPredict, modelEvaluate, modelGradients, modelTrainStep, OPT_SGD, OPT_ADAM } from "./model";
 export { mathSweep } from "./math";
-export { taskFill, modelTrainTask, TASK_STATIC, TASK_IDENTITY } from "./tasks";
-export { rngSeed, rngNext } from "./rng";
+export { taskFill, taskSeed, modelTrainTask } from "./tasks";

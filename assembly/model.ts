@@ -17,6 +17,9 @@ import { nacMulBackward, nacMulForward } from "./layers/nacmul";
 import { naluBackward, naluForward, naluWeights } from "./layers/nalu";
 import { denseBackward, denseForward } from "./layers/dense";
 
+export const OPT_SGD: i32 = 0;
+export const OPT_ADAM: i32 = 1;
+
 // @ts-ignore: decorator
 @inline function setStatus(model: usize, status: i32, arg: i32): void {
   store<i32>(model + (<usize>H_STATUS << 2), status);
@@ -119,9 +122,6 @@ export function modelGradients(model: usize, batch: i32): f64 {
   return loss;
 }
 
-export const OPT_SGD: i32 = 0;
-export const OPT_ADAM: i32 = 1;
-
 /**
  * One training step: forward, loss, backward and the optimizer's update, for the staged batch.
  * Returns the loss before the update. A non-finite loss or gradient skips the update (status
@@ -129,8 +129,17 @@ export const OPT_ADAM: i32 = 1;
  */
 export function modelTrainStep(model: usize, batch: i32, opt: i32, lr: f32,
                                beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
-  const loss = modelGradients(model, batch);
-  if (hdrI(model, H_STATUS) != S_OK) return loss;
+  if (!stage(model, batch, true)) return NaN;
+  return modelTrainStaged(model, batch, opt, lr, beta1, beta2, eps, stepSize, bc2sqrt);
+}
+
+/** The training step on x and target already in feature-major H_X and H_T. */
+export function modelTrainStaged(model: usize, batch: i32, opt: i32, lr: f32,
+                                 beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
+  setStatus(model, S_OK, 0);
+  forward(model, batch);
+  const loss = lossOf(model, batch);
+  backward(model, batch);
   const n = hdrI(model, H_NPARAM);
   const p = hdr(model, H_PARAMS), g = hdr(model, H_GRADS);
   if ((hdrI(model, H_OPTIONS) & O_ALLOW_NONFINITE) == 0) {

@@ -327,8 +327,9 @@ export class Model {
     this.checkOptimizer('trainStepOn', optimizer);
     checkInt('trainStepOn: batch', batch, 1, MAX_BATCH);
     this.ensureCapacity(batch);
+    const scratch = sampler.scratch(2 * ((batch + 3) & ~3));
     return this.optimize('trainStepOn', optimizer, [], [], (opt, lr, b1, b2, eps, step, bc2) =>
-      this.engine.ex.modelTrainTask(this.desc, sampler.ptr, batch, opt, lr, b1, b2, eps, step, bc2));
+      this.engine.ex.modelTrainTask(this.desc, sampler.ptr, scratch, batch, opt, lr, b1, b2, eps, step, bc2));
   }
 
   private checkOptimizer(what: string, optimizer: Optimizer): void {

@@ -3,7 +3,7 @@ import type { Engine } from '../wasm/engine.js';
 import { currentEngine } from '../wasm/init.js';
 
 /** Word layout of a task record: see assembly/tasks.ts. */
-const RECORD_BYTES = 64;
+const RECORD_BYTES = 128;
 
 export interface TaskConfig {
   /** 0 static arithmetic, 1 identity (assembly/tasks.ts TASK_*). */
@@ -32,20 +32,25 @@ export function streamSeed(seed: number, stream: number): number {
 }
 
 /**
- * An endless stream of samples of a task, drawn inside the module (xoshiro128**, see
- * assembly/rng.ts) over [lo, hi). It lives in the engine that was current when it was made.
+ * An endless stream of samples of a task over [lo, hi), drawn inside the module by four
+ * interleaved xoshiro128** generators (see assembly/tasks.ts). It lives in the engine that was
+ * current when it was made.
  */
 export class Sampler {
   readonly engine: Engine;
   private raw: number;
   /** Byte address of the task record. */
   readonly ptr: number;
+  private scratchRaw = 0;
+  private scratchPtr = 0;
+  private scratchFloats = 0;
   private disposed = false;
 
   constructor(readonly config: TaskConfig, readonly range: readonly [number, number], seed: number) {
     this.engine = currentEngine();
     [this.raw, this.ptr] = this.engine.alloc(RECORD_BYTES);
     const i32 = this.engine.i32;
+    const f32 = this.engine.f32;
     const w = this.ptr >> 2;
     i32[w] = config.kind;
     i32[w + 1] = config.inputs;
@@ -53,22 +58,33 @@ export class Sampler {
     i32[w + 3] = config.start2;
     i32[w + 4] = config.subsetSize;
     i32[w + 5] = config.op;
-    const f64 = new Float64Array(this.engine.u8.buffer, this.ptr + 32, 2);
-    f64[0] = range[0];
-    f64[1] = range[1];
-    this.engine.ex.rngSeed(this.ptr + 48, seed >>> 0);
+    f32[w + 6] = range[0];
+    f32[w + 7] = range[1] - range[0];
+    this.engine.ex.taskSeed(this.ptr, seed >>> 0);
+  }
+
+  /** A scratch block of at least `floats` floats owned by the sampler. */
+  scratch(floats: number): number {
+    if (floats > this.scratchFloats) {
+      const [raw, ptr] = this.engine.alloc(floats * 4);
+      if (this.scratchRaw) this.engine.free(this.scratchRaw);
+      this.scratchRaw = raw;
+      this.scratchPtr = ptr;
+      this.scratchFloats = floats;
+    }
+    return this.scratchPtr;
   }
 
   /** Draws the next n samples as a dataset (copies). */
   sample(n: number): Dataset {
     this.live();
-    if (!Number.isInteger(n) || n < 1 || n > 1 << 24) fail(`sample: n must be an integer from 1 to ${1 << 24}, got ${describe(n)}`);
+    if (!Number.isInteger(n) || n < 1 || n > 1 << 22) fail(`sample: n must be an integer from 1 to ${1 << 22}, got ${describe(n)}`);
     const inputs = this.config.inputs;
-    const bytes = n * inputs * 4 + n * 4 + n * 8 + 32;
-    const [raw, base] = this.engine.alloc(bytes);
+    const ld = (n + 3) & ~3;
+    const [raw, base] = this.engine.alloc(n * 8 + n * inputs * 4 + inputs * ld * 4);
     try {
-      const x = base, t32 = base + n * inputs * 4, t64 = (t32 + n * 4 + 7) & ~7;
-      this.engine.ex.taskFill(this.ptr, x, t32, t64, n);
+      const t64 = base, x = base + n * 8, scratch = x + ((n * inputs * 4 + 15) & ~15);
+      this.engine.ex.taskFill(this.ptr, x, t64, scratch, n);
       return {
         n,
         x: this.engine.f32.slice(x >> 2, (x >> 2) + n * inputs),
@@ -90,6 +106,7 @@ export class Sampler {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (this.scratchRaw) this.engine.free(this.scratchRaw);
     this.engine.free(this.raw);
   }
 }

@@ -10,11 +10,10 @@ export interface NaluExports {
   modelTrainStep(model: number, batch: number, opt: number, lr: number, beta1: number, beta2: number,
     eps: number, stepSize: number, bc2sqrt: number): number;
   mathSweep(fn: number, src: number, dst: number, n: number): void;
-  taskFill(task: number, x: number, t32: number, t64: number, batch: number): void;
-  modelTrainTask(model: number, task: number, batch: number, opt: number, lr: number, beta1: number, beta2: number,
-    eps: number, stepSize: number, bc2sqrt: number): number;
-  rngSeed(state: number, seed: number): void;
-  rngNext(state: number): number;
+  taskSeed(task: number, seed: number): void;
+  taskFill(task: number, x: number, t64: number, scratch: number, batch: number): void;
+  modelTrainTask(model: number, task: number, scratch: number, batch: number, opt: number, lr: number, beta1: number,
+    beta2: number, eps: number, stepSize: number, bc2sqrt: number): number;
 }
 
 export type Backend = 'simd' | 'scalar';

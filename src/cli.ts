@@ -1,0 +1,379 @@
+#!/usr/bin/env node
+/**
+ * The nalu-wasm command line: `experiment`, `identity` and `showcase` (what `npm start` runs).
+ * Seeds run in parallel on worker threads, each with its own Wasm instance.
+ */
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { NaluError } from './errors.js';
+import {
+  DEFAULTS, IDENTITY_DEFAULTS, identityModels, MODELS, runIdentity, runSeed, thresholdOf, wilson,
+  type ExperimentConfig, type IdentityCurve, type LogEntry, type SeedResult,
+} from './experiment.js';
+import { identityFigure } from './figure.js';
+import { init } from './index.js';
+import { OPS, type Op } from './tasks/static.js';
+
+class UsageError extends Error {}
+
+const USAGE = `usage: nalu-wasm <command> [options]
+
+commands:
+  showcase     the identity figure and every op x model at a reduced budget (npm start)
+  experiment   Madsen & Johansen's static arithmetic task for one op and model over seeds
+  identity     Trask et al.'s identity task for each activation and a NAC
+  help         this text
+
+experiment options:
+  --op <${OPS.join('|')}>         required
+  --model <${Object.keys(MODELS).join('|')}>   required
+  --seeds A..B | A,B,C   default 0..9
+  --iterations N         default 5000000 (Madsen & Johansen's protocol)
+  --batch N              default 128
+  --lr X                 default 1e-3 (Adam)
+  --input-size N         default 100
+  --subset X             subset ratio, default 0.25
+  --overlap X            overlap ratio, default 0.5
+  --interp LO,HI         training and validation range, default 1,2
+  --extrap LO,HI         test range, default 2,6
+  --log-every N          default 1000
+  --workers N            worker threads, default: the number of cores
+  --json FILE            write the results as JSON
+
+identity options:
+  --json FILE   --svg FILE   --steps N (default ${IDENTITY_DEFAULTS.steps})   --seeds N (default ${IDENTITY_DEFAULTS.seeds})
+`;
+
+// ---- arguments ---------------------------------------------------------------------------
+
+type Args = Map<string, string>;
+
+function parseArgs(argv: string[], allowed: string[]): Args {
+  const args: Args = new Map();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(a)}`);
+    const [key, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
+    if (!allowed.includes(key)) throw new UsageError(`unknown option --${key}`);
+    const value = inline ?? argv[++i];
+    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`--${key} needs a value`);
+    args.set(key, value);
+  }
+  return args;
+}
+
+function int(args: Args, key: string, def: number, min: number, max: number): number {
+  const v = args.get(key);
+  if (v === undefined) return def;
+  const n = Number(v.replace(/_/g, ''));
+  if (!/^[\d_.e+]+$/i.test(v) || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function num(args: Args, key: string, def: number, min: number, max: number): number {
+  const v = args.get(key);
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= min || n > max) {
+    throw new UsageError(`--${key} must be a number > ${min} and <= ${max}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function pair(args: Args, key: string, def: [number, number]): [number, number] {
+  const v = args.get(key);
+  if (v === undefined) return def;
+  const parts = v.split(',').map(Number);
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0]! < parts[1]!)) {
+    throw new UsageError(`--${key} must be LO,HI with LO < HI, got ${JSON.stringify(v)}`);
+  }
+  return [parts[0]!, parts[1]!];
+}
+
+function seedList(v: string | undefined): number[] {
+  if (v === undefined) return [...Array(10).keys()];
+  const range = /^(\d+)\.\.(\d+)$/.exec(v);
+  let seeds: number[];
+  if (range) {
+    const [a, b] = [Number(range[1]), Number(range[2])];
+    if (b < a || b - a >= 100000) throw new UsageError(`--seeds ${v}: the range must be increasing and hold at most 100000 seeds`);
+    seeds = Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  } else if (/^\d+(,\d+)*$/.test(v)) {
+    seeds = v.split(',').map(Number);
+  } else {
+    throw new UsageError(`--seeds must be A..B or a comma-separated list of integers, got ${JSON.stringify(v)}`);
+  }
+  if (seeds.some((s) => s > 0xffffffff)) throw new UsageError('--seeds: a seed must be below 2^32');
+  return seeds;
+}
+
+function experimentConfig(args: Args): ExperimentConfig {
+  const op = args.get('op');
+  const model = args.get('model');
+  if (!op) throw new UsageError('--op is required');
+  if (!OPS.includes(op as Op)) throw new UsageError(`--op must be one of ${OPS.join(', ')}, got ${JSON.stringify(op)}`);
+  if (!model) throw new UsageError('--model is required');
+  if (!(model in MODELS)) throw new UsageError(`--model must be one of ${Object.keys(MODELS).join(', ')}, got ${JSON.stringify(model)}`);
+  return {
+    op: op as Op,
+    model,
+    iterations: int(args, 'iterations', DEFAULTS.iterations, 1, 1e10),
+    batch: int(args, 'batch', DEFAULTS.batch, 1, 1 << 20),
+    learningRate: num(args, 'lr', DEFAULTS.learningRate, 0, 10),
+    inputSize: int(args, 'input-size', DEFAULTS.inputSize, 2, 1 << 16),
+    subsetRatio: num(args, 'subset', DEFAULTS.subsetRatio, 0, 1),
+    overlapRatio: num(args, 'overlap', DEFAULTS.overlapRatio, -1e-300, 1),
+    interpolation: pair(args, 'interp', DEFAULTS.interpolation),
+    extrapolation: pair(args, 'extrap', DEFAULTS.extrapolation),
+    logEvery: int(args, 'log-every', DEFAULTS.logEvery, 1, 1e10),
+    hidden: DEFAULTS.hidden,
+    validationSize: DEFAULTS.validationSize,
+    testSize: DEFAULTS.testSize,
+  };
+}
+
+// ---- progress ----------------------------------------------------------------------------
+
+class Progress {
+  private readonly tty = process.stderr.isTTY === true;
+  private lastPlain = -1;
+  private readonly started = performance.now();
+  constructor(private readonly label: string, private readonly total: number) {}
+
+  update(done: number, detail = ''): void {
+    const frac = this.total > 0 ? Math.min(1, done / this.total) : 1;
+    const elapsed = (performance.now() - this.started) / 1000;
+    const eta = frac > 0 ? elapsed * (1 - frac) / frac : 0;
+    const pct = Math.floor(frac * 100);
+    if (this.tty) {
+      const width = 28;
+      const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
+      process.stderr.write(`\r${this.label} [${bar}] ${String(pct).padStart(3)}% ${fmtTime(elapsed)} elapsed, ${fmtTime(eta)} left ${detail}\x1b[K`);
+    } else if (pct >= this.lastPlain + 10 || (frac === 1 && this.lastPlain < 100)) {
+      this.lastPlain = pct - (pct % 10);
+      process.stderr.write(`${this.label}: ${pct}% (${fmtTime(elapsed)} elapsed) ${detail}\n`);
+    }
+  }
+
+  done(): void {
+    if (this.tty) process.stderr.write('\n');
+  }
+}
+
+function fmtTime(s: number): string {
+  if (s < 60) return `${s.toFixed(0)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+// ---- parallel seeds ------------------------------------------------------------------------
+
+interface Job { config: ExperimentConfig; seed: number; threshold: number; key: string }
+type WorkerMessage =
+  | { kind: 'log'; key: string; entry: LogEntry }
+  | { kind: 'result'; key: string; result: SeedResult }
+  | { kind: 'error'; key: string; message: string };
+
+/** Runs the jobs on `workers` threads; calls back on every log line and result. */
+async function runJobs(jobs: Job[], workers: number, onLog: (job: Job, e: LogEntry) => void,
+  onResult: (job: Job, r: SeedResult) => void): Promise<void> {
+  const queue = [...jobs];
+  const byKey = new Map(jobs.map((j) => [j.key, j]));
+  const n = Math.max(1, Math.min(workers, jobs.length));
+  await Promise.all(Array.from({ length: n }, () => new Promise<void>((resolve, reject) => {
+    const w = new Worker(new URL(import.meta.url), { workerData: { worker: true } });
+    const next = () => {
+      const job = queue.shift();
+      if (job) w.postMessage(job);
+      else void w.terminate().then(() => resolve());
+    };
+    w.on('message', (m: WorkerMessage) => {
+      const job = byKey.get(m.key)!;
+      if (m.kind === 'log') onLog(job, m.entry);
+      else if (m.kind === 'result') {
+        onResult(job, m.result);
+        next();
+      } else {
+        void w.terminate();
+        reject(new Error(`seed ${job.seed} of ${job.config.op}/${job.config.model} failed: ${m.message}`));
+      }
+    });
+    w.on('error', reject);
+    w.once('online', next);
+  })));
+}
+
+async function workerMain(): Promise<void> {
+  await init();
+  parentPort!.on('message', (job: Job) => {
+    try {
+      const result = runSeed(job.config, job.seed, job.threshold, (entry) => parentPort!.postMessage({ kind: 'log', key: job.key, entry }));
+      parentPort!.postMessage({ kind: 'result', key: job.key, result });
+    } catch (err) {
+      parentPort!.postMessage({ kind: 'error', key: job.key, message: (err as Error).message });
+    }
+  });
+}
+
+// ---- commands ------------------------------------------------------------------------------
+
+export interface ExperimentReport {
+  seeds: Array<Omit<SeedResult, 'log'>>;
+  aggregate: { threshold: number; successRate: number; successInterval: [number, number]; wallSeconds: number; workers: number };
+  config: ExperimentConfig & { seeds: number[]; workers: number };
+}
+
+function fmt(v: number | null): string {
+  if (v === null) return '-';
+  if (!Number.isFinite(v)) return String(v);
+  return v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(3) : v.toExponential(2);
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+}
+
+async function experiment(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['op', 'model', 'seeds', 'iterations', 'batch', 'lr', 'input-size', 'subset', 'overlap',
+    'interp', 'extrap', 'log-every', 'workers', 'json']);
+  const config = experimentConfig(args);
+  const seeds = seedList(args.get('seeds'));
+  const workers = int(args, 'workers', availableParallelism(), 1, 256);
+  const started = performance.now();
+  const threshold = thresholdOf(config);
+  const progress = new Progress(`${config.op}/${config.model}`, seeds.length * config.iterations);
+  const done = new Map<number, number>();
+  const results: SeedResult[] = [];
+  const jobs = seeds.map((seed) => ({ config, seed, threshold, key: String(seed) }));
+  await runJobs(jobs, workers, (job, e) => {
+    done.set(job.seed, e.iteration);
+    progress.update([...done.values()].reduce((s, v) => s + v, 0), `(${results.length}/${seeds.length} seeds)`);
+  }, (_job, r) => {
+    results.push(r);
+  });
+  progress.done();
+  results.sort((a, b) => a.seed - b.seed);
+  const wall = (performance.now() - started) / 1000;
+  const k = results.filter((r) => r.success).length;
+  const report: ExperimentReport = {
+    seeds: results,
+    aggregate: { threshold, successRate: k / results.length, successInterval: wilson(k, results.length), wallSeconds: wall, workers },
+    config: { ...config, seeds, workers },
+  };
+  console.log(table([
+    ['seed', 'success', 'solved at', 'best it', 'interp MSE', 'extrap MSE', 'sparsity'],
+    ...results.map((r) => [String(r.seed), r.success ? 'yes' : 'no', r.solvedAt === null ? '-' : String(r.solvedAt),
+      String(r.bestIteration), fmt(r.interpolationMse), fmt(r.extrapolationMse), fmt(r.sparsityError)]),
+  ]));
+  const [lo, hi] = report.aggregate.successInterval;
+  console.log(`\n${config.op} with ${config.model}: success ${k}/${results.length} = ${(100 * k / results.length).toFixed(0)}% ` +
+    `[${(100 * lo).toFixed(0)}%, ${(100 * hi).toFixed(0)}%] (Wilson 95%), threshold ${fmt(threshold)}, ` +
+    `${config.iterations} iterations, ${fmtTime(wall)} on ${workers} worker${workers > 1 ? 's' : ''}`);
+  const json = args.get('json');
+  if (json) writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
+}
+
+async function identity(argv: string[]): Promise<IdentityCurve[]> {
+  const args = parseArgs(argv, ['json', 'svg', 'steps', 'seeds']);
+  await init();
+  const config = { ...IDENTITY_DEFAULTS, steps: int(args, 'steps', IDENTITY_DEFAULTS.steps, 1, 1e9), seeds: int(args, 'seeds', IDENTITY_DEFAULTS.seeds, 1, 1000) };
+  const models = Object.entries(identityModels());
+  const progress = new Progress('identity', models.length);
+  const curves: IdentityCurve[] = [];
+  for (const [name, layers] of models) {
+    curves.push(runIdentity(name, layers, config));
+    progress.update(curves.length);
+  }
+  progress.done();
+  printIdentity(curves, config.steps, config.seeds);
+  const json = args.get('json');
+  if (json) writeFileSync(json, JSON.stringify({ config, curves }, null, 2) + '\n');
+  const svg = args.get('svg');
+  if (svg) writeFileSync(svg, identityFigure(curves));
+  return curves;
+}
+
+function printIdentity(curves: IdentityCurve[], steps: number, seeds: number): void {
+  console.log(`Identity f(x) = x: 1-8-8-8-1 networks trained on [-5, 5] (${steps} Adam steps, ${seeds} seeds), tested on [-20, 20]\n`);
+  console.log(table([
+    ['model', 'mean |error| on [-5, 5]', 'mean |error| on [-20, 20]'],
+    ...curves.map((c) => [c.model === 'nac' ? 'NAC' : `MLP ${c.model}`, fmt(c.trainRangeMeanAbsError), fmt(c.meanAbsError)]),
+  ]));
+}
+
+/** The showcase's budget against the full protocol. */
+const SHOWCASE = { iterations: 20000, seeds: [0], validationSize: 2000, testSize: 2000, logEvery: 1000 };
+
+async function showcase(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['workers', 'iterations', 'json']);
+  const workers = int(args, 'workers', availableParallelism(), 1, 256);
+  const iterations = int(args, 'iterations', SHOWCASE.iterations, 1, 1e10);
+  const started = performance.now();
+  console.log('nalu-wasm showcase: arithmetic units extrapolate where MLPs fail.\n');
+  await identity(['--steps', String(IDENTITY_DEFAULTS.steps)]);
+  console.log('');
+  const models = Object.keys(MODELS);
+  const jobs: Job[] = [];
+  for (const op of OPS) {
+    const config: ExperimentConfig = { ...DEFAULTS, op, model: '', iterations, validationSize: SHOWCASE.validationSize, testSize: SHOWCASE.testSize, logEvery: SHOWCASE.logEvery };
+    const threshold = thresholdOf(config, 200_000);
+    for (const model of models) jobs.push({ config: { ...config, model }, seed: 0, threshold, key: `${op}/${model}` });
+  }
+  const progress = new Progress('static task', jobs.length * iterations);
+  const done = new Map<string, number>();
+  const results = new Map<string, SeedResult>();
+  await runJobs(jobs, workers, (job, e) => {
+    done.set(job.key, e.iteration);
+    progress.update([...done.values()].reduce((s, v) => s + v, 0), `(${results.size}/${jobs.length} runs)`);
+  }, (job, r) => results.set(job.key, r));
+  progress.done();
+  console.log(`Static arithmetic task (Madsen & Johansen 2020): 100 inputs, a and b sums of two overlapping subsets of 25,`);
+  console.log(`trained on U[1, 2], tested on U[2, 6]. Each cell: extrapolation MSE, with * where it is below the success threshold.\n`);
+  const thresholds = OPS.map((op) => jobs.find((j) => j.config.op === op)!.threshold);
+  console.log(table([
+    ['model', ...OPS],
+    ...models.map((model) => [model, ...OPS.map((op) => {
+      const r = results.get(`${op}/${model}`)!;
+      return `${fmt(r.extrapolationMse)}${r.success ? '*' : ' '}`;
+    })]),
+    ['threshold', ...thresholds.map((t) => `${fmt(t)} `)],
+  ]));
+  const wall = (performance.now() - started) / 1000;
+  console.log(`\nReduced budget, against the full protocol: ${iterations} iterations instead of 5,000,000; seed 0 only instead of`);
+  console.log(`10 to 100 seeds; validation and test sets of ${SHOWCASE.validationSize} instead of 10,000; thresholds from 200,000`);
+  console.log(`simulated samples instead of 1,000,000. Wall time ${fmtTime(wall)} on ${workers} worker${workers > 1 ? 's' : ''}.`);
+  console.log('Run the full protocol with: nalu-wasm experiment --op add --model nac --seeds 0..9');
+  const json = args.get('json');
+  if (json) writeFileSync(json, JSON.stringify({ iterations, results: Object.fromEntries(results) }, null, 2) + '\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'experiment': await experiment(rest); return 0;
+      case 'identity': await identity(rest); return 0;
+      case 'showcase': await showcase(rest); return 0;
+      case 'help': case '--help': case '-h': console.log(USAGE); return 0;
+      case undefined: throw new UsageError('a command is required');
+      default: throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof NaluError) {
+      console.error(`nalu-wasm: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(`nalu-wasm: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+if (!isMainThread && (workerData as { worker?: boolean } | null)?.worker) {
+  void workerMain();
+} else if (isMainThread) {
+  void main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}
