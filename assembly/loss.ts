@@ -9,7 +9,7 @@ export function sumSquares(y: usize, t: usize, out: i32, batch: i32, ld: i32): f
   for (let r = 0; r < out; r++) {
     const row = <usize>(r * ld) << 2;
     for (let b = 0; b < batch; b++) {
-      const d = <f64>(load<f32>(y + row + (<usize>b << 2)) - load<f32>(t + row + (<usize>b << 2)));
+      const d = <f64>load<f32>(y + row + (<usize>b << 2)) - <f64>load<f32>(t + row + (<usize>b << 2));
       s += d * d;
     }
   }

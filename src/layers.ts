@@ -78,9 +78,10 @@ function eps(o: Record<string, unknown>): number {
   return o.eps === undefined ? DEFAULT_EPS : checkNumber('eps', o.eps, 0, 1);
 }
 
-function initScheme(o: Record<string, unknown>): InitScheme {
-  const v = o.init ?? 'glorot';
-  if (v !== 'glorot' && v !== 'seed') fail(`init must be "glorot" or "seed", got ${describe(v)}`);
+/** The layer's own init scheme, or undefined to follow the model's (default 'glorot'). */
+function initScheme(o: Record<string, unknown>): InitScheme | undefined {
+  const v = o.init;
+  if (v !== undefined && v !== 'glorot' && v !== 'seed') fail(`init must be "glorot" or "seed", got ${describe(v)}`);
   return v;
 }
 

@@ -64,15 +64,11 @@ export class Model {
     if (options.init !== undefined && options.init !== 'glorot' && options.init !== 'seed') {
       fail(`sequential: init must be "glorot" or "seed", got ${describe(options.init)}`);
     }
-    this.layers = Object.freeze(layers.map((l, k) => {
+    this.layers = Object.freeze(layers.map((l) => {
       const spec = layerFromSpec(l);
-      if (options.init && !(l as LayerSpec).options?.init) {
-        return layerFromSpec({ ...spec, options: { ...spec.options, init: options.init } });
-      }
-      if (k > 0 && spec.inputs !== layers[k - 1]!.outputs) {
-        fail(`sequential: layer ${k} (${spec.type}) has ${spec.inputs} inputs but layer ${k - 1} has ${layers[k - 1]!.outputs} outputs`);
-      }
-      return spec;
+      return options.init && spec.options.init === undefined
+        ? layerFromSpec({ ...spec, options: { ...spec.options, init: options.init } })
+        : spec;
     }));
     for (let k = 1; k < this.layers.length; k++) {
       if (this.layers[k]!.inputs !== this.layers[k - 1]!.outputs) {
@@ -339,18 +335,24 @@ export class Model {
   /** Runs one update through `call` with the optimizer's scalars for the next step. */
   private optimize(what: string, o: Optimizer, x: ArrayLike<number>, target: ArrayLike<number>,
     call: (opt: number, lr: number, b1: number, b2: number, eps: number, stepSize: number, bc2sqrt: number) => number): number {
-    if (!this.binding || this.binding.optimizer !== o) {
-      // A model keeps the state of one optimizer: switching starts that optimizer afresh.
-      this.engine.f32.fill(0, this.region(2) >> 2, (this.region(2) >> 2) + 2 * this.nParam);
-      this.binding = { optimizer: o, step: 0 };
-    }
-    const t = this.binding.step + 1;
+    // A model keeps the state of one optimizer: switching starts that optimizer afresh, and
+    // a failed first step restores the previous optimizer's moments.
+    const moments = this.region(2) >> 2;
+    const switching = this.binding?.optimizer !== o;
+    const previous = switching && this.binding ? this.engine.f32.slice(moments, moments + 2 * this.nParam) : undefined;
+    if (switching) this.engine.f32.fill(0, moments, moments + 2 * this.nParam);
+    const t = switching ? 1 : this.binding!.step + 1;
     const lay = this.engine.layout;
     const loss = o.kind === 'adam'
       ? call(lay.OPT_ADAM, o.learningRate, o.beta1, o.beta2, o.epsilon, o.learningRate / (1 - o.beta1 ** t), Math.sqrt(1 - o.beta2 ** t))
       : call(lay.OPT_SGD, o.learningRate, 0, 0, 0, 0, 0);
-    this.checkStatus(what, x, target, 0);
-    this.binding.step = t;
+    try {
+      this.checkStatus(what, x, target, 0);
+    } catch (err) {
+      if (previous) this.engine.f32.set(previous, moments);
+      throw err;
+    }
+    this.binding = { optimizer: o, step: t };
     return loss;
   }
 

@@ -9,6 +9,14 @@ export interface Optimizer {
   readonly epsilon: number;
 }
 
+/** The optimizers made by adam() and sgd(): only these are accepted by the training calls. */
+const MADE = new WeakSet<object>();
+
+function made<T extends Optimizer>(o: T): T {
+  MADE.add(o);
+  return o;
+}
+
 export interface AdamOptions {
   learningRate?: number;
   beta1?: number;
@@ -30,13 +38,13 @@ function options(what: string, o: unknown, keys: string[]): Record<string, unkno
 export function adam(opts: AdamOptions = {}): Optimizer {
   const o = options('adam', opts, ['learningRate', 'beta1', 'beta2', 'epsilon']);
   try {
-    return Object.freeze({
+    return made(Object.freeze({
       kind: 'adam' as const,
       learningRate: checkNumber('learningRate', o.learningRate ?? 1e-3, 0, 1e6),
       beta1: checkNumber('beta1', o.beta1 ?? 0.9, 0, 0.999999, true),
       beta2: checkNumber('beta2', o.beta2 ?? 0.999, 0, 0.999999999, true),
       epsilon: checkNumber('epsilon', o.epsilon ?? 1e-8, 0, 1),
-    });
+    }));
   } catch (err) {
     fail(`adam: ${(err as Error).message}`);
   }
@@ -47,18 +55,18 @@ export function sgd(opts: { learningRate: number }): Optimizer {
   const o = options('sgd', opts, ['learningRate']);
   if (o.learningRate === undefined) fail('sgd: learningRate is required');
   try {
-    return Object.freeze({
+    return made(Object.freeze({
       kind: 'sgd' as const,
       learningRate: checkNumber('learningRate', o.learningRate, 0, 1e6),
       beta1: 0,
       beta2: 0,
       epsilon: 0,
-    });
+    }));
   } catch (err) {
     fail(`sgd: ${(err as Error).message}`);
   }
 }
 
 export function isOptimizer(o: unknown): o is Optimizer {
-  return o !== null && typeof o === 'object' && ((o as Optimizer).kind === 'adam' || (o as Optimizer).kind === 'sgd');
+  return o !== null && typeof o === 'object' && MADE.has(o);
 }

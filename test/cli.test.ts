@@ -1,0 +1,75 @@
+// The command line, as built into dist/ by `npm run build` (npm test builds first).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
+  it.each([
+    [[], /a command is required/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['experiment', '--model', 'nac'], /--op is required/],
+    [['experiment', '--op', 'pow', '--model', 'nac'], /--op must be one of add, sub/],
+    [['experiment', '--op', 'add'], /--model is required/],
+    [['experiment', '--op', 'add', '--model', 'lstm'], /--model must be one of/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--seeds', '9..3'], /--seeds 9\.\.3/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--seeds', 'a,b'], /--seeds must be/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--iterations', '-5'], /--iterations must be an integer/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--iterations', '1.5'], /--iterations must be an integer/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--lr', 'fast'], /--lr must be a number/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--interp', '2,1'], /--interp must be LO,HI/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--workers', '0'], /--workers must be an integer/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--colour', 'red'], /unknown option --colour/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--batch'], /--batch needs a value/],
+    [['identity', 'extra'], /unexpected argument "extra"/],
+  ])('rejects %j with a usage message, exit code 2 and no stack trace', (args, message) => {
+    const r = run(...args);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.err).toMatch(/usage: nalu-wasm <command>/);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('runs an experiment on two workers and writes the JSON report', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nalu-cli-'));
+    const json = join(dir, 'r.json');
+    const r = run('experiment', '--op', 'sub', '--model', 'nac', '--seeds', '0..2', '--iterations', '3000',
+      '--log-every', '1000', '--workers', '2', '--lr', '1e-2', '--json', json);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/sub with nac: success \d\/3/);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.seeds.map((s: { seed: number }) => s.seed)).toEqual([0, 1, 2]);
+    for (const s of report.seeds) {
+      expect(Object.keys(s)).toEqual(expect.arrayContaining(['seed', 'success', 'solvedAt', 'bestIteration',
+        'interpolationMse', 'extrapolationMse', 'sparsityError']));
+      expect(s.bestIteration % 1000).toBe(0);
+    }
+    expect(report.aggregate.threshold).toBeGreaterThan(1.3e-8);
+    expect(report.aggregate.threshold).toBeLessThan(1.5e-8);
+    const k = report.seeds.filter((s: { success: boolean }) => s.success).length;
+    expect(report.aggregate.successRate).toBe(k / 3);
+    expect(report.aggregate.successInterval[0]).toBeLessThanOrEqual(k / 3);
+    expect(report.aggregate.successInterval[1]).toBeGreaterThanOrEqual(k / 3);
+    expect(report.aggregate.wallSeconds).toBeGreaterThan(0);
+    expect(report.config).toMatchObject({ op: 'sub', model: 'nac', iterations: 3000, batch: 128, learningRate: 0.01,
+      inputSize: 100, subsetRatio: 0.25, overlapRatio: 0.5, interpolation: [1, 2], extrapolation: [2, 6], workers: 2 });
+  }, 120_000);
+
+  it('draws the identity figure as SVG', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nalu-cli-'));
+    const svg = join(dir, 'identity.svg');
+    const out = execFileSync(process.execPath, [CLI, 'identity', '--steps', '300', '--seeds', '1', '--svg', svg], { encoding: 'utf8' });
+    expect(out).toMatch(/NAC/);
+    const text = readFileSync(svg, 'utf8');
+    expect(text).toMatch(/^<svg /);
+    expect((text.match(/<path d="M/g) ?? []).length).toBe(8);
+  }, 120_000);
+});

@@ -1,0 +1,61 @@
+// The experiment protocol: metrics, the success criterion, and a short run that succeeds.
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, MODELS, runSeed, sparsityError, thresholdOf, wilson } from '../src/experiment';
+import { nac, sequential } from '../src/index';
+import { useBackend } from './helpers';
+
+describe('Wilson score interval', () => {
+  it('matches known values', () => {
+    const close = (a: [number, number], b: [number, number]) => {
+      expect(a[0]).toBeCloseTo(b[0], 4);
+      expect(a[1]).toBeCloseTo(b[1], 4);
+    };
+    close(wilson(0, 10), [0, 0.27753]);
+    close(wilson(10, 10), [0.72247, 1]);
+    close(wilson(5, 10), [0.23659, 0.76341]);
+    close(wilson(98, 100), [0.92999, 0.99449]);
+  });
+});
+
+describe('sparsity error', () => {
+  it('is max over weights of min(|W|, |1 - |W||) of the effective NAC weights', async () => {
+    await useBackend('simd');
+    const m = sequential([nac({ inputs: 2, outputs: 1 })]);
+    // W = tanh(W_hat) sigmoid(M_hat): choose W = [0.3, -0.9] exactly enough for the check.
+    const w = [0.3, -0.9];
+    const mHat = 30; // sigmoid = 1 - 1e-13
+    m.setWeights([{ W_hat: Float32Array.from(w.map(Math.atanh)), M_hat: Float32Array.from([mHat, mHat]) }]);
+    expect(sparsityError(m)).toBeCloseTo(0.3, 6);
+    m.dispose();
+    const mlp = sequential(MODELS.relu!.layers(4, 2));
+    expect(sparsityError(mlp)).toBeNull();
+    mlp.dispose();
+  });
+});
+
+describe('runSeed', () => {
+  it('NAC+ learns a + b on the static task for seed 0 within 100,000 iterations (lr 1e-2)', async () => {
+    await useBackend('simd');
+    const config = { ...DEFAULTS, op: 'add' as const, model: 'nac', iterations: 100_000, learningRate: 1e-2,
+      logEvery: 5000, validationSize: 2000, testSize: 2000 };
+    const threshold = thresholdOf(config, 200_000);
+    const r = runSeed(config, 0, threshold, undefined, true);
+    expect(r.success).toBe(true);
+    expect(r.extrapolationMse).toBeLessThan(threshold);
+    expect(r.solvedAt).not.toBeNull();
+    expect(r.log!.length).toBe(20);
+    expect(r.log!.find((e) => e.iteration === r.bestIteration)!.extrapolationMse).toBe(r.extrapolationMse);
+    // The best iteration has the lowest validation error of the log.
+    expect(Math.min(...r.log!.map((e) => e.interpolationMse))).toBe(r.interpolationMse);
+  }, 120_000);
+
+  it('an MLP fits the training range but misses the threshold outside it', async () => {
+    await useBackend('simd');
+    const config = { ...DEFAULTS, op: 'add' as const, model: 'relu', iterations: 5000, learningRate: 1e-2,
+      logEvery: 1000, validationSize: 1000, testSize: 1000 };
+    const r = runSeed(config, 0, thresholdOf(config, 50_000));
+    expect(r.success).toBe(false);
+    expect(r.extrapolationMse).toBeGreaterThan(10 * r.interpolationMse);
+    expect(r.sparsityError).toBeNull();
+  }, 60_000);
+});

@@ -1,0 +1,347 @@
+// Bad input and misuse, table-driven. Every row must throw a NaluError whose message names the
+// problem (a regex on the message), and afterwards the model of the row must be as it was: its
+// weights bit-identical (getWeights before and after), its predictions and gradients the same
+// bits, and a training step still works. Rows that build something else (a layer, a model, an
+// optimizer) run against the same check, so that no failed construction disturbs a live model.
+import { describe, expect, it, vi } from 'vitest';
+import {
+  adam, nac, nacMul, nalu, NaluError, sequential, sgd, type LayerSpec, type Model, type Optimizer, type Weights,
+} from '../src/index';
+import { BACKENDS, bits, useBackend } from './helpers';
+import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
+
+interface Ctx {
+  m: Model;
+  /** A valid batch of 4 for m. */
+  x: Float32Array;
+  t: Float32Array;
+  /** Valid weights for m, different from its own. */
+  other: Weights;
+  opt: Optimizer;
+}
+
+interface Row {
+  name: string;
+  run: (c: Ctx) => unknown;
+  message: RegExp;
+  /** The model of the row, when not the default one. */
+  model?: () => Model;
+}
+
+const INPUTS = { lo: 0.1, hi: 3, zeros: 0.1, negatives: 0.4 };
+
+/** The default model: a NALU 3->2 and a NAC 2->1, so that records of two layers can be checked. */
+const defaultModel = () => sequential([nalu({ inputs: 3, outputs: 2 }), nac({ inputs: 2, outputs: 1 })], { seed: 1 });
+
+/** A nacMul 3->1 with W = 1 exactly (tanh(20) = sigmoid(20) = 1 in f32): y = |x0 x1 x2|. */
+function productModel(options: { allowNonFinite?: boolean } = {}): Model {
+  const m = sequential([nacMul({ inputs: 3, outputs: 1 })], { seed: 2, ...options });
+  m.setWeights([{ W_hat: new Float32Array(3).fill(20), M_hat: new Float32Array(3).fill(20) }]);
+  return m;
+}
+
+/** A NALU 3->1 with W = 1 and G = 1: at 1e30 the gate is 1 and exp overflows, so y = a + 0 Inf. */
+function naluOverflowModel(): Model {
+  const m = sequential([nalu({ inputs: 3, outputs: 1 })], { seed: 3 });
+  m.setWeights([{ W_hat: new Float32Array(3).fill(20), M_hat: new Float32Array(3).fill(20), G: new Float32Array(3).fill(1) }]);
+  return m;
+}
+
+const nanAt = (a: Float32Array, i: number, v = NaN) => { const b = a.slice(); b[i] = v; return b; };
+const huge = (n: number) => new Float32Array(n).fill(1e30);
+const weightsWith = (c: Ctx, k: number, name: string, v: unknown) => {
+  const w = copyWeights(c.other) as unknown as Array<Record<string, unknown>>;
+  w[k]![name] = v;
+  return w as unknown as Weights;
+};
+const without = (c: Ctx, k: number, name: string) => {
+  const w = copyWeights(c.other);
+  delete w[k]![name];
+  return w;
+};
+const disposed = () => { const m = defaultModel(); m.dispose(); return m; };
+const any = (v: unknown) => v as never;
+
+const ROWS: Row[] = [
+  // ---- shapes of x and target, batch ----
+  { name: 'predict: x not a multiple of the inputs', run: (c) => c.m.predict(c.x.subarray(0, 11)), message: /^predict: x has 11 values, not a positive multiple of 3 \(the model's inputs\)/ },
+  { name: 'predict: x of the wrong length for the batch', run: (c) => c.m.predict(c.x, 5), message: /^predict: x has 12 values but batch 5 x 3 inputs needs 15/ },
+  { name: 'predict: empty x', run: (c) => c.m.predict(new Float32Array(0)), message: /^predict: x has 0 values/ },
+  { name: 'predict: x a string', run: (c) => c.m.predict(any('1,2,3')), message: /^predict: x must be a Float32Array .*got "1,2,3"/ },
+  { name: 'predict: x an Int32Array', run: (c) => c.m.predict(any(new Int32Array(3))), message: /^predict: x must be a Float32Array .*got a Int32Array/ },
+  { name: 'predict: batch 0', run: (c) => c.m.predict(c.x, 0), message: /^predict: batch must be an integer from 1 to \d+, got 0/ },
+  { name: 'predict: negative batch', run: (c) => c.m.predict(c.x, -4), message: /^predict: batch must be an integer .*got -4/ },
+  { name: 'predict: non-integer batch', run: (c) => c.m.predict(c.x, 2.5), message: /^predict: batch must be an integer .*got 2\.5/ },
+  { name: 'predict: NaN batch', run: (c) => c.m.predict(c.x, NaN), message: /^predict: batch must be an integer .*got NaN/ },
+  { name: 'evaluate: target of the wrong length', run: (c) => c.m.evaluate(c.x, c.t.subarray(0, 3)), message: /^evaluate: target has 3 values but batch 4 x 1 outputs needs 4/ },
+  { name: 'evaluate: target missing', run: (c) => c.m.evaluate(c.x, any(undefined)), message: /^evaluate: target must be a Float32Array/ },
+  { name: 'gradients: target of the wrong length', run: (c) => c.m.gradients(c.x, new Float32Array(5)), message: /^gradients: target has 5 values but batch 4 x 1 outputs needs 4/ },
+  { name: 'gradients: x of the wrong length for the batch', run: (c) => c.m.gradients(c.x, c.t, 3), message: /^gradients: x has 12 values but batch 3 x 3 inputs needs 9/ },
+  { name: 'gradients: batch 0', run: (c) => c.m.gradients(c.x, c.t, 0), message: /^gradients: batch must be an integer from 1 to 1048576, got 0/ },
+  { name: 'trainStep: target of the wrong length', run: (c) => c.m.trainStep(c.x, c.t.subarray(0, 2), c.opt), message: /^trainStep: target has 2 values but batch 4 x 1 outputs needs 4/ },
+  { name: 'trainStep: batch above the limit of one step', run: (c) => c.m.trainStep(c.x, c.t, c.opt, 2 ** 20 + 1), message: /^trainStep: batch must be an integer from 1 to 1048576, got 1048577/ },
+  { name: 'trainStep: non-integer batch', run: (c) => c.m.trainStep(c.x, c.t, c.opt, 1.5), message: /^trainStep: batch must be an integer .*got 1\.5/ },
+
+  // ---- non-finite inputs and targets: rejected with the index ----
+  { name: 'predict: NaN in x', run: (c) => c.m.predict(nanAt(c.x, 5)), message: /^predict: x holds NaN at index 5 \(sample 1, input 2\)/ },
+  { name: 'predict: Infinity in x', run: (c) => c.m.predict(nanAt(c.x, 0, Infinity)), message: /^predict: x holds Infinity at index 0 \(sample 0, input 0\)/ },
+  { name: 'predict: -Infinity in x', run: (c) => c.m.predict(nanAt(c.x, 11, -Infinity)), message: /^predict: x holds -Infinity at index 11 \(sample 3, input 2\)/ },
+  {
+    name: 'predict: NaN in the third chunk of a batch of 10000',
+    run: (c) => { const x = new Float32Array(30000).fill(0.5); x[27001] = NaN; return c.m.predict(x); },
+    message: /^predict: x holds NaN at index 27001 \(sample 9000, input 1\)/,
+  },
+  { name: 'predict: NaN in a number[]', run: (c) => c.m.predict([1, 2, 3, 4, NaN, 6]), message: /^predict: x holds NaN at index 4 \(sample 1, input 1\)/ },
+  { name: 'predict: NaN in a Float64Array', run: (c) => c.m.predict(Float64Array.of(1, 2, 3, NaN, 5, 6)), message: /^predict: x holds NaN at index 3/ },
+  { name: 'predict: a Float64Array value beyond the f32 range', run: (c) => c.m.predict(Float64Array.of(1, 2, 1e39)), message: /^predict: x holds 1e\+39 at index 2/ },
+  { name: 'evaluate: NaN in x', run: (c) => c.m.evaluate(nanAt(c.x, 7), c.t), message: /^evaluate: x holds NaN at index 7 \(sample 2, input 1\)/ },
+  { name: 'evaluate: NaN in target', run: (c) => c.m.evaluate(c.x, nanAt(c.t, 2)), message: /^evaluate: target holds NaN at index 2 \(sample 2, output 0\)/ },
+  {
+    name: 'evaluate: NaN in target in the second chunk',
+    run: (c) => { const t = new Float32Array(5000); t[4500] = NaN; return c.m.evaluate(new Float32Array(15000).fill(1), t); },
+    message: /^evaluate: target holds NaN at index 4500 \(sample 4500, output 0\)/,
+  },
+  { name: 'gradients: NaN in x', run: (c) => c.m.gradients(nanAt(c.x, 9), c.t), message: /^gradients: x holds NaN at index 9 \(sample 3, input 0\)/ },
+  { name: 'gradients: Infinity in target', run: (c) => c.m.gradients(c.x, nanAt(c.t, 1, Infinity)), message: /^gradients: target holds Infinity at index 1/ },
+  { name: 'trainStep: NaN in x', run: (c) => c.m.trainStep(nanAt(c.x, 11), c.t, c.opt), message: /^trainStep: x holds NaN at index 11 \(sample 3, input 2\)/ },
+  { name: 'trainStep: NaN in target', run: (c) => c.m.trainStep(c.x, nanAt(c.t, 0), c.opt), message: /^trainStep: target holds NaN at index 0/ },
+  { name: 'trainStep: -Infinity in target', run: (c) => c.m.trainStep(c.x, nanAt(c.t, 3, -Infinity), c.opt), message: /^trainStep: target holds -Infinity at index 3/ },
+
+  // ---- a training step whose loss or gradient is not finite ----
+  {
+    name: 'trainStep: nacMul overflow (1e30^3 = Infinity): the loss is not finite',
+    model: () => productModel(),
+    run: (c) => c.m.trainStep(huge(6), new Float32Array(2), c.opt),
+    message: /^trainStep: the loss is not finite; the parameters were not updated \(pass allowNonFinite/,
+  },
+  {
+    name: 'trainStep: nalu overflow (gate 1, exp -> Infinity, 0 * Infinity = NaN): the loss is not finite',
+    model: naluOverflowModel,
+    run: (c) => c.m.trainStep(huge(6), new Float32Array(2), c.opt),
+    message: /^trainStep: the loss is not finite; the parameters were not updated/,
+  },
+  {
+    // y = 1e30 W is finite and so is the loss (about 1e60 in f64), but dW = x^T dy ~ 1e60 is not.
+    name: 'trainStep: nac with x = 1e30: the gradient of W_hat is not finite',
+    model: () => sequential([nac({ inputs: 2, outputs: 1 })], { seed: 4 }),
+    run: (c) => c.m.trainStep(huge(4), new Float32Array(2), c.opt),
+    message: /^trainStep: the gradient of W_hat of layer 0 is not finite; the parameters were not updated/,
+  },
+
+  // ---- layer options ----
+  { name: 'nac: inputs 0', run: () => nac({ inputs: 0, outputs: 1 }), message: /^nac: inputs must be an integer from 1 to 65536, got 0/ },
+  { name: 'nac: negative inputs', run: () => nac({ inputs: -3, outputs: 1 }), message: /^nac: inputs must be an integer .*got -3/ },
+  { name: 'nalu: non-integer inputs', run: () => nalu({ inputs: 2.5, outputs: 1 }), message: /^nalu: inputs must be an integer .*got 2\.5/ },
+  { name: 'nacMul: NaN inputs', run: () => nacMul({ inputs: NaN, outputs: 1 }), message: /^nacMul: inputs must be an integer .*got NaN/ },
+  { name: 'nac: inputs 1e9', run: () => nac({ inputs: 1e9, outputs: 1 }), message: /^nac: inputs must be an integer from 1 to 65536, got 1000000000/ },
+  { name: 'nac: inputs a string', run: () => nac({ inputs: any('3'), outputs: 1 }), message: /^nac: inputs must be an integer .*got "3"/ },
+  { name: 'nac: outputs 0', run: () => nac({ inputs: 1, outputs: 0 }), message: /^nac: outputs must be an integer from 1 to 65536, got 0/ },
+  { name: 'nalu: negative outputs', run: () => nalu({ inputs: 1, outputs: -1 }), message: /^nalu: outputs must be an integer .*got -1/ },
+  { name: 'nac: non-integer outputs', run: () => nac({ inputs: 1, outputs: 1.5 }), message: /^nac: outputs must be an integer .*got 1\.5/ },
+  { name: 'nac: NaN outputs', run: () => nac({ inputs: 1, outputs: NaN }), message: /^nac: outputs must be an integer .*got NaN/ },
+  { name: 'nacMul: outputs 1e9', run: () => nacMul({ inputs: 1, outputs: 1e9 }), message: /^nacMul: outputs must be an integer .*got 1000000000/ },
+  { name: 'nac: outputs missing', run: () => nac(any({ inputs: 2 })), message: /^nac: outputs must be an integer .*got undefined/ },
+  { name: 'nac: 65536 x 65536 weights', run: () => nac({ inputs: 65536, outputs: 65536 }), message: /^nac: inputs \* outputs must be at most 16777216, got 65536 \* 65536/ },
+  { name: 'nac: unknown option (eps belongs to the log path)', run: () => nac(any({ inputs: 2, outputs: 1, eps: 1e-7 })), message: /^nac: unknown option "eps"/ },
+  { name: 'nalu: unknown option (misspelt)', run: () => nalu(any({ inputs: 2, outputs: 1, shared: false })), message: /^nalu: unknown option "shared" \(expected one of/ },
+  { name: 'nalu: sharedWeights not a boolean', run: () => nalu(any({ inputs: 2, outputs: 1, sharedWeights: 'no' })), message: /^nalu: sharedWeights must be true or false, got "no"/ },
+  { name: 'nacMul: eps 0', run: () => nacMul({ inputs: 2, outputs: 1, eps: 0 }), message: /^nacMul: eps must be a finite number > 0/ },
+  { name: 'nalu: eps NaN', run: () => nalu({ inputs: 2, outputs: 1, eps: NaN }), message: /^nalu: eps must be a finite number .*got NaN/ },
+  { name: 'nalu: unknown init', run: () => nalu(any({ inputs: 2, outputs: 1, init: 'he' })), message: /^nalu: init must be "glorot" or "seed", got "he"/ },
+  { name: 'nac: options not an object', run: () => nac(any(null)), message: /^nac: options must be an object/ },
+
+  // ---- sequential ----
+  { name: 'sequential: no layers', run: () => sequential([]), message: /^sequential: layers must be a non-empty array/ },
+  { name: 'sequential: a layer instead of an array', run: () => sequential(any(nac({ inputs: 1, outputs: 1 }))), message: /^sequential: layers must be a non-empty array/ },
+  {
+    name: 'sequential: layer sizes do not match',
+    run: () => sequential([nac({ inputs: 3, outputs: 2 }), nac({ inputs: 3, outputs: 1 })]),
+    message: /^sequential: layer 1 \(nac\) has 3 inputs but layer 0 has 2 outputs/,
+  },
+  {
+    name: 'sequential: layer sizes do not match (plain specs, with a model-wide init)',
+    run: () => sequential(any([{ type: 'nac', inputs: 3, outputs: 2 }, { type: 'nalu', inputs: 4, outputs: 1 }]), { init: 'seed' }),
+    message: /^sequential: layer 1 \(nalu\) has 4 inputs but layer 0 has 2 outputs/,
+  },
+  { name: 'sequential: unknown option', run: () => sequential([nac({ inputs: 1, outputs: 1 })], any({ seeds: 1 })), message: /^sequential: unknown option "seeds"/ },
+  { name: 'sequential: negative seed', run: () => sequential([nac({ inputs: 1, outputs: 1 })], { seed: -1 }), message: /^sequential: seed must be an integer from 0 to 4294967295, got -1/ },
+  { name: 'sequential: non-integer seed', run: () => sequential([nac({ inputs: 1, outputs: 1 })], { seed: 1.5 }), message: /^sequential: seed must be an integer .*got 1\.5/ },
+  { name: 'sequential: unknown init', run: () => sequential([nac({ inputs: 1, outputs: 1 })], any({ init: 'uniform' })), message: /^sequential: init must be "glorot" or "seed", got "uniform"/ },
+  { name: 'sequential: unknown layer type', run: () => sequential(any([{ type: 'conv2d', inputs: 1, outputs: 1 }])), message: /unknown layer type "conv2d" \(known: nac, nacMul, nalu\b/ },
+  { name: 'sequential: a layer that is not an object', run: () => sequential(any([null])), message: /a layer must be an object, got null/ },
+
+  // ---- setWeights ----
+  { name: 'setWeights: a name missing', run: (c) => c.m.setWeights(without(c, 0, 'M_hat')), message: /^setWeights: M_hat of layer 0 \(nalu\) is missing/ },
+  { name: 'setWeights: an unknown name', run: (c) => c.m.setWeights(weightsWith(c, 1, 'G', new Float32Array(2))), message: /^setWeights: layer 1 \(nac\) has no parameter "G" \(it has W_hat, M_hat\)/ },
+  { name: 'setWeights: a wrong length', run: (c) => c.m.setWeights(weightsWith(c, 0, 'G', new Float32Array(5))), message: /^setWeights: G of layer 0 \(nalu\) has 5 values, expected 3 x 2 = 6/ },
+  {
+    // Layer 0's values are valid and new: nothing may be written before layer 1 is checked.
+    name: 'setWeights: NaN in the last layer (nothing written)',
+    run: (c) => c.m.setWeights(weightsWith(c, 1, 'W_hat', Float32Array.of(0.5, NaN))),
+    message: /^setWeights: W_hat of layer 1 \(nac\) holds NaN at index 1; weights must be finite/,
+  },
+  { name: 'setWeights: Infinity', run: (c) => c.m.setWeights(weightsWith(c, 0, 'W_hat', new Float32Array(6).fill(Infinity))), message: /^setWeights: W_hat of layer 0 \(nalu\) holds Infinity at index 0/ },
+  { name: 'setWeights: too few layers', run: (c) => c.m.setWeights(c.other.slice(0, 1)), message: /^setWeights: expected an array of 2 records \(one per layer\), got an array of length 1/ },
+  { name: 'setWeights: too many layers', run: (c) => c.m.setWeights([...c.other, {}]), message: /^setWeights: expected an array of 2 records/ },
+  { name: 'setWeights: not an array', run: (c) => c.m.setWeights(any(c.other[0])), message: /^setWeights: expected an array of 2 records .*got an object/ },
+  { name: 'setWeights: a layer record null', run: (c) => c.m.setWeights(any([c.other[0], null])), message: /^setWeights: layer 1 must be a record of named parameters, got null/ },
+  { name: 'setWeights: a tensor given as a string', run: (c) => c.m.setWeights(weightsWith(c, 0, 'G', '1,2,3,4,5,6')), message: /^setWeights: G of layer 0 \(nalu\) must be a Float32Array/ },
+
+  // ---- optimizers ----
+  { name: 'adam: learningRate -1', run: () => adam({ learningRate: -1 }), message: /^adam: learningRate must be a finite number > 0 and <= 1000000, got -1/ },
+  { name: 'adam: learningRate NaN', run: () => adam({ learningRate: NaN }), message: /^adam: learningRate must be a finite number .*got NaN/ },
+  { name: 'adam: learningRate Infinity', run: () => adam({ learningRate: Infinity }), message: /^adam: learningRate must be a finite number .*got Infinity/ },
+  { name: 'adam: learningRate 0', run: () => adam({ learningRate: 0 }), message: /^adam: learningRate must be a finite number > 0/ },
+  { name: 'adam: beta1 1', run: () => adam({ beta1: 1 }), message: /^adam: beta1 must be a finite number >= 0 and <= 0\.999999, got 1/ },
+  { name: 'adam: negative beta1', run: () => adam({ beta1: -0.1 }), message: /^adam: beta1 must be .*got -0\.1/ },
+  { name: 'adam: beta2 1', run: () => adam({ beta2: 1 }), message: /^adam: beta2 must be a finite number >= 0 and <= 0\.999999999, got 1/ },
+  { name: 'adam: negative epsilon', run: () => adam({ epsilon: -1 }), message: /^adam: epsilon must be a finite number > 0/ },
+  { name: 'adam: unknown option', run: () => adam(any({ lr: 0.1 })), message: /^adam: unknown option "lr"/ },
+  { name: 'sgd: learningRate missing', run: () => sgd(any({})), message: /^sgd: learningRate is required/ },
+  { name: 'sgd: learningRate -1', run: () => sgd({ learningRate: -1 }), message: /^sgd: learningRate must be a finite number > 0/ },
+
+  // ---- trainStep without a real optimizer ----
+  { name: 'trainStep: an empty object as optimizer', run: (c) => c.m.trainStep(c.x, c.t, any({})), message: /^trainStep: optimizer must come from adam\(\) or sgd\(\), got an object/ },
+  { name: 'trainStep: null as optimizer', run: (c) => c.m.trainStep(c.x, c.t, any(null)), message: /^trainStep: optimizer must come from adam\(\) or sgd\(\), got null/ },
+  { name: 'trainStep: the string "adam" as optimizer', run: (c) => c.m.trainStep(c.x, c.t, any('adam')), message: /^trainStep: optimizer must come from adam\(\) or sgd\(\), got "adam"/ },
+  { name: 'trainStep: the function adam itself as optimizer', run: (c) => c.m.trainStep(c.x, c.t, any(adam)), message: /^trainStep: optimizer must come from adam\(\) or sgd\(\)/ },
+  // A hand-made object with the right `kind` is not an optimizer either: without checks its
+  // missing or invalid settings reach the update as NaN.
+  { name: 'trainStep: a hand-made { kind: "adam" }', run: (c) => c.m.trainStep(c.x, c.t, any({ kind: 'adam' })), message: /^trainStep: optimizer must come from adam\(\) or sgd\(\)/ },
+  {
+    name: 'trainStep: a copy of adam() with learningRate NaN',
+    run: (c) => c.m.trainStep(c.x, c.t, any({ ...adam(), learningRate: NaN })),
+    message: /^trainStep: optimizer must come from adam\(\) or sgd\(\)/,
+  },
+
+  // ---- calls after dispose() ----
+  { name: 'predict after dispose', run: (c) => disposed().predict(c.x), message: /^predict: this model has been disposed/ },
+  { name: 'evaluate after dispose', run: (c) => disposed().evaluate(c.x, c.t), message: /^evaluate: this model has been disposed/ },
+  { name: 'gradients after dispose', run: (c) => disposed().gradients(c.x, c.t), message: /^gradients: this model has been disposed/ },
+  { name: 'trainStep after dispose', run: (c) => disposed().trainStep(c.x, c.t, c.opt), message: /^trainStep: this model has been disposed/ },
+  { name: 'getWeights after dispose', run: () => disposed().getWeights(), message: /^getWeights: this model has been disposed/ },
+  { name: 'setWeights after dispose', run: (c) => disposed().setWeights(c.other), message: /^setWeights: this model has been disposed/ },
+];
+
+function contextOf(row: Row): Ctx {
+  const m = row.model ? row.model() : defaultModel();
+  const rand = prng(99);
+  const x = randomInputs(rand, 4 * m.inputs, INPUTS);
+  const t = uniform32(rand, 4 * m.outputs, -2, 2);
+  const other = sequential([...m.layers] as LayerSpec[], { seed: 1234 }).getWeights();
+  return { m, x, t, other, opt: adam({ learningRate: 0.01 }) };
+}
+
+describe.each(BACKENDS)('bad input is rejected and changes nothing, %s build', (backend) => {
+  it('the table has 40+ rows', () => {
+    expect(ROWS.length).toBeGreaterThanOrEqual(40);
+    expect(new Set(ROWS.map((r) => r.name)).size).toBe(ROWS.length);
+  });
+
+  it.each(ROWS.map((r) => [r.name, r] as const))('%s', async (_name, row) => {
+    await useBackend(backend);
+    const c = contextOf(row);
+    const w0 = copyWeights(c.m.getWeights());
+    const y0 = c.m.predict(c.x);
+    const g0 = c.m.gradients(c.x, c.t);
+
+    let error: unknown;
+    try {
+      row.run(c);
+    } catch (e) {
+      error = e;
+    }
+    expect(error, 'it throws').toBeInstanceOf(NaluError);
+    expect((error as Error).name).toBe('NaluError');
+    expect((error as Error).message).toMatch(row.message);
+
+    expect(sameBits(c.m.getWeights(), w0), 'weights unchanged').toBe(true);
+    expect(bits(c.m.predict(c.x)), 'predictions unchanged').toEqual(bits(y0));
+    const g1 = c.m.gradients(c.x, c.t);
+    expect(g1.loss).toBe(g0.loss);
+    expect(sameBits(g1.grads, g0.grads), 'gradients unchanged').toBe(true);
+    // Still trains: a valid step returns the loss and moves the weights.
+    expect(c.m.trainStep(c.x, c.t, adam({ learningRate: 0.01 }))).toBe(g0.loss);
+    expect(sameBits(c.m.getWeights(), w0)).toBe(false);
+    c.m.dispose();
+  });
+
+  it('dispose() twice is allowed and a disposed model says so', async () => {
+    await useBackend(backend);
+    const m = defaultModel();
+    m.dispose();
+    m.dispose();
+    expect(m.isDisposed).toBe(true);
+  });
+
+  it('with allowNonFinite: true a non-finite step does update the weights', async () => {
+    await useBackend(backend);
+    const m = productModel({ allowNonFinite: true });
+    const w0 = copyWeights(m.getWeights());
+    const loss = m.trainStep(huge(6), new Float32Array(2), adam({ learningRate: 0.01 }));
+    expect(Number.isFinite(loss)).toBe(false);
+    expect(sameBits(m.getWeights(), w0)).toBe(false);
+    expect(m.step).toBe(1);
+    // The same step without the option throws and leaves the weights (productModel's test row).
+    const strict = productModel();
+    expect(() => strict.trainStep(huge(6), new Float32Array(2), adam())).toThrow(/the loss is not finite/);
+    expect(sameBits(strict.getWeights(), w0)).toBe(true);
+    expect(strict.step).toBe(0);
+  });
+
+  // A rejected training step must leave the whole training state as it was, the optimizer's
+  // moments and step count included: continuing must give the same bits as never having made
+  // the rejected call.
+  describe('a rejected trainStep leaves the optimizer state as it was', () => {
+    type Reject = (m: Model, x: Float32Array, t: Float32Array, opt: Optimizer) => void;
+    function run(reject?: Reject) {
+      const m = defaultModel();
+      const rand = prng(7);
+      const x = randomInputs(rand, 8 * 3, INPUTS);
+      const t = uniform32(rand, 8, -2, 2);
+      const opt = adam({ learningRate: 0.01 });
+      for (let s = 0; s < 3; s++) m.trainStep(x, t, opt);
+      if (reject) expect(() => reject(m, x, t, opt)).toThrow(NaluError);
+      const stepAfter = m.step;
+      for (let s = 0; s < 3; s++) m.trainStep(x, t, opt);
+      const w = m.getWeights();
+      m.dispose();
+      return { w, stepAfter };
+    }
+
+    const rejects: Array<[string, Reject]> = [
+      ['NaN in x, same optimizer', (m, x, t, opt) => m.trainStep(nanAt(x, 0), t, opt)],
+      ['wrong target length, another optimizer', (m, x, t) => m.trainStep(x, t.subarray(1), adam())],
+      ['NaN in x, another optimizer', (m, x, t) => m.trainStep(nanAt(x, 0), t, sgd({ learningRate: 0.1 }))],
+      ['NaN in target, another optimizer', (m, x, t) => m.trainStep(x, nanAt(t, 0), adam({ learningRate: 0.5 }))],
+    ];
+    it.each(rejects)('%s', async (_name, reject) => {
+      await useBackend(backend);
+      const clean = run();
+      const rejected = run(reject);
+      expect(rejected.stepAfter).toBe(3);
+      expect(sameBits(rejected.w, clean.w)).toBe(true);
+    });
+  });
+});
+
+describe('before init()', () => {
+  it('sequential() throws an error that says to call init()', async () => {
+    vi.resetModules();
+    const fresh = await import('../src/index');
+    expect(fresh.NaluError).not.toBe(NaluError); // really a fresh module graph
+    let error: unknown;
+    try {
+      fresh.sequential([fresh.nac({ inputs: 2, outputs: 1 })]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(fresh.NaluError);
+    expect((error as Error).message).toMatch(/not initialised: call and await init\(\) first/);
+    // Layers and optimizers need no engine; after init() the same call works.
+    await fresh.init();
+    const m = fresh.sequential([fresh.nac({ inputs: 2, outputs: 1 })]);
+    expect(m.predict(Float32Array.of(1, 2)).length).toBe(1);
+    m.dispose();
+  });
+});
