@@ -361,6 +361,41 @@ export class Model {
     return this.binding?.step ?? 0;
   }
 
+  /** The optimizer the model trains with now (the last one passed to a training call). */
+  get optimizer(): Optimizer | undefined {
+    return this.binding?.optimizer;
+  }
+
+  /** The model's options, as given to sequential() with defaults filled in (for saving). */
+  get options(): { allowNonFinite: boolean } {
+    return { allowNonFinite: this.allowNonFinite };
+  }
+
+  /**
+   * The optimizer's state: its step count and first and second moments (copies, laid out as
+   * getWeights), or undefined before the first training step.
+   */
+  optimizerState(): { optimizer: Optimizer; step: number; m: Weights; v: Weights } | undefined {
+    this.live('optimizerState');
+    if (!this.binding) return undefined;
+    return { optimizer: this.binding.optimizer, step: this.binding.step, m: this.readRegion(2), v: this.readRegion(3) };
+  }
+
+  /** Restores an optimizer's state saved by optimizerState(); the next step continues it. */
+  restoreOptimizer(optimizer: Optimizer, step: number, m: Weights, v: Weights): void {
+    this.live('restoreOptimizer');
+    this.checkOptimizer('restoreOptimizer', optimizer);
+    checkInt('restoreOptimizer: step', step, 0, Number.MAX_SAFE_INTEGER);
+    const moments: Array<[number, Weights]> = [[2, m], [3, v]];
+    for (const [, w] of moments) this.checkWeights('restoreOptimizer', w, true);
+    const f32 = this.engine.f32;
+    for (const [k, w] of moments) {
+      const base = this.region(k) >> 2;
+      for (const t of this.tensors) f32.set(w[t.layer]![t.spec.name]!, base + t.offset);
+    }
+    this.binding = { optimizer, step };
+  }
+
   private readRegion(k: number): Weights {
     const f32 = this.engine.f32;
     const base = this.region(k) >> 2;
@@ -380,32 +415,39 @@ export class Model {
   /** Replaces every parameter; checks all of them before writing any. */
   setWeights(weights: Weights): void {
     this.live('setWeights');
-    if (!Array.isArray(weights) || weights.length !== this.layers.length) {
-      fail(`setWeights: expected an array of ${this.layers.length} records (one per layer), got ${describe(weights)}`);
-    }
-    for (let k = 0; k < this.layers.length; k++) {
-      const rec = weights[k];
-      if (rec === null || typeof rec !== 'object') fail(`setWeights: layer ${k} must be a record of named parameters, got ${describe(rec)}`);
-      const names = this.tensors.filter((t) => t.layer === k).map((t) => t.spec.name);
-      for (const name of Object.keys(rec)) {
-        if (!names.includes(name)) fail(`setWeights: layer ${k} (${this.layers[k]!.type}) has no parameter ${JSON.stringify(name)} (it has ${names.join(', ')})`);
-      }
-    }
-    for (const t of this.tensors) {
-      const v = weights[t.layer]![t.spec.name] as unknown;
-      const where = `setWeights: ${t.spec.name} of layer ${t.layer} (${this.layers[t.layer]!.type})`;
-      if (v === undefined) fail(`${where} is missing`);
-      if (!(v instanceof Float32Array || v instanceof Float64Array || Array.isArray(v))) fail(`${where} must be a Float32Array, got ${describe(v)}`);
-      const arr = v as ArrayLike<number>;
-      if (arr.length !== t.size) fail(`${where} has ${arr.length} values, expected ${t.spec.rows} x ${t.spec.cols} = ${t.size}`);
-      for (let i = 0; i < arr.length; i++) {
-        if (!Number.isFinite(arr[i])) fail(`${where} holds ${arr[i]} at index ${i}; weights must be finite`);
-      }
-    }
+    this.checkWeights('setWeights', weights, false);
     const f32 = this.engine.f32;
     const base = this.region(0) >> 2;
     for (const t of this.tensors) f32.set(weights[t.layer]![t.spec.name]!, base + t.offset);
     this.engine.i32[(this.desc >> 2) + this.engine.layout.H_WVALID] = 0;
+  }
+
+  /** Checks that `weights` names every parameter of every layer with the right length. */
+  private checkWeights(what: string, weights: Weights, allowNonFinite: boolean): void {
+    if (!Array.isArray(weights) || weights.length !== this.layers.length) {
+      fail(`${what}: expected an array of ${this.layers.length} records (one per layer), got ${describe(weights)}`);
+    }
+    for (let k = 0; k < this.layers.length; k++) {
+      const rec = weights[k];
+      if (rec === null || typeof rec !== 'object') fail(`${what}: layer ${k} must be a record of named parameters, got ${describe(rec)}`);
+      const names = this.tensors.filter((t) => t.layer === k).map((t) => t.spec.name);
+      for (const name of Object.keys(rec)) {
+        if (!names.includes(name)) fail(`${what}: layer ${k} (${this.layers[k]!.type}) has no parameter ${JSON.stringify(name)} (it has ${names.join(', ')})`);
+      }
+    }
+    for (const t of this.tensors) {
+      const v = weights[t.layer]![t.spec.name] as unknown;
+      const where = `${what}: ${t.spec.name} of layer ${t.layer} (${this.layers[t.layer]!.type})`;
+      if (v === undefined) fail(`${where} is missing`);
+      if (!(v instanceof Float32Array || v instanceof Float64Array || Array.isArray(v))) fail(`${where} must be a Float32Array, got ${describe(v)}`);
+      const arr = v as ArrayLike<number>;
+      if (arr.length !== t.size) fail(`${where} has ${arr.length} values, expected ${t.spec.rows} x ${t.spec.cols} = ${t.size}`);
+      if (!allowNonFinite) {
+        for (let i = 0; i < arr.length; i++) {
+          if (!Number.isFinite(arr[i])) fail(`${where} holds ${arr[i]} at index ${i}; weights must be finite`);
+        }
+      }
+    }
   }
 
   /** The number of trainable parameters. */

@@ -57,9 +57,7 @@ export function makeInit(loader: ModuleLoader): (options?: InitOptions) => Promi
 
 export async function compileSource(source: WasmSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
-  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
-    return WebAssembly.compile(source as BufferSource);
-  }
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return compileBytes(source as BufferSource, 'the bytes passed to init');
   if (typeof source === 'string' || source instanceof URL) return compileResponse(fetch(source));
   if (typeof Response !== 'undefined' && (source instanceof Response || source instanceof Promise)) {
     return compileResponse(source);
@@ -71,9 +69,35 @@ export async function compileSource(source: WasmSource): Promise<WebAssembly.Mod
 export async function compileResponse(response: Response | Promise<Response>): Promise<WebAssembly.Module> {
   const res = await response;
   if (!res.ok) fail(`init: fetching the wasm module failed: HTTP ${res.status} ${res.statusText} (${res.url})`);
-  if (typeof WebAssembly.compileStreaming === 'function' &&
-      (res.headers.get('Content-Type') ?? '').split(';')[0]?.trim() === 'application/wasm') {
-    return WebAssembly.compileStreaming(res);
+  const type = res.headers.get('Content-Type') ?? '';
+  if (typeof WebAssembly.compileStreaming === 'function' && type.split(';')[0]?.trim() === 'application/wasm') {
+    return WebAssembly.compileStreaming(res).catch((err: unknown) => rethrow(err, res.url));
   }
-  return WebAssembly.compile(await res.arrayBuffer());
+  return compileBytes(await res.arrayBuffer(), `${res.url || 'the response'} (Content-Type ${type || 'none'})`);
+}
+
+/**
+ * WebAssembly.compile with clear errors: bytes that are not a Wasm module (a dev server's HTML
+ * fallback page, say) and hosts that refuse to compile bytes (workerd) are named as such.
+ */
+export async function compileBytes(bytes: BufferSource, where: string): Promise<WebAssembly.Module> {
+  const view = bytes instanceof ArrayBuffer
+    ? new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength))
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, Math.min(4, bytes.byteLength));
+  if (view.length < 4 || view[0] !== 0 || view[1] !== 0x61 || view[2] !== 0x73 || view[3] !== 0x6d) {
+    const head = String.fromCharCode(...view).replace(/[^\x20-\x7e]/g, '?');
+    fail(`init: ${where} is not a WebAssembly module (it starts with ${JSON.stringify(head)}): ` +
+      'a server or dev server may have answered with another file; pass init({ wasm }) the URL of nalu-simd.wasm or nalu-scalar.wasm');
+  }
+  return WebAssembly.compile(bytes).catch((err: unknown) => rethrow(err, where));
+}
+
+function rethrow(err: unknown, where: string): never {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/disallowed by embedder|code generation/i.test(message)) {
+    fail(`init: this host refuses to compile WebAssembly from bytes (${message}); ` +
+      'pass init({ wasm }) a WebAssembly.Module, e.g. `import wasm from "nalu-wasm/nalu-simd.wasm"` on Cloudflare Workers');
+  }
+  if (err instanceof Error) err.message = `${err.message} (compiling ${where})`;
+  throw err;
 }

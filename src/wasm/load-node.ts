@@ -1,22 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import type { Backend } from './exports.js';
+import { compileBytes } from './init.js';
 
 /**
- * Node, Deno and Bun: read the .wasm file beside this module (the package's dist/), or the
- * development build (build/) when running from source. Node's fetch cannot load file: URLs.
+ * Node (and Deno or Bun when they resolve the `node` condition): read the .wasm file beside
+ * this module, the package's dist/. Node's fetch cannot load file: URLs. Running from source
+ * (src/wasm/load-node.ts under tsx or vitest), the files are the development build in build/.
  */
 export async function loadFromFile(backend: Backend): Promise<WebAssembly.Module> {
-  const candidates = [
-    new URL(`./nalu-${backend}.wasm`, import.meta.url),
-    new URL(`../../build/nalu-${backend}.wasm`, import.meta.url),
-  ];
-  let lastError: unknown;
-  for (const url of candidates) {
-    try {
-      return await WebAssembly.compile(await readFile(url));
-    } catch (err) {
-      lastError = err;
-    }
+  const fromSource = /\/src\/wasm\/load-node\.[cm]?[jt]s$/.test(new URL(import.meta.url).pathname);
+  const url = fromSource
+    ? new URL(`../../build/nalu-${backend}.wasm`, import.meta.url)
+    : backend === 'simd'
+      ? new URL('./nalu-simd.wasm', import.meta.url)
+      : new URL('./nalu-scalar.wasm', import.meta.url);
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = await readFile(url);
+  } catch (err) {
+    throw new Error(`nalu-wasm: cannot read nalu-${backend}.wasm beside the package's code (${(err as Error).message})`);
   }
-  throw new Error(`nalu-wasm: cannot read nalu-${backend}.wasm beside the package's code (${(lastError as Error).message})`);
+  return compileBytes(bytes, url.href);
 }

@@ -1,0 +1,106 @@
+// Builds dist/: one ESM entry per runtime (see package.json "exports"), shared chunks, the two
+// .wasm builds copied beside them as files, and one bundled index.d.ts for every entry.
+// No top-level await anywhere, so that require() of the package works on Node >= 20.19.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
+import typescript from '@rollup/plugin-typescript';
+import { dts } from 'rollup-plugin-dts';
+
+const WASM = ['nalu-simd.wasm', 'nalu-scalar.wasm'];
+
+const entries = {
+  index: 'src/index.ts', // node
+  deno: 'src/entries/deno.ts',
+  bun: 'src/entries/bun.ts',
+  workerd: 'src/entries/workerd.ts',
+  browser: 'src/entries/browser.ts', // browser and default
+};
+// The command line (src/cli.ts, when present) is built on its own into one file: it starts
+// worker threads on its own file, and what it imports must not reach the library's chunks.
+const cli = existsSync('src/cli.ts') ? 'src/cli.ts' : undefined;
+
+rmSync('dist', { recursive: true, force: true });
+
+/** Copies build/*.wasm into dist/ and keeps `import x from './nalu-*.wasm'` (workerd) as is. */
+function wasmFiles() {
+  return {
+    name: 'nalu-wasm-files',
+    resolveId(source) {
+      if (!source.endsWith('.wasm')) return null;
+      const name = basename(source);
+      if (!WASM.includes(name)) this.error(`unknown wasm import ${source}`);
+      return { id: `./${name}`, external: true };
+    },
+    generateBundle() {
+      for (const name of WASM) {
+        const path = `build/${name}`;
+        if (!existsSync(path)) this.error(`${path} is missing: run npm run asbuild first`);
+        this.emitFile({ type: 'asset', fileName: name, source: readFileSync(path) });
+      }
+    },
+  };
+}
+
+/** Fails the build on a top-level await, which would break require() of the package. */
+function noTopLevelAwait() {
+  const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
+  const found = (node) => {
+    if (!node || typeof node.type !== 'string' || FUNCTIONS.has(node.type)) return false;
+    if (node.type === 'AwaitExpression' || (node.type === 'ForOfStatement' && node.await)) return true;
+    return Object.values(node).some((v) => (Array.isArray(v) ? v.some(found) : typeof v === 'object' && found(v)));
+  };
+  return {
+    name: 'no-top-level-await',
+    renderChunk(code, chunk) {
+      if (found(this.parse(code))) this.error(`${chunk.fileName} has a top-level await: require(esm) would fail`);
+      return null;
+    },
+  };
+}
+
+export default [
+  {
+    input: entries,
+    external: [/^node:/],
+    plugins: [
+      wasmFiles(),
+      typescript({
+        tsconfig: './tsconfig.json',
+        include: ['src/**/*.ts'],
+        exclude: ['test/**', 'bench/**'],
+        compilerOptions: { noEmit: false, declaration: false, sourceMap: false },
+      }),
+      noTopLevelAwait(),
+    ],
+    output: {
+      dir: 'dist',
+      format: 'es',
+      entryFileNames: '[name].js',
+      chunkFileNames: '[name].js',
+      // The shared code in one chunk (nalu.js), each loader beside its entry or in its own chunk.
+      manualChunks: (id, { getModuleInfo }) =>
+        !getModuleInfo(id)?.isEntry && /\/src\/(?!entries\/|wasm\/load-)/.test(id.replaceAll('\\', '/')) ? 'nalu' : undefined,
+      generatedCode: 'es2015',
+    },
+    treeshake: { moduleSideEffects: false },
+  },
+  ...(cli ? [{
+    input: { cli },
+    external: [/^node:/],
+    plugins: [
+      typescript({
+        tsconfig: './tsconfig.json',
+        include: ['src/**/*.ts'],
+        exclude: ['test/**', 'bench/**'],
+        compilerOptions: { noEmit: false, declaration: false, sourceMap: false },
+      }),
+    ],
+    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', inlineDynamicImports: true, generatedCode: 'es2015' },
+  }] : []),
+  {
+    input: 'src/index.ts',
+    external: [/^node:/],
+    plugins: [dts({ tsconfig: './tsconfig.json' })],
+    output: { file: 'dist/index.d.ts', format: 'es' },
+  },
+];

@@ -1,0 +1,21 @@
+import type { Backend } from './exports.js';
+import { compileBytes } from './init.js';
+
+interface BunFile {
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+declare const Bun: { file(path: string | URL): BunFile };
+
+/** Bun: read the .wasm file beside this module with Bun.file. */
+export async function loadWithBunFile(backend: Backend): Promise<WebAssembly.Module> {
+  const url = backend === 'simd'
+    ? new URL('./nalu-simd.wasm', import.meta.url)
+    : new URL('./nalu-scalar.wasm', import.meta.url);
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await Bun.file(url).arrayBuffer();
+  } catch (err) {
+    throw new Error(`nalu-wasm: cannot read ${url.href} (${(err as Error).message})`);
+  }
+  return compileBytes(bytes, url.href);
+}

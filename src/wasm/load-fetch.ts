@@ -1,0 +1,20 @@
+import type { Backend } from './exports.js';
+import { compileResponse } from './init.js';
+
+/**
+ * Browsers, Deno and the `default` condition: fetch the .wasm file beside this module.
+ *
+ * Each URL is a literal `new URL('./file.wasm', import.meta.url)`, the pattern that bundlers
+ * (Vite, webpack 5, Parcel, esbuild with a plugin) recognise: they copy the file into their
+ * output and rewrite the URL. compileResponse streams the compilation when the server sends
+ * application/wasm and falls back to the bytes otherwise.
+ */
+export function wasmUrl(backend: Backend): URL {
+  return backend === 'simd'
+    ? new URL('./nalu-simd.wasm', import.meta.url)
+    : new URL('./nalu-scalar.wasm', import.meta.url);
+}
+
+export function loadFromUrl(backend: Backend): Promise<WebAssembly.Module> {
+  return compileResponse(fetch(wasmUrl(backend)));
+}

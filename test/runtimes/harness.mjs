@@ -1,0 +1,234 @@
+// The runtime-neutral part of the runtimes test: runs in Node, Deno, Bun, Chromium, Firefox and
+// workerd against the packed package. Takes the package's namespace (`import * as nalu from
+// 'nalu-wasm'`, resolved by the runtime through the package's "exports") and the golden cases of
+// ../shared/golden/core-torch.json, and returns a JSON-able report:
+//   - the golden checks (forward and loss 1e-5, gradients 1e-4 relative to each tensor's largest
+//     magnitude, Adam training losses and final parameters 1e-4, as test/golden-core.test.ts),
+//   - the bits of every prediction, loss, gradient and trained parameter, per build, for the
+//     driver to compare with Node's,
+//   - feature detection: the backend init() chooses, and that with WebAssembly.validate made to
+//     refuse SIMD the scalar build loads and forcing SIMD throws.
+// Plain JavaScript with no imports, so that every runtime can load it as is.
+
+const TYPES = { nac: 'nac', nac_mul: 'nacMul', nalu: 'nalu' };
+
+function layerOf(nalu, l) {
+  const io = { inputs: l.inputs, outputs: l.outputs };
+  switch (TYPES[l.type]) {
+    case 'nac': return nalu.nac(io);
+    case 'nacMul': return nalu.nacMul({ ...io, eps: l.eps ?? 1e-7 });
+    case 'nalu': return nalu.nalu({ ...io, eps: l.eps ?? 1e-7, sharedWeights: l.shared ?? true });
+    default: return undefined;
+  }
+}
+
+const f32 = (a) => Float32Array.from(a);
+
+function hex32(a) {
+  const u = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  let s = '';
+  for (let i = 0; i < u.length; i++) s += u[i].toString(16).padStart(8, '0');
+  return s;
+}
+
+function hex64(n) {
+  const v = new DataView(new ArrayBuffer(8));
+  v.setFloat64(0, n, true);
+  return v.getUint32(4, true).toString(16).padStart(8, '0') + v.getUint32(0, true).toString(16).padStart(8, '0');
+}
+
+function maxErrRelToMax(actual, expected) {
+  if (actual.length !== expected.length) return Infinity;
+  let scale = 0;
+  let diff = 0;
+  for (let j = 0; j < expected.length; j++) {
+    scale = Math.max(scale, Math.abs(expected[j]));
+    diff = Math.max(diff, Math.abs(actual[j] - expected[j]));
+  }
+  if (diff === 0) return 0;
+  return scale === 0 ? Infinity : diff / scale;
+}
+
+function weightsHex(weights) {
+  return weights.map((rec) => Object.keys(rec).sort().map((k) => `${k}:${hex32(rec[k])}`).join(',')).join(';');
+}
+
+/** Runs one golden case on the current engine; returns [bits, failures]. */
+function runCase(nalu, c) {
+  const fails = [];
+  const check = (what, err, tol) => {
+    if (!(err < tol)) fails.push(`${c.name}: ${what} error ${err} >= ${tol}`);
+  };
+  const layers = c.layers.map((l) => layerOf(nalu, l));
+  if (layers.some((l) => !l)) return [undefined, [], true];
+  const model = nalu.sequential(layers);
+  try {
+    model.setWeights(c.layers.map((l) => Object.fromEntries(Object.entries(l.params).map(([k, v]) => [k, f32(v)]))));
+    const x = f32(c.x);
+    const t = f32(c.target);
+    const y = model.predict(x, c.batch);
+    check('y', maxErrRelToMax(y, c.expected.y), 1e-5);
+    const { loss, grads } = model.gradients(x, t, c.batch);
+    check('loss', Math.abs(loss - c.expected.loss) / c.expected.loss, 1e-5);
+    const evaluated = model.evaluate(x, t, c.batch);
+    if (evaluated !== loss) fails.push(`${c.name}: evaluate ${evaluated} !== gradients' loss ${loss}`);
+    c.expected.grads.forEach((g, k) => {
+      for (const [name, want] of Object.entries(g)) {
+        if (!grads[k] || !grads[k][name]) fails.push(`${c.name}: no gradient ${name} of layer ${k}`);
+        else check(`grad ${name} of layer ${k}`, maxErrRelToMax(grads[k][name], want), 1e-4);
+      }
+    });
+    const bits = [`y=${hex32(y)}`, `loss=${hex64(loss)}`, `grads=${weightsHex(grads)}`];
+    // Training: the golden Adam run where the case has one, else three steps at lr 0.01.
+    const lr = c.train ? c.train.lr : 0.01;
+    const steps = c.train ? c.train.steps : 3;
+    const opt = nalu.adam({ learningRate: lr });
+    const losses = [];
+    for (let s = 0; s < steps; s++) {
+      const l = model.trainStep(x, t, opt, c.batch);
+      losses.push(l);
+      if (c.train) check(`loss before Adam step ${s}`, Math.abs(l - c.train.losses[s]) / c.train.losses[s], 1e-4);
+    }
+    const after = model.getWeights();
+    if (c.train) {
+      after.forEach((rec, k) => {
+        for (const [name, want] of Object.entries(c.train.final_params[k])) {
+          check(`trained ${name} of layer ${k}`, maxErrRelToMax(rec[name], want), 1e-4);
+        }
+      });
+    }
+    bits.push(`train=${losses.map(hex64).join(',')}`, `after=${weightsHex(after)}`);
+    return [bits.join('|'), fails, false];
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * init({ wasm }) with each kind of source the driver can offer: a URL string, a URL, a
+ * Response promise, bytes, a compiled module, a file served with the wrong MIME type (the bytes
+ * fallback), and an HTML page where the module should be (a clear NaluError). Each must give the
+ * same prediction, to the bit, as the package's own loader.
+ */
+async function loadingPaths(nalu, c, { wasmUrl, wrongMimeUrl, htmlUrl }) {
+  const out = {};
+  const predictBits = () => {
+    const m = nalu.sequential(c.layers.map((l) => layerOf(nalu, l)));
+    try {
+      m.setWeights(c.layers.map((l) => Object.fromEntries(Object.entries(l.params).map(([k, v]) => [k, f32(v)]))));
+      return hex32(m.predict(f32(c.x), c.batch));
+    } finally {
+      m.dispose();
+    }
+  };
+  await nalu.init({ simd: true });
+  const want = predictBits();
+  const sources = {
+    'URL string': () => wasmUrl,
+    URL: () => new URL(wasmUrl),
+    'Promise<Response>': () => fetch(wasmUrl),
+    Response: async () => await fetch(wasmUrl),
+    ArrayBuffer: async () => (await fetch(wasmUrl)).arrayBuffer(),
+    Uint8Array: async () => new Uint8Array(await (await fetch(wasmUrl)).arrayBuffer()),
+    'WebAssembly.Module': async () => WebAssembly.compile(await (await fetch(wasmUrl)).arrayBuffer()),
+  };
+  if (wrongMimeUrl) sources['URL served as application/octet-stream'] = () => wrongMimeUrl;
+  for (const [name, make] of Object.entries(sources)) {
+    try {
+      const info = await nalu.init({ wasm: await make(), simd: true });
+      out[name] = info.backend === 'simd' && predictBits() === want ? 'ok' : `different result (${info.backend})`;
+    } catch (err) {
+      out[name] = `threw ${err && err.message}`;
+    }
+  }
+  if (htmlUrl) {
+    try {
+      await nalu.init({ wasm: htmlUrl, simd: true });
+      out['HTML page instead of the module'] = 'accepted';
+    } catch (err) {
+      out['HTML page instead of the module'] = err instanceof nalu.NaluError && /is not a WebAssembly module/.test(err.message)
+        ? 'ok' : `threw ${err && err.message}`;
+    }
+  }
+  await nalu.init({ simd: true });
+  return out;
+}
+
+export async function runHarness(nalu, golden, runtime = {}, options = {}) {
+  const report = {
+    runtime,
+    simdSupported: nalu.simdSupported(),
+    exports: Object.keys(nalu).sort(),
+    defaultBackend: undefined,
+    cases: golden.cases.length,
+    builds: {},
+    detection: {},
+    failures: [],
+  };
+  try {
+    report.defaultBackend = (await nalu.init()).backend;
+  } catch (err) {
+    report.failures.push(`init() failed: ${err && err.stack ? err.stack : err}`);
+  }
+  for (const backend of ['simd', 'scalar']) {
+    const build = { checked: 0, skipped: 0, failures: 0, bits: {} };
+    report.builds[backend] = build;
+    if (backend === 'simd' && !report.simdSupported) {
+      build.unavailable = 'this engine does not validate SIMD';
+      continue;
+    }
+    try {
+      const info = await nalu.init({ simd: backend === 'simd' });
+      if (info.backend !== backend) report.failures.push(`init({ simd: ${backend === 'simd'} }) chose ${info.backend}`);
+    } catch (err) {
+      report.failures.push(`init({ simd: ${backend === 'simd'} }) failed: ${err && err.stack ? err.stack : err}`);
+      continue;
+    }
+    for (const c of golden.cases) {
+      try {
+        const [bits, fails, skipped] = runCase(nalu, c);
+        if (skipped) { build.skipped++; continue; }
+        build.checked++;
+        build.bits[c.name] = bits;
+        if (fails.length) build.failures++;
+        for (const f of fails) report.failures.push(`${backend}: ${f}`);
+      } catch (err) {
+        build.failures++;
+        report.failures.push(`${backend}: ${c.name} threw ${err && err.stack ? err.stack : err}`);
+      }
+    }
+  }
+  if (options.wasmUrl && report.simdSupported) {
+    try {
+      report.loading = await loadingPaths(nalu, golden.cases[0], options);
+      for (const [name, result] of Object.entries(report.loading)) {
+        if (result !== 'ok') report.failures.push(`init({ wasm: ${name} }): ${result}`);
+      }
+    } catch (err) {
+      report.failures.push(`loading paths: ${err && err.stack ? err.stack : err}`);
+    }
+  }
+  // Without SIMD (WebAssembly.validate refusing everything, as an engine without SIMD refuses
+  // the probe), init() loads the scalar build and forcing SIMD is a clear error.
+  const validate = WebAssembly.validate;
+  try {
+    WebAssembly.validate = () => false;
+    report.detection.probeWithoutSimd = nalu.simdSupported();
+    report.detection.backendWithoutSimd = (await nalu.init()).backend;
+    try {
+      await nalu.init({ simd: true });
+      report.detection.forcedSimdWithoutSimd = 'accepted';
+    } catch (err) {
+      report.detection.forcedSimdWithoutSimd = err instanceof nalu.NaluError ? 'NaluError' : String(err);
+    }
+  } catch (err) {
+    report.failures.push(`detection check failed: ${err && err.stack ? err.stack : err}`);
+  } finally {
+    WebAssembly.validate = validate;
+  }
+  const d = report.detection;
+  if (d.probeWithoutSimd !== false || d.backendWithoutSimd !== 'scalar' || d.forcedSimdWithoutSimd !== 'NaluError') {
+    report.failures.push(`feature detection without SIMD: ${JSON.stringify(d)}`);
+  }
+  return report;
+}
