@@ -29,7 +29,9 @@ export const H_WVALID: i32 = 12; // 1 when the effective weights match the param
 export const H_STATUS: i32 = 13; // outcome of the last call, one of the S_ codes below
 export const H_STATUS_ARG: i32 = 14; // the index the status refers to
 export const H_OPTIONS: i32 = 15; // bit 0: let non-finite gradients update the parameters
-export const H_WORDS: i32 = 16;
+export const H_LAMBDA: i32 = 16; // f32: weight of the NAU/NMU sparsity regulariser this step
+export const H_CLIP: i32 = 17; // f32: clip every gradient to [-clip, clip] when > 0
+export const H_WORDS: i32 = 20;
 
 // Layer record, in 32-bit words; record k starts at word H_WORDS + k * L_WORDS.
 export const L_TYPE: i32 = 0;

@@ -8,17 +8,20 @@ import {
   fld, fldI, hdr, hdrI, layerAt, H_DY, H_GRADS, H_MOM1, H_MOM2, H_NLAYERS, H_NPARAM, H_OPTIONS, H_PARAMS,
   H_STATUS, H_STATUS_ARG, H_T, H_TROW, H_WVALID, H_X, H_XROW, H_YROW, L_IN, L_OUT, L_TYPE, L_Y,
   O_ALLOW_NONFINITE, S_GRAD_NONFINITE, S_LOSS_NONFINITE, S_OK, S_T_NONFINITE, S_X_NONFINITE,
-  T_DENSE, T_NAC, T_NACMUL, T_NALU,
+  T_DENSE, T_NAC, T_NACMUL, T_NALU, T_NAU, T_NMU, H_LAMBDA, H_CLIP, L_P, L_G,
 } from "./memory";
 import { mseGrad, sumSquares } from "./loss";
-import { adamUpdate, sgdUpdate } from "./optim";
+import { adamUpdate, clipGradients, rmspropUpdate, sgdUpdate } from "./optim";
 import { nacBackward, nacForward, nacWeights } from "./layers/nac";
 import { nacMulBackward, nacMulForward } from "./layers/nacmul";
 import { naluBackward, naluForward, naluWeights } from "./layers/nalu";
 import { denseBackward, denseForward } from "./layers/dense";
+import { clampWeights, nauBackward, nauForward, nauWeights, regularize } from "./layers/nau";
+import { nmuBackward, nmuForward, nmuWeights } from "./layers/nmu";
 
 export const OPT_SGD: i32 = 0;
 export const OPT_ADAM: i32 = 1;
+export const OPT_RMSPROP: i32 = 2;
 
 // @ts-ignore: decorator
 @inline function setStatus(model: usize, status: i32, arg: i32): void {
@@ -40,6 +43,8 @@ function ensureWeights(model: usize): void {
     const type = fldI(L, L_TYPE);
     if (type == T_NAC || type == T_NACMUL) nacWeights(L);
     else if (type == T_NALU) naluWeights(L);
+    else if (type == T_NAU) nauWeights(L);
+    else if (type == T_NMU) nmuWeights(L);
   }
   store<i32>(model + (<usize>H_WVALID << 2), 1);
 }
@@ -72,6 +77,8 @@ function forward(model: usize, batch: i32): void {
     else if (type == T_NACMUL) nacMulForward(L, batch, ld);
     else if (type == T_NALU) naluForward(L, batch, ld);
     else if (type == T_DENSE) denseForward(L, batch, ld);
+    else if (type == T_NAU) nauForward(L, batch, ld);
+    else if (type == T_NMU) nmuForward(L, batch, ld);
     else unreachable();
   }
 }
@@ -87,6 +94,8 @@ function backward(model: usize, batch: i32): void {
     else if (type == T_NACMUL) nacMulBackward(L, ld);
     else if (type == T_NALU) naluBackward(L, ld);
     else if (type == T_DENSE) denseBackward(L, ld);
+    else if (type == T_NAU) nauBackward(L, ld);
+    else if (type == T_NMU) nmuBackward(L, ld);
     else unreachable();
   }
 }
@@ -140,6 +149,8 @@ export function modelTrainStaged(model: usize, batch: i32, opt: i32, lr: f32,
   forward(model, batch);
   const loss = lossOf(model, batch);
   backward(model, batch);
+  const lambda = load<f32>(model + (<usize>H_LAMBDA << 2));
+  if (lambda != 0) eachUnit(model, lambda, false);
   const n = hdrI(model, H_NPARAM);
   const p = hdr(model, H_PARAMS), g = hdr(model, H_GRADS);
   if ((hdrI(model, H_OPTIONS) & O_ALLOW_NONFINITE) == 0) {
@@ -147,8 +158,29 @@ export function modelTrainStaged(model: usize, batch: i32, opt: i32, lr: f32,
     const bad = firstNonFinite(g, n);
     if (bad >= 0) { setStatus(model, S_GRAD_NONFINITE, bad); return loss; }
   }
+  const clip = load<f32>(model + (<usize>H_CLIP << 2));
+  if (clip > 0) clipGradients(g, n, clip);
   if (opt == OPT_ADAM) adamUpdate(p, g, hdr(model, H_MOM1), hdr(model, H_MOM2), n, beta1, beta2, eps, stepSize, bc2sqrt);
+  else if (opt == OPT_RMSPROP) rmspropUpdate(p, g, hdr(model, H_MOM2), n, lr, beta2, eps);
   else sgdUpdate(p, g, n, lr);
+  eachUnit(model, 0, true);
   store<i32>(model + (<usize>H_WVALID << 2), 0);
   return loss;
+}
+
+/**
+ * For every NAU and NMU layer: adds lambda times its regulariser's gradient (when lambda != 0),
+ * or projects its weights back into range (when `project`).
+ */
+function eachUnit(model: usize, lambda: f32, project: bool): void {
+  const nl = hdrI(model, H_NLAYERS);
+  for (let k = 0; k < nl; k++) {
+    const L = layerAt(model, k);
+    const type = fldI(L, L_TYPE);
+    if (type != T_NAU && type != T_NMU) continue;
+    const count = fldI(L, L_IN) * fldI(L, L_OUT);
+    const w = fld(L, L_P);
+    if (project) clampWeights(w, w, (count + 3) & ~3, type == T_NAU ? <f32>-1 : <f32>0, 1);
+    else regularize(fld(L, L_G), w, count, lambda, type == T_NMU);
+  }
 }

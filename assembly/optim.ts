@@ -5,7 +5,10 @@
 //   m = beta1 m + (1 - beta1) g;   v = beta2 v + (1 - beta2) g^2
 //   p = p - stepSize * m / (sqrt(v) / bc2sqrt + eps),  stepSize = lr / (1 - beta1^t),
 //   bc2sqrt = sqrt(1 - beta2^t)   (both computed by the host in f64, passed as f32).
+// RMSProp, as torch.optim.RMSprop (no momentum, not centered): v = alpha v + (1 - alpha) g^2;
+//   p = p - lr g / (sqrt(v) + eps).
 // SGD: p = p - lr g.
+// clipGradients clamps every gradient to [-c, c] first when the option is set.
 
 export function adamUpdate(p: usize, g: usize, m: usize, v: usize, n: i32,
                            beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): void {
@@ -48,6 +51,43 @@ export function sgdUpdate(p: usize, g: usize, n: i32, lr: f32): void {
     for (let i = 0; i < n; i++) {
       const o = <usize>i << 2;
       store<f32>(p + o, load<f32>(p + o) + (-lr) * load<f32>(g + o));
+    }
+  }
+}
+
+export function rmspropUpdate(p: usize, g: usize, v: usize, n: i32, lr: f32, alpha: f32, eps: f32): void {
+  const c: f32 = 1 - alpha;
+  if (ASC_FEATURE_SIMD) {
+    const av = f32x4.splat(alpha), cv = f32x4.splat(c), ev = f32x4.splat(eps), lv = f32x4.splat(-lr);
+    for (let i = 0; i < n; i += 4) {
+      const o = <usize>i << 2;
+      const gv = v128.load(g + o);
+      const vv = f32x4.add(f32x4.mul(v128.load(v + o), av), f32x4.mul(f32x4.mul(gv, gv), cv));
+      v128.store(v + o, vv);
+      v128.store(p + o, f32x4.add(v128.load(p + o), f32x4.mul(lv, f32x4.div(gv, f32x4.add(f32x4.sqrt(vv), ev)))));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const o = <usize>i << 2;
+      const gv = load<f32>(g + o);
+      const vv = load<f32>(v + o) * alpha + (gv * gv) * c;
+      store<f32>(v + o, vv);
+      store<f32>(p + o, load<f32>(p + o) + (-lr) * (gv / (Mathf.sqrt(vv) + eps)));
+    }
+  }
+}
+
+export function clipGradients(g: usize, n: i32, c: f32): void {
+  if (ASC_FEATURE_SIMD) {
+    const hi = f32x4.splat(c), lo = f32x4.splat(-c);
+    for (let i = 0; i < n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(g + o, f32x4.min(f32x4.max(v128.load(g + o), lo), hi));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const o = <usize>i << 2;
+      store<f32>(g + o, Mathf.min(Mathf.max(load<f32>(g + o), -c), c));
     }
   }
 }

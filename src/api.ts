@@ -4,9 +4,9 @@
  */
 export type { InitInfo, InitOptions, WasmSource } from './wasm/init.js';
 export type { Backend } from './wasm/exports.js';
-export { nac, nacMul, nalu, dense, type LayerSpec, type LayerType, type InitScheme, type Activation } from './layers.js';
-export { sequential, Model, type SequentialOptions, type Weights, type Numbers } from './model.js';
-export { adam, sgd, type Optimizer, type AdamOptions } from './optim.js';
+export { nac, nacMul, nalu, dense, nau, nmu, type LayerSpec, type LayerType, type InitScheme, type Activation } from './layers.js';
+export { sequential, Model, type SequentialOptions, type Regularizer, type Weights, type Numbers } from './model.js';
+export { adam, sgd, rmsprop, type Optimizer, type AdamOptions, type RmspropOptions } from './optim.js';
 export { NaluError } from './errors.js';
 export { simdSupported } from './wasm/probe.js';
 export { staticTask, StaticTask, OPS, type Op, type StaticTaskOptions } from './tasks/static.js';

@@ -4,8 +4,8 @@
  * MODELS.
  */
 import { NaluError } from './errors.js';
-import { dense, nac, nacMul, nalu, ACTIVATIONS, type Activation, type LayerSpec } from './layers.js';
-import { sequential, type Model, type Weights } from './model.js';
+import { dense, nac, nacMul, nalu, nau, nmu, ACTIVATIONS, type Activation, type LayerSpec } from './layers.js';
+import { sequential, type Model, type SequentialOptions, type Weights } from './model.js';
 import { adam } from './optim.js';
 import { identityTask } from './tasks/identity.js';
 import type { Dataset } from './tasks/sampler.js';
@@ -15,6 +15,8 @@ export interface ModelEntry {
   readonly description: string;
   /** The layers for `inputs` inputs, a hidden layer of `hidden` units and one output. */
   layers(inputs: number, hidden: number): LayerSpec[];
+  /** Model options, such as the regulariser schedule of the paper's models. */
+  readonly options?: SequentialOptions;
 }
 
 function mlp(activation: Activation): ModelEntry {
@@ -30,6 +32,16 @@ export const MODELS: Record<string, ModelEntry> = {
   nac: { description: 'NAC+ then NAC+', layers: (i, h) => [nac({ inputs: i, outputs: h }), nac({ inputs: h, outputs: 1 })] },
   nacmul: { description: 'NAC+ then NAC*', layers: (i, h) => [nac({ inputs: i, outputs: h }), nacMul({ inputs: h, outputs: 1 })] },
   nalu: { description: 'NALU then NALU', layers: (i, h) => [nalu({ inputs: i, outputs: h }), nalu({ inputs: h, outputs: 1 })] },
+  nau: {
+    description: 'NAU then NAU, regulariser 0.01 from step 5e3 to 5e4',
+    layers: (i, h) => [nau({ inputs: i, outputs: h }), nau({ inputs: h, outputs: 1 })],
+    options: { regularizer: { lambda: 0.01, start: 5e3, end: 5e4 } },
+  },
+  nmu: {
+    description: 'NAU then NMU, regulariser 10 from step 1e6 to 2e6',
+    layers: (i, h) => [nau({ inputs: i, outputs: h }), nmu({ inputs: h, outputs: 1 })],
+    options: { regularizer: { lambda: 10, start: 1e6, end: 2e6 } },
+  },
 };
 
 export interface ExperimentConfig {
@@ -120,7 +132,9 @@ export function sparsityError(model: Model, weights: Weights = model.getWeights(
   };
   model.layers.forEach((layer, k) => {
     const p = weights[k]!;
-    if (layer.type === 'nac' || layer.type === 'nacMul' || layer.type === 'nalu') {
+    if (layer.type === 'nau' || layer.type === 'nmu') {
+      for (const w of p.W!) visit(layer.type === 'nau' ? Math.min(1, Math.max(-1, w)) : Math.min(1, Math.max(0, w)));
+    } else if (layer.type === 'nac' || layer.type === 'nacMul' || layer.type === 'nalu') {
       for (const suffix of layer.type === 'nalu' && !layer.options.sharedWeights ? ['', '_mul'] : ['']) {
         const wh = p[`W_hat${suffix}`]!, mh = p[`M_hat${suffix}`]!;
         for (let i = 0; i < wh.length; i++) visit(Math.tanh(wh[i]!) / (1 + Math.exp(-mh[i]!)));
@@ -141,7 +155,7 @@ export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
   const task = staticTask(taskOptions(c, seed));
   const validation = task.validationSet(c.validationSize);
   const test = task.testSet(c.testSize);
-  const model = sequential(entry.layers(c.inputSize, c.hidden), { seed });
+  const model = sequential(entry.layers(c.inputSize, c.hidden), { ...entry.options, seed });
   const sampler = task.trainSampler();
   const optimizer = adam({ learningRate: c.learningRate });
   const log: LogEntry[] = [];

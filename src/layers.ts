@@ -1,12 +1,12 @@
 import { checkInt, checkKeys, checkNumber, describe, fail } from './errors.js';
 import type { Rng } from './rng.js';
 
-export type LayerType = 'nac' | 'nacMul' | 'nalu' | 'dense';
+export type LayerType = 'nac' | 'nacMul' | 'nalu' | 'dense' | 'nau' | 'nmu';
 export type Activation = 'linear' | 'relu' | 'relu6' | 'tanh' | 'sigmoid' | 'softsign' | 'selu' | 'elu';
 
 /** Activation names in the order of their codes in assembly/activations.ts. */
 export const ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'relu6', 'tanh', 'sigmoid', 'softsign', 'selu', 'elu'];
-export type InitScheme = 'glorot' | 'seed';
+export type InitScheme = 'glorot' | 'seed' | 'madsen';
 
 /** One parameter tensor: `rows x cols`, row-major ([inputs, outputs] for weight matrices). */
 export interface ParamSpec {
@@ -64,10 +64,16 @@ function normal(std: number) {
   };
 }
 
-/** W_hat and M_hat of a NAC under `init` ('seed': U[-2, 2] as the seed article's code). */
+/**
+ * W_hat and M_hat of a NAC under `init`: 'glorot' (default) U[-r, r] with r = sqrt(6 / (in +
+ * out)); 'seed' U[-2, 2] as the seed article's code; 'madsen' the NAC+ init of Madsen &
+ * Johansen, U[-r, r] with fan Var = 2, i.e. r = sqrt(6 / fan), fan = max(in + out, 5).
+ */
 function nacParams(spec: LayerSpec, suffix = ''): ParamSpec[] {
   const { inputs: i, outputs: o } = spec;
-  const init = spec.options.init === 'seed' ? uniform(-2, 2) : glorot(i, o);
+  const init = spec.options.init === 'seed' ? uniform(-2, 2)
+    : spec.options.init === 'madsen' ? uniform(-Math.sqrt(6 / Math.max(i + o, 5)), Math.sqrt(6 / Math.max(i + o, 5)))
+    : glorot(i, o);
   return [
     { name: `W_hat${suffix}`, rows: i, cols: o, init },
     { name: `M_hat${suffix}`, rows: i, cols: o, init },
@@ -81,7 +87,9 @@ function eps(o: Record<string, unknown>): number {
 /** The layer's own init scheme, or undefined to follow the model's (default 'glorot'). */
 function initScheme(o: Record<string, unknown>): InitScheme | undefined {
   const v = o.init;
-  if (v !== undefined && v !== 'glorot' && v !== 'seed') fail(`init must be "glorot" or "seed", got ${describe(v)}`);
+  if (v !== undefined && v !== 'glorot' && v !== 'seed' && v !== 'madsen') {
+    fail(`init must be "glorot", "seed" or "madsen", got ${describe(v)}`);
+  }
   return v;
 }
 
@@ -140,7 +148,29 @@ const KINDS: Record<LayerType, LayerKind> = {
     flags: () => 0,
     activation: (s) => ACTIVATIONS.indexOf(s.options.activation as Activation),
   },
+  // Later units (Madsen & Johansen 2020). Their weights live in range: W clamped in the
+  // forward pass, projected back after every optimizer step, with an optional sparsity
+  // regulariser (sequential's `regularizer` option).
+  nau: {
+    code: 4,
+    options: [],
+    normalize: () => ({}),
+    // U[-r, r], r = min(0.5, sqrt(3) sqrt(2 / (in + out))).
+    params: (s) => {
+      const r = Math.min(0.5, Math.sqrt(3) * Math.sqrt(2 / (s.inputs + s.outputs)));
+      return [{ name: 'W', rows: s.inputs, cols: s.outputs, init: uniform(-r, r) }];
+    },
+    flags: () => 0,
+  },
+  nmu: {
+    code: 5,
+    options: [],
+    normalize: () => ({}),
+    params: (s) => [{ name: 'W', rows: s.inputs, cols: s.outputs, init: uniform(0.25, 0.75) }],
+    flags: () => 0,
+  },
 };
+
 
 export function layerKind(type: LayerType): LayerKind {
   const kind = KINDS[type];
@@ -198,6 +228,22 @@ export function nalu(options: UnitOptions & { eps?: number; sharedWeights?: bool
  */
 export function dense(options: UnitOptions & { activation?: Activation }): LayerSpec {
   return makeLayer('dense', options);
+}
+
+/**
+ * The NAU (Madsen & Johansen 2020): y = x clamp(W, -1, 1); W is projected to [-1, 1] after
+ * every optimizer step. Init U[-r, r], r = min(0.5, sqrt(3) sqrt(2 / (inputs + outputs))).
+ */
+export function nau(options: UnitOptions): LayerSpec {
+  return makeLayer('nau', options);
+}
+
+/**
+ * The NMU (Madsen & Johansen 2020): y_o = prod_i (Wc_io x_i + 1 - Wc_io), Wc = clamp(W, 0, 1);
+ * W is projected to [0, 1] after every optimizer step. Init U[0.25, 0.75].
+ */
+export function nmu(options: UnitOptions): LayerSpec {
+  return makeLayer('nmu', options);
 }
 
 /** Re-validates a layer specification that did not come from the factories (e.g. JSON). */

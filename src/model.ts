@@ -19,6 +19,18 @@ export interface SequentialOptions {
    * parameters untouched; true lets such steps update them (NaN then spreads, as in PyTorch).
    */
   allowNonFinite?: boolean;
+  /**
+   * The sparsity regulariser of the NAU and NMU layers (Madsen & Johansen 2020): the loss
+   * gains lambda_t * sum over those layers of their R, with lambda_t = lambda * clip((t -
+   * start) / (end - start), 0, 1) at optimizer step t. Off by default.
+   */
+  regularizer?: Regularizer;
+}
+
+export interface Regularizer {
+  lambda: number;
+  start?: number;
+  end?: number;
 }
 
 interface Tensor {
@@ -46,6 +58,7 @@ export class Model {
   private readonly tensors: Tensor[];
   private readonly nParam: number;
   private readonly allowNonFinite: boolean;
+  private readonly regularizer: Required<Regularizer> | undefined;
   private stateRaw: number;
   private state: number; // byte address of the parameter region
   private workRaw = 0;
@@ -59,11 +72,12 @@ export class Model {
       fail(`sequential: layers must be a non-empty array of layers, got ${describe(layers)}`);
     }
     if (options === null || typeof options !== 'object') fail(`sequential: options must be an object, got ${describe(options)}`);
-    checkKeys('sequential', options, ['seed', 'init', 'allowNonFinite']);
+    checkKeys('sequential', options, ['seed', 'init', 'allowNonFinite', 'regularizer']);
     const seed = options.seed === undefined ? 0 : checkInt('sequential: seed', options.seed, 0, 0xffffffff);
-    if (options.init !== undefined && options.init !== 'glorot' && options.init !== 'seed') {
-      fail(`sequential: init must be "glorot" or "seed", got ${describe(options.init)}`);
+    if (options.init !== undefined && options.init !== 'glorot' && options.init !== 'seed' && options.init !== 'madsen') {
+      fail(`sequential: init must be "glorot", "seed" or "madsen", got ${describe(options.init)}`);
     }
+    this.regularizer = checkRegularizer(options.regularizer);
     this.layers = Object.freeze(layers.map((l) => {
       const spec = layerFromSpec(l);
       return options.init && spec.options.init === undefined
@@ -126,9 +140,10 @@ export class Model {
       plan.push([k, lay.L_Y, s.outputs * ld], [k, lay.L_E, 2 * io], [k, lay.L_DE, 2 * io], [k, lay.L_TMP, io],
         [k, lay.L_A, 2 * s.outputs * ld], [k, lay.L_T, 2 * s.outputs * ld], [k, lay.L_T3, s.inputs * ld]);
       if (k > 0) plan.push([k, lay.L_DX, s.inputs * ld]);
-      if (s.type !== 'nac') plan.push([k, lay.L_LOG, s.inputs * ld]);
+      if (s.type === 'nacMul' || s.type === 'nalu' || s.type === 'nmu') plan.push([k, lay.L_LOG, s.inputs * ld]);
+      if (s.type === 'nalu' || s.type === 'nmu') plan.push([k, lay.L_T2, s.outputs * ld]);
       if (s.type === 'nalu') {
-        plan.push([k, lay.L_M, s.outputs * ld], [k, lay.L_T2, s.outputs * ld]);
+        plan.push([k, lay.L_M, s.outputs * ld]);
         if (!s.options.sharedWeights) plan.push([k, lay.L_EM, io], [k, lay.L_DEM, io]);
       }
     });
@@ -343,9 +358,14 @@ export class Model {
     if (switching) this.engine.f32.fill(0, moments, moments + 2 * this.nParam);
     const t = switching ? 1 : this.binding!.step + 1;
     const lay = this.engine.layout;
+    const h = this.desc >> 2;
+    this.engine.f32[h + lay.H_LAMBDA] = this.lambdaAt(t);
+    this.engine.f32[h + lay.H_CLIP] = o.clipValue;
     const loss = o.kind === 'adam'
       ? call(lay.OPT_ADAM, o.learningRate, o.beta1, o.beta2, o.epsilon, o.learningRate / (1 - o.beta1 ** t), Math.sqrt(1 - o.beta2 ** t))
-      : call(lay.OPT_SGD, o.learningRate, 0, 0, 0, 0, 0);
+      : o.kind === 'rmsprop'
+        ? call(lay.OPT_RMSPROP, o.learningRate, 0, o.beta2, o.epsilon, 0, 0)
+        : call(lay.OPT_SGD, o.learningRate, 0, 0, 0, 0, 0);
     try {
       this.checkStatus(what, x, target, 0);
     } catch (err) {
@@ -354,6 +374,14 @@ export class Model {
     }
     this.binding = { optimizer: o, step: t };
     return loss;
+  }
+
+  /** The regulariser's weight at optimizer step t (see SequentialOptions.regularizer). */
+  lambdaAt(t: number): number {
+    const r = this.regularizer;
+    if (!r) return 0;
+    if (r.end <= r.start) return t >= r.start ? r.lambda : 0;
+    return r.lambda * Math.min(1, Math.max(0, (t - r.start) / (r.end - r.start)));
   }
 
   /** The number of optimizer steps taken with the current optimizer. */
@@ -367,8 +395,8 @@ export class Model {
   }
 
   /** The model's options, as given to sequential() with defaults filled in (for saving). */
-  get options(): { allowNonFinite: boolean } {
-    return { allowNonFinite: this.allowNonFinite };
+  get options(): { allowNonFinite: boolean; regularizer?: Required<Regularizer> } {
+    return { allowNonFinite: this.allowNonFinite, ...(this.regularizer ? { regularizer: { ...this.regularizer } } : {}) };
   }
 
   /**
@@ -467,6 +495,18 @@ export class Model {
   get isDisposed(): boolean {
     return this.disposed;
   }
+}
+
+function checkRegularizer(r: unknown): Required<Regularizer> | undefined {
+  if (r === undefined) return undefined;
+  if (r === null || typeof r !== 'object') fail(`sequential: regularizer must be { lambda, start, end }, got ${describe(r)}`);
+  checkKeys('sequential: regularizer', r, ['lambda', 'start', 'end']);
+  const o = r as Record<string, unknown>;
+  const num = (k: string, v: unknown) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`sequential: regularizer.${k} must be a finite number >= 0, got ${describe(v)}`);
+    return v;
+  };
+  return { lambda: num('lambda', o.lambda), start: num('start', o.start ?? 0), end: num('end', o.end ?? 0) };
 }
 
 /** Builds a model from layers applied in order: `sequential([nalu(...), nalu(...)], { seed })`. */

@@ -2,11 +2,15 @@ import { checkKeys, checkNumber, describe, fail } from './errors.js';
 
 /** An optimizer's settings. Its state (moments, step count) lives with each model it trains. */
 export interface Optimizer {
-  readonly kind: 'adam' | 'sgd';
+  readonly kind: 'adam' | 'sgd' | 'rmsprop';
   readonly learningRate: number;
+  /** Adam's first-moment decay (0 for the others). */
   readonly beta1: number;
+  /** Adam's second-moment decay, RMSProp's alpha (0 for SGD). */
   readonly beta2: number;
   readonly epsilon: number;
+  /** Clip every gradient to [-clipValue, clipValue] before the update; 0: no clipping. */
+  readonly clipValue: number;
 }
 
 /** The optimizers made by adam() and sgd(): only these are accepted by the training calls. */
@@ -22,6 +26,18 @@ export interface AdamOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  clipValue?: number;
+}
+
+export interface RmspropOptions {
+  learningRate?: number;
+  alpha?: number;
+  epsilon?: number;
+  clipValue?: number;
+}
+
+function clipValue(v: unknown): number {
+  return v === undefined ? 0 : checkNumber('clipValue', v, 0, 1e30);
 }
 
 function options(what: string, o: unknown, keys: string[]): Record<string, unknown> {
@@ -36,7 +52,7 @@ function options(what: string, o: unknown, keys: string[]): Record<string, unkno
  * second moment).
  */
 export function adam(opts: AdamOptions = {}): Optimizer {
-  const o = options('adam', opts, ['learningRate', 'beta1', 'beta2', 'epsilon']);
+  const o = options('adam', opts, ['learningRate', 'beta1', 'beta2', 'epsilon', 'clipValue']);
   try {
     return made(Object.freeze({
       kind: 'adam' as const,
@@ -44,15 +60,36 @@ export function adam(opts: AdamOptions = {}): Optimizer {
       beta1: checkNumber('beta1', o.beta1 ?? 0.9, 0, 0.999999, true),
       beta2: checkNumber('beta2', o.beta2 ?? 0.999, 0, 0.999999999, true),
       epsilon: checkNumber('epsilon', o.epsilon ?? 1e-8, 0, 1),
+      clipValue: clipValue(o.clipValue),
     }));
   } catch (err) {
     fail(`adam: ${(err as Error).message}`);
   }
 }
 
+/**
+ * RMSProp with torch.optim.RMSprop's semantics (no momentum, not centered): defaults
+ * learningRate 1e-2, alpha 0.99, epsilon 1e-8 (added to sqrt(v)).
+ */
+export function rmsprop(opts: RmspropOptions = {}): Optimizer {
+  const o = options('rmsprop', opts, ['learningRate', 'alpha', 'epsilon', 'clipValue']);
+  try {
+    return made(Object.freeze({
+      kind: 'rmsprop' as const,
+      learningRate: checkNumber('learningRate', o.learningRate ?? 1e-2, 0, 1e6),
+      beta1: 0,
+      beta2: checkNumber('alpha', o.alpha ?? 0.99, 0, 0.999999999, true),
+      epsilon: checkNumber('epsilon', o.epsilon ?? 1e-8, 0, 1),
+      clipValue: clipValue(o.clipValue),
+    }));
+  } catch (err) {
+    fail(`rmsprop: ${(err as Error).message}`);
+  }
+}
+
 /** Plain stochastic gradient descent: p = p - learningRate * g. */
-export function sgd(opts: { learningRate: number }): Optimizer {
-  const o = options('sgd', opts, ['learningRate']);
+export function sgd(opts: { learningRate: number; clipValue?: number }): Optimizer {
+  const o = options('sgd', opts, ['learningRate', 'clipValue']);
   if (o.learningRate === undefined) fail('sgd: learningRate is required');
   try {
     return made(Object.freeze({
@@ -61,6 +98,7 @@ export function sgd(opts: { learningRate: number }): Optimizer {
       beta1: 0,
       beta2: 0,
       epsilon: 0,
+      clipValue: clipValue(o.clipValue),
     }));
   } catch (err) {
     fail(`sgd: ${(err as Error).message}`);

@@ -1,5 +1,5 @@
 // Shared set-up of the engine tests: both builds, golden cases as models, bit comparisons.
-import { dense, init, nac, nacMul, nalu, sequential, type LayerSpec, type Model } from '../src/index';
+import { dense, init, nac, nacMul, nalu, nau, nmu, sequential, type LayerSpec, type Model } from '../src/index';
 import type { GoldenCase, GoldenLayer } from './golden';
 
 export const BACKENDS = ['simd', 'scalar'] as const;
@@ -18,6 +18,8 @@ export function layerOf(g: GoldenLayer): LayerSpec {
     case 'nacMul': return nacMul({ ...io, eps: g.eps });
     case 'nalu': return nalu({ ...io, eps: g.eps, sharedWeights: g.sharedWeights });
     case 'dense': return dense({ ...io, activation: g.activation });
+    case 'nau': return nau(io);
+    case 'nmu': return nmu(io);
     default: throw new Error(`no layer factory for ${g.type} yet`);
   }
 }

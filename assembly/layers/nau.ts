@@ -1,0 +1,94 @@
+// NAU, the neural addition unit (Madsen & Johansen 2020).
+//
+//   Wc = clamp(W, -1, 1)                                 W: [in, out]
+//   y = x Wc                                             x: [in, ld], y: [out, ld]
+//
+// Backward, for upstream d [out, ld]:
+//   dWc = x^T d;  dW = dWc where -1 <= W <= 1, else 0 (a clamp passes its boundary);  dx = d Wc^T
+//
+// Training adds lambda * R with R = mean(min(|W|, 1 - |W|)) (regularize() below) and projects
+// W back to [-1, 1] after each optimizer step (project() below).
+//
+// Buffers: L_E = Wc, L_DE = dWc.
+
+import { gemmAB, gemmABt } from "../gemm";
+import { fillPad } from "../elementwise";
+import { fld, fldI, L_DE, L_DX, L_DY, L_E, L_G, L_IN, L_OUT, L_P, L_X, L_Y } from "../memory";
+import { round4 } from "./nac";
+
+/** dst = clamp(src, lo, hi), or its backward dst = g where lo <= w <= hi (else 0), over n floats. */
+export function clampWeights(dst: usize, src: usize, n: i32, lo: f32, hi: f32): void {
+  if (ASC_FEATURE_SIMD) {
+    const l = f32x4.splat(lo), h = f32x4.splat(hi);
+    for (let i = 0; i < n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(dst + o, f32x4.min(f32x4.max(v128.load(src + o), l), h));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const o = <usize>i << 2;
+      store<f32>(dst + o, Mathf.min(Mathf.max(load<f32>(src + o), lo), hi));
+    }
+  }
+}
+
+export function clampBack(dW: usize, dWc: usize, W: usize, n: i32, lo: f32, hi: f32): void {
+  if (ASC_FEATURE_SIMD) {
+    const l = f32x4.splat(lo), h = f32x4.splat(hi);
+    for (let i = 0; i < n; i += 4) {
+      const o = <usize>i << 2;
+      const w = v128.load(W + o);
+      const inside = v128.and(f32x4.ge(w, l), f32x4.le(w, h));
+      v128.store(dW + o, v128.and(v128.load(dWc + o), inside));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const o = <usize>i << 2;
+      const w = load<f32>(W + o);
+      store<f32>(dW + o, w >= lo && w <= hi ? load<f32>(dWc + o) : 0);
+    }
+  }
+}
+
+/**
+ * Adds lambda * dR/dW to the gradient g, for the sparsity regulariser R over `count` weights:
+ *   NAU (nmu false): R = mean(min(|w|, 1 - |w|)), slope sign(w) for |w| < 1/2, -sign(w) above;
+ *   NMU (nmu true):  R = mean(min(w, 1 - w)),     slope 1 for w < 1/2, -1 above;
+ * 0 at the ties (PyTorch's minimum splits a tie evenly) and, for the NAU, at w = 0.
+ */
+export function regularize(g: usize, W: usize, count: i32, lambda: f32, nmu: bool): void {
+  const k = lambda / <f32>count;
+  for (let i = 0; i < count; i++) {
+    const o = <usize>i << 2;
+    const w = load<f32>(W + o);
+    let s: f32;
+    if (nmu) {
+      s = w < <f32>1 - w ? 1 : (w > <f32>1 - w ? -1 : 0);
+    } else {
+      const a = Mathf.abs(w), u: f32 = 1 - a;
+      const sign: f32 = w > 0 ? 1 : (w < 0 ? -1 : 0);
+      s = a < u ? sign : (a > u ? -sign : 0);
+    }
+    store<f32>(g + o, load<f32>(g + o) + k * s);
+  }
+}
+
+export function nauWeights(L: usize): void {
+  clampWeights(fld(L, L_E), fld(L, L_P), round4(fldI(L, L_IN) * fldI(L, L_OUT)), -1, 1);
+}
+
+export function nauForward(L: usize, batch: i32, ld: i32): void {
+  const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);
+  const y = fld(L, L_Y);
+  gemmAB(y, fld(L, L_E), 1, nout, fld(L, L_X), nin, nout, ld, false);
+  fillPad(y, nout, batch, ld, 1);
+}
+
+export function nauBackward(L: usize, ld: i32): void {
+  const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);
+  const dE = fld(L, L_DE), dy = fld(L, L_DY);
+  gemmABt(dE, fld(L, L_X), nin, dy, nout, ld, nout, 1, false);
+  clampBack(fld(L, L_G), dE, fld(L, L_P), round4(nin * nout), -1, 1);
+  const dx = fld(L, L_DX);
+  if (dx) gemmAB(dx, fld(L, L_E), nout, 1, dy, nout, nin, ld, false);
+}
