@@ -306,7 +306,7 @@ function printIdentity(curves: IdentityCurve[], steps: number, seeds: number): v
 }
 
 /** The showcase's budget against the full protocol. */
-const SHOWCASE = { iterations: 20000, seeds: [0], validationSize: 2000, testSize: 2000, logEvery: 1000 };
+const SHOWCASE = { iterations: 30000, seeds: [0], validationSize: 2000, testSize: 2000, logEvery: 1000 };
 
 async function showcase(argv: string[]): Promise<void> {
   const args = parseArgs(argv, ['workers', 'iterations', 'json']);

@@ -73,3 +73,10 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect((text.match(/<path d="M/g) ?? []).length).toBe(8);
   }, 120_000);
 });
+
+describe.runIf(existsSync(CLI))('the README quick start (examples/quickstart.mjs)', () => {
+  it('learns W = [1, -1] and predicts 1000 - 250 exactly', () => {
+    const out = execFileSync(process.execPath, [new URL('../examples/quickstart.mjs', import.meta.url).pathname], { encoding: 'utf8' });
+    expect(out).toMatch(/^(simd|scalar) Float32Array\(2\) \[ 1, -1 \] Float32Array\(1\) \[ 750 \]/);
+  });
+});
