@@ -15,15 +15,20 @@
 // build performs the same operations in the same order, so both builds give identical bits.
 
 // ---- gemmAB -----------------------------------------------------------------------------
+//
+// Register blocks of 4 rows x 8 lanes (8 accumulators; x86 has 16 xmm registers) and their
+// 4 x 4, 1 x 8 and 1 x 4 tails. `pb` points at the block's first lane in row 0 of B and `bs`
+// is B's row stride in bytes; `pc` and `cs` likewise for C. When more than one block of rows
+// reads a column strip of B, the strip is first packed into a contiguous [K, 8] panel: walking
+// B itself with a stride of ld floats maps every row to the same L1 set when ld is a multiple
+// of 1024 (4 KiB), and the strip would not stay in L1.
 
 // @ts-ignore: decorator
-@inline function abRows4x8(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32, ld: i32, n: i32, acc: bool): void {
-  const rowBytes = <usize>ld << 2;
+@inline function abRows4x8(pc: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let pb = B + (<usize>n << 2);
   let pa = A;
   const stepA = <usize>sK << 2;
   const r1 = <usize>sRow << 2, r2 = r1 << 1, r3 = r1 * 3;
@@ -37,28 +42,24 @@
     c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
     c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
     c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
-    pb += rowBytes;
+    pb += bs;
     pa += stepA;
   }
-  let pc = C + (<usize>n << 2);
   if (acc) {
-    c00 = f32x4.add(v128.load(pc), c00); c01 = f32x4.add(v128.load(pc, 16), c01); pc += rowBytes;
-    c10 = f32x4.add(v128.load(pc), c10); c11 = f32x4.add(v128.load(pc, 16), c11); pc += rowBytes;
-    c20 = f32x4.add(v128.load(pc), c20); c21 = f32x4.add(v128.load(pc, 16), c21); pc += rowBytes;
-    c30 = f32x4.add(v128.load(pc), c30); c31 = f32x4.add(v128.load(pc, 16), c31);
-    pc = C + (<usize>n << 2);
+    c00 = f32x4.add(v128.load(pc), c00); c01 = f32x4.add(v128.load(pc, 16), c01);
+    c10 = f32x4.add(v128.load(pc + cs), c10); c11 = f32x4.add(v128.load(pc + cs, 16), c11);
+    c20 = f32x4.add(v128.load(pc + (cs << 1)), c20); c21 = f32x4.add(v128.load(pc + (cs << 1), 16), c21);
+    c30 = f32x4.add(v128.load(pc + cs * 3), c30); c31 = f32x4.add(v128.load(pc + cs * 3, 16), c31);
   }
-  v128.store(pc, c00); v128.store(pc, c01, 16); pc += rowBytes;
-  v128.store(pc, c10); v128.store(pc, c11, 16); pc += rowBytes;
-  v128.store(pc, c20); v128.store(pc, c21, 16); pc += rowBytes;
-  v128.store(pc, c30); v128.store(pc, c31, 16);
+  v128.store(pc, c00); v128.store(pc, c01, 16);
+  v128.store(pc + cs, c10); v128.store(pc + cs, c11, 16);
+  v128.store(pc + (cs << 1), c20); v128.store(pc + (cs << 1), c21, 16);
+  v128.store(pc + cs * 3, c30); v128.store(pc + cs * 3, c31, 16);
 }
 
 // @ts-ignore: decorator
-@inline function abRows4x4(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32, ld: i32, n: i32, acc: bool): void {
-  const rowBytes = <usize>ld << 2;
+@inline function abRows4x4(pc: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-  let pb = B + (<usize>n << 2);
   let pa = A;
   const stepA = <usize>sK << 2;
   const r1 = <usize>sRow << 2, r2 = r1 << 1, r3 = r1 * 3;
@@ -68,37 +69,33 @@
     c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + r1), b0));
     c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + r2), b0));
     c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + r3), b0));
-    pb += rowBytes;
+    pb += bs;
     pa += stepA;
   }
-  let pc = C + (<usize>n << 2);
   if (acc) {
     c0 = f32x4.add(v128.load(pc), c0);
-    c1 = f32x4.add(v128.load(pc + rowBytes), c1);
-    c2 = f32x4.add(v128.load(pc + (rowBytes << 1)), c2);
-    c3 = f32x4.add(v128.load(pc + rowBytes * 3), c3);
+    c1 = f32x4.add(v128.load(pc + cs), c1);
+    c2 = f32x4.add(v128.load(pc + (cs << 1)), c2);
+    c3 = f32x4.add(v128.load(pc + cs * 3), c3);
   }
   v128.store(pc, c0);
-  v128.store(pc + rowBytes, c1);
-  v128.store(pc + (rowBytes << 1), c2);
-  v128.store(pc + rowBytes * 3, c3);
+  v128.store(pc + cs, c1);
+  v128.store(pc + (cs << 1), c2);
+  v128.store(pc + cs * 3, c3);
 }
 
 // @ts-ignore: decorator
-@inline function abRow1x8(C: usize, A: usize, sK: i32, B: usize, K: i32, ld: i32, n: i32, acc: bool): void {
-  const rowBytes = <usize>ld << 2;
+@inline function abRow1x8(pc: usize, A: usize, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
-  let pb = B + (<usize>n << 2);
   let pa = A;
   const stepA = <usize>sK << 2;
   for (let k = 0; k < K; k++) {
     const a = v128.load32_splat(pa);
     c0 = f32x4.add(c0, f32x4.mul(a, v128.load(pb)));
     c1 = f32x4.add(c1, f32x4.mul(a, v128.load(pb, 16)));
-    pb += rowBytes;
+    pb += bs;
     pa += stepA;
   }
-  const pc = C + (<usize>n << 2);
   if (acc) {
     c0 = f32x4.add(v128.load(pc), c0);
     c1 = f32x4.add(v128.load(pc, 16), c1);
@@ -108,20 +105,49 @@
 }
 
 // @ts-ignore: decorator
-@inline function abRow1x4(C: usize, A: usize, sK: i32, B: usize, K: i32, ld: i32, n: i32, acc: bool): void {
-  const rowBytes = <usize>ld << 2;
+@inline function abRow1x4(pc: usize, A: usize, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
   let c0 = f32x4.splat(0);
-  let pb = B + (<usize>n << 2);
   let pa = A;
   const stepA = <usize>sK << 2;
   for (let k = 0; k < K; k++) {
     c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), v128.load(pb)));
-    pb += rowBytes;
+    pb += bs;
     pa += stepA;
   }
-  const pc = C + (<usize>n << 2);
   if (acc) c0 = f32x4.add(v128.load(pc), c0);
   v128.store(pc, c0);
+}
+
+/** Packing buffer of the column strips of B, grown on demand. */
+let panel: usize = 0;
+let panelBytes: usize = 0;
+
+function panelFor(bytes: usize): usize {
+  if (bytes > panelBytes) {
+    if (panel) heap.free(panel);
+    panel = heap.alloc(bytes + 16);
+    panelBytes = bytes;
+  }
+  return (panel + 15) & ~15;
+}
+
+/** Runs every block of rows of C against one column strip of B (8 or 4 lanes wide). */
+// @ts-ignore: decorator
+@inline function abStrip(C: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, M: i32,
+                         n: i32, wide: bool, acc: bool): void {
+  let m = 0;
+  for (; m + 4 <= M; m += 4) {
+    const pc = C + <usize>m * cs + (<usize>n << 2);
+    const Am = A + (<usize>(m * sRow) << 2);
+    if (wide) abRows4x8(pc, cs, Am, sRow, sK, pb, bs, K, acc);
+    else abRows4x4(pc, cs, Am, sRow, sK, pb, bs, K, acc);
+  }
+  for (; m < M; m++) {
+    const pc = C + <usize>m * cs + (<usize>n << 2);
+    const Am = A + (<usize>(m * sRow) << 2);
+    if (wide) abRow1x8(pc, Am, sK, pb, bs, K, acc);
+    else abRow1x4(pc, Am, sK, pb, bs, K, acc);
+  }
 }
 
 /** C[m, :] (+)= sum_k A[m * sRow + k * sK] * B[k, :]; C is [M, ld], B is [K, ld]. */
@@ -129,21 +155,24 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
   const rowBytes = <usize>ld << 2;
   if (ASC_FEATURE_SIMD) {
     const ld8 = ld & ~7;
-    let m = 0;
-    for (; m + 4 <= M; m += 4) {
-      const Cm = C + <usize>m * rowBytes;
-      const Am = A + (<usize>(m * sRow) << 2);
-      let n = 0;
-      for (; n < ld8; n += 8) abRows4x8(Cm, Am, sRow, sK, B, K, ld, n, acc);
-      if (n < ld) abRows4x4(Cm, Am, sRow, sK, B, K, ld, n, acc);
+    const pack = M > 4 && ld > 8;
+    const P = pack ? panelFor(<usize>K << 5) : 0;
+    let n = 0;
+    for (; n < ld8; n += 8) {
+      if (pack) {
+        let src = B + (<usize>n << 2);
+        for (let k = 0; k < K; k++) {
+          const d = P + (<usize>k << 5);
+          v128.store(d, v128.load(src));
+          v128.store(d, v128.load(src, 16), 16);
+          src += rowBytes;
+        }
+        abStrip(C, rowBytes, A, sRow, sK, P, 32, K, M, n, true, acc);
+      } else {
+        abStrip(C, rowBytes, A, sRow, sK, B + (<usize>n << 2), rowBytes, K, M, n, true, acc);
+      }
     }
-    for (; m < M; m++) {
-      const Cm = C + <usize>m * rowBytes;
-      const Am = A + (<usize>(m * sRow) << 2);
-      let n = 0;
-      for (; n < ld8; n += 8) abRow1x8(Cm, Am, sK, B, K, ld, n, acc);
-      if (n < ld) abRow1x4(Cm, Am, sK, B, K, ld, n, acc);
-    }
+    if (n < ld) abStrip(C, rowBytes, A, sRow, sK, B + (<usize>n << 2), rowBytes, K, M, n, false, acc);
   } else {
     for (let m = 0; m < M; m++) {
       const Cm = C + <usize>m * rowBytes;
