@@ -1,0 +1,71 @@
+// Splices generated material into README.md between <!-- name --> and <!-- /name --> markers:
+//   compat     test/runtimes/compat.md        (written by npm run test:runtimes)
+//   bench      bench/results/bench.md         (written by npm run bench:all)
+//   showcase   docs/showcase.md               (npm start's output, captured by this script's --showcase)
+//   full-runs  docs/results/*.json            (nalu-wasm experiment --json, summarised here)
+//   math-accuracy docs/math-accuracy.md
+// Usage: node scripts/readme.mjs [--showcase]   (--showcase reruns the showcase first)
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+
+const root = new URL('../', import.meta.url);
+const path = (p) => new URL(p, root);
+const read = (p) => (existsSync(path(p)) ? readFileSync(path(p), 'utf8').trim() : undefined);
+
+function machine() {
+  return `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}`;
+}
+
+if (process.argv.includes('--showcase')) {
+  const started = Date.now();
+  const out = execFileSync(process.execPath, [new URL('dist/cli.js', root).pathname, 'showcase'], { encoding: 'utf8' });
+  const wall = ((Date.now() - started) / 1000).toFixed(0);
+  writeFileSync(path('docs/showcase.md'), `Output of \`npm start\` (${machine()}, ${wall} s wall):\n\n\`\`\`\n${out.trim()}\n\`\`\`\n`);
+}
+
+// Madsen & Johansen 2020's success rates (static task, U[2, 6]) for the recorded cells.
+const PAPER = {
+  'add/nac': '100%', 'sub/nac': '100%', 'mul/nalu': '0% [0%, 4%]', 'add/linear': '100%',
+  'add/nalu': '14% [9%, 22%]', 'mul/nmu': '98% [93%, 99%]', 'mul/nacmul': '31% [23%, 41%]',
+  'add/nau': '100%', 'sub/nau': '100%',
+};
+
+function fullRuns() {
+  const dir = path('docs/results/');
+  if (!existsSync(dir)) return undefined;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  if (!files.length) return undefined;
+  const rows = files.map((f) => {
+    const r = JSON.parse(readFileSync(new URL(f, dir), 'utf8'));
+    const c = r.config;
+    const k = r.seeds.filter((s) => s.success).length;
+    const [lo, hi] = r.aggregate.successInterval;
+    const solved = r.seeds.map((s) => s.solvedAt).filter((v) => v !== null).sort((a, b) => a - b);
+    const median = solved.length ? solved[Math.floor(solved.length / 2)] : null;
+    const pct = (v) => `${Math.round(100 * v)}%`;
+    return `| ${c.op} | ${c.model} | ${c.seeds.length} | ${c.iterations.toExponential(0).replace('+', '')} | ${k}/${r.seeds.length} = ${pct(k / r.seeds.length)} [${pct(lo)}, ${pct(hi)}] | ${PAPER[`${c.op}/${c.model}`] ?? '-'} | ${median ?? '-'} | ${r.aggregate.threshold.toExponential(2)} | ${Math.round(r.aggregate.wallSeconds)} s, ${r.aggregate.workers} workers |`;
+  });
+  return ['| op | model | seeds | iterations | success [Wilson 95%] | Madsen & Johansen (100 seeds) | median solved at | threshold | wall |',
+    '|---|---|---:|---:|---|---|---:|---:|---|', ...rows].join('\n');
+}
+
+const parts = {
+  compat: read('test/runtimes/compat.md'),
+  bench: read('bench/results/bench.md'),
+  showcase: read('docs/showcase.md'),
+  'full-runs': fullRuns(),
+  'math-accuracy': read('docs/math-accuracy.md'),
+};
+
+let readme = readFileSync(path('README.md'), 'utf8');
+for (const [name, text] of Object.entries(parts)) {
+  const open = `<!-- ${name} -->`, close = `<!-- /${name} -->`;
+  const start = readme.indexOf(open);
+  if (start < 0) continue;
+  const end = readme.indexOf(close, start);
+  const body = text ?? `_Not generated yet: see scripts/readme.mjs._`;
+  readme = readme.slice(0, start) + `${open}\n${body}\n${close}` + (end < 0 ? readme.slice(start + open.length) : readme.slice(end + close.length));
+}
+writeFileSync(path('README.md'), readme);
+console.log('README.md updated:', Object.entries(parts).map(([k, v]) => `${k}${v ? '' : ' (missing)'}`).join(', '));
