@@ -7,12 +7,28 @@ import { exp4, expS, log4, logS, sigmoid4, sigmoidS, tanh4, tanhS } from "./math
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
-/** dst[i] = exp(src[i]). */
+/** Below this, exp(x) is not a normal f32 (ln 2^-126 = -87.33654...). */
+const EXP_NORMAL_MIN: f32 = -87.33654;
+
+/**
+ * dst[i] = exp(src[i]), flushed to 0 where the result would be subnormal. The layers' log
+ * paths use it: WebAssembly has no flush-to-zero mode, and subnormal activations make every
+ * later product that reads them take the slow microcoded path (a NALU's step slowed 2.5x
+ * once a third of its exp(l W) lanes underflowed). Values below 1.2e-38 change no result that
+ * f32 can tell apart at the tolerances of the tests; NaN stays NaN.
+ */
 export function vexp(dst: usize, src: usize, n: i32): void {
   if (ASC_FEATURE_SIMD) {
-    for (let i = 0; i < n; i += 4) v128.store(at(dst, i), exp4(v128.load(at(src, i))));
+    const lo = f32x4.splat(EXP_NORMAL_MIN);
+    for (let i = 0; i < n; i += 4) {
+      const x = v128.load(at(src, i));
+      v128.store(at(dst, i), v128.andnot(exp4(x), f32x4.lt(x, lo)));
+    }
   } else {
-    for (let i = 0; i < n; i++) store<f32>(at(dst, i), expS(load<f32>(at(src, i))));
+    for (let i = 0; i < n; i++) {
+      const x = load<f32>(at(src, i));
+      store<f32>(at(dst, i), x < EXP_NORMAL_MIN ? 0 : expS(x));
+    }
   }
 }
 
@@ -37,14 +53,28 @@ export function vlogAbsEps(dst: usize, src: usize, n: i32, eps: f32): void {
   }
 }
 
-/** dst[i] = a[i] * b[i]. */
+/** The smallest normal f32, 2^-126. */
+const MIN_NORMAL: f32 = 1.1754943508222875e-38;
+
+/** v, or 0 where |v| is below the normal range (NaN stays NaN). */
+// @ts-ignore: decorator
+@inline function flush4(v: v128): v128 {
+  return v128.andnot(v, f32x4.lt(f32x4.abs(v), f32x4.splat(MIN_NORMAL)));
+}
+
+// @ts-ignore: decorator
+@inline function flushS(v: f32): f32 {
+  return Mathf.abs(v) < MIN_NORMAL ? 0 : v;
+}
+
+/** dst[i] = a[i] * b[i], flushed to 0 where subnormal (see vexp). */
 export function vmul(dst: usize, a: usize, b: usize, n: i32): void {
   if (ASC_FEATURE_SIMD) {
     for (let i = 0; i < n; i += 4) {
-      v128.store(at(dst, i), f32x4.mul(v128.load(at(a, i)), v128.load(at(b, i))));
+      v128.store(at(dst, i), flush4(f32x4.mul(v128.load(at(a, i)), v128.load(at(b, i)))));
     }
   } else {
-    for (let i = 0; i < n; i++) store<f32>(at(dst, i), load<f32>(at(a, i)) * load<f32>(at(b, i)));
+    for (let i = 0; i < n; i++) store<f32>(at(dst, i), flushS(load<f32>(at(a, i)) * load<f32>(at(b, i))));
   }
 }
 
@@ -97,6 +127,8 @@ export function vnaluMix(y: usize, a: usize, g: usize, m: usize, n: i32): void {
 /**
  * NALU backward through the mix, for upstream d:
  *   da = d g;   dmm = d (1 - g) m   (the gradient at exp's input);   dgz = d (a - m) g (1 - g).
+ * dmm is flushed to 0 where subnormal: m is often tiny, and subnormal lanes would slow the
+ * products that read them (see vexp).
  */
 export function vnaluMixBack(da: usize, dmm: usize, dgz: usize, d: usize, a: usize, g: usize, m: usize, n: i32): void {
   if (ASC_FEATURE_SIMD) {
@@ -106,7 +138,7 @@ export function vnaluMixBack(da: usize, dmm: usize, dgz: usize, d: usize, a: usi
       const mv = v128.load(at(m, i)), av = v128.load(at(a, i));
       const h = f32x4.sub(one, gv);
       v128.store(at(da, i), f32x4.mul(dv, gv));
-      v128.store(at(dmm, i), f32x4.mul(f32x4.mul(dv, h), mv));
+      v128.store(at(dmm, i), flush4(f32x4.mul(f32x4.mul(dv, h), mv)));
       v128.store(at(dgz, i), f32x4.mul(f32x4.mul(f32x4.mul(dv, f32x4.sub(av, mv)), gv), h));
     }
   } else {
@@ -115,7 +147,7 @@ export function vnaluMixBack(da: usize, dmm: usize, dgz: usize, d: usize, a: usi
       const mv = load<f32>(at(m, i)), av = load<f32>(at(a, i));
       const h: f32 = 1 - gv;
       store<f32>(at(da, i), dv * gv);
-      store<f32>(at(dmm, i), (dv * h) * mv);
+      store<f32>(at(dmm, i), flushS((dv * h) * mv));
       store<f32>(at(dgz, i), ((dv * (av - mv)) * gv) * h);
     }
   }

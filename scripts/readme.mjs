@@ -11,7 +11,8 @@ import os from 'node:os';
 
 const root = new URL('../', import.meta.url);
 const path = (p) => new URL(p, root);
-const read = (p) => (existsSync(path(p)) ? readFileSync(path(p), 'utf8').trim() : undefined);
+/** A generated Markdown file, without a leading level-2 heading (the README has its own). */
+const read = (p) => (existsSync(path(p)) ? readFileSync(path(p), 'utf8').trim().replace(/^## [^\n]*\n+/, '') : undefined);
 
 function machine() {
   return `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}`;

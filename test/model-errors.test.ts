@@ -147,7 +147,7 @@ const ROWS: Row[] = [
   { name: 'nalu: sharedWeights not a boolean', run: () => nalu(any({ inputs: 2, outputs: 1, sharedWeights: 'no' })), message: /^nalu: sharedWeights must be true or false, got "no"/ },
   { name: 'nacMul: eps 0', run: () => nacMul({ inputs: 2, outputs: 1, eps: 0 }), message: /^nacMul: eps must be a finite number > 0/ },
   { name: 'nalu: eps NaN', run: () => nalu({ inputs: 2, outputs: 1, eps: NaN }), message: /^nalu: eps must be a finite number .*got NaN/ },
-  { name: 'nalu: unknown init', run: () => nalu(any({ inputs: 2, outputs: 1, init: 'he' })), message: /^nalu: init must be "glorot" or "seed", got "he"/ },
+  { name: 'nalu: unknown init', run: () => nalu(any({ inputs: 2, outputs: 1, init: 'he' })), message: /^nalu: init must be "glorot", "seed" or "madsen", got "he"/ },
   { name: 'nac: options not an object', run: () => nac(any(null)), message: /^nac: options must be an object/ },
 
   // ---- sequential ----
@@ -166,7 +166,7 @@ const ROWS: Row[] = [
   { name: 'sequential: unknown option', run: () => sequential([nac({ inputs: 1, outputs: 1 })], any({ seeds: 1 })), message: /^sequential: unknown option "seeds"/ },
   { name: 'sequential: negative seed', run: () => sequential([nac({ inputs: 1, outputs: 1 })], { seed: -1 }), message: /^sequential: seed must be an integer from 0 to 4294967295, got -1/ },
   { name: 'sequential: non-integer seed', run: () => sequential([nac({ inputs: 1, outputs: 1 })], { seed: 1.5 }), message: /^sequential: seed must be an integer .*got 1\.5/ },
-  { name: 'sequential: unknown init', run: () => sequential([nac({ inputs: 1, outputs: 1 })], any({ init: 'uniform' })), message: /^sequential: init must be "glorot" or "seed", got "uniform"/ },
+  { name: 'sequential: unknown init', run: () => sequential([nac({ inputs: 1, outputs: 1 })], any({ init: 'uniform' })), message: /^sequential: init must be "glorot", "seed" or "madsen", got "uniform"/ },
   { name: 'sequential: unknown layer type', run: () => sequential(any([{ type: 'conv2d', inputs: 1, outputs: 1 }])), message: /unknown layer type "conv2d" \(known: nac, nacMul, nalu\b/ },
   { name: 'sequential: a layer that is not an object', run: () => sequential(any([null])), message: /a layer must be an object, got null/ },
 
