@@ -213,6 +213,20 @@ export function fillPad(p: usize, rows: i32, batch: i32, ld: i32, value: f32): v
 /** [batch, cols] row-major to [cols, ld] feature-major; padding lanes set to `pad`. */
 export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld: i32, pad: f32): void {
   let b = 0;
+  if (ASC_FEATURE_SIMD && ld == 4) {
+    // One vector per column: the samples' values over the padding.
+    const rowBytes = <usize>cols << 2;
+    const padv = f32x4.splat(pad);
+    for (let c = 0; c < cols; c++) {
+      const s = src + (<usize>c << 2);
+      let v = f32x4.replace_lane(padv, 0, load<f32>(s));
+      if (batch > 1) v = f32x4.replace_lane(v, 1, load<f32>(s + rowBytes));
+      if (batch > 2) v = f32x4.replace_lane(v, 2, load<f32>(s + (rowBytes << 1)));
+      if (batch > 3) v = f32x4.replace_lane(v, 3, load<f32>(s + rowBytes * 3));
+      v128.store(dst + (<usize>c << 4), v);
+    }
+    return;
+  }
   if (ASC_FEATURE_SIMD) {
     // 4 x 4 blocks transposed in registers; the rest element by element.
     const rowBytes = <usize>cols << 2;

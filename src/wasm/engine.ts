@@ -5,7 +5,8 @@ import { readLayout, type Layout } from './layout.js';
 /**
  * One instance of the module and its linear memory. Models share an engine. This is the only
  * place that creates views of linear memory: `f32`, `i32` and `u8` are re-created whenever the
- * memory has grown (growth detaches the old buffer), so they are never stale.
+ * memory has grown. Growth detaches the old buffer, and a view of a detached buffer has length
+ * 0 (linear memory never has), which is a cheaper test than comparing with memory.buffer.
  */
 export class Engine {
   readonly ex: NaluExports;
@@ -47,17 +48,17 @@ export class Engine {
   }
 
   get f32(): Float32Array {
-    if (this.f32v.buffer !== this.ex.memory.buffer) this.refresh();
+    if (this.f32v.length === 0) this.refresh();
     return this.f32v;
   }
 
   get i32(): Int32Array {
-    if (this.i32v.buffer !== this.ex.memory.buffer) this.refresh();
+    if (this.i32v.length === 0) this.refresh();
     return this.i32v;
   }
 
   get u8(): Uint8Array {
-    if (this.u8v.buffer !== this.ex.memory.buffer) this.refresh();
+    if (this.u8v.length === 0) this.refresh();
     return this.u8v;
   }
 
