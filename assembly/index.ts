@@ -12,4 +12,5 @@ export {
 } from "./memory";
 export { modelPredict, modelEvaluate, modelGradients, modelTrainStep, OPT_SGD, OPT_ADAM, OPT_RMSPROP } from "./model";
 export { mathSweep } from "./math";
+export { trigSweep } from "./trig";
 export { taskFill, taskSeed, modelTrainTask } from "./tasks";

@@ -66,8 +66,12 @@ export const T_NALU: i32 = 2;
 export const T_DENSE: i32 = 3;
 export const T_NAU: i32 = 4;
 export const T_NMU: i32 = 5;
+export const T_INALU: i32 = 6;
+export const T_NPU: i32 = 7;
+export const T_REALNPU: i32 = 8;
 
 export const F_SEPARATE: i32 = 1;
+export const F_LOG_READY: i32 = 2; // set by the module: layer 0's L_LOG already holds log(|x| + eps)
 export const O_ALLOW_NONFINITE: i32 = 1;
 
 // Status codes.

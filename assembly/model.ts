@@ -3,12 +3,13 @@
 // address and the batch size; the host has written x (and the target) row-major into the
 // staging buffers.
 
-import { fillPad, firstNonFinite, toFeatureMajor, toRowMajor } from "./elementwise";
+import { fillPad, firstNonFinite, toFeatureMajor, toRowMajor, vlogAbsEps } from "./elementwise";
+import { logS } from "./math";
 import {
   fld, fldI, hdr, hdrI, layerAt, H_DY, H_GRADS, H_MOM1, H_MOM2, H_NLAYERS, H_NPARAM, H_OPTIONS, H_PARAMS,
   H_STATUS, H_STATUS_ARG, H_T, H_TROW, H_WVALID, H_X, H_XROW, H_YROW, L_IN, L_OUT, L_TYPE, L_Y,
-  O_ALLOW_NONFINITE, S_GRAD_NONFINITE, S_LOSS_NONFINITE, S_OK, S_T_NONFINITE, S_X_NONFINITE,
-  T_DENSE, T_NAC, T_NACMUL, T_NALU, T_NAU, T_NMU, H_LAMBDA, H_CLIP, L_P, L_G,
+  O_ALLOW_NONFINITE, F_LOG_READY, L_FLAGS, L_EPS, L_T3, L_LOG, fldF, S_GRAD_NONFINITE, S_LOSS_NONFINITE, S_OK, S_T_NONFINITE, S_X_NONFINITE,
+  T_DENSE, T_NAC, T_NACMUL, T_NALU, T_NAU, T_NMU, T_INALU, T_NPU, T_REALNPU, H_LAMBDA, H_CLIP, L_P, L_G,
 } from "./memory";
 import { mseGrad, sumSquares } from "./loss";
 import { adamUpdate, clipGradients, rmspropUpdate, sgdUpdate } from "./optim";
@@ -18,6 +19,8 @@ import { naluBackward, naluForward, naluWeights } from "./layers/nalu";
 import { denseBackward, denseForward } from "./layers/dense";
 import { clampWeights, nauBackward, nauForward, nauWeights, regularize } from "./layers/nau";
 import { nmuBackward, nmuForward, nmuWeights } from "./layers/nmu";
+import { inaluBackward, inaluForward, inaluWeights } from "./layers/inalu";
+import { npuBackward, npuForward, npuWeights } from "./layers/npu";
 
 export const OPT_SGD: i32 = 0;
 export const OPT_ADAM: i32 = 1;
@@ -45,6 +48,8 @@ function ensureWeights(model: usize): void {
     else if (type == T_NALU) naluWeights(L);
     else if (type == T_NAU) nauWeights(L);
     else if (type == T_NMU) nmuWeights(L);
+    else if (type == T_INALU) inaluWeights(L);
+    else if (type == T_NPU || type == T_REALNPU) npuWeights(L, type == T_REALNPU);
   }
   store<i32>(model + (<usize>H_WVALID << 2), 1);
 }
@@ -56,6 +61,7 @@ function stage(model: usize, batch: i32, withTarget: bool): bool {
   const bad = firstNonFinite(hdr(model, H_XROW), batch * nin);
   if (bad >= 0) { setStatus(model, S_X_NONFINITE, bad); return false; }
   toFeatureMajor(hdr(model, H_X), hdr(model, H_XROW), batch, nin, ld, 1);
+  stageLog(model, batch, ld);
   if (withTarget) {
     const nout = fldI(lastLayer(model), L_OUT);
     const badT = firstNonFinite(hdr(model, H_TROW), batch * nout);
@@ -64,6 +70,32 @@ function stage(model: usize, batch: i32, withTarget: bool): bool {
   }
   setStatus(model, S_OK, 0);
   return true;
+}
+
+/**
+ * A batch narrower than a vector (batch < 4) fills only some lanes of the feature-major input;
+ * then the first layer's log(|x| + eps) is cheaper over the row-major input, transposed after
+ * (padding lanes: log(1 + eps), what the layer computes for its 1.0 padding), and the layer is
+ * told so by F_LOG_READY. Elementwise, so the bits are those the layer would compute.
+ */
+function stageLog(model: usize, batch: i32, ld: i32): void {
+  const L = layerAt(model, 0);
+  const type = fldI(L, L_TYPE);
+  let flags = fldI(L, L_FLAGS) & ~F_LOG_READY;
+  if (batch < 4 && (type == T_NALU || type == T_NACMUL)) {
+    const nin = fldI(L, L_IN), eps = fldF(L, L_EPS);
+    const rows = fld(L, L_T3);
+    vlogAbsEps(rows, hdr(model, H_XROW), (batch * nin + 3) & ~3, eps);
+    toFeatureMajor(fld(L, L_LOG), rows, batch, nin, ld, logS(<f32>1 + eps));
+    flags |= F_LOG_READY;
+  }
+  store<i32>(L + (<usize>L_FLAGS << 2), flags);
+}
+
+/** Forgets a log staged by stageLog (for batches that are not staged, such as a task's). */
+export function unstageLog(model: usize): void {
+  const L = layerAt(model, 0);
+  store<i32>(L + (<usize>L_FLAGS << 2), fldI(L, L_FLAGS) & ~F_LOG_READY);
 }
 
 function forward(model: usize, batch: i32): void {
@@ -79,6 +111,8 @@ function forward(model: usize, batch: i32): void {
     else if (type == T_DENSE) denseForward(L, batch, ld);
     else if (type == T_NAU) nauForward(L, batch, ld);
     else if (type == T_NMU) nmuForward(L, batch, ld);
+    else if (type == T_INALU) inaluForward(L, batch, ld);
+    else if (type == T_NPU || type == T_REALNPU) npuForward(L, batch, ld, type == T_REALNPU);
     else unreachable();
   }
 }
@@ -96,6 +130,8 @@ function backward(model: usize, batch: i32): void {
     else if (type == T_DENSE) denseBackward(L, ld);
     else if (type == T_NAU) nauBackward(L, ld);
     else if (type == T_NMU) nmuBackward(L, ld);
+    else if (type == T_INALU) inaluBackward(L, ld);
+    else if (type == T_NPU || type == T_REALNPU) npuBackward(L, ld, type == T_REALNPU);
     else unreachable();
   }
 }
@@ -177,6 +213,12 @@ function eachUnit(model: usize, lambda: f32, project: bool): void {
   for (let k = 0; k < nl; k++) {
     const L = layerAt(model, k);
     const type = fldI(L, L_TYPE);
+    if (type == T_NPU || type == T_REALNPU) {
+      // the relevance gate g back into [0, 1] (layers/npu.ts); no regulariser
+      const gp = fld(L, L_P + (type == T_NPU ? 2 : 1));
+      if (project) clampWeights(gp, gp, (fldI(L, L_IN) + 3) & ~3, 0, 1);
+      continue;
+    }
     if (type != T_NAU && type != T_NMU) continue;
     const count = fldI(L, L_IN) * fldI(L, L_OUT);
     const w = fld(L, L_P);

@@ -19,7 +19,7 @@
 import { fillPad, toRowMajor } from "./elementwise";
 import { seedState } from "./rng";
 import { H_T, H_X, hdr } from "./memory";
-import { modelTrainStaged } from "./model";
+import { modelTrainStaged, unstageLog } from "./model";
 
 export const TASK_STATIC: i32 = 0;
 export const TASK_IDENTITY: i32 = 1;
@@ -217,6 +217,7 @@ export function modelTrainTask(model: usize, task: usize, scratch: usize, batch:
                                beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
   const ld = (batch + 3) & ~3;
   const X = hdr(model, H_X);
+  unstageLog(model);
   drawBatch(task, X, batch, ld);
   targetsF32(task, X, hdr(model, H_T), scratch, batch, ld);
   return modelTrainStaged(model, batch, opt, lr, beta1, beta2, eps, stepSize, bc2sqrt);

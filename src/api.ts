@@ -4,7 +4,7 @@
  */
 export type { InitInfo, InitOptions, WasmSource } from './wasm/init.js';
 export type { Backend } from './wasm/exports.js';
-export { nac, nacMul, nalu, dense, nau, nmu, type LayerSpec, type LayerType, type InitScheme, type Activation } from './layers.js';
+export { nac, nacMul, nalu, dense, nau, nmu, inalu, npu, realNpu, type LayerSpec, type LayerType, type InitScheme, type Activation } from './layers.js';
 export { sequential, Model, type SequentialOptions, type Regularizer, type Weights, type Numbers } from './model.js';
 export { adam, sgd, rmsprop, type Optimizer, type AdamOptions, type RmspropOptions } from './optim.js';
 export { NaluError } from './errors.js';
@@ -12,3 +12,6 @@ export { simdSupported } from './wasm/probe.js';
 export { staticTask, StaticTask, OPS, type Op, type StaticTaskOptions } from './tasks/static.js';
 export { identityTask, IdentityTask } from './tasks/identity.js';
 export { Sampler, type Dataset } from './tasks/sampler.js';
+export { load, fromJSON, type SaveOptions, type ModelJSON, type JsonTensor, type JsonOptions } from './serialize.js';
+export { MODELS, type ModelEntry } from './experiment.js';
+export { ACTIVATIONS } from './layers.js';

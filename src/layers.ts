@@ -1,7 +1,7 @@
 import { checkInt, checkKeys, checkNumber, describe, fail } from './errors.js';
 import type { Rng } from './rng.js';
 
-export type LayerType = 'nac' | 'nacMul' | 'nalu' | 'dense' | 'nau' | 'nmu';
+export type LayerType = 'nac' | 'nacMul' | 'nalu' | 'dense' | 'nau' | 'nmu' | 'inalu' | 'npu' | 'realNpu';
 export type Activation = 'linear' | 'relu' | 'relu6' | 'tanh' | 'sigmoid' | 'softsign' | 'selu' | 'elu';
 
 /** Activation names in the order of their codes in assembly/activations.ts. */
@@ -79,6 +79,24 @@ function nacParams(spec: LayerSpec, suffix = ''): ParamSpec[] {
     { name: `M_hat${suffix}`, rows: i, cols: o, init },
   ];
 }
+
+/** Normal draws N(mean, std^2) (Box-Muller, rng.ts). */
+function normalAt(mean: number, std: number) {
+  return (rng: Rng, out: Float32Array) => {
+    for (let i = 0; i < out.length; i++) out[i] = mean + std * rng.normal();
+  };
+}
+
+function fill(value: number) {
+  return (_rng: Rng, out: Float32Array) => { out.fill(value); };
+}
+
+/** The bits of an f32, as the i32 that the layer record stores (iNALU's omega in L_ACT). */
+function f32Bits(v: number): number {
+  return new Int32Array(Float32Array.of(v).buffer)[0]!;
+}
+
+const DEFAULT_OMEGA = 20;
 
 function eps(o: Record<string, unknown>): number {
   return o.eps === undefined ? DEFAULT_EPS : checkNumber('eps', o.eps, 0, 1);
@@ -169,13 +187,64 @@ const KINDS: Record<LayerType, LayerKind> = {
     params: (s) => [{ name: 'W', rows: s.inputs, cols: s.outputs, init: uniform(0.25, 0.75) }],
     flags: () => 0,
   },
+  // iNALU (Schlor, Ring & Hotho 2020): separate weights for the two paths, an input-independent
+  // gate, log(max(|x|, eps)), exp(min(., omega)) and the sign of the product restored. Init as
+  // the authors' code (github.com/daschloer/inalu, nalu_architectures.py): W_hat ~ N(0.88, 0.2),
+  // M_hat ~ N(0.5, 0.2) for both paths, g ~ N(0, 0.2). omega travels in the record's L_ACT word
+  // as f32 bits (assembly/layers/inalu.ts).
+  inalu: {
+    code: 6,
+    options: ['eps', 'omega'],
+    normalize: (o) => ({
+      eps: eps(o),
+      omega: o.omega === undefined ? DEFAULT_OMEGA : checkNumber('omega', o.omega, 0, 88),
+    }),
+    params: (s) => {
+      const { inputs: i, outputs: o } = s;
+      const w = normalAt(0.88, 0.2), m = normalAt(0.5, 0.2);
+      return [
+        { name: 'W_hat', rows: i, cols: o, init: w },
+        { name: 'M_hat', rows: i, cols: o, init: m },
+        { name: 'W_hat_mul', rows: i, cols: o, init: w },
+        { name: 'M_hat_mul', rows: i, cols: o, init: m },
+        { name: 'g', rows: 1, cols: o, init: normalAt(0, 0.2) },
+      ];
+    },
+    flags: () => 0,
+    activation: (s) => f32Bits(s.options.omega as number),
+  },
+  // NPU and RealNPU (Heim, Pevny & Smidl 2020): W_re Glorot uniform, W_im 0, the relevance gate
+  // g 0.5 (the authors' NeuralArithmetic.jl). g is clamped to [0, 1] in the forward pass and
+  // projected back into [0, 1] after every optimizer step (assembly/layers/npu.ts).
+  npu: {
+    code: 7,
+    options: ['eps'],
+    normalize: (o) => ({ eps: eps(o) }),
+    params: (s) => [
+      { name: 'W_re', rows: s.inputs, cols: s.outputs, init: glorot(s.inputs, s.outputs) },
+      { name: 'W_im', rows: s.inputs, cols: s.outputs, init: fill(0) },
+      { name: 'g', rows: 1, cols: s.inputs, init: fill(0.5) },
+    ],
+    flags: () => 0,
+  },
+  realNpu: {
+    code: 8,
+    options: ['eps'],
+    normalize: (o) => ({ eps: eps(o) }),
+    params: (s) => [
+      { name: 'W_re', rows: s.inputs, cols: s.outputs, init: glorot(s.inputs, s.outputs) },
+      { name: 'g', rows: 1, cols: s.inputs, init: fill(0.5) },
+    ],
+    flags: () => 0,
+  },
 };
 
 
 export function layerKind(type: LayerType): LayerKind {
-  const kind = KINDS[type];
-  if (!kind) fail(`unknown layer type ${describe(type)} (known: ${Object.keys(KINDS).join(', ')})`);
-  return kind;
+  if (typeof type !== 'string' || !Object.hasOwn(KINDS, type)) {
+    fail(`unknown layer type ${describe(type)} (known: ${Object.keys(KINDS).join(', ')})`);
+  }
+  return KINDS[type];
 }
 
 export interface UnitOptions {
@@ -246,13 +315,51 @@ export function nmu(options: UnitOptions): LayerSpec {
   return makeLayer('nmu', options);
 }
 
+/**
+ * The iNALU (Schlor, Ring & Hotho 2020): y = G a + (1 - G) m s with a = x W, m = exp(min(log(max(|x|,
+ * eps)) W_m, omega)), s = clip(prod_i (sign(x_i) |W_m,io| + 1 - |W_m,io|), -1, 1) (the sign of the
+ * product) and G = sigmoid(g), one gate per output that does not depend on the input. W and W_m
+ * are NAC weights, tanh(W_hat) sigmoid(M_hat) and tanh(W_hat_mul) sigmoid(M_hat_mul). `eps`
+ * defaults to 1e-7 and `omega` to 20. Parameters W_hat, M_hat, W_hat_mul, M_hat_mul [inputs,
+ * outputs] and g [outputs]. The paper trains with gradients clipped to [-0.1, 0.1] (the
+ * optimizers' `clipValue`) and re-draws every parameter from U[-2, 2] when the loss stalls above
+ * 1, a training-loop rule that this package leaves to the caller.
+ */
+export function inalu(options: UnitOptions & { eps?: number; omega?: number }): LayerSpec {
+  return makeLayer('inalu', options);
+}
+
+/**
+ * The NPU (Heim, Pevny & Smidl 2020): y = exp(l W_re - pi k W_im) cos(pi k W_re + l W_im) with
+ * l = log(r), r = gc (|x| + eps) + 1 - gc, k = gc where x < 0 (else 0) and gc = clamp(g, 0, 1),
+ * the relevance gate of each input. `eps` (default 1e-7) keeps log r finite at x = 0.
+ * Parameters W_re, W_im [inputs, outputs] and g [inputs]; init W_re Glorot uniform, W_im 0,
+ * g 0.5. g is projected back to [0, 1] after every optimizer step.
+ */
+export function npu(options: UnitOptions & { eps?: number }): LayerSpec {
+  return makeLayer('npu', options);
+}
+
+/** The RealNPU: the NPU without W_im, y = exp(l W_re) cos(pi k W_re). Parameters W_re and g. */
+export function realNpu(options: UnitOptions & { eps?: number }): LayerSpec {
+  return makeLayer('realNpu', options);
+}
+
 /** Re-validates a layer specification that did not come from the factories (e.g. JSON). */
 export function layerFromSpec(spec: unknown): LayerSpec {
-  if (spec === null || typeof spec !== 'object') fail(`a layer must be an object, got ${describe(spec)}`);
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) fail(`a layer must be an object, got ${describe(spec)}`);
   const s = spec as { type?: unknown; inputs?: unknown; outputs?: unknown; options?: unknown };
-  if (typeof s.type !== 'string' || !(s.type in KINDS)) {
-    fail(`unknown layer type ${describe(s.type)} (known: ${Object.keys(KINDS).join(', ')})`);
+  const kind = layerKind(s.type as LayerType);
+  checkKeys(`${s.type as string} layer`, s, ['type', 'inputs', 'outputs', 'options']);
+  const options = s.options ?? {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    fail(`${s.type as string}: options must be an object, got ${describe(options)}`);
   }
-  const options = (s.options && typeof s.options === 'object') ? s.options : {};
-  return makeLayer(s.type as LayerType, { inputs: s.inputs, outputs: s.outputs, ...options });
+  checkKeys(`${s.type as string}`, options, kind.options);
+  return makeLayer(s.type as LayerType, { ...options, inputs: s.inputs, outputs: s.outputs });
+}
+
+/** True when layers of this type take an `init` option. */
+export function takesInit(type: LayerType): boolean {
+  return layerKind(type).options.includes('init');
 }

@@ -1,10 +1,11 @@
 import { checkInt, checkKeys, describe, fail } from './errors.js';
-import { layerFromSpec, layerKind, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
+import { layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, type Optimizer } from './optim.js';
 import { Rng } from './rng.js';
 import { Sampler } from './tasks/sampler.js';
 import type { Engine } from './wasm/engine.js';
 import { currentEngine } from './wasm/init.js';
+import { modelToJSON, saveModel, type ModelJSON, type SaveOptions } from './serialize.js';
 
 export type Weights = Array<Record<string, Float32Array>>;
 export type Numbers = Float32Array | Float64Array | ArrayLike<number>;
@@ -71,8 +72,13 @@ export class Model {
     if (!Array.isArray(layers) || layers.length === 0) {
       fail(`sequential: layers must be a non-empty array of layers, got ${describe(layers)}`);
     }
-    if (options === null || typeof options !== 'object') fail(`sequential: options must be an object, got ${describe(options)}`);
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      fail(`sequential: options must be an object, got ${describe(options)}`);
+    }
     checkKeys('sequential', options, ['seed', 'init', 'allowNonFinite', 'regularizer']);
+    if (options.allowNonFinite !== undefined && typeof options.allowNonFinite !== 'boolean') {
+      fail(`sequential: allowNonFinite must be true or false, got ${describe(options.allowNonFinite)}`);
+    }
     const seed = options.seed === undefined ? 0 : checkInt('sequential: seed', options.seed, 0, 0xffffffff);
     if (options.init !== undefined && options.init !== 'glorot' && options.init !== 'seed' && options.init !== 'madsen') {
       fail(`sequential: init must be "glorot", "seed" or "madsen", got ${describe(options.init)}`);
@@ -80,7 +86,7 @@ export class Model {
     this.regularizer = checkRegularizer(options.regularizer);
     this.layers = Object.freeze(layers.map((l) => {
       const spec = layerFromSpec(l);
-      return options.init && spec.options.init === undefined
+      return options.init && spec.options.init === undefined && takesInit(spec.type)
         ? layerFromSpec({ ...spec, options: { ...spec.options, init: options.init } })
         : spec;
     }));
@@ -137,8 +143,16 @@ export class Model {
       [-1, lay.H_T, last.outputs * ld], [-1, lay.H_DY, last.outputs * ld]);
     this.layers.forEach((s, k) => {
       const io = s.inputs * s.outputs;
-      plan.push([k, lay.L_Y, s.outputs * ld], [k, lay.L_E, 2 * io], [k, lay.L_DE, 2 * io], [k, lay.L_TMP, io],
-        [k, lay.L_A, 2 * s.outputs * ld], [k, lay.L_T, 2 * s.outputs * ld], [k, lay.L_T3, s.inputs * ld]);
+      // the NPU's stacked weights are [2 in, 2 out]; both NPUs keep [l; k] and [dl; dk] ([2 in, ld])
+      const npuLike = s.type === 'npu' || s.type === 'realNpu';
+      const wide = s.type === 'npu' ? 2 : 1;
+      plan.push([k, lay.L_Y, s.outputs * ld], [k, lay.L_E, 2 * wide * io], [k, lay.L_DE, 2 * wide * io], [k, lay.L_TMP, io],
+        [k, lay.L_A, 2 * s.outputs * ld], [k, lay.L_T, 2 * s.outputs * ld], [k, lay.L_T3, (npuLike ? 2 : 1) * s.inputs * ld]);
+      if (s.type === 'inalu') {
+        plan.push([k, lay.L_LOG, s.inputs * ld], [k, lay.L_M, s.outputs * ld], [k, lay.L_T2, s.outputs * ld],
+          [k, lay.L_EM, io], [k, lay.L_DEM, io]);
+      }
+      if (npuLike) plan.push([k, lay.L_LOG, 2 * s.inputs * ld], [k, lay.L_M, s.outputs * ld]);
       if (k > 0) plan.push([k, lay.L_DX, s.inputs * ld]);
       if (s.type === 'nacMul' || s.type === 'nalu' || s.type === 'nmu') plan.push([k, lay.L_LOG, s.inputs * ld]);
       if (s.type === 'nalu' || s.type === 'nmu') plan.push([k, lay.L_T2, s.outputs * ld]);
@@ -207,6 +221,7 @@ export class Model {
       fail(`${what}: ${name} must be a Float32Array (or Float64Array or number[]), got ${describe(data)}`);
     }
     const len = (data as ArrayLike<number>).length;
+    if (Array.isArray(data)) checkNumbers(`${what}: ${name}`, data);
     if (batch === undefined) {
       if (len === 0 || len % width !== 0) {
         fail(`${what}: ${name} has ${len} values, not a positive multiple of ${width} (the model's ${name === 'x' ? 'inputs' : 'outputs'})`);
@@ -416,6 +431,16 @@ export class Model {
     checkInt('restoreOptimizer: step', step, 0, Number.MAX_SAFE_INTEGER);
     const moments: Array<[number, Weights]> = [[2, m], [3, v]];
     for (const [, w] of moments) this.checkWeights('restoreOptimizer', w, true);
+    if (!this.allowNonFinite) {
+      for (const t of this.tensors) {
+        const mt = m[t.layer]![t.spec.name]!, vt = v[t.layer]![t.spec.name]!;
+        for (let i = 0; i < t.size; i++) {
+          if (!Number.isFinite(mt[i]) || !(vt[i]! >= 0)) {
+            fail(`restoreOptimizer: the moments of ${t.spec.name} of layer ${t.layer} hold m = ${mt[i]}, v = ${vt[i]} at index ${i}; m must be finite and v >= 0`);
+          }
+        }
+      }
+    }
     const f32 = this.engine.f32;
     for (const [k, w] of moments) {
       const base = this.region(k) >> 2;
@@ -469,6 +494,7 @@ export class Model {
       if (v === undefined) fail(`${where} is missing`);
       if (!(v instanceof Float32Array || v instanceof Float64Array || Array.isArray(v))) fail(`${where} must be a Float32Array, got ${describe(v)}`);
       const arr = v as ArrayLike<number>;
+      if (Array.isArray(arr)) checkNumbers(where, arr);
       if (arr.length !== t.size) fail(`${where} has ${arr.length} values, expected ${t.spec.rows} x ${t.spec.cols} = ${t.size}`);
       if (!allowNonFinite) {
         for (let i = 0; i < arr.length; i++) {
@@ -476,6 +502,34 @@ export class Model {
         }
       }
     }
+  }
+
+  /**
+   * The model in the binary format of docs/serialization.md, for load(): its options, layers
+   * and parameters, and with `{ optimizer: true }` the optimizer's state. Deterministic: the
+   * same model gives the same bytes on every build and runtime.
+   */
+  save(options?: SaveOptions): Uint8Array {
+    return saveModel(this, options);
+  }
+
+  /** The readable twin of save(), for fromJSON(); JSON.stringify(model) calls it. */
+  toJSON(options?: SaveOptions | string): ModelJSON {
+    return modelToJSON(this, options);
+  }
+
+  /**
+   * For load() and fromJSON() (internal): setWeights under the name `what`, letting non-finite
+   * values through when the model's allowNonFinite is set.
+   * @internal
+   */
+  restoreWeights(what: string, weights: Weights): void {
+    this.live(what);
+    this.checkWeights(what, weights, this.allowNonFinite);
+    const f32 = this.engine.f32;
+    const base = this.region(0) >> 2;
+    for (const t of this.tensors) f32.set(weights[t.layer]![t.spec.name]!, base + t.offset);
+    this.engine.i32[(this.desc >> 2) + this.engine.layout.H_WVALID] = 0;
   }
 
   /** The number of trainable parameters. */
@@ -494,6 +548,13 @@ export class Model {
 
   get isDisposed(): boolean {
     return this.disposed;
+  }
+}
+
+/** Throws unless every entry of a plain array is a number (typed arrays hold numbers already). */
+function checkNumbers(what: string, a: unknown[]): void {
+  for (let i = 0; i < a.length; i++) {
+    if (typeof a[i] !== 'number') fail(`${what} must hold numbers: index ${i} is ${describe(a[i])}, not a number`);
   }
 }
 

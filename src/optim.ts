@@ -37,7 +37,7 @@ export interface RmspropOptions {
 }
 
 function clipValue(v: unknown): number {
-  return v === undefined ? 0 : checkNumber('clipValue', v, 0, 1e30);
+  return v === undefined ? 0 : checkNumber('clipValue (0: no clipping)', v, 0, 1e30, true);
 }
 
 function options(what: string, o: unknown, keys: string[]): Record<string, unknown> {

@@ -13,13 +13,13 @@
 
 import { gemmAB, gemmABt } from "../gemm";
 import { fillPad, vexp, vlogAbsEps, vlogGrad, vmul, vnacWeightsBack } from "../elementwise";
-import { fld, fldF, fldI, L_A, L_DE, L_DX, L_DY, L_E, L_EPS, L_G, L_IN, L_LOG, L_OUT, L_P, L_T, L_T3, L_X, L_Y } from "../memory";
+import { F_LOG_READY, fld, fldF, fldI, L_A, L_FLAGS, L_DE, L_DX, L_DY, L_E, L_EPS, L_G, L_IN, L_LOG, L_OUT, L_P, L_T, L_T3, L_X, L_Y } from "../memory";
 import { round4 } from "./nac";
 
 export function nacMulForward(L: usize, batch: i32, ld: i32): void {
   const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);
   const lg = fld(L, L_LOG), z = fld(L, L_A), y = fld(L, L_Y);
-  vlogAbsEps(lg, fld(L, L_X), nin * ld, fldF(L, L_EPS));
+  if (!(fldI(L, L_FLAGS) & F_LOG_READY)) vlogAbsEps(lg, fld(L, L_X), nin * ld, fldF(L, L_EPS));
   gemmAB(z, fld(L, L_E), 1, nout, lg, nin, nout, ld, false);
   vexp(y, z, nout * ld);
   fillPad(y, nout, batch, ld, 1);

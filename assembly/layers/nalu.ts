@@ -20,7 +20,7 @@ import {
   fillPad, vexp, vlogAbsEps, vlogGrad, vnacWeights, vnacWeightsBack, vnaluMix, vnaluMixBack, vsigmoid,
 } from "../elementwise";
 import {
-  F_SEPARATE, fld, fldF, fldI, L_A, L_DE, L_DEM, L_DX, L_DY, L_E, L_EM, L_EPS, L_FLAGS, L_G, L_IN, L_LOG,
+  F_LOG_READY, F_SEPARATE, fld, fldF, fldI, L_A, L_DE, L_DEM, L_DX, L_DY, L_E, L_EM, L_EPS, L_FLAGS, L_G, L_IN, L_LOG,
   L_M, L_OUT, L_P, L_T, L_T2, L_T3, L_TMP, L_X, L_Y,
 } from "../memory";
 import { round4 } from "./nac";
@@ -54,7 +54,7 @@ export function naluForward(L: usize, batch: i32, ld: i32): void {
   const g = ag + (<usize>n << 2);
   gemmAB(ag, e, 1, 2 * nout, x, nin, 2 * nout, ld, false);
   vsigmoid(g, g, n);
-  vlogAbsEps(lg, x, nin * ld, fldF(L, L_EPS));
+  if (!(fldI(L, L_FLAGS) & F_LOG_READY)) vlogAbsEps(lg, x, nin * ld, fldF(L, L_EPS));
   if (separate(L)) gemmAB(m, fld(L, L_EM), 1, nout, lg, nin, nout, ld, false);
   else gemmAB(m, e, 1, 2 * nout, lg, nin, nout, ld, false);
   vexp(m, m, n);

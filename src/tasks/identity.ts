@@ -1,5 +1,8 @@
-import { checkInt, describe, fail } from '../errors.js';
+import { checkInt, checkKeys, describe, fail } from '../errors.js';
 import { Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
+
+/** The largest finite f32: ranges beyond it would draw Infinity. */
+export const F32_MAX = 3.4028234663852886e38;
 
 /**
  * Trask et al.'s identity task (their figure 1): f(x) = x for one scalar input, trained on
@@ -12,11 +15,15 @@ export class IdentityTask {
   readonly test: readonly [number, number];
 
   constructor(options: { seed?: number; train?: [number, number]; test?: [number, number] } = {}) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      fail(`identityTask: options must be an object, got ${describe(options)}`);
+    }
+    checkKeys('identityTask', options, ['seed', 'train', 'test']);
     this.seed = checkInt('identityTask: seed', options.seed ?? 0, 0, 0xffffffff);
     this.train = options.train ?? [-5, 5];
     this.test = options.test ?? [-20, 20];
     for (const r of [this.train, this.test]) {
-      if (!(Array.isArray(r) && r.length === 2 && Number.isFinite(r[0]) && Number.isFinite(r[1]) && r[0] < r[1])) {
+      if (!(Array.isArray(r) && r.length === 2 && Math.abs(r[0]) <= F32_MAX && Math.abs(r[1]) <= F32_MAX && r[0] < r[1])) {
         fail(`identityTask: ranges must be [lo, hi] with finite lo < hi, got ${describe(r)}`);
       }
     }
@@ -28,6 +35,7 @@ export class IdentityTask {
 
   /** n evenly spaced points over the test range, for plotting the error. */
   grid(n = 401): Dataset {
+    checkInt('grid: n', n, 2, 1 << 24);
     const x = new Float32Array(n);
     const target = new Float64Array(n);
     const [lo, hi] = this.test;

@@ -1,5 +1,6 @@
 import { checkInt, checkKeys, checkNumber, describe, fail } from '../errors.js';
 import { Rng } from '../rng.js';
+import { F32_MAX } from './identity.js';
 import { Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
 
 export const OPS = ['add', 'sub', 'mul', 'div', 'square', 'sqrt'] as const;
@@ -24,8 +25,8 @@ export interface StaticTaskOptions {
 const STREAM = { offset: 0, train: 1, validation: 2, test: 3, threshold: 4 } as const;
 
 function range(what: string, r: unknown): [number, number] {
-  if (!Array.isArray(r) || r.length !== 2 || !r.every((v) => typeof v === 'number' && Number.isFinite(v)) || !(r[0] < r[1])) {
-    fail(`${what} must be [lo, hi] with finite lo < hi, got ${describe(r)}`);
+  if (!Array.isArray(r) || r.length !== 2 || !r.every((v) => typeof v === 'number' && Math.abs(v) <= F32_MAX) || !(r[0] < r[1])) {
+    fail(`${what} must be [lo, hi] with lo < hi, both finite f32 values, got ${describe(r)}`);
   }
   return [r[0], r[1]];
 }
@@ -125,8 +126,12 @@ export class StaticTask {
    * the paper quotes 1.5e-5 for addition on U[2, 6] where this task's subsets give 1.6e-5.
    */
   threshold(options: { eps?: number; samples?: number; paperSubsets?: boolean } = {}): number {
-    const eps = options.eps ?? 1e-5;
-    const samples = options.samples ?? 1_000_000;
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      fail(`threshold: options must be an object, got ${describe(options)}`);
+    }
+    checkKeys('threshold', options, ['eps', 'samples', 'paperSubsets']);
+    const eps = checkNumber('threshold: eps', options.eps ?? 1e-5, 0, 1);
+    const samples = checkInt('threshold: samples', options.samples ?? 1_000_000, 1, 1e9);
     const len = this.subsetSize + (options.paperSubsets ? 1 : 0);
     const s1 = options.paperSubsets ? 0 : this.start1;
     const s2 = options.paperSubsets ? len - (this.overlap + 1) : this.start2;
