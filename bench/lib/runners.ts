@@ -1,0 +1,88 @@
+// One interface over the implementations the benchmarks compare, so that every one of them is
+// checked and timed by the same code.
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { adam, init, nalu, sequential, type Model, type Optimizer } from '../../src/index';
+import { NaiveNaluStack, type NaiveLayerSpec } from '../naive/nalu';
+import type { Computed, F32Weights } from './check';
+
+export interface Runner {
+  readonly label: string;
+  /** What was loaded (for nalu-wasm: the bytes and sha256 of the module instantiated). */
+  readonly info?: Record<string, unknown>;
+  /** Back to `start` (default: the initial weights) with a fresh Adam (moments zero, step 0). */
+  reset(start?: F32Weights): void;
+  setWeights(w: F32Weights): void;
+  getWeights(): F32Weights;
+  /** One Adam step on [batch, inputs] x; returns the loss (the implementation's type). */
+  train(x: Float32Array, t: Float32Array, batch: number): unknown;
+  predict(x: Float32Array, batch: number): Float32Array;
+  /** y, loss and gradients of the current weights, for the correctness gate. */
+  compute(x: Float32Array, t: Float32Array, batch: number): Computed;
+  dispose(): void;
+}
+
+export interface StackShape {
+  layers: NaiveLayerSpec[];
+  seed: number;
+  learningRate: number;
+}
+
+/**
+ * nalu-wasm, on the build `init({ simd })` selects; the model is created right after init. The
+ * bytes of build/nalu-<build>.wasm are read here and handed to init, so that the recorded sha256
+ * is the module actually measured even when the build is rewritten meanwhile.
+ */
+export async function wasmRunner(shape: StackShape, simd: boolean): Promise<Runner> {
+  const build = simd ? 'simd' : 'scalar';
+  const bytes = readFileSync(fileURLToPath(new URL(`../../build/nalu-${build}.wasm`, import.meta.url)));
+  const wasm = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  const info = await init({ simd, wasm: bytes });
+  if (info.backend !== build) throw new Error(`asked for the ${build} build, got ${info.backend}`);
+  const model: Model = sequential(shape.layers.map((l) => nalu({ inputs: l.inputs, outputs: l.outputs, eps: l.eps, sharedWeights: l.sharedWeights })), { seed: shape.seed });
+  const initial = model.getWeights();
+  let opt: Optimizer = adam({ learningRate: shape.learningRate });
+  return {
+    label: `nalu-wasm ${info.backend}`,
+    info: { wasm },
+    reset(start = initial) {
+      model.setWeights(start);
+      opt = adam({ learningRate: shape.learningRate });
+    },
+    setWeights: (w) => model.setWeights(w),
+    getWeights: () => model.getWeights(),
+    train: (x, t, batch) => model.trainStep(x, t, opt, batch),
+    predict: (x, batch) => model.predict(x, batch),
+    compute(x, t, batch) {
+      const y = model.predict(x, batch);
+      const { loss, grads } = model.gradients(x, t, batch);
+      return { y, loss, grads };
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+/** The naive JavaScript implementation, started from `initial` (the wasm model's init). */
+export function naiveRunner(shape: StackShape, initial: F32Weights): Runner {
+  const net = new NaiveNaluStack(shape.layers, { learningRate: shape.learningRate });
+  net.setWeights(initial);
+  return {
+    label: 'naive JS',
+    reset(start = initial) {
+      net.setWeights(start);
+      net.resetOptimizer();
+    },
+    setWeights: (w) => net.setWeights(w),
+    getWeights: () => net.getWeights(),
+    train: (x, t, batch) => net.trainStep(x, t, batch),
+    predict: (x, batch) => net.predict(x, batch),
+    compute(x, t, batch) {
+      const y = net.predict(x, batch);
+      const loss = net.gradients(x, t, batch);
+      return { y, loss, grads: net.getGradients() };
+    },
+    dispose() {},
+  };
+}

@@ -1,0 +1,57 @@
+// The shapes of the performance issue.
+//
+//   S  the NALU stack 100 -> 2 -> 1 (tied weights), batch 128: train step and forward
+//   E  S at batch 1: predict only (latency)
+//   M  one NALU 64 -> 64, batch 1024: train step and forward
+//   L  one NALU 256 -> 256, batch 4096: train step and forward
+// Adam lr 1e-3 everywhere, eps 1e-7 in the log path.
+
+import type { NaiveLayerSpec } from '../naive/nalu';
+import { mulberry32, uniformArray } from './rng';
+import type { F32Weights } from './check';
+
+export type ShapeKey = 'S' | 'E' | 'M' | 'L';
+export type OpKey = 'train' | 'forward';
+
+export interface BenchShape {
+  key: ShapeKey;
+  title: string;
+  layers: NaiveLayerSpec[];
+  batch: number;
+  ops: OpKey[];
+  learningRate: number;
+  /** batch of the correctness check against the float64 reference */
+  checkBatch: number;
+}
+
+export const SHAPES: Record<ShapeKey, BenchShape> = {
+  S: { key: 'S', title: 'NALU 100-2-1, batch 128', layers: [{ inputs: 100, outputs: 2 }, { inputs: 2, outputs: 1 }], batch: 128, ops: ['train', 'forward'], learningRate: 1e-3, checkBatch: 128 },
+  E: { key: 'E', title: 'NALU 100-2-1, batch 1', layers: [{ inputs: 100, outputs: 2 }, { inputs: 2, outputs: 1 }], batch: 1, ops: ['forward'], learningRate: 1e-3, checkBatch: 1 },
+  M: { key: 'M', title: 'NALU 64-64, batch 1024', layers: [{ inputs: 64, outputs: 64 }], batch: 1024, ops: ['train', 'forward'], learningRate: 1e-3, checkBatch: 64 },
+  L: { key: 'L', title: 'NALU 256-256, batch 4096', layers: [{ inputs: 256, outputs: 256 }], batch: 4096, ops: ['train', 'forward'], learningRate: 1e-3, checkBatch: 32 },
+};
+
+/**
+ * Matrix-product flops of one step of a shape (mul + add = 2 per multiply-add): forward
+ * a = x W, l W and x G (3 products), backward x^T da, l^T dmm, x^T dg (3 products) and, for every
+ * layer but the first, da W^T, dmm W^T, dg G^T (3 more).
+ */
+export function matmulFlops(shape: BenchShape, op: OpKey): number {
+  let f = 0;
+  shape.layers.forEach((l, k) => {
+    const p = 2 * shape.batch * l.inputs * l.outputs;
+    f += 3 * p;
+    if (op === 'train') f += 3 * p + (k > 0 ? 3 * p : 0);
+  });
+  return f;
+}
+
+/** Glorot-uniform initial weights of every layer (W_hat, M_hat, G), the same for every implementation. */
+export function initialWeights(shape: BenchShape, seed = 1): F32Weights {
+  const rand = mulberry32(seed);
+  return shape.layers.map((l) => {
+    const r = Math.sqrt(6 / (l.inputs + l.outputs));
+    const names = (l.sharedWeights ?? true) ? ['W_hat', 'M_hat', 'G'] : ['W_hat', 'M_hat', 'W_hat_mul', 'M_hat_mul', 'G'];
+    return Object.fromEntries(names.map((n) => [n, uniformArray(rand, l.inputs * l.outputs, -r, r)]));
+  });
+}

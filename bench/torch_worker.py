@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""PyTorch twin of bench/worker.ts (same line protocol), run by bench/run.ts when
+`python3 -c "import torch"` works. One thread (torch.set_num_threads(1)), float32, eager mode.
+
+    python3 bench/torch_worker.py --shape S|E|M|L --check <check-case.json>
+
+On start: computes y, loss and gradients of the check case (written by run.ts, which compares
+them with the float64 reference), builds the model from the shared initial weights (the same
+mulberry32 + Glorot-uniform draws as bench/lib/shapes.ts) and the same data pool
+(bench/lib/tasks.ts), warms up, and replies
+    @@{"ready": true, "label": ..., "info": ..., "computed": {"y", "loss", "grads"}, "chunks": ...}
+Then answers {"cmd": "measure", "op", "seconds", "clock"} with @@{"rate": {"wall", "cpu", "share"}}
+and stops on {"cmd": "quit"}.
+
+NOTE: written without torch installed on the machine it was written on; the data and weight
+generators are checked against the TypeScript ones by bench/run.ts only through the gradient
+check (which uses the check file, not these generators).
+"""
+import json
+import math
+import sys
+import time
+
+SHAPES = {
+    "S": dict(layers=[(100, 2), (2, 1)], batch=128, ops=["train", "forward"]),
+    "E": dict(layers=[(100, 2), (2, 1)], batch=1, ops=["forward"]),
+    "M": dict(layers=[(64, 64)], batch=1024, ops=["train", "forward"]),
+    "L": dict(layers=[(256, 256)], batch=4096, ops=["train", "forward"]),
+}
+LR = 1e-3
+EPS = 1e-7
+RESET_EVERY = 1000
+
+
+def mulberry32(seed):
+    s = seed & 0xFFFFFFFF
+
+    def imul(a, b):
+        return (a * b) & 0xFFFFFFFF
+
+    def nxt():
+        nonlocal s
+        s = (s + 0x6D2B79F5) & 0xFFFFFFFF
+        t = s
+        t = imul(t ^ (t >> 15), t | 1)
+        t ^= (t + imul(t ^ (t >> 7), t | 61)) & 0xFFFFFFFF
+        t &= 0xFFFFFFFF
+        return ((t ^ (t >> 14)) & 0xFFFFFFFF) / 4294967296
+
+    return nxt
+
+
+def uniform(rand, n, lo, hi):
+    return [lo + (hi - lo) * rand() for _ in range(n)]
+
+
+def reply(o):
+    sys.stdout.write("@@" + json.dumps(o) + "\n")
+    sys.stdout.flush()
+
+
+def main():
+    argv = sys.argv[1:]
+    shape_key = argv[argv.index("--shape") + 1]
+    check_file = argv[argv.index("--check") + 1]
+    try:
+        import torch
+    except ImportError:
+        reply({"skipped": "skipped: torch not installed"})
+        return
+    torch.set_num_threads(1)
+    shape = SHAPES[shape_key]
+
+    def make_params(weights):
+        return [
+            {k: torch.tensor(v, dtype=torch.float32).reshape(i, o).requires_grad_(True) for k, v in w.items()}
+            for (i, o), w in zip(shape["layers"], weights)
+        ]
+
+    def forward(params, x):
+        h = x
+        for p in params:
+            W = torch.tanh(p["W_hat"]) * torch.sigmoid(p["M_hat"])
+            a = h @ W
+            m = torch.exp(torch.log(torch.abs(h) + EPS) @ W)
+            g = torch.sigmoid(h @ p["G"])
+            h = g * a + (1 - g) * m
+        return h
+
+    # check case
+    with open(check_file) as f:
+        c = json.load(f)
+    params = make_params(c["weights"])
+    x = torch.tensor(c["x"], dtype=torch.float32).reshape(c["batch"], -1)
+    t = torch.tensor(c["target"], dtype=torch.float32).reshape(c["batch"], -1)
+    y = forward(params, x)
+    loss = torch.mean((y - t) ** 2)
+    loss.backward()
+    computed = {
+        "y": y.detach().flatten().tolist(),
+        "loss": float(loss.item()),
+        "grads": [{k: v.grad.flatten().tolist() for k, v in p.items()} for p in params],
+    }
+
+    # initial weights (bench/lib/shapes.ts initialWeights) and data (bench/lib/tasks.ts makePool)
+    rand = mulberry32(1)
+    initial = []
+    for i, o in shape["layers"]:
+        r = math.sqrt(6 / (i + o))
+        initial.append({n: uniform(rand, i * o, -r, r) for n in ("W_hat", "M_hat", "G")})
+    nin, nout = shape["layers"][0][0], shape["layers"][-1][1]
+    B = shape["batch"]
+    count = 4 if B * nin > (1 << 19) else 8
+    rand = mulberry32(42)
+    sl = max(1, nin // (2 * max(nout, 1)))
+    xs, ts = [], []
+    for _ in range(count):
+        xv = torch.tensor(uniform(rand, B * nin, -1, 1), dtype=torch.float32).reshape(B, nin)
+        idx = [[(2 * o * sl + i) % nin for i in range(2 * sl)] for o in range(nout)]
+        tv = torch.stack([xv[:, ix].sum(dim=1) / 2 for ix in idx], dim=1)
+        xs.append(xv.contiguous())
+        ts.append(tv.contiguous())
+
+    state = {}
+
+    def reset():
+        state["params"] = make_params(initial)
+        state["opt"] = torch.optim.Adam(list(p for layer in state["params"] for p in layer.values()), lr=LR)
+        state["i"] = 0
+
+    def train():
+        if state["i"] == RESET_EVERY:
+            reset()
+        k = state["i"] % count
+        state["i"] += 1
+        xb, tb = xs[k], ts[k]
+        opt = state["opt"]
+        opt.zero_grad()
+        loss = torch.mean((forward(state["params"], xb) - tb) ** 2)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    def predict():
+        k = state["i"] % count
+        state["i"] += 1
+        with torch.no_grad():
+            return forward(state["params"], xs[k]).clone()
+
+    fns = {"train": train, "forward": predict}
+
+    def measure(op, seconds, clock, chunk):
+        reset()
+        fn = fns[op]
+        calls = 0
+        w0, c0 = time.perf_counter(), time.process_time()
+        while True:
+            for _ in range(chunk):
+                fn()
+            calls += chunk
+            wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+            if (cpu if clock == "cpu" else wall) >= seconds:
+                break
+        return {"wall": calls / wall, "cpu": calls / cpu, "share": cpu / wall}
+
+    chunks = {}
+    for op in shape["ops"]:
+        reset()
+        fn = fns[op]
+        calls, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < 0.5:
+            fn()
+            calls += 1
+        chunks[op] = max(1, round(0.02 / ((time.perf_counter() - t0) / calls)))
+    reply({
+        "ready": True, "label": "PyTorch 1 thread", "computed": computed, "chunks": chunks,
+        "info": {"torch": torch.__version__, "threads": torch.get_num_threads()},
+    })
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        cmd = json.loads(line)
+        if cmd["cmd"] == "quit":
+            break
+        if cmd["cmd"] == "measure":
+            reply({"rate": measure(cmd["op"], cmd["seconds"], cmd["clock"], chunks[cmd["op"]])})
+
+
+if __name__ == "__main__":
+    main()
