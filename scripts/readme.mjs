@@ -4,6 +4,8 @@
 //   showcase   docs/showcase.md               (npm start's output, captured by this script's --showcase)
 //   full-runs  docs/results/*.json            (nalu-wasm experiment --json, summarised here)
 //   math-accuracy docs/math-accuracy.md
+//   serialization docs/serialization.md
+//   demo       docs/demo.md
 // Usage: node scripts/readme.mjs [--showcase]   (--showcase reruns the showcase first)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -57,6 +59,8 @@ const parts = {
   showcase: read('docs/showcase.md'),
   'full-runs': fullRuns(),
   'math-accuracy': read('docs/math-accuracy.md'),
+  serialization: read('docs/serialization.md')?.replace(/^# [^\n]*\n+/, '').replace(/^## /gm, '### '),
+  demo: read('docs/demo.md'),
 };
 
 let readme = readFileSync(path('README.md'), 'utf8');
