@@ -40,6 +40,7 @@ export const L_OUT: i32 = 2;
 export const L_FLAGS: i32 = 3; // bit 0: NALU with separate weights for the log path
 export const L_EPS: i32 = 4; // f32
 export const L_ACT: i32 = 5; // dense activation id
+export const L_OMEGA: i32 = 21; // f32: iNALU's cap on the log path's exponent
 export const L_X: i32 = 6; // [in, ld] input (the previous layer's L_Y)
 export const L_Y: i32 = 7; // [out, ld] output
 export const L_DX: i32 = 8; // [in, ld] dLoss/dx, 0 for the first layer

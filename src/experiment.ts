@@ -4,7 +4,7 @@
  * MODELS.
  */
 import { NaluError } from './errors.js';
-import { dense, nac, nacMul, nalu, nau, nmu, ACTIVATIONS, type Activation, type LayerSpec } from './layers.js';
+import { dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, ACTIVATIONS, type Activation, type LayerSpec } from './layers.js';
 import { sequential, type Model, type SequentialOptions, type Weights } from './model.js';
 import { adam } from './optim.js';
 import { identityTask } from './tasks/identity.js';
@@ -42,6 +42,9 @@ export const MODELS: Record<string, ModelEntry> = {
     layers: (i, h) => [nau({ inputs: i, outputs: h }), nmu({ inputs: h, outputs: 1 })],
     options: { regularizer: { lambda: 10, start: 1e6, end: 2e6 } },
   },
+  inalu: { description: 'iNALU then iNALU', layers: (i, h) => [inalu({ inputs: i, outputs: h }), inalu({ inputs: h, outputs: 1 })] },
+  npu: { description: 'NAU then NPU (Heim et al.)', layers: (i, h) => [nau({ inputs: i, outputs: h }), npu({ inputs: h, outputs: 1 })] },
+  realnpu: { description: 'NAU then RealNPU (Heim et al.)', layers: (i, h) => [nau({ inputs: i, outputs: h }), realNpu({ inputs: h, outputs: 1 })] },
 };
 
 export interface ExperimentConfig {
@@ -132,7 +135,14 @@ export function sparsityError(model: Model, weights: Weights = model.getWeights(
   };
   model.layers.forEach((layer, k) => {
     const p = weights[k]!;
-    if (layer.type === 'nau' || layer.type === 'nmu') {
+    if (layer.type === 'npu' || layer.type === 'realNpu') {
+      for (const w of p.W_re!) visit(w);
+    } else if (layer.type === 'inalu') {
+      for (const suffix of ['', '_mul']) {
+        const wh = p[`W_hat${suffix}`]!, mh = p[`M_hat${suffix}`]!;
+        for (let i = 0; i < wh.length; i++) visit(Math.tanh(wh[i]!) / (1 + Math.exp(-mh[i]!)));
+      }
+    } else if (layer.type === 'nau' || layer.type === 'nmu') {
       for (const w of p.W!) visit(layer.type === 'nau' ? Math.min(1, Math.max(-1, w)) : Math.min(1, Math.max(0, w)));
     } else if (layer.type === 'nac' || layer.type === 'nacMul' || layer.type === 'nalu') {
       for (const suffix of layer.type === 'nalu' && !layer.options.sharedWeights ? ['', '_mul'] : ['']) {

@@ -91,11 +91,6 @@ function fill(value: number) {
   return (_rng: Rng, out: Float32Array) => { out.fill(value); };
 }
 
-/** The bits of an f32, as the i32 that the layer record stores (iNALU's omega in L_ACT). */
-function f32Bits(v: number): number {
-  return new Int32Array(Float32Array.of(v).buffer)[0]!;
-}
-
 const DEFAULT_OMEGA = 20;
 
 function eps(o: Record<string, unknown>): number {
@@ -189,9 +184,8 @@ const KINDS: Record<LayerType, LayerKind> = {
   },
   // iNALU (Schlor, Ring & Hotho 2020): separate weights for the two paths, an input-independent
   // gate, log(max(|x|, eps)), exp(min(., omega)) and the sign of the product restored. Init as
-  // the authors' code (github.com/daschloer/inalu, nalu_architectures.py): W_hat ~ N(0.88, 0.2),
-  // M_hat ~ N(0.5, 0.2) for both paths, g ~ N(0, 0.2). omega travels in the record's L_ACT word
-  // as f32 bits (assembly/layers/inalu.ts).
+  // the authors' code (daschloer/inalu, nalu_architectures.py): W_hat ~ N(0.88, 0.2),
+  // M_hat ~ N(0.5, 0.2) for both paths, g ~ N(0, 0.2).
   inalu: {
     code: 6,
     options: ['eps', 'omega'],
@@ -211,7 +205,6 @@ const KINDS: Record<LayerType, LayerKind> = {
       ];
     },
     flags: () => 0,
-    activation: (s) => f32Bits(s.options.omega as number),
   },
   // NPU and RealNPU (Heim, Pevny & Smidl 2020): W_re Glorot uniform, W_im 0, the relevance gate
   // g 0.5 (the authors' NeuralArithmetic.jl). g is clamped to [0, 1] in the forward pass and

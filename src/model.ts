@@ -199,6 +199,7 @@ export class Model {
       i32[r + lay.L_FLAGS] = kind.flags(s);
       i32[r + lay.L_ACT] = kind.activation?.(s) ?? 0;
       f32[r + lay.L_EPS] = (s.options.eps as number | undefined) ?? 0;
+      f32[r + lay.L_OMEGA] = (s.options.omega as number | undefined) ?? 0;
       i32[r + lay.L_X] = k === 0 ? i32[h + lay.H_X]! : i32[rec(k - 1) + lay.L_Y]!;
       i32[r + lay.L_DY] = k === n - 1 ? i32[h + lay.H_DY]! : 0;
       if (k > 0) i32[rec(k - 1) + lay.L_DY] = i32[r + lay.L_DX]!;

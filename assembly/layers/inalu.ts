@@ -24,14 +24,13 @@
 // L_M = m, L_T2 = sr (forward) then ds (backward), L_T = [da; dzm] ([2 out, ld]), L_T3 = the
 // prefix products of one output ([in, ld]), later dzm Wm^T; row 0 of L_M = the running suffix
 // product ([ld]) once m has been used; L_DE = dW, L_DEM = dWm.
-// omega travels in the layer record's L_ACT word as f32 bits (src/layers.ts writes it there).
 // Parameters: W_hat, M_hat, W_hat_mul, M_hat_mul, g.
 
 import { gemmAB, gemmABt } from "../gemm";
 import { fillPad, vnacWeights, vnacWeightsBack, vsigmoid } from "../elementwise";
 import { exp4, expS, log4, logS } from "../math";
 import {
-  fld, fldF, fldI, L_A, L_ACT, L_DE, L_DEM, L_DX, L_DY, L_E, L_EM, L_EPS, L_G, L_IN, L_LOG, L_M, L_OUT, L_P,
+  fld, fldF, fldI, L_A, L_OMEGA, L_DE, L_DEM, L_DX, L_DY, L_E, L_EM, L_EPS, L_G, L_IN, L_LOG, L_M, L_OUT, L_P,
   L_T, L_T2, L_T3, L_TMP, L_X, L_Y,
 } from "../memory";
 import { round4 } from "./nac";
@@ -88,7 +87,7 @@ export function inaluForward(L: usize, batch: i32, ld: i32): void {
   const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);
   const x = fld(L, L_X), y = fld(L, L_Y), lx = fld(L, L_LOG), az = fld(L, L_A), m = fld(L, L_M);
   const sr = fld(L, L_T2), wm = fld(L, L_EM), gate = fld(L, L_TMP);
-  const omega = fldF(L, L_ACT);
+  const omega = fldF(L, L_OMEGA);
   const rowBytes = <usize>ld << 2;
   const n = nout * ld;
   const zOff = <usize>n << 2;
@@ -132,7 +131,7 @@ export function inaluBackward(L: usize, ld: i32): void {
   const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);
   const x = fld(L, L_X), lx = fld(L, L_LOG), az = fld(L, L_A), m = fld(L, L_M), sr = fld(L, L_T2);
   const dy = fld(L, L_DY), T = fld(L, L_T), gate = fld(L, L_TMP), wm = fld(L, L_EM);
-  const omega = fldF(L, L_ACT), eps = fldF(L, L_EPS);
+  const omega = fldF(L, L_OMEGA), eps = fldF(L, L_EPS);
   const rowBytes = <usize>ld << 2;
   const n = nout * ld;
   const zOff = <usize>n << 2;
