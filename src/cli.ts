@@ -3,7 +3,7 @@
  * The nalu-wasm command line: `experiment`, `identity` and `showcase` (what `npm start` runs).
  * Seeds run in parallel on worker threads, each with its own Wasm instance.
  */
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { NaluError } from './errors.js';
@@ -17,12 +17,16 @@ import { OPS, type Op } from './tasks/static.js';
 
 class UsageError extends Error {}
 
+/** The models of Madsen & Johansen's static-task table. */
+const REPRODUCE_MODELS = ['linear', 'nac', 'nacmul', 'nalu', 'nau', 'nmu'];
+
 const USAGE = `usage: nalu-wasm <command> [options]
 
 commands:
   showcase     the identity figure and every op x model at a reduced budget (npm start)
   experiment   Madsen & Johansen's static arithmetic task for one op and model over seeds
   identity     Trask et al.'s identity task for each activation and a NAC
+  reproduce    Madsen & Johansen's static-task table (ops x models), resumable
   help         this text
 
 experiment options:
@@ -40,6 +44,15 @@ experiment options:
   --log-every N          default 1000
   --workers N            worker threads, default: the number of cores
   --json FILE            write the results as JSON
+
+reproduce options:
+  --seeds A..B           default 0..9
+  --iterations N         default 5000000
+  --ops a,b,...          default ${OPS.join(',')}
+  --models a,b,...       default ${REPRODUCE_MODELS.join(',')}
+  --file FILE            results, one JSON line per seed, default reproduce.jsonl; a rerun skips the
+                         (op, model, seed, iterations) already in it
+  --workers N
 
 identity options:
   --json FILE   --svg FILE   --steps N (default ${IDENTITY_DEFAULTS.steps})   --seeds N (default ${IDENTITY_DEFAULTS.seeds})
@@ -305,6 +318,86 @@ function printIdentity(curves: IdentityCurve[], steps: number, seeds: number): v
   ]));
 }
 
+/** Madsen & Johansen 2020, static task on U[2, 6], success rate [Wilson 95%] over 100 seeds. */
+const PAPER: Record<string, string> = {
+  'add/nau': '100%', 'add/nac': '100%', 'add/nalu': '14% [9, 22]', 'add/linear': '100%',
+  'sub/nau': '100%', 'sub/nac': '100%',
+  'mul/nmu': '98% [93, 99]', 'mul/nacmul': '31% [23, 41]', 'mul/nalu': '0% [0, 4]',
+  'div/linear': '0%', 'div/nac': '0%', 'div/nacmul': '0%', 'div/nalu': '0%', 'div/nau': '0%', 'div/nmu': '0%',
+};
+
+interface ReproduceLine { op: Op; model: string; seed: number; iterations: number; result: SeedResult }
+
+function list<T extends string>(args: Args, key: string, def: readonly T[], known: readonly string[]): T[] {
+  const v = args.get(key);
+  if (v === undefined) return [...def];
+  const items = v.split(',');
+  for (const item of items) {
+    if (!known.includes(item)) throw new UsageError(`--${key}: unknown ${JSON.stringify(item)} (known: ${known.join(', ')})`);
+  }
+  return items as T[];
+}
+
+async function reproduce(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['seeds', 'iterations', 'ops', 'models', 'file', 'workers']);
+  const seeds = seedList(args.get('seeds'));
+  const iterations = int(args, 'iterations', DEFAULTS.iterations, 1, 1e10);
+  const ops = list(args, 'ops', OPS, OPS);
+  const models = list(args, 'models', REPRODUCE_MODELS, Object.keys(MODELS));
+  const workers = int(args, 'workers', availableParallelism(), 1, 256);
+  const file = args.get('file') ?? 'reproduce.jsonl';
+  const key = (op: string, model: string, seed: number) => `${op}/${model}/${seed}/${iterations}`;
+  const done = new Map<string, ReproduceLine>();
+  if (existsSync(file)) {
+    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+      if (!line.trim()) return;
+      let r: ReproduceLine;
+      try {
+        r = JSON.parse(line) as ReproduceLine;
+      } catch {
+        throw new UsageError(`${file}: line ${i + 1} is not JSON; fix or remove it`);
+      }
+      done.set(key(r.op, r.model, r.seed), r);
+    });
+  }
+  appendFileSync(file, ''); // fail now, not after hours, when the file cannot be written
+  const thresholds = new Map<Op, number>();
+  const jobs: Job[] = [];
+  for (const op of ops) {
+    const config: ExperimentConfig = { ...DEFAULTS, op, model: '', iterations };
+    thresholds.set(op, thresholdOf(config));
+    for (const model of models) {
+      for (const seed of seeds) {
+        if (!done.has(key(op, model, seed))) jobs.push({ config: { ...config, model }, seed, threshold: thresholds.get(op)!, key: key(op, model, seed) });
+      }
+    }
+  }
+  console.error(`reproduce: ${jobs.length} runs to go, ${ops.length * models.length * seeds.length - jobs.length} already in ${file}`);
+  const progress = new Progress('reproduce', jobs.length * iterations);
+  const at = new Map<string, number>();
+  let finished = 0;
+  await runJobs(jobs, workers, (job, e) => {
+    at.set(job.key, e.iteration);
+    progress.update([...at.values()].reduce((a, b) => a + b, 0), `(${finished}/${jobs.length} runs)`);
+  }, (job, result) => {
+    const line: ReproduceLine = { op: job.config.op, model: job.config.model, seed: job.seed, iterations, result };
+    appendFileSync(file, JSON.stringify(line) + '\n');
+    done.set(job.key, line);
+    finished++;
+  });
+  progress.done();
+  console.log(`Static task, ${iterations} iterations, seeds ${seeds[0]}..${seeds[seeds.length - 1]}: success [Wilson 95%] | Madsen & Johansen 2020 (100 seeds)\n`);
+  console.log(table([
+    ['model', ...ops],
+    ...models.map((model) => [model, ...ops.map((op) => {
+      const rs = seeds.map((seed) => done.get(key(op, model, seed))!.result);
+      const k = rs.filter((r) => r.success).length;
+      const [lo, hi] = wilson(k, rs.length);
+      return `${Math.round(100 * k / rs.length)}% [${Math.round(100 * lo)}, ${Math.round(100 * hi)}] | ${PAPER[`${op}/${model}`] ?? '-'}`;
+    })]),
+  ]));
+}
+
 /** The showcase's budget against the full protocol. */
 const SHOWCASE = { iterations: 30000, seeds: [0], validationSize: 2000, testSize: 2000, logEvery: 1000 };
 
@@ -358,6 +451,7 @@ async function main(argv: string[]): Promise<number> {
       case 'experiment': await experiment(rest); return 0;
       case 'identity': await identity(rest); return 0;
       case 'showcase': await showcase(rest); return 0;
+      case 'reproduce': await reproduce(rest); return 0;
       case 'help': case '--help': case '-h': console.log(USAGE); return 0;
       case undefined: throw new UsageError('a command is required');
       default: throw new UsageError(`unknown command ${JSON.stringify(command)}`);

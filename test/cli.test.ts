@@ -30,6 +30,8 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     [['experiment', '--op', 'add', '--model', 'nac', '--colour', 'red'], /unknown option --colour/],
     [['experiment', '--op', 'add', '--model', 'nac', '--batch'], /--batch needs a value/],
     [['identity', 'extra'], /unexpected argument "extra"/],
+    [['reproduce', '--models', 'lstm'], /--models: unknown "lstm"/],
+    [['reproduce', '--ops', 'pow'], /--ops: unknown "pow"/],
   ])('rejects %j with a usage message, exit code 2 and no stack trace', (args, message) => {
     const r = run(...args);
     expect(r.code).toBe(2);
@@ -61,6 +63,25 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(report.aggregate.wallSeconds).toBeGreaterThan(0);
     expect(report.config).toMatchObject({ op: 'sub', model: 'nac', iterations: 3000, batch: 128, learningRate: 0.01,
       inputSize: 100, subsetRatio: 0.25, overlapRatio: 0.5, interpolation: [1, 2], extrapolation: [2, 6], workers: 2 });
+  }, 120_000);
+
+  it('reproduce appends one line per seed and a rerun skips the finished ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nalu-cli-'));
+    const file = join(dir, 'r.jsonl');
+    const common = ['reproduce', '--iterations', '1000', '--ops', 'add,sub', '--models', 'nac,nau', '--workers', '2', '--file', file];
+    const first = run(...common, '--seeds', '0..1');
+    expect(first.code).toBe(0);
+    expect(first.err).toMatch(/8 runs to go, 0 already/);
+    expect(first.out).toMatch(/add \| 100%|100%/);
+    const lines = () => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines().length).toBe(8);
+    const second = run(...common, '--seeds', '0..2');
+    expect(second.code).toBe(0);
+    expect(second.err).toMatch(/4 runs to go, 8 already/);
+    const all = lines();
+    expect(all.length).toBe(12);
+    expect(new Set(all.map((l) => `${l.op}/${l.model}/${l.seed}`)).size).toBe(12);
+    expect(all[0].result).toHaveProperty('extrapolationMse');
   }, 120_000);
 
   it('draws the identity figure as SVG', () => {
