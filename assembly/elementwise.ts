@@ -201,6 +201,36 @@ export function vnacWeightsBack(dWhat: usize, dMhat: usize, dW: usize, wHat: usi
   }
 }
 
+/** Adds b[r] to every lane of row r of a [rows, ld] array (a bias). */
+export function addRowBias(z: usize, b: usize, rows: i32, ld: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const row = z + (<usize>(r * ld) << 2);
+    const br = load<f32>(b + (<usize>r << 2));
+    if (ASC_FEATURE_SIMD) {
+      const bv = f32x4.splat(br);
+      for (let i = 0; i < ld; i += 4) v128.store(row + (<usize>i << 2), f32x4.add(v128.load(row + (<usize>i << 2)), bv));
+    } else {
+      for (let i = 0; i < ld; i++) store<f32>(row + (<usize>i << 2), load<f32>(row + (<usize>i << 2)) + br);
+    }
+  }
+}
+
+/**
+ * dst[r] = the sum over the lanes of row r of a [rows, ld] array (a bias gradient), with four
+ * lane accumulators combined as (l0 + l1) + (l2 + l3), in both builds.
+ */
+export function rowSums(dst: usize, src: usize, rows: i32, ld: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const row = src + (<usize>(r * ld) << 2);
+    let l0: f32 = 0, l1: f32 = 0, l2: f32 = 0, l3: f32 = 0;
+    for (let i = 0; i < ld; i += 4) {
+      const p = row + (<usize>i << 2);
+      l0 += load<f32>(p); l1 += load<f32>(p, 4); l2 += load<f32>(p, 8); l3 += load<f32>(p, 12);
+    }
+    store<f32>(dst + (<usize>r << 2), (l0 + l1) + (l2 + l3));
+  }
+}
+
 /** Sets lanes [batch, ld) of each of `rows` rows of a [rows, ld] array to `value`. */
 export function fillPad(p: usize, rows: i32, batch: i32, ld: i32, value: f32): void {
   if (batch == ld) return;

@@ -72,7 +72,8 @@ export const T_NPU: i32 = 7;
 export const T_REALNPU: i32 = 8;
 
 export const F_SEPARATE: i32 = 1;
-export const F_LOG_READY: i32 = 2; // set by the module: layer 0's L_LOG already holds log(|x| + eps)
+export const F_LOG_READY: i32 = 2; // set by the module: layer 0's L_LOG holds log(|x| + eps)
+export const F_GATE_BIAS: i32 = 4; // NALU: g = sigmoid(x G + G_bias)
 export const O_ALLOW_NONFINITE: i32 = 1;
 
 // Status codes.

@@ -123,12 +123,15 @@ const KINDS: Record<LayerType, LayerKind> = {
   },
   nalu: {
     code: 2,
-    options: ['eps', 'sharedWeights', 'init'],
+    options: ['eps', 'sharedWeights', 'init', 'gateBias'],
     normalize: (o) => {
       if (o.sharedWeights !== undefined && typeof o.sharedWeights !== 'boolean') {
         fail(`sharedWeights must be true or false, got ${describe(o.sharedWeights)}`);
       }
-      return { eps: eps(o), sharedWeights: o.sharedWeights ?? true, init: initScheme(o) };
+      if (o.gateBias !== undefined && typeof o.gateBias !== 'boolean') {
+        fail(`gateBias must be true or false, got ${describe(o.gateBias)}`);
+      }
+      return { eps: eps(o), sharedWeights: o.sharedWeights ?? true, init: initScheme(o), gateBias: o.gateBias ?? false };
     },
     params: (s) => {
       const gate = s.options.init === 'seed' ? normal(1) : glorot(s.inputs, s.outputs);
@@ -136,9 +139,10 @@ const KINDS: Record<LayerType, LayerKind> = {
         ...nacParams(s),
         ...(s.options.sharedWeights ? [] : nacParams(s, '_mul')),
         { name: 'G', rows: s.inputs, cols: s.outputs, init: gate },
+        ...(s.options.gateBias ? [{ name: 'G_bias', rows: 1, cols: s.outputs, init: uniform(0, 0) }] : []),
       ];
     },
-    flags: (s) => (s.options.sharedWeights ? 0 : 1),
+    flags: (s) => (s.options.sharedWeights ? 0 : 1) | (s.options.gateBias ? 4 : 0),
   },
   dense: {
     code: 3,
@@ -276,10 +280,12 @@ export function nacMul(options: UnitOptions & { eps?: number; init?: InitScheme 
 
 /**
  * The NALU: y = g a + (1 - g) m with a = x W, m = exp(log(|x| + eps) W'), g = sigmoid(x G).
+ * `gateBias` (default false) adds a gate bias, g = sigmoid(x G + G_bias), G_bias [outputs]
+ * initialised to 0.
  * `sharedWeights` (default true, the paper) ties W' to W; false gives the log path its own
  * W_hat_mul and M_hat_mul (the seed article's TensorFlow code).
  */
-export function nalu(options: UnitOptions & { eps?: number; sharedWeights?: boolean; init?: InitScheme }): LayerSpec {
+export function nalu(options: UnitOptions & { eps?: number; sharedWeights?: boolean; init?: InitScheme; gateBias?: boolean }): LayerSpec {
   return makeLayer('nalu', options);
 }
 

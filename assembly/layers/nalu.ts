@@ -2,11 +2,12 @@
 //
 //   W = tanh(W_hat) * sigmoid(M_hat)                     [in, out]
 //   W' = W (tied, the paper's default) or tanh(W_hat_mul) * sigmoid(M_hat_mul) (separate)
-//   a = x W;  m = exp(log(|x| + eps) W');  g = sigmoid(x G);  y = g a + (1 - g) m
+//   a = x W;  m = exp(log(|x| + eps) W');  g = sigmoid(x G (+ G_bias));  y = g a + (1 - g) m
 //
 // Backward, for upstream d [out, ld]:
 //   da = d g;  dmm = d (1 - g) m;  dgz = d (a - m) g (1 - g)
-//   dW = x^T da (+ l^T dmm when tied);  dW' = l^T dmm (separate);  dG = x^T dgz
+//   dW = x^T da (+ l^T dmm when tied);  dW' = l^T dmm (separate);  dG = x^T dgz;
+//   dG_bias = sum over the batch of dgz (with the gateBias option)
 //   dx = da W^T + dgz G^T + ((dmm W'^T) * sign(x) / (|x| + eps))
 //
 // W and G are stacked as the effective matrix E = [W | G] ([in, 2 out]), so one product
@@ -17,10 +18,10 @@
 
 import { gemmAB, gemmABt } from "../gemm";
 import {
-  fillPad, vexp, vlogAbsEps, vlogGrad, vnacWeights, vnacWeightsBack, vnaluMix, vnaluMixBack, vsigmoid,
+  addRowBias, fillPad, rowSums, vexp, vlogAbsEps, vlogGrad, vnacWeights, vnacWeightsBack, vnaluMix, vnaluMixBack, vsigmoid,
 } from "../elementwise";
 import {
-  F_LOG_READY, F_SEPARATE, fld, fldF, fldI, L_A, L_DE, L_DEM, L_DX, L_DY, L_E, L_EM, L_EPS, L_FLAGS, L_G, L_IN, L_LOG,
+  F_GATE_BIAS, F_LOG_READY, F_SEPARATE, fld, fldF, fldI, L_A, L_DE, L_DEM, L_DX, L_DY, L_E, L_EM, L_EPS, L_FLAGS, L_G, L_IN, L_LOG,
   L_M, L_OUT, L_P, L_T, L_T2, L_T3, L_TMP, L_X, L_Y,
 } from "../memory";
 import { round4 } from "./nac";
@@ -53,6 +54,7 @@ export function naluForward(L: usize, batch: i32, ld: i32): void {
   const n = nout * ld;
   const g = ag + (<usize>n << 2);
   gemmAB(ag, e, 1, 2 * nout, x, nin, 2 * nout, ld, false);
+  if (fldI(L, L_FLAGS) & F_GATE_BIAS) addRowBias(g, fld(L, L_P + gateIndex(L) + 1), nout, ld);
   vsigmoid(g, g, n);
   if (!(fldI(L, L_FLAGS) & F_LOG_READY)) vlogAbsEps(lg, x, nin * ld, fldF(L, L_EPS));
   if (separate(L)) gemmAB(m, fld(L, L_EM), 1, nout, lg, nin, nout, ld, false);
@@ -88,6 +90,7 @@ export function naluBackward(L: usize, ld: i32): void {
     memory.copy(dG + dst, row + (<usize>nout << 2), <usize>nout << 2);
   }
   vnacWeightsBack(fld(L, L_G), fld(L, L_G + 1), dw, fld(L, L_P), fld(L, L_P + 1), n4);
+  if (fldI(L, L_FLAGS) & F_GATE_BIAS) rowSums(fld(L, L_G + gateIndex(L) + 1), t + (<usize>n << 2), nout, ld);
 
   const dx = fld(L, L_DX);
   if (dx) {
