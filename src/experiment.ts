@@ -7,6 +7,7 @@ import { NaluError } from './errors.js';
 import { dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, ACTIVATIONS, type Activation, type LayerSpec } from './layers.js';
 import { sequential, type Model, type SequentialOptions, type Weights } from './model.js';
 import { adam } from './optim.js';
+import { Rng } from './rng.js';
 import { identityTask } from './tasks/identity.js';
 import type { Dataset } from './tasks/sampler.js';
 import { staticTask, type Op, type StaticTaskOptions } from './tasks/static.js';
@@ -17,6 +18,45 @@ export interface ModelEntry {
   layers(inputs: number, hidden: number): LayerSpec[];
   /** Model options, such as the regulariser schedule of the paper's models. */
   readonly options?: SequentialOptions;
+  /** Gradient clipping by value, for the models whose papers train with it. */
+  readonly clipValue?: number;
+  /** iNALU's reinitialisation rule (see ReinitRule). */
+  readonly reinit?: boolean;
+}
+
+/**
+ * iNALU's reinitialisation rule (Schlor, Ring & Hotho 2020, as their code applies it): the loss
+ * of every step since the last restart is kept; every `every` steps, once more than `minHistory`
+ * are kept, they are split into an older and a newer half, and when the older half's mean is at
+ * most the newer half's mean plus its standard deviation (no progress) while the newer mean is
+ * still above `lossLimit`, every parameter is redrawn from U[-2, 2] and the history restarts.
+ */
+export class ReinitRule {
+  private losses: number[] = [];
+  constructor(readonly every = 10_000, readonly minHistory = 10_000, readonly lossLimit = 1) {}
+
+  /** Records a step's loss; true when the model should be reinitialised now. */
+  record(step: number, loss: number): boolean {
+    this.losses.push(loss);
+    if (step % this.every !== 0 || this.losses.length <= this.minHistory) return false;
+    const half = Math.floor(this.losses.length / 2);
+    const stats = (a: number[]) => {
+      const mean = a.reduce((s, v) => s + v, 0) / a.length;
+      return { mean, std: Math.sqrt(a.reduce((s, v) => s + (v - mean) ** 2, 0) / a.length) };
+    };
+    const older = stats(this.losses.slice(0, half)), newer = stats(this.losses.slice(half));
+    if (older.mean <= newer.mean + newer.std && newer.mean > this.lossLimit) {
+      this.losses = [];
+      return true;
+    }
+    return false;
+  }
+}
+
+/** Redraws every parameter of the model from U[-2, 2] with `rng`. */
+export function reinitialize(model: Model, rng: Rng): void {
+  model.setWeights(model.getWeights().map((rec) => Object.fromEntries(
+    Object.entries(rec).map(([k, v]) => [k, v.map(() => rng.range(-2, 2))]))));
 }
 
 function mlp(activation: Activation): ModelEntry {
@@ -42,7 +82,12 @@ export const MODELS: Record<string, ModelEntry> = {
     layers: (i, h) => [nau({ inputs: i, outputs: h }), nmu({ inputs: h, outputs: 1 })],
     options: { regularizer: { lambda: 10, start: 1e6, end: 2e6 } },
   },
-  inalu: { description: 'iNALU then iNALU', layers: (i, h) => [inalu({ inputs: i, outputs: h }), inalu({ inputs: h, outputs: 1 })] },
+  inalu: {
+    description: 'iNALU then iNALU, gradients clipped to 0.1, reinitialisation rule',
+    layers: (i, h) => [inalu({ inputs: i, outputs: h }), inalu({ inputs: h, outputs: 1 })],
+    clipValue: 0.1,
+    reinit: true,
+  },
   npu: { description: 'NAU then NPU (Heim et al.)', layers: (i, h) => [nau({ inputs: i, outputs: h }), npu({ inputs: h, outputs: 1 })] },
   realnpu: { description: 'NAU then RealNPU (Heim et al.)', layers: (i, h) => [nau({ inputs: i, outputs: h }), realNpu({ inputs: h, outputs: 1 })] },
 };
@@ -98,6 +143,8 @@ export interface SeedResult {
   sparsityError: number | null;
   /** Training steps skipped because their loss or gradients were not finite. */
   skippedSteps: number;
+  /** Reinitialisations by the model's rule (iNALU). */
+  reinits?: number;
   wallSeconds: number;
   log?: LogEntry[];
 }
@@ -167,7 +214,10 @@ export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
   const test = task.testSet(c.testSize);
   const model = sequential(entry.layers(c.inputSize, c.hidden), { ...entry.options, seed });
   const sampler = task.trainSampler();
-  const optimizer = adam({ learningRate: c.learningRate });
+  const optimizer = adam({ learningRate: c.learningRate, clipValue: entry.clipValue });
+  const rule = entry.reinit ? new ReinitRule() : undefined;
+  const rng = new Rng(seed);
+  let reinits = 0;
   const log: LogEntry[] = [];
   let best: LogEntry | undefined;
   let bestWeights: Weights | undefined;
@@ -177,8 +227,12 @@ export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
   try {
     for (let it = 1; it <= c.iterations; it++) {
       try {
-        model.trainStepOn(sampler, optimizer, c.batch);
+        const loss = model.trainStepOn(sampler, optimizer, c.batch);
         inARow = 0;
+        if (rule?.record(it, loss)) {
+          reinitialize(model, rng);
+          reinits++;
+        }
       } catch (err) {
         if (!(err instanceof NaluError) || !/not finite/.test(err.message)) throw err;
         skipped++;
@@ -205,6 +259,7 @@ export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
       extrapolationMse: best.extrapolationMse,
       sparsityError: sparsityError(model, bestWeights),
       skippedSteps: skipped,
+      ...(entry.reinit ? { reinits } : {}),
       wallSeconds: (performance.now() - started) / 1000,
       ...(keepLog ? { log } : {}),
     };

@@ -1,6 +1,6 @@
 // The experiment protocol: metrics, the success criterion, and a short run that succeeds.
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, MODELS, runSeed, sparsityError, thresholdOf, wilson } from '../src/experiment';
+import { DEFAULTS, MODELS, ReinitRule, runSeed, sparsityError, thresholdOf, wilson } from '../src/experiment';
 import { nac, sequential } from '../src/index';
 import { useBackend } from './helpers';
 
@@ -58,4 +58,20 @@ describe('runSeed', () => {
     expect(r.extrapolationMse).toBeGreaterThan(10 * r.interpolationMse);
     expect(r.sparsityError).toBeNull();
   }, 60_000);
+});
+
+describe('iNALU reinitialisation rule', () => {
+  it('restarts when the newer half of the losses is no better than the older one and still above the limit', () => {
+    const rule = new ReinitRule(100, 200, 1);
+    // Flat losses of 5: no progress, above 1: restart at the first check past 200 losses.
+    let fired = -1;
+    for (let t = 1; t <= 1000 && fired < 0; t++) if (rule.record(t, 5 + (t % 3) * 0.01)) fired = t;
+    expect(fired).toBe(300);
+    // Steadily falling losses: never.
+    const falling = new ReinitRule(100, 200, 1);
+    for (let t = 1; t <= 2000; t++) expect(falling.record(t, 1000 / t + 2)).toBe(false);
+    // Flat but below the limit: never.
+    const low = new ReinitRule(100, 200, 1);
+    for (let t = 1; t <= 2000; t++) expect(low.record(t, 0.5)).toBe(false);
+  });
 });
