@@ -346,7 +346,7 @@ async function reproduce(argv: string[]): Promise<void> {
   const models = list(args, 'models', REPRODUCE_MODELS, Object.keys(MODELS));
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
   const file = args.get('file') ?? 'reproduce.jsonl';
-  const key = (op: string, model: string, seed: number) => `${op}/${model}/${seed}/${iterations}`;
+  const key = (op: string, model: string, seed: number, its = iterations) => `${op}/${model}/${seed}/${its}`;
   const done = new Map<string, ReproduceLine>();
   if (existsSync(file)) {
     readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
@@ -357,7 +357,7 @@ async function reproduce(argv: string[]): Promise<void> {
       } catch {
         throw new UsageError(`${file}: line ${i + 1} is not JSON; fix or remove it`);
       }
-      done.set(key(r.op, r.model, r.seed), r);
+      done.set(key(r.op, r.model, r.seed, r.iterations), r);
     });
   }
   appendFileSync(file, ''); // fail now, not after hours, when the file cannot be written

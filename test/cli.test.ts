@@ -82,6 +82,9 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(all.length).toBe(12);
     expect(new Set(all.map((l) => `${l.op}/${l.model}/${l.seed}`)).size).toBe(12);
     expect(all[0].result).toHaveProperty('extrapolationMse');
+    // Another iteration count is another run.
+    const third = run(...common.map((a) => (a === '1000' ? '1500' : a)), '--seeds', '0');
+    expect(third.err).toMatch(/4 runs to go, 0 already/);
   }, 120_000);
 
   it('draws the identity figure as SVG', () => {
