@@ -3,6 +3,7 @@
 //   bench      bench/results/bench.md         (written by npm run bench:all)
 //   showcase   docs/showcase.md               (npm start's output, captured by this script's --showcase)
 //   full-runs  docs/results/*.json            (nalu-wasm experiment --json, summarised here)
+//   reproduce  docs/results/reproduce.jsonl   (nalu-wasm reproduce --file, summarised here)
 //   math-accuracy docs/math-accuracy.md
 //   serialization docs/serialization.md
 //   demo       docs/demo.md
@@ -31,13 +32,13 @@ if (process.argv.includes('--showcase')) {
 const PAPER = {
   'add/nac': '100%', 'sub/nac': '100%', 'mul/nalu': '0% [0%, 4%]', 'add/linear': '100%',
   'add/nalu': '14% [9%, 22%]', 'mul/nmu': '98% [93%, 99%]', 'mul/nacmul': '31% [23%, 41%]',
-  'add/nau': '100%', 'sub/nau': '100%',
+  'add/nau': '100%', 'sub/nau': '100%', 'div/nalu': '0%', 'div/nacmul': '0%',
 };
 
 function fullRuns() {
   const dir = path('docs/results/');
   if (!existsSync(dir)) return undefined;
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'identity.json').sort();
   if (!files.length) return undefined;
   const rows = files.map((f) => {
     const r = JSON.parse(readFileSync(new URL(f, dir), 'utf8'));
@@ -53,7 +54,39 @@ function fullRuns() {
     '|---|---|---:|---:|---|---|---:|---:|---|', ...rows].join('\n');
 }
 
+/** Wilson 95% interval, as src/experiment.ts computes it. */
+function wilson(k, n, z = 1.959963984540054) {
+  const p = k / n, z2 = z * z, d = 1 + z2 / n;
+  const c = (p + z2 / (2 * n)) / d, h = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / d;
+  return [Math.max(0, c - h), Math.min(1, c + h)];
+}
+
+function reproduceTable() {
+  const file = path('docs/results/reproduce.jsonl');
+  if (!existsSync(file)) return undefined;
+  const cells = new Map();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const r = JSON.parse(line);
+    const key = `${r.op}/${r.model}/${r.iterations}`;
+    if (!cells.has(key)) cells.set(key, { op: r.op, model: r.model, iterations: r.iterations, results: [] });
+    cells.get(key).results.push(r.result);
+  }
+  const order = ['mul', 'add', 'sub', 'div', 'square', 'sqrt'];
+  const rows = [...cells.values()].sort((a, b) => order.indexOf(a.op) - order.indexOf(b.op) || a.model.localeCompare(b.model)).map((c) => {
+    const n = c.results.length, k = c.results.filter((r) => r.success).length;
+    const [lo, hi] = wilson(k, n);
+    const solved = c.results.map((r) => r.solvedAt).filter((v) => v !== null).sort((a, b) => a - b);
+    const sparsity = c.results.filter((r) => r.success && r.sparsityError !== null).map((r) => r.sparsityError).sort((a, b) => a - b);
+    const pct = (v) => `${Math.round(100 * v)}%`;
+    return `| ${c.op} | ${c.model} | ${n} | ${c.iterations.toExponential(0).replace('+', '')} | ${k}/${n} = ${pct(k / n)} [${pct(lo)}, ${pct(hi)}] | ${PAPER[`${c.op}/${c.model}`] ?? '-'} | ${solved.length ? solved[Math.floor(solved.length / 2)] : '-'} | ${sparsity.length ? sparsity[Math.floor(sparsity.length / 2)].toExponential(1) : '-'} |`;
+  });
+  return ['| op | model | seeds | iterations | success [Wilson 95%] | Madsen & Johansen (100 seeds) | median solved at | median sparsity error (successes) |',
+    '|---|---|---:|---:|---|---|---:|---:|', ...rows].join('\n');
+}
+
 const parts = {
+  reproduce: reproduceTable(),
   compat: read('test/runtimes/compat.md'),
   bench: read('bench/results/bench.md'),
   showcase: read('docs/showcase.md'),
