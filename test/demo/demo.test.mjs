@@ -1,10 +1,11 @@
 // End-to-end test of the demo page (demo/, served by scripts/demo.mjs) in headless Chromium:
 // a NAC learns to add in a Web Worker and extrapolates, the charts draw, the page keeps
 // handling input while it trains, and the compare view runs an MLP beside a NAC. Screenshots go
-// to test/demo/output/ (git-ignored); the compare view's is copied to docs/demo.png for the
-// README.
+// to test/demo/output/ (git-ignored); with NALU_UPDATE_DOCS=1 the compare view's is also copied
+// to docs/demo.png, the README's picture (a plain test run leaves the tracked files alone).
 //
 //   node --test test/demo/            (builds dist/ first when it is older than its sources)
+//   NALU_UPDATE_DOCS=1 node --test test/demo/
 //
 // Chromium is Debian's /usr/bin/chromium driven by playwright-core; the test skips, saying so,
 // when it is absent. It never downloads a browser.
@@ -182,8 +183,10 @@ describe('demo page in headless Chromium', { skip, timeout: 120_000 }, () => {
     await stopAndWait();
     const [mlp, unit] = [await lane(0), await lane(1)];
     await page.screenshot({ path: join(OUT, 'compare-add.png'), fullPage: true });
-    mkdirSync(join(ROOT, 'docs'), { recursive: true });
-    copyFileSync(join(OUT, 'compare-add.png'), join(ROOT, 'docs/demo.png'));
+    if (process.env.NALU_UPDATE_DOCS === '1') {
+      mkdirSync(join(ROOT, 'docs'), { recursive: true });
+      copyFileSync(join(OUT, 'compare-add.png'), join(ROOT, 'docs/demo.png'));
+    }
     results.compareAdd = {
       mlp: { label: mlp.label, steps: mlp.step, stepsPerSecond: Math.round(mlp.stepsPerSecond), interpolationMse: mlp.interpolationMse, extrapolationMse: mlp.extrapolationMse },
       unit: { label: unit.label, steps: unit.step, stepsPerSecond: Math.round(unit.stepsPerSecond), interpolationMse: unit.interpolationMse, extrapolationMse: unit.extrapolationMse },
