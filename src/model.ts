@@ -120,7 +120,12 @@ export class Model {
       t.spec.init(rng, values);
       f32.set(values, (this.state >> 2) + t.offset);
     }
-    this.ensureCapacity(1);
+    try {
+      this.ensureCapacity(1);
+    } catch (err) {
+      this.engine.free(this.stateRaw);
+      throw err;
+    }
   }
 
   // ---- memory ----------------------------------------------------------------------------
