@@ -6,10 +6,12 @@
 import { fillPad, firstNonFinite, toFeatureMajor, toRowMajor, vlogAbsEps } from "./elementwise";
 import { logS } from "./math";
 import {
-  fld, fldI, hdr, hdrI, layerAt, H_DY, H_GRADS, H_MOM1, H_MOM2, H_NLAYERS, H_NPARAM, H_OPTIONS, H_PARAMS,
-  H_STATUS, H_STATUS_ARG, H_T, H_TROW, H_WVALID, H_X, H_XROW, H_YROW, L_IN, L_OUT, L_TYPE, L_Y,
-  O_ALLOW_NONFINITE, F_LOG_READY, L_FLAGS, L_EPS, L_T3, L_LOG, fldF, S_GRAD_NONFINITE, S_LOSS_NONFINITE, S_OK, S_T_NONFINITE, S_X_NONFINITE,
-  T_DENSE, T_NAC, T_NACMUL, T_NALU, T_NAU, T_NMU, T_INALU, T_NPU, T_REALNPU, H_LAMBDA, H_CLIP, L_P, L_G,
+  fld, fldF, fldI, hdr, hdrI, layerAt,
+  H_CLIP, H_DY, H_GRADS, H_LAMBDA, H_MOM1, H_MOM2, H_NLAYERS, H_NPARAM, H_OPTIONS, H_PARAMS, H_STATUS,
+  H_STATUS_ARG, H_T, H_TROW, H_WVALID, H_X, H_XROW, H_YROW,
+  L_EPS, L_FLAGS, L_G, L_IN, L_LOG, L_OUT, L_P, L_T3, L_TYPE, L_Y,
+  F_LOG_READY, O_ALLOW_NONFINITE, S_GRAD_NONFINITE, S_LOSS_NONFINITE, S_OK, S_T_NONFINITE, S_X_NONFINITE,
+  T_DENSE, T_INALU, T_NAC, T_NACMUL, T_NALU, T_NAU, T_NMU, T_NPU, T_REALNPU,
 } from "./memory";
 import { mseGrad, sumSquares } from "./loss";
 import { adamUpdate, clipGradients, rmspropUpdate, sgdUpdate } from "./optim";
