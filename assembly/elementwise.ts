@@ -2,7 +2,7 @@
 // of 4. Each has an f32x4 body and a scalar body that performs the same IEEE f32 operations
 // in the same order per element, so that the SIMD and scalar builds agree bit for bit.
 
-import { exp4, expS, log4, logS, sigmoid4, sigmoidS, tanh4, tanhS } from "./math";
+import { exp4, expS, logPos4, logPosS, sigmoid4, sigmoidS, tanh4, tanhS } from "./math";
 
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
@@ -41,15 +41,15 @@ export function vsigmoid(dst: usize, src: usize, n: i32): void {
   }
 }
 
-/** dst[i] = log(|src[i]| + eps). */
+/** dst[i] = log(|src[i]| + eps), with logPos (<= 2 ulps; see math.ts). */
 export function vlogAbsEps(dst: usize, src: usize, n: i32, eps: f32): void {
   if (ASC_FEATURE_SIMD) {
     const e = f32x4.splat(eps);
     for (let i = 0; i < n; i += 4) {
-      v128.store(at(dst, i), log4(f32x4.add(f32x4.abs(v128.load(at(src, i))), e)));
+      v128.store(at(dst, i), logPos4(f32x4.add(f32x4.abs(v128.load(at(src, i))), e)));
     }
   } else {
-    for (let i = 0; i < n; i++) store<f32>(at(dst, i), logS(Mathf.abs(load<f32>(at(src, i))) + eps));
+    for (let i = 0; i < n; i++) store<f32>(at(dst, i), logPosS(Mathf.abs(load<f32>(at(src, i))) + eps));
   }
 }
 

@@ -11,6 +11,6 @@ export {
   S_OK, S_X_NONFINITE, S_T_NONFINITE, S_LOSS_NONFINITE, S_GRAD_NONFINITE, O_ALLOW_NONFINITE,
 } from "./memory";
 export { modelPredict, modelEvaluate, modelGradients, modelTrainStep, OPT_SGD, OPT_ADAM, OPT_RMSPROP } from "./model";
-export { mathSweep } from "./math";
+export { mathSweep, logPosSweep } from "./math";
 export { trigSweep } from "./trig";
 export { taskFill, taskSeed, modelTrainTask } from "./tasks";

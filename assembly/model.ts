@@ -4,7 +4,7 @@
 // staging buffers.
 
 import { fillPad, firstNonFinite, toFeatureMajor, toRowMajor, vlogAbsEps } from "./elementwise";
-import { logS } from "./math";
+import { logPosS } from "./math";
 import {
   fld, fldF, fldI, hdr, hdrI, layerAt,
   H_CLIP, H_DY, H_GRADS, H_LAMBDA, H_MOM1, H_MOM2, H_NLAYERS, H_NPARAM, H_OPTIONS, H_PARAMS, H_STATUS,
@@ -88,7 +88,7 @@ function stageLog(model: usize, batch: i32, ld: i32): void {
     const nin = fldI(L, L_IN), eps = fldF(L, L_EPS);
     const rows = fld(L, L_T3);
     vlogAbsEps(rows, hdr(model, H_XROW), (batch * nin + 3) & ~3, eps);
-    toFeatureMajor(fld(L, L_LOG), rows, batch, nin, ld, logS(<f32>1 + eps));
+    toFeatureMajor(fld(L, L_LOG), rows, batch, nin, ld, logPosS(<f32>1 + eps));
     flags |= F_LOG_READY;
   }
   store<i32>(L + (<usize>L_FLAGS << 2), flags);
