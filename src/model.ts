@@ -284,8 +284,18 @@ export class Model {
   predict(x: Numbers, batch?: number): Float32Array {
     this.live('predict');
     const b = this.batchOf('predict', 'x', x, this.inputs, batch, Number.MAX_SAFE_INTEGER);
-    const out = new Float32Array(b * this.outputs);
     const lay = this.engine.layout;
+    if (b <= this.capacity) {
+      // One chunk that fits the work block: the short path of small-batch inference.
+      const h = this.desc >> 2;
+      this.engine.f32.set(x, this.engine.i32[h + lay.H_XROW]! >> 2);
+      this.engine.ex.modelPredict(this.desc, b);
+      const i32 = this.engine.i32;
+      if (i32[h + lay.H_STATUS] !== lay.S_OK) this.checkStatus('predict', x, undefined, 0);
+      const y = i32[h + lay.H_YROW]! >> 2;
+      return this.engine.f32.slice(y, y + b * this.outputs);
+    }
+    const out = new Float32Array(b * this.outputs);
     for (let first = 0; first < b; first += CHUNK) {
       const n = Math.min(CHUNK, b - first);
       this.ensureCapacity(n);
