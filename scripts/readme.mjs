@@ -4,6 +4,7 @@
 //   showcase   docs/showcase.md               (npm start's output, captured by this script's --showcase)
 //   full-runs  docs/results/*.json            (nalu-wasm experiment --json, summarised here)
 //   reproduce  docs/results/reproduce.jsonl   (nalu-wasm reproduce --file, summarised here)
+//   workers    docs/results/workers.md        (1 against 2 worker threads)
 //   math-accuracy docs/math-accuracy.md
 //   serialization docs/serialization.md
 //   demo       docs/demo.md
@@ -92,6 +93,7 @@ const parts = {
   showcase: read('docs/showcase.md'),
   'full-runs': fullRuns(),
   'math-accuracy': read('docs/math-accuracy.md'),
+  workers: read('docs/results/workers.md'),
   serialization: read('docs/serialization.md')?.replace(/^# [^\n]*\n+/, '').replace(/^## /gm, '### '),
   demo: read('docs/demo.md'),
 };
