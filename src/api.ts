@@ -13,5 +13,5 @@ export { staticTask, StaticTask, OPS, type Op, type StaticTaskOptions } from './
 export { identityTask, IdentityTask } from './tasks/identity.js';
 export { Sampler, type Dataset } from './tasks/sampler.js';
 export { load, fromJSON, type SaveOptions, type ModelJSON, type JsonTensor, type JsonOptions } from './serialize.js';
-export { MODELS, type ModelEntry } from './experiment.js';
+export { MODELS, ReinitRule, reinitialize, type ModelEntry } from './experiment.js';
 export { ACTIVATIONS } from './layers.js';
