@@ -1,8 +1,8 @@
 // logPos (assembly/math.ts), the layers' log(|x| + eps): <= 2 ulps against the correctly
 // rounded f32 of Math.log over positive normal floats, log's own results elsewhere, and the
 // same bits from the f32x4 version, its scalar twin and the scalar build.
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { instantiateBuild, ulps } from './f32';
 
 interface Ex { memory: WebAssembly.Memory; logPosSweep(fn: number, src: number, dst: number, n: number): void; mathSweep(fn: number, src: number, dst: number, n: number): void }
 
@@ -11,9 +11,7 @@ let builds: Record<'simd' | 'scalar', { ex: Ex; src: number; dst: number }>;
 
 beforeAll(async () => {
   const load = async (name: 'simd' | 'scalar') => {
-    const bytes = readFileSync(new URL(`../build/nalu-${name}.wasm`, import.meta.url));
-    const { instance } = await WebAssembly.instantiate(bytes, { env: { abort: () => { throw new Error('abort'); } } });
-    const ex = instance.exports as unknown as Ex;
+    const ex = await instantiateBuild<Ex>(name);
     const base = ex.memory.grow(Math.ceil((8 * N + 64) / 65536)) * 65536;
     return { ex, src: base, dst: base + 4 * N };
   };
@@ -28,13 +26,6 @@ function run(build: 'simd' | 'scalar', fn: number, input: Float32Array, sweep: '
 }
 
 const bitsOf = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
-
-function ulps(a: number, b: number): number {
-  const f = new Float32Array([a, b]);
-  const [x, y] = new Int32Array(f.buffer);
-  const ox = x! < 0 ? 0x80000000 - x! : x!, oy = y! < 0 ? 0x80000000 - y! : y!;
-  return Math.abs(ox - oy);
-}
 
 describe('logPos', () => {
   it('is within 2 ulps over positive normal floats, bit patterns every 2027 apart and [0.5, 2] densely', () => {

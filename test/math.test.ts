@@ -3,8 +3,8 @@
 //   fn 0..3 = exp, log, tanh, sigmoid (f32x4 versions in the SIMD build, scalar twins for the
 //   tail and in the scalar build); fn 4..7 = the scalar twins of 0..3 in both builds.
 // Errors are counted in ulps against the correctly rounded f32 of the f64 Math.* result.
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bitsOf, fromBits, instantiateBuild, linspace, ulps } from './f32';
 
 interface MathExports {
   memory: WebAssembly.Memory;
@@ -33,16 +33,8 @@ class Harness {
   }
 }
 
-async function instantiate(name: string): Promise<Harness> {
-  const bytes = readFileSync(new URL(`../build/nalu-${name}.wasm`, import.meta.url));
-  const { instance } = await WebAssembly.instantiate(bytes, {
-    env: {
-      abort: () => {
-        throw new Error('abort');
-      },
-    },
-  });
-  return new Harness(instance.exports as unknown as MathExports);
+async function instantiate(name: 'simd' | 'scalar'): Promise<Harness> {
+  return new Harness(await instantiateBuild<MathExports>(name));
 }
 
 let simd: Harness;
@@ -54,44 +46,14 @@ beforeAll(async () => {
 
 // ---- f32 helpers ------------------------------------------------------------------------------
 
-const f32buf = new Float32Array(1);
-const u32buf = new Uint32Array(f32buf.buffer);
-const i32buf = new Int32Array(f32buf.buffer);
 const fr = Math.fround;
 
-function bitsOf(x: number): number {
-  f32buf[0] = x;
-  return u32buf[0];
-}
-function fromBits(b: number): number {
-  u32buf[0] = b >>> 0;
-  return f32buf[0];
-}
-/** Position of an f32 on a line where consecutive floats differ by 1 (+0 and -0 both at 0). */
-function ordinal(x: number): number {
-  f32buf[0] = x;
-  const i = i32buf[0];
-  return i < 0 ? -(i & 0x7fffffff) : i;
-}
-/** Distance in ulps between two f32 values; 0 if both are NaN, Infinity if only one is. */
-function ulps(a: number, b: number): number {
-  const na = Number.isNaN(a);
-  const nb = Number.isNaN(b);
-  if (na || nb) return na && nb ? 0 : Infinity;
-  return Math.abs(ordinal(a) - ordinal(b));
-}
 function isNaNBits(b: number): boolean {
   return (b & 0x7fffffff) >>> 0 > 0x7f800000;
 }
 
 // ---- inputs -----------------------------------------------------------------------------------
 
-/** n evenly spaced f32 values from lo to hi inclusive. */
-function linspace(lo: number, hi: number, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = lo + ((hi - lo) * i) / (n - 1);
-  return a;
-}
 /** Every `stride`-th f32 bit pattern from the pattern of `from` to the pattern of `to`. */
 function bitRange(from: number, to: number, stride: number): Float32Array {
   const a = bitsOf(from);

@@ -3,8 +3,8 @@
 // the SIMD build (the scalar twin for the tail and in the scalar build), fn 1 = the scalar twin
 // everywhere. Errors are counted in ulps against the correctly rounded f32 of Math.sin/cos in
 // f64 (the distance between the f32 bit patterns), and absolutely against the f64 values.
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bitsOf, fromBits, instantiateBuild, linspace, ulps } from './f32';
 
 interface TrigExports {
   memory: WebAssembly.Memory;
@@ -33,10 +33,8 @@ class Harness {
   }
 }
 
-async function instantiate(name: string): Promise<Harness> {
-  const bytes = readFileSync(new URL(`../build/nalu-${name}.wasm`, import.meta.url));
-  const { instance } = await WebAssembly.instantiate(bytes, { env: { abort: () => { throw new Error('abort'); } } });
-  return new Harness(instance.exports as unknown as TrigExports);
+async function instantiate(name: 'simd' | 'scalar'): Promise<Harness> {
+  return new Harness(await instantiateBuild<TrigExports>(name));
 }
 
 let simd: Harness;
@@ -48,29 +46,6 @@ beforeAll(async () => {
 
 // ---- f32 helpers ------------------------------------------------------------------------------
 
-const f32buf = new Float32Array(1);
-const u32buf = new Uint32Array(f32buf.buffer);
-const i32buf = new Int32Array(f32buf.buffer);
-
-function bitsOf(x: number): number {
-  f32buf[0] = x;
-  return u32buf[0]!;
-}
-function ordinal(x: number): number {
-  f32buf[0] = x;
-  const i = i32buf[0]!;
-  return i < 0 ? -(i & 0x7fffffff) : i;
-}
-function ulps(a: number, b: number): number {
-  const na = Number.isNaN(a), nb = Number.isNaN(b);
-  if (na || nb) return na && nb ? 0 : Infinity;
-  return Math.abs(ordinal(a) - ordinal(b));
-}
-function linspace(lo: number, hi: number, n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = lo + ((hi - lo) * i) / (n - 1);
-  return a;
-}
 /** Every `stride`-th f32 bit pattern with 0 <= x <= limit, and their negatives. */
 function symmetricBits(limit: number, stride: number): Float32Array {
   const hi = bitsOf(limit);
@@ -86,15 +61,13 @@ function symmetricBits(limit: number, stride: number): Float32Array {
 function nearQuarterTurns(kmax: number, width: number): Float32Array {
   const out: number[] = [];
   for (let d = 1; d <= width; d++) { // k = 0: the smallest subnormals of both signs
-    u32buf[0] = d;
-    out.push(f32buf[0]!, -f32buf[0]!);
+    out.push(fromBits(d), -fromBits(d));
   }
   for (let k = -kmax; k <= kmax; k++) {
     if (k === 0) continue;
     const c = bitsOf(k * Math.PI / 2);
     for (let d = -width; d <= width; d++) {
-      u32buf[0] = (c + (k < 0 ? -d : d)) >>> 0;
-      out.push(f32buf[0]!);
+      out.push(fromBits(c + (k < 0 ? -d : d)));
     }
   }
   return Float32Array.from(out);
