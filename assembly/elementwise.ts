@@ -215,6 +215,11 @@ export function addRowBias(z: usize, b: usize, rows: i32, ld: i32): void {
   }
 }
 
+/** z[j] += b[j] for j < n: the bias of one sample's row (one add per element, as addRowBias). */
+export function addBias(z: usize, b: usize, n: i32): void {
+  for (let j = 0; j < n; j++) store<f32>(at(z, j), load<f32>(at(z, j)) + load<f32>(at(b, j)));
+}
+
 /**
  * dst[r] = the sum over the lanes of row r of a [rows, ld] array (a bias gradient), with four
  * lane accumulators combined as (l0 + l1) + (l2 + l3), in both builds.

@@ -15,11 +15,11 @@ import {
 } from "./memory";
 import { mseGrad, sumSquares } from "./loss";
 import { adamUpdate, clipGradients, rmspropUpdate, sgdUpdate } from "./optim";
-import { nacBackward, nacForward, nacWeights } from "./layers/nac";
-import { nacMulBackward, nacMulForward } from "./layers/nacmul";
-import { naluBackward, naluForward, naluWeights } from "./layers/nalu";
-import { denseBackward, denseForward } from "./layers/dense";
-import { clampWeights, nauBackward, nauForward, nauWeights, regularize } from "./layers/nau";
+import { nacBackward, nacForward, nacForwardRow, nacWeights } from "./layers/nac";
+import { nacMulBackward, nacMulForward, nacMulForwardRow } from "./layers/nacmul";
+import { naluBackward, naluForward, naluForwardRow, naluWeights } from "./layers/nalu";
+import { denseBackward, denseForward, denseForwardRow } from "./layers/dense";
+import { clampWeights, nauBackward, nauForward, nauForwardRow, nauWeights, regularize } from "./layers/nau";
 import { nmuBackward, nmuForward, nmuWeights } from "./layers/nmu";
 import { inaluBackward, inaluForward, inaluWeights } from "./layers/inalu";
 import { npuBackward, npuForward, npuWeights } from "./layers/npu";
@@ -144,8 +144,47 @@ function lossOf(model: usize, batch: i32): f64 {
   return sumSquares(fld(last, L_Y), hdr(model, H_T), out, batch, padded(batch)) / <f64>(batch * out);
 }
 
+/** True when every layer has a forward for one sample's row (xxxForwardRow). */
+function rowForwardable(model: usize): bool {
+  const n = hdrI(model, H_NLAYERS);
+  for (let k = 0; k < n; k++) {
+    const type = fldI(layerAt(model, k), L_TYPE);
+    if (type != T_NAC && type != T_NACMUL && type != T_NALU && type != T_DENSE && type != T_NAU) return false;
+  }
+  return true;
+}
+
+/**
+ * The prediction of a single sample, without the feature-major staging: each layer maps the
+ * previous layer's output row to its own (its L_Y holds the row), the last one into H_YROW.
+ * The bits are those of the batched forward (see vecmat.ts).
+ */
+function predictRow(model: usize): void {
+  ensureWeights(model);
+  const n = hdrI(model, H_NLAYERS);
+  let x = hdr(model, H_XROW);
+  for (let k = 0; k < n; k++) {
+    const L = layerAt(model, k);
+    const y = k == n - 1 ? hdr(model, H_YROW) : fld(L, L_Y);
+    const type = fldI(L, L_TYPE);
+    if (type == T_NAC) nacForwardRow(L, x, y);
+    else if (type == T_NACMUL) nacMulForwardRow(L, x, y);
+    else if (type == T_NALU) naluForwardRow(L, x, y);
+    else if (type == T_DENSE) denseForwardRow(L, x, y);
+    else if (type == T_NAU) nauForwardRow(L, x, y);
+    else unreachable();
+    x = y;
+  }
+}
+
 /** Predicts the staged x into the y staging buffer. */
 export function modelPredict(model: usize, batch: i32): void {
+  if (batch == 1 && rowForwardable(model)) {
+    const bad = firstNonFinite(hdr(model, H_XROW), fldI(layerAt(model, 0), L_IN));
+    setStatus(model, bad >= 0 ? S_X_NONFINITE : S_OK, bad >= 0 ? bad : 0);
+    if (bad < 0) predictRow(model);
+    return;
+  }
   if (!stage(model, batch, false)) return;
   forward(model, batch);
   const last = lastLayer(model);

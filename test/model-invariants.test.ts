@@ -3,17 +3,28 @@
 // changes nothing, seeded initialisation, read-only calls, the loss trainStep reports, and two
 // backends in one process.
 import { describe, expect, it } from 'vitest';
-import { adam, nac, nacMul, nalu, sequential, sgd, type LayerSpec, type Model } from '../src/index';
+import { adam, dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, sequential, sgd, type LayerSpec, type Model } from '../src/index';
 import { BACKENDS, bits, useBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
 
-/** The models the invariants run on: every layer type, both NALU variants, a stack. */
+/**
+ * The models the invariants run on: every layer type, both NALU variants, stacks. A single
+ * sample's prediction takes the row path (vecmat.ts) for nac, nacMul, nalu, dense and nau: the
+ * widths exercise its 16-wide, 4-wide and one-column parts.
+ */
 const MODELS: Array<[string, () => LayerSpec[]]> = [
   ['nac 5x3', () => [nac({ inputs: 5, outputs: 3 })]],
   ['nacMul 5x3', () => [nacMul({ inputs: 5, outputs: 3 })]],
   ['nalu tied 17x4', () => [nalu({ inputs: 17, outputs: 4 })]],
   ['nalu separate 4x5', () => [nalu({ inputs: 4, outputs: 5, sharedWeights: false })]],
   ['stack nalu 9->2, nalu 2->1', () => [nalu({ inputs: 9, outputs: 2 }), nalu({ inputs: 2, outputs: 1 })]],
+  ['nalu gateBias 5x9', () => [nalu({ inputs: 5, outputs: 9, gateBias: true })]],
+  ['stack dense 6->21 tanh, nau 21->6, nac 6->1', () => [
+    dense({ inputs: 6, outputs: 21, activation: 'tanh' }), nau({ inputs: 21, outputs: 6 }), nac({ inputs: 6, outputs: 1 })]],
+  ['stack dense 3->4 relu, nacMul 4->2', () => [dense({ inputs: 3, outputs: 4, activation: 'relu' }), nacMul({ inputs: 4, outputs: 2 })]],
+  ['nmu 4x3', () => [nmu({ inputs: 4, outputs: 3 })]],
+  ['inalu 4x3', () => [inalu({ inputs: 4, outputs: 3 })]],
+  ['npu 3x2, realNpu 2x2', () => [npu({ inputs: 3, outputs: 2 }), realNpu({ inputs: 2, outputs: 2 })]],
 ];
 
 const INPUTS = { lo: 0.05, hi: 3, zeros: 0.1, negatives: 0.4 };

@@ -9,7 +9,8 @@
 
 import { activate, activateBack } from "../activations";
 import { gemmAB, gemmABt } from "../gemm";
-import { addRowBias, fillPad, rowSums } from "../elementwise";
+import { vecMat } from "../vecmat";
+import { addBias, addRowBias, fillPad, rowSums } from "../elementwise";
 import { fld, fldI, L_A, L_ACT, L_DX, L_DY, L_G, L_IN, L_OUT, L_P, L_T, L_X, L_Y } from "../memory";
 
 export function denseForward(L: usize, batch: i32, ld: i32): void {
@@ -19,6 +20,15 @@ export function denseForward(L: usize, batch: i32, ld: i32): void {
   addRowBias(z, b, nout, ld);
   activate(fldI(L, L_ACT), y, z, nout * ld);
   fillPad(y, nout, batch, ld, 1);
+}
+
+/** The forward of one sample: x [in] to y [out]. */
+export function denseForwardRow(L: usize, x: usize, y: usize): void {
+  const nout = fldI(L, L_OUT);
+  const z = fld(L, L_A);
+  vecMat(z, x, fld(L, L_P), fldI(L, L_IN), nout, nout);
+  addBias(z, fld(L, L_P + 1), nout);
+  activate(fldI(L, L_ACT), y, z, nout);
 }
 
 export function denseBackward(L: usize, ld: i32): void {

@@ -11,6 +11,7 @@
 // Buffers: L_E holds W [in, out]; L_DE holds dW.
 
 import { gemmAB, gemmABt } from "../gemm";
+import { vecMat } from "../vecmat";
 import { fillPad, vnacWeights, vnacWeightsBack } from "../elementwise";
 import { fld, fldI, L_DE, L_DX, L_DY, L_E, L_G, L_IN, L_OUT, L_P, L_X, L_Y } from "../memory";
 
@@ -26,6 +27,12 @@ export function nacForward(L: usize, batch: i32, ld: i32): void {
   const y = fld(L, L_Y);
   gemmAB(y, fld(L, L_E), 1, nout, fld(L, L_X), nin, nout, ld, false);
   fillPad(y, nout, batch, ld, 1);
+}
+
+/** The forward of one sample: x [in] to y [out]. */
+export function nacForwardRow(L: usize, x: usize, y: usize): void {
+  const nout = fldI(L, L_OUT);
+  vecMat(y, x, fld(L, L_E), fldI(L, L_IN), nout, nout);
 }
 
 export function nacBackward(L: usize, ld: i32): void {

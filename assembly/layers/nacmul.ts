@@ -12,6 +12,7 @@
 // Buffers: L_E = W, L_LOG = l, L_A = l W before exp, L_T = t, L_T3 = t W^T, L_DE = dW.
 
 import { gemmAB, gemmABt } from "../gemm";
+import { vecMat } from "../vecmat";
 import { fillPad, vexp, vlogAbsEps, vlogGrad, vmul, vnacWeightsBack } from "../elementwise";
 import { F_LOG_READY, fld, fldF, fldI, L_A, L_FLAGS, L_DE, L_DX, L_DY, L_E, L_EPS, L_G, L_IN, L_LOG, L_OUT, L_P, L_T, L_T3, L_X, L_Y } from "../memory";
 import { round4 } from "./nac";
@@ -23,6 +24,15 @@ export function nacMulForward(L: usize, batch: i32, ld: i32): void {
   gemmAB(z, fld(L, L_E), 1, nout, lg, nin, nout, ld, false);
   vexp(y, z, nout * ld);
   fillPad(y, nout, batch, ld, 1);
+}
+
+/** The forward of one sample: x [in] to y [out]. */
+export function nacMulForwardRow(L: usize, x: usize, y: usize): void {
+  const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);
+  const lg = fld(L, L_LOG), z = fld(L, L_A);
+  vlogAbsEps(lg, x, nin, fldF(L, L_EPS));
+  vecMat(z, lg, fld(L, L_E), nin, nout, nout);
+  vexp(y, z, nout);
 }
 
 export function nacMulBackward(L: usize, ld: i32): void {

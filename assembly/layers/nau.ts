@@ -12,6 +12,7 @@
 // Buffers: L_E = Wc, L_DE = dWc.
 
 import { gemmAB, gemmABt } from "../gemm";
+import { vecMat } from "../vecmat";
 import { fillPad } from "../elementwise";
 import { fld, fldI, L_DE, L_DX, L_DY, L_E, L_G, L_IN, L_OUT, L_P, L_X, L_Y } from "../memory";
 import { round4 } from "./nac";
@@ -82,6 +83,12 @@ export function nauForward(L: usize, batch: i32, ld: i32): void {
   const y = fld(L, L_Y);
   gemmAB(y, fld(L, L_E), 1, nout, fld(L, L_X), nin, nout, ld, false);
   fillPad(y, nout, batch, ld, 1);
+}
+
+/** The forward of one sample: x [in] to y [out]. */
+export function nauForwardRow(L: usize, x: usize, y: usize): void {
+  const nout = fldI(L, L_OUT);
+  vecMat(y, x, fld(L, L_E), fldI(L, L_IN), nout, nout);
 }
 
 export function nauBackward(L: usize, ld: i32): void {
