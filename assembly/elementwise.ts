@@ -245,9 +245,16 @@ export function fillPad(p: usize, rows: i32, batch: i32, ld: i32, value: f32): v
   }
 }
 
-/** [batch, cols] row-major to [cols, ld] feature-major; padding lanes set to `pad`. */
-export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld: i32, pad: f32): void {
+/**
+ * dst = src transposed: [batch, cols] row-major to [cols, ld] feature-major, padding lanes set to
+ * `pad`. With lg != 0 it also writes lg = log(|dst| + eps) (padding: log(|pad| + eps)) while
+ * each block is in registers: the first layer's log path, without a second pass over memory.
+ */
+export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld: i32, pad: f32,
+                               lg: usize = 0, eps: f32 = 0): void {
   let b = 0;
+  const ldBytes = <usize>ld << 2;
+  const lgOff = lg - dst; // the log of dst[i] goes to dst[i] + lgOff (wrapping arithmetic)
   if (ASC_FEATURE_SIMD && ld == 4) {
     // One vector per column: the samples' values over the padding.
     const rowBytes = <usize>cols << 2;
@@ -258,7 +265,9 @@ export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld
       if (batch > 1) v = f32x4.replace_lane(v, 1, load<f32>(s + rowBytes));
       if (batch > 2) v = f32x4.replace_lane(v, 2, load<f32>(s + (rowBytes << 1)));
       if (batch > 3) v = f32x4.replace_lane(v, 3, load<f32>(s + rowBytes * 3));
-      v128.store(dst + (<usize>c << 4), v);
+      const d = dst + (<usize>c << 4);
+      v128.store(d, v);
+      if (lg) v128.store(d + lgOff, logAbsEps4(v, eps));
     }
     return;
   }
@@ -274,24 +283,44 @@ export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld
         const r2 = v128.load(p + (rowBytes << 1)), r3 = v128.load(p + rowBytes * 3);
         const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
         const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
+        const v0 = v128.shuffle<i32>(t0, t2, 0, 1, 4, 5), v1 = v128.shuffle<i32>(t0, t2, 2, 3, 6, 7);
+        const v2 = v128.shuffle<i32>(t1, t3, 0, 1, 4, 5), v3 = v128.shuffle<i32>(t1, t3, 2, 3, 6, 7);
         const d = dst + (<usize>(c * ld + b) << 2);
-        const ldBytes = <usize>ld << 2;
-        v128.store(d, v128.shuffle<i32>(t0, t2, 0, 1, 4, 5));
-        v128.store(d + ldBytes, v128.shuffle<i32>(t0, t2, 2, 3, 6, 7));
-        v128.store(d + (ldBytes << 1), v128.shuffle<i32>(t1, t3, 0, 1, 4, 5));
-        v128.store(d + ldBytes * 3, v128.shuffle<i32>(t1, t3, 2, 3, 6, 7));
+        v128.store(d, v0);
+        v128.store(d + ldBytes, v1);
+        v128.store(d + (ldBytes << 1), v2);
+        v128.store(d + ldBytes * 3, v3);
+        if (lg) {
+          const dl = d + lgOff;
+          v128.store(dl, logAbsEps4(v0, eps));
+          v128.store(dl + ldBytes, logAbsEps4(v1, eps));
+          v128.store(dl + (ldBytes << 1), logAbsEps4(v2, eps));
+          v128.store(dl + ldBytes * 3, logAbsEps4(v3, eps));
+        }
       }
       for (let j = 0; j < 4; j++) {
         const sr = s + <usize>j * rowBytes;
-        for (let c = c4; c < cols; c++) store<f32>(at(dst, c * ld + b + j), load<f32>(at(sr, c)));
+        for (let c = c4; c < cols; c++) putFeature(at(dst, c * ld + b + j), load<f32>(at(sr, c)), lg, lgOff, eps);
       }
     }
   }
   for (; b < batch; b++) {
     const s = src + (<usize>(b * cols) << 2);
-    for (let c = 0; c < cols; c++) store<f32>(at(dst, c * ld + b), load<f32>(at(s, c)));
+    for (let c = 0; c < cols; c++) putFeature(at(dst, c * ld + b), load<f32>(at(s, c)), lg, lgOff, eps);
   }
   fillPad(dst, cols, batch, ld, pad);
+  if (lg) fillPad(lg, cols, batch, ld, logPosS(Mathf.abs(pad) + eps));
+}
+
+// @ts-ignore: decorator
+@inline function logAbsEps4(v: v128, eps: f32): v128 {
+  return logPos4(f32x4.add(f32x4.abs(v), f32x4.splat(eps)));
+}
+
+// @ts-ignore: decorator
+@inline function putFeature(d: usize, v: f32, lg: usize, lgOff: usize, eps: f32): void {
+  store<f32>(d, v);
+  if (lg) store<f32>(d + lgOff, logPosS(Mathf.abs(v) + eps));
 }
 
 /** [rows, ld] feature-major to [batch, rows] row-major. */
@@ -306,12 +335,13 @@ export function toRowMajor(dst: usize, src: usize, batch: i32, rows: i32, ld: i3
 export function firstNonFinite(p: usize, n: i32): i32 {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    // x - x is 0 for finite x and NaN otherwise; scan four at a time until a lane fails.
-    const zero = f32x4.splat(0);
-    for (; i + 4 <= n; i += 4) {
-      const v = v128.load(at(p, i));
-      if (!i32x4.all_true(f32x4.eq(f32x4.sub(v, v), zero))) break;
-    }
+    // A float is NaN or infinite when its exponent bits are all ones. One OR-ed mask over the
+    // whole array (integer ops, no branch per vector); only a failing array is searched again.
+    const e = i32x4.splat(0x7f800000);
+    let bad = i32x4.splat(0);
+    const n4 = n & ~3;
+    for (; i < n4; i += 4) bad = v128.or(bad, i32x4.eq(v128.and(v128.load(at(p, i)), e), e));
+    if (v128.any_true(bad)) i = 0;
   }
   for (; i < n; i++) {
     const v = load<f32>(at(p, i));

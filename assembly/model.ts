@@ -3,13 +3,12 @@
 // address and the batch size; the host has written x (and the target) row-major into the
 // staging buffers.
 
-import { fillPad, firstNonFinite, toFeatureMajor, toRowMajor, vlogAbsEps } from "./elementwise";
-import { logPosS } from "./math";
+import { firstNonFinite, toFeatureMajor, toRowMajor } from "./elementwise";
 import {
   fld, fldF, fldI, hdr, hdrI, layerAt,
   H_CLIP, H_DY, H_GRADS, H_LAMBDA, H_MOM1, H_MOM2, H_NLAYERS, H_NPARAM, H_OPTIONS, H_PARAMS, H_STATUS,
   H_STATUS_ARG, H_T, H_TROW, H_WVALID, H_X, H_XROW, H_YROW,
-  L_EPS, L_FLAGS, L_G, L_IN, L_LOG, L_OUT, L_P, L_T3, L_TYPE, L_Y,
+  L_EPS, L_FLAGS, L_G, L_IN, L_LOG, L_OUT, L_P, L_TYPE, L_Y,
   F_LOG_READY, O_ALLOW_NONFINITE, S_GRAD_NONFINITE, S_LOSS_NONFINITE, S_OK, S_T_NONFINITE, S_X_NONFINITE,
   T_DENSE, T_INALU, T_NAC, T_NACMUL, T_NALU, T_NAU, T_NMU, T_NPU, T_REALNPU,
 } from "./memory";
@@ -59,11 +58,16 @@ function ensureWeights(model: usize): void {
 /** Checks the staged x (and target) and moves them to feature-major; false on bad input. */
 function stage(model: usize, batch: i32, withTarget: bool): bool {
   const ld = padded(batch);
-  const nin = fldI(layerAt(model, 0), L_IN);
+  const L = layerAt(model, 0);
+  const nin = fldI(L, L_IN);
   const bad = firstNonFinite(hdr(model, H_XROW), batch * nin);
   if (bad >= 0) { setStatus(model, S_X_NONFINITE, bad); return false; }
-  toFeatureMajor(hdr(model, H_X), hdr(model, H_XROW), batch, nin, ld, 1);
-  stageLog(model, batch, ld);
+  // A first layer with a log path gets log(|x| + eps) from the transpose (F_LOG_READY).
+  const type = fldI(L, L_TYPE);
+  const withLog = type == T_NALU || type == T_NACMUL;
+  toFeatureMajor(hdr(model, H_X), hdr(model, H_XROW), batch, nin, ld, 1, withLog ? fld(L, L_LOG) : 0, fldF(L, L_EPS));
+  const flags = fldI(L, L_FLAGS) & ~F_LOG_READY;
+  store<i32>(L + (<usize>L_FLAGS << 2), withLog ? flags | F_LOG_READY : flags);
   if (withTarget) {
     const nout = fldI(lastLayer(model), L_OUT);
     const badT = firstNonFinite(hdr(model, H_TROW), batch * nout);
@@ -74,27 +78,7 @@ function stage(model: usize, batch: i32, withTarget: bool): bool {
   return true;
 }
 
-/**
- * A batch narrower than a vector (batch < 4) fills only some lanes of the feature-major input;
- * then the first layer's log(|x| + eps) is cheaper over the row-major input, transposed after
- * (padding lanes: log(1 + eps), what the layer computes for its 1.0 padding), and the layer is
- * told so by F_LOG_READY. Elementwise, so the bits are those the layer would compute.
- */
-function stageLog(model: usize, batch: i32, ld: i32): void {
-  const L = layerAt(model, 0);
-  const type = fldI(L, L_TYPE);
-  let flags = fldI(L, L_FLAGS) & ~F_LOG_READY;
-  if (batch < 4 && (type == T_NALU || type == T_NACMUL)) {
-    const nin = fldI(L, L_IN), eps = fldF(L, L_EPS);
-    const rows = fld(L, L_T3);
-    vlogAbsEps(rows, hdr(model, H_XROW), (batch * nin + 3) & ~3, eps);
-    toFeatureMajor(fld(L, L_LOG), rows, batch, nin, ld, logPosS(<f32>1 + eps));
-    flags |= F_LOG_READY;
-  }
-  store<i32>(L + (<usize>L_FLAGS << 2), flags);
-}
-
-/** Forgets a log staged by stageLog (for batches that are not staged, such as a task's). */
+/** Forgets the log staged with x (for batches that are not staged, such as a task's). */
 export function unstageLog(model: usize): void {
   const L = layerAt(model, 0);
   store<i32>(L + (<usize>L_FLAGS << 2), fldI(L, L_FLAGS) & ~F_LOG_READY);

@@ -1,0 +1,68 @@
+// Quick A/B of two SIMD modules on one operation: `node --import tsx bench/ab.ts a.wasm b.wasm
+// [--shape S] [--op train|forward|predict1] [--rounds 5] [--seconds 1]`. Each round runs each module
+// in its own process (alternating), per second of CPU time; prints the medians and the ratio b/a.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { adam, init, nalu, sequential } from '../src/index';
+import { makePool } from './lib/tasks';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
+};
+const SHAPES: Record<string, { layers: Array<[number, number]>; batch: number }> = {
+  S: { layers: [[100, 2], [2, 1]], batch: 128 },
+  M: { layers: [[64, 64]], batch: 1024 },
+  L: { layers: [[256, 256]], batch: 4096 },
+};
+
+async function child(wasm: string): Promise<void> {
+  const shape = SHAPES[opt('shape', 'S')]!;
+  const op = opt('op', 'train');
+  await init({ simd: true, wasm: readFileSync(wasm) });
+  const model = sequential(shape.layers.map(([i, o]) => nalu({ inputs: i, outputs: o })), { seed: 1 });
+  const batch = op === 'predict1' ? 1 : shape.batch;
+  const pool = makePool(shape.layers[0]![0], shape.layers.at(-1)![1], batch, 8, 42);
+  const start = model.getWeights();
+  let optim = adam({ learningRate: 1e-3 });
+  const run = (n: number): void => {
+    for (let s = 0; s < n; s++) {
+      const k = s & 7;
+      if (op === 'train') model.trainStep(pool.x[k]!, pool.t[k]!, optim, batch);
+      else model.predict(pool.x[k]!, batch);
+    }
+  };
+  run(200);
+  let calls = 0;
+  const t0 = process.cpuUsage();
+  let us = 0;
+  while (us < Number(opt('seconds', '1')) * 1e6) {
+    run(100);
+    calls += 100;
+    if (op === 'train' && calls % 1000 === 0) { model.setWeights(start); optim = adam({ learningRate: 1e-3 }); }
+    const d = process.cpuUsage(t0);
+    us = d.user + d.system;
+  }
+  console.log(String(calls / (us / 1e6)));
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+if (args[0] === '--child') {
+  await child(args[1]!);
+} else {
+  const [a, b] = [args[0]!, args[1]!];
+  const here = fileURLToPath(import.meta.url);
+  const ra: number[] = [], rb: number[] = [];
+  for (let r = 0; r < Number(opt('rounds', '5')); r++) {
+    for (const [w, out] of (r & 1 ? [[b, rb], [a, ra]] : [[a, ra], [b, rb]]) as Array<[string, number[]]>) {
+      out.push(Number(execFileSync(process.execPath, ['--import', 'tsx', here, '--child', w, ...args.slice(2)], { encoding: 'utf8' }).trim()));
+    }
+  }
+  console.log(`a ${median(ra).toFixed(0)}/s  b ${median(rb).toFixed(0)}/s  b/a ${(median(rb) / median(ra)).toFixed(3)}`);
+}
