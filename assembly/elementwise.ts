@@ -236,6 +236,32 @@ export function rowSums(dst: usize, src: usize, rows: i32, ld: i32): void {
   }
 }
 
+/** Copies n floats (memory.copy costs a call, too much for the rows of a narrow layer). */
+// @ts-ignore: decorator
+@inline function copyFloats(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) for (; i + 4 <= n; i += 4) v128.store(at(dst, i), v128.load(at(src, i)));
+  for (; i < n; i++) store<f32>(at(dst, i), load<f32>(at(src, i)));
+}
+
+/** dst = [a | b]: row i of dst ([rows, 2 cols]) is row i of a then row i of b ([rows, cols] each). */
+export function joinCols(dst: usize, a: usize, b: usize, rows: i32, cols: i32): void {
+  for (let i = 0; i < rows; i++) {
+    const d = at(dst, 2 * i * cols), o = <usize>(i * cols) << 2;
+    copyFloats(d, a + o, cols);
+    copyFloats(at(d, cols), b + o, cols);
+  }
+}
+
+/** The inverse of joinCols: a and b get the left and right halves of the rows of src. */
+export function splitCols(a: usize, b: usize, src: usize, rows: i32, cols: i32): void {
+  for (let i = 0; i < rows; i++) {
+    const s = at(src, 2 * i * cols), o = <usize>(i * cols) << 2;
+    copyFloats(a + o, s, cols);
+    copyFloats(b + o, at(s, cols), cols);
+  }
+}
+
 /** Sets lanes [batch, ld) of each of `rows` rows of a [rows, ld] array to `value`. */
 export function fillPad(p: usize, rows: i32, batch: i32, ld: i32, value: f32): void {
   if (batch == ld) return;
@@ -335,13 +361,20 @@ export function toRowMajor(dst: usize, src: usize, batch: i32, rows: i32, ld: i3
 export function firstNonFinite(p: usize, n: i32): i32 {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    // A float is NaN or infinite when its exponent bits are all ones. One OR-ed mask over the
-    // whole array (integer ops, no branch per vector); only a failing array is searched again.
+    // A float is NaN or infinite when its exponent bits are all ones. OR-ed masks over the whole
+    // array (integer ops, four independent chains, no branch per vector); only a failing array
+    // is searched again.
     const e = i32x4.splat(0x7f800000);
-    let bad = i32x4.splat(0);
-    const n4 = n & ~3;
-    for (; i < n4; i += 4) bad = v128.or(bad, i32x4.eq(v128.and(v128.load(at(p, i)), e), e));
-    if (v128.any_true(bad)) i = 0;
+    let b0 = i32x4.splat(0), b1 = b0, b2 = b0, b3 = b0;
+    for (; i + 16 <= n; i += 16) {
+      const q = at(p, i);
+      b0 = v128.or(b0, i32x4.eq(v128.and(v128.load(q), e), e));
+      b1 = v128.or(b1, i32x4.eq(v128.and(v128.load(q, 16), e), e));
+      b2 = v128.or(b2, i32x4.eq(v128.and(v128.load(q, 32), e), e));
+      b3 = v128.or(b3, i32x4.eq(v128.and(v128.load(q, 48), e), e));
+    }
+    for (; i + 4 <= n; i += 4) b0 = v128.or(b0, i32x4.eq(v128.and(v128.load(at(p, i)), e), e));
+    if (v128.any_true(v128.or(v128.or(b0, b1), v128.or(b2, b3)))) i = 0;
   }
   for (; i < n; i++) {
     const v = load<f32>(at(p, i));

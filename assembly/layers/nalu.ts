@@ -19,7 +19,7 @@
 import { gemmAB, gemmABt } from "../gemm";
 import { vecMat, vecMat2 } from "../vecmat";
 import {
-  addBias, addRowBias, fillPad, rowSums, vexp, vlogAbsEps, vlogGrad, vnacWeights, vnacWeightsBack, vnaluMix, vnaluMixBack, vsigmoid,
+  addBias, addRowBias, fillPad, joinCols, splitCols, rowSums, vexp, vlogAbsEps, vlogGrad, vnacWeights, vnacWeightsBack, vnaluMix, vnaluMixBack, vsigmoid,
 } from "../elementwise";
 import {
   F_GATE_BIAS, F_LOG_READY, F_SEPARATE, fld, fldF, fldI, L_A, L_DE, L_DEM, L_DX, L_DY, L_E, L_EM, L_EPS, L_FLAGS, L_G, L_IN, L_LOG,
@@ -39,12 +39,7 @@ export function naluWeights(L: usize): void {
   const n4 = round4(nin * nout);
   const w = fld(L, L_TMP), e = fld(L, L_E), gp = fld(L, L_P + gateIndex(L));
   vnacWeights(w, fld(L, L_P), fld(L, L_P + 1), n4);
-  for (let i = 0; i < nin; i++) {
-    const row = e + (<usize>(i * 2 * nout) << 2);
-    const src = <usize>(i * nout) << 2;
-    memory.copy(row, w + src, <usize>nout << 2);
-    memory.copy(row + (<usize>nout << 2), gp + src, <usize>nout << 2);
-  }
+  joinCols(e, w, gp, nin, nout);
   if (separate(L)) vnacWeights(fld(L, L_EM), fld(L, L_P + 2), fld(L, L_P + 3), n4);
 }
 
@@ -101,13 +96,8 @@ export function naluBackward(L: usize, ld: i32): void {
   } else {
     gemmABt(dE, lg, nin, t2, nout, ld, 2 * nout, 1, true);
   }
-  const dw = fld(L, L_TMP), dG = fld(L, L_G + gateIndex(L));
-  for (let i = 0; i < nin; i++) {
-    const row = dE + (<usize>(i * 2 * nout) << 2);
-    const dst = <usize>(i * nout) << 2;
-    memory.copy(dw + dst, row, <usize>nout << 2);
-    memory.copy(dG + dst, row + (<usize>nout << 2), <usize>nout << 2);
-  }
+  const dw = fld(L, L_TMP);
+  splitCols(dw, fld(L, L_G + gateIndex(L)), dE, nin, nout);
   vnacWeightsBack(fld(L, L_G), fld(L, L_G + 1), dw, fld(L, L_P), fld(L, L_P + 1), n4);
   if (fldI(L, L_FLAGS) & F_GATE_BIAS) rowSums(fld(L, L_G + gateIndex(L) + 1), t + (<usize>n << 2), nout, ld);
 
