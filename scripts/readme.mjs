@@ -1,6 +1,7 @@
 // Splices generated material into README.md between <!-- name --> and <!-- /name --> markers:
 //   compat     test/runtimes/compat.md        (written by npm run test:runtimes)
 //   bench      bench/results/bench.md         (written by npm run bench:all)
+//   runtimes   bench/results/runtimes.md      (written by npm run bench:runtimes)
 //   showcase   docs/showcase.md               (npm start's output, captured by this script's --showcase)
 //   full-runs  docs/results/*.json            (nalu-wasm experiment --json, summarised here)
 //   reproduce  docs/results/reproduce.jsonl   (nalu-wasm reproduce --file, summarised here)
@@ -90,6 +91,7 @@ const parts = {
   reproduce: reproduceTable(),
   compat: read('test/runtimes/compat.md'),
   bench: read('bench/results/bench.md'),
+  runtimes: read('bench/results/runtimes.md'),
   showcase: read('docs/showcase.md'),
   'full-runs': fullRuns(),
   'math-accuracy': read('docs/math-accuracy.md'),

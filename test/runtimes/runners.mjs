@@ -52,7 +52,7 @@ export async function runBun(ctx) {
  * Bundles a Worker as wrangler does: esbuild with the conditions workerd, worker, browser; every
  * imported .wasm file becomes a separate module (copied beside the bundle, compiled by workerd).
  */
-async function bundleWorker(entry, outdir) {
+export async function bundleWorker(entry, outdir) {
   const esbuild = await import('esbuild');
   mkdirSync(outdir, { recursive: true });
   const wasm = new Set();
@@ -88,7 +88,7 @@ async function bundleWorker(entry, outdir) {
   return { dir: outdir, wasm: [...wasm], entry: entryFile?.slice(entryFile.indexOf('nalu-wasm/') + 'nalu-wasm/'.length) };
 }
 
-function capnpWorker(name, bundle, extra = []) {
+export function capnpWorker(name, bundle, extra = []) {
   const modules = [
     `(name = "worker.js", esModule = embed "${name}/worker.js")`,
     ...bundle.wasm.map((w) => `(name = "${w}", wasm = embed "${name}/${w}")`),
@@ -190,11 +190,11 @@ async function runPages(page, base, errors) {
   return { report, example };
 }
 
-export async function runChromium(ctx) {
+/** Headless Chromium with a fresh profile; resolves { page, version, binary, errors, close }. */
+export async function openChromium(ctx) {
   const chromium = findBinary('chromium');
   if (!chromium) throw new Error('no /usr/bin/chromium (Debian package chromium)');
   const { chromium: pw } = await import('playwright-core');
-  const base = (await staticServer(ctx)).url;
   const userDataDir = mkdtempSync(join(ctx.base, 'chromium-profile-'));
   // launchPersistentContext: a fresh --user-data-dir of our own, as the machine notes ask.
   const context = await pw.launchPersistentContext(userDataDir, {
@@ -203,26 +203,15 @@ export async function runChromium(ctx) {
     args: CHROMIUM_FLAGS,
     timeout: 60_000,
   });
-  try {
-    const page = context.pages()[0] ?? await context.newPage();
-    const errors = [];
-    page.on('pageerror', (err) => errors.push(String(err)));
-    page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
-    const { report, example } = await runPages(page, base, errors);
-    report.runtime.binary = chromium.path;
-    report.runtime.version = context.browser()?.version() ?? report.runtime.version;
-    report.example = example;
-    return report;
-  } finally {
-    await context.close();
-  }
+  const page = context.pages()[0] ?? await context.newPage();
+  return { page, version: context.browser()?.version(), binary: chromium.path, errors: watchErrors(page), close: () => context.close() };
 }
 
-export async function runFirefox(ctx) {
+/** Headless Firefox ESR with a fresh profile; resolves { page, version, binary, errors, close }. */
+export async function openFirefox(ctx) {
   const firefox = findBinary('firefox');
   if (!firefox) throw new Error('no /usr/bin/firefox-esr (Debian package firefox-esr)');
   const puppeteer = (await import('puppeteer-core')).default;
-  const base = (await staticServer(ctx)).url;
   const userDataDir = mkdtempSync(join(ctx.base, 'firefox-profile-'));
   const browser = await puppeteer.launch({
     browser: 'firefox',
@@ -244,15 +233,34 @@ export async function runFirefox(ctx) {
   });
   try {
     const page = await browser.newPage();
-    const errors = [];
-    page.on('pageerror', (err) => errors.push(String(err)));
-    page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
-    const { report, example } = await runPages(page, base, errors);
-    report.runtime.binary = firefox.path;
-    report.runtime.version = (await browser.version()).replace(/^firefox\//i, '');
+    const version = (await browser.version()).replace(/^firefox\//i, '');
+    return { page, version, binary: firefox.path, errors: watchErrors(page), close: () => browser.close() };
+  } catch (err) {
+    await browser.close();
+    throw err;
+  }
+}
+
+function watchErrors(page) {
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(String(err)));
+  page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
+  return errors;
+}
+
+async function runBrowser(ctx, open) {
+  const base = (await staticServer(ctx)).url;
+  const b = await open(ctx);
+  try {
+    const { report, example } = await runPages(b.page, base, b.errors);
+    report.runtime.binary = b.binary;
+    report.runtime.version = b.version ?? report.runtime.version;
     report.example = example;
     return report;
   } finally {
-    await browser.close();
+    await b.close();
   }
 }
+
+export const runChromium = (ctx) => runBrowser(ctx, openChromium);
+export const runFirefox = (ctx) => runBrowser(ctx, openFirefox);

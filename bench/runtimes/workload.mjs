@@ -1,0 +1,94 @@
+// The workload of `npm run bench:runtimes`, plain JavaScript with no imports so that every runtime
+// loads it as is: shape S of bench/ (the NALU stack 100 -> 2 -> 1, Adam lr 1e-3, batch 128) and
+// shape E (the same stack predicting one sample). Data: a pool of 8 seeded batches, x U[-1, 1),
+// the target the sum of two slices of x (bench/lib/tasks.ts); the model returns to its starting
+// weights with a fresh Adam every 1000 steps, as in bench/run.ts.
+
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const INPUTS = 100, BATCH = 128, POOL = 8;
+
+function pool(batch) {
+  const rand = mulberry32(42);
+  const xs = [], ts = [];
+  for (let k = 0; k < POOL; k++) {
+    const x = new Float32Array(batch * INPUTS);
+    for (let i = 0; i < x.length; i++) x[i] = rand() * 2 - 1;
+    const t = new Float32Array(batch);
+    for (let b = 0; b < batch; b++) {
+      let s = 0;
+      for (let i = 0; i < 2 * 50; i++) s += x[b * INPUTS + i];
+      t[b] = s / 2;
+    }
+    xs.push(x);
+    ts.push(t);
+  }
+  return { xs, ts };
+}
+
+/** The two timed operations over `nalu` (the package's namespace, already initialised). */
+export function workload(nalu) {
+  const model = nalu.sequential([nalu.nalu({ inputs: INPUTS, outputs: 2 }), nalu.nalu({ inputs: 2, outputs: 1 })], { seed: 1 });
+  const start = model.getWeights();
+  const train = pool(BATCH), single = pool(1);
+  let optim = nalu.adam({ learningRate: 1e-3 });
+  let steps = 0, calls = 0, sink = 0;
+  return {
+    /** n Adam steps of S. */
+    train(n) {
+      for (let i = 0; i < n; i++) {
+        const k = steps++ & (POOL - 1);
+        sink += model.trainStep(train.xs[k], train.ts[k], optim, BATCH);
+        if (steps % 1000 === 0) {
+          model.setWeights(start);
+          optim = nalu.adam({ learningRate: 1e-3 });
+        }
+      }
+      return sink;
+    },
+    /** n batch-1 predictions (E). */
+    predict(n) {
+      for (let i = 0; i < n; i++) sink += model.predict(single.xs[calls++ & (POOL - 1)], 1)[0];
+      return sink;
+    },
+  };
+}
+
+/**
+ * Times both operations with `now` (milliseconds): a warm-up that sizes n so that one sample
+ * lasts about `seconds`, then `samples` samples. Returns { train: steps/s[], predict: us/call[] }.
+ */
+export function measure(w, now, { seconds = 0.5, samples = 5 } = {}) {
+  const out = {};
+  for (const op of ['train', 'predict']) {
+    let n = 16;
+    for (;;) {
+      const t0 = now();
+      w[op](n);
+      const ms = now() - t0;
+      if (ms >= 0.5 * seconds * 1000) {
+        n = Math.max(1, Math.round((n * seconds * 1000) / ms));
+        break;
+      }
+      n *= 4;
+    }
+    const rates = [];
+    for (let s = 0; s < samples; s++) {
+      const t0 = now();
+      w[op](n);
+      const ms = now() - t0;
+      rates.push(op === 'train' ? n / (ms / 1000) : (ms * 1000) / n);
+    }
+    out[op] = rates;
+  }
+  return out;
+}
