@@ -62,12 +62,9 @@ function stage(model: usize, batch: i32, withTarget: bool): bool {
   const nin = fldI(L, L_IN);
   const bad = firstNonFinite(hdr(model, H_XROW), batch * nin);
   if (bad >= 0) { setStatus(model, S_X_NONFINITE, bad); return false; }
-  // A first layer with a log path gets log(|x| + eps) from the transpose (F_LOG_READY).
-  const type = fldI(L, L_TYPE);
-  const withLog = type == T_NALU || type == T_NACMUL;
-  toFeatureMajor(hdr(model, H_X), hdr(model, H_XROW), batch, nin, ld, 1, withLog ? fld(L, L_LOG) : 0, fldF(L, L_EPS));
-  const flags = fldI(L, L_FLAGS) & ~F_LOG_READY;
-  store<i32>(L + (<usize>L_FLAGS << 2), withLog ? flags | F_LOG_READY : flags);
+  const lg = inputLog(model);
+  toFeatureMajor(hdr(model, H_X), hdr(model, H_XROW), batch, nin, ld, 1, lg, fldF(L, L_EPS));
+  setLogReady(model, lg != 0);
   if (withTarget) {
     const nout = fldI(lastLayer(model), L_OUT);
     const badT = firstNonFinite(hdr(model, H_TROW), batch * nout);
@@ -78,10 +75,25 @@ function stage(model: usize, batch: i32, withTarget: bool): bool {
   return true;
 }
 
-/** Forgets the log staged with x (for batches that are not staged, such as a task's). */
-export function unstageLog(model: usize): void {
+/**
+ * Where the first layer keeps log(|x| + eps) when it has a log path (NALU, NAC*), else 0. Whoever
+ * writes the input (stage, a task's generator) computes the log in the same pass, into this
+ * buffer, and says so with setLogReady: the layer then skips its own.
+ */
+export function inputLog(model: usize): usize {
   const L = layerAt(model, 0);
-  store<i32>(L + (<usize>L_FLAGS << 2), fldI(L, L_FLAGS) & ~F_LOG_READY);
+  const type = fldI(L, L_TYPE);
+  return type == T_NALU || type == T_NACMUL ? fld(L, L_LOG) : 0;
+}
+
+/** The eps of the first layer's log path. */
+export function inputEps(model: usize): f32 { return fldF(layerAt(model, 0), L_EPS); }
+
+/** Sets or clears F_LOG_READY on the first layer (see inputLog). */
+export function setLogReady(model: usize, ready: bool): void {
+  const L = layerAt(model, 0);
+  const flags = fldI(L, L_FLAGS) & ~F_LOG_READY;
+  store<i32>(L + (<usize>L_FLAGS << 2), ready ? flags | F_LOG_READY : flags);
 }
 
 function forward(model: usize, batch: i32): void {

@@ -16,10 +16,11 @@
 // Training targets are computed in f32 lanes (sums in order over the subset); the fixed sets
 // of taskFill get f64 targets from the same f32 inputs.
 
-import { fillPad, toRowMajor } from "./elementwise";
+import { fillPad, toRowMajor, vlogAbsEps } from "./elementwise";
 import { seedState } from "./rng";
 import { H_T, H_X, hdr } from "./memory";
-import { modelTrainStaged, unstageLog } from "./model";
+import { inputEps, inputLog, modelTrainStaged, setLogReady } from "./model";
+import { logPosS } from "./math";
 
 export const TASK_STATIC: i32 = 0;
 export const TASK_IDENTITY: i32 = 1;
@@ -32,6 +33,8 @@ export const OP_SQUARE: i32 = 4;
 export const OP_SQRT: i32 = 5;
 
 const STATE: usize = 64;
+/** Floats drawn before their log is taken (drawUniform). */
+const CHUNK: i32 = 256;
 const INV24: f32 = 5.9604644775390625e-8; // 2^-24
 
 // @ts-ignore: decorator
@@ -62,35 +65,45 @@ export function taskSeed(task: usize, seed: u32): void {
   return r;
 }
 
-/** Draws rows x cols values (cols a multiple of 4) into X [rows, cols], uniform in [lo, lo + w). */
-function drawUniform(task: usize, X: usize, rows: i32, cols: i32): void {
-  const lo = load<f32>(task, 24), w = load<f32>(task, 28);
+/**
+ * Draws rows x cols values (cols a multiple of 4) into X [rows, cols], uniform in [lo, lo + w);
+ * with lg != 0 also lg = log(|X| + eps), the first layer's log path (see model.ts, inputLog).
+ * r * 5 and r * 9 are shifts and adds, and w 2^-24 is one factor (exact for w >= 2^-102: the
+ * values are those of lo + w (r 2^-24)), which keeps the multiply ports free.
+ */
+function drawUniform(task: usize, X: usize, rows: i32, cols: i32, lg: usize, eps: f32): void {
+  const lo = load<f32>(task, 24), wu = load<f32>(task, 28) * INV24;
   const n = rows * cols;
   const st = task + STATE;
   if (ASC_FEATURE_SIMD) {
     let s0 = v128.load(st), s1 = v128.load(st, 16), s2 = v128.load(st, 32), s3 = v128.load(st, 48);
-    const five = i32x4.splat(5), nine = i32x4.splat(9);
-    const lov = f32x4.splat(lo), wv = f32x4.splat(w), inv = f32x4.splat(INV24);
-    for (let i = 0; i < n; i += 4) {
-      let r = i32x4.mul(s1, five);
-      r = i32x4.mul(v128.or(i32x4.shl(r, 7), i32x4.shr_u(r, 25)), nine);
-      const t = i32x4.shl(s1, 9);
-      s2 = v128.xor(s2, s0);
-      s3 = v128.xor(s3, s1);
-      s1 = v128.xor(s1, s2);
-      s0 = v128.xor(s0, s3);
-      s2 = v128.xor(s2, t);
-      s3 = v128.or(i32x4.shl(s3, 11), i32x4.shr_u(s3, 21));
-      const u = f32x4.mul(f32x4.convert_i32x4_s(i32x4.shr_u(r, 8)), inv);
-      v128.store(X + (<usize>i << 2), f32x4.add(lov, f32x4.mul(wv, u)));
+    const lov = f32x4.splat(lo), wv = f32x4.splat(wu);
+    for (let i0 = 0; i0 < n; i0 += CHUNK) {
+      const end = min(i0 + CHUNK, n);
+      for (let i = i0; i < end; i += 4) {
+        let r = i32x4.add(i32x4.shl(s1, 2), s1);
+        r = v128.or(i32x4.shl(r, 7), i32x4.shr_u(r, 25));
+        r = i32x4.add(i32x4.shl(r, 3), r);
+        const t = i32x4.shl(s1, 9);
+        s2 = v128.xor(s2, s0);
+        s3 = v128.xor(s3, s1);
+        s1 = v128.xor(s1, s2);
+        s0 = v128.xor(s0, s3);
+        s2 = v128.xor(s2, t);
+        s3 = v128.or(i32x4.shl(s3, 11), i32x4.shr_u(s3, 21));
+        v128.store(X + (<usize>i << 2), f32x4.add(lov, f32x4.mul(wv, f32x4.convert_i32x4_s(i32x4.shr_u(r, 8)))));
+      }
+      // the log of the chunk while it is in L1 (in the loop above, it would crowd the registers)
+      if (lg) vlogAbsEps(lg + (<usize>i0 << 2), X + (<usize>i0 << 2), end - i0, eps);
     }
     v128.store(st, s0); v128.store(st, s1, 16); v128.store(st, s2, 32); v128.store(st, s3, 48);
   } else {
     for (let i = 0; i < n; i += 4) {
       for (let j = 0; j < 4; j++) {
         const r = nextLane(st + (<usize>j << 2));
-        const u = <f32><i32>(r >>> 8) * INV24;
-        store<f32>(X + (<usize>(i + j) << 2), lo + w * u);
+        const v = lo + wu * <f32><i32>(r >>> 8);
+        store<f32>(X + (<usize>(i + j) << 2), v);
+        if (lg) store<f32>(lg + (<usize>(i + j) << 2), logPosS(Mathf.abs(v) + eps));
       }
     }
   }
@@ -149,11 +162,12 @@ function opLanes(op: i32, T: usize, A: usize, B: usize, ld: i32): void {
   }
 }
 
-/** Draws a batch feature-major into X [inputs, ld]; padding lanes hold 1.0. */
-function drawBatch(task: usize, X: usize, batch: i32, ld: i32): void {
+/** Draws a batch feature-major into X [inputs, ld] (and its log into lg, if not 0); padding lanes hold 1.0. */
+function drawBatch(task: usize, X: usize, batch: i32, ld: i32, lg: usize = 0, eps: f32 = 0): void {
   const inputs = word(task, 1);
-  drawUniform(task, X, inputs, ld);
+  drawUniform(task, X, inputs, ld, lg, eps);
   fillPad(X, inputs, batch, ld, 1);
+  if (lg) fillPad(lg, inputs, batch, ld, logPosS(<f32>1 + eps));
 }
 
 /** f32 training targets of a feature-major batch into T [ld] (scratch: 2 ld floats). */
@@ -217,8 +231,9 @@ export function modelTrainTask(model: usize, task: usize, scratch: usize, batch:
                                beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
   const ld = (batch + 3) & ~3;
   const X = hdr(model, H_X);
-  unstageLog(model);
-  drawBatch(task, X, batch, ld);
+  const lg = inputLog(model);
+  drawBatch(task, X, batch, ld, lg, lg ? inputEps(model) : 0);
+  setLogReady(model, lg != 0);
   targetsF32(task, X, hdr(model, H_T), scratch, batch, ld);
   return modelTrainStaged(model, batch, opt, lr, beta1, beta2, eps, stepSize, bc2sqrt);
 }

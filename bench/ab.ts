@@ -1,10 +1,10 @@
 // Quick A/B of two SIMD modules on one operation: `node --import tsx bench/ab.ts a.wasm b.wasm
-// [--shape S] [--op train|forward|predict1] [--rounds 5] [--seconds 1]`. Each round runs each module
+// [--shape S] [--op train|task|forward|predict1] [--rounds 5] [--seconds 1]`. Each round runs each module
 // in its own process (alternating), per second of CPU time; prints the medians and the ratio b/a.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { adam, init, nalu, sequential } from '../src/index';
+import { adam, init, nalu, sequential, staticTask } from '../src/index';
 import { makePool } from './lib/tasks';
 
 const args = process.argv.slice(2);
@@ -27,10 +27,12 @@ async function child(wasm: string): Promise<void> {
   const pool = makePool(shape.layers[0]![0], shape.layers.at(-1)![1], batch, 8, 42);
   const start = model.getWeights();
   let optim = adam({ learningRate: 1e-3 });
+  const sampler = op === 'task' ? staticTask({ op: 'add', seed: 0 }).trainSampler() : null;
   const run = (n: number): void => {
     for (let s = 0; s < n; s++) {
       const k = s & 7;
       if (op === 'train') model.trainStep(pool.x[k]!, pool.t[k]!, optim, batch);
+      else if (op === 'task') model.trainStepOn(sampler!, optim, batch);
       else model.predict(pool.x[k]!, batch);
     }
   };
@@ -41,7 +43,7 @@ async function child(wasm: string): Promise<void> {
   while (us < Number(opt('seconds', '1')) * 1e6) {
     run(100);
     calls += 100;
-    if (op === 'train' && calls % 1000 === 0) { model.setWeights(start); optim = adam({ learningRate: 1e-3 }); }
+    if ((op === 'train' || op === 'task') && calls % 1000 === 0) { model.setWeights(start); optim = adam({ learningRate: 1e-3 }); }
     const d = process.cpuUsage(t0);
     us = d.user + d.system;
   }

@@ -2,7 +2,7 @@
 // (asc --debug, same optimisation level) into bench/build/, runs one operation of shape S (or M,
 // L) under `node --cpu-prof` in a child process, and prints self time per function.
 //
-//   node --import tsx bench/profile.ts [--op train|forward|predict1] [--shape S|E|M|L]
+//   node --import tsx bench/profile.ts [--op train|task|forward|predict1] [--shape S|E|M|L]
 //                                      [--build simd|scalar] [--seconds 5] [--pretrain 0]
 //
 // --pretrain N first takes N Adam steps (not profiled) and profiles from there: the cost of a
@@ -18,7 +18,7 @@ import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { adam, init, nalu, sequential } from '../src/index';
+import { adam, init, nalu, sequential, staticTask } from '../src/index';
 import { fmt, table } from './lib/stats';
 import { makePool } from './lib/tasks';
 
@@ -56,6 +56,8 @@ async function child(): Promise<void> {
   const trainPool = makePool(inputs, outputs, shape.batch, 8, 42);
   for (let s = 0; s < PRETRAIN; s++) model.trainStep(trainPool.x[s & 7]!, trainPool.t[s & 7]!, optim, shape.batch);
   const start = model.getWeights();
+  // --op task: the static task (add) drawn inside Wasm every step (shape S only: 100 inputs, 1 output)
+  const sampler = OP === 'task' ? staticTask({ op: 'add', seed: 0 }).trainSampler() : null;
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) => new Promise<any>((res, rej) =>
@@ -68,9 +70,10 @@ async function child(): Promise<void> {
   while (Date.now() - t0 < SECONDS * 1000) {
     const k = calls++ & 7;
     if (OP === 'train') model.trainStep(pool.x[k]!, pool.t[k]!, optim, batch);
+    else if (OP === 'task') model.trainStepOn(sampler!, optim, batch);
     else model.predict(pool.x[k]!, batch);
     // keep the state of training stationary: back to the starting point every 1000 steps
-    if (OP === 'train' && calls % 1000 === 0) { model.setWeights(start); optim = adam({ learningRate: 1e-3 }); }
+    if (OP !== 'forward' && OP !== 'predict1' && calls % 1000 === 0) { model.setWeights(start); optim = adam({ learningRate: 1e-3 }); }
   }
   const { profile } = await post('Profiler.stop');
   writeFileSync(join(OUT_DIR, 'child.cpuprofile'), JSON.stringify(profile));

@@ -18,7 +18,7 @@ import { compareAdam, compareWithReference, randomCase } from './lib/check';
 import { naiveRunner, wasmRunner, type Runner } from './lib/runners';
 import { initialWeights, SHAPES, type OpKey, type ShapeKey } from './lib/shapes';
 import { measure, warmUp } from './lib/stats';
-import { makePool } from './lib/tasks';
+import { makePool, TaskStream } from './lib/tasks';
 import { loadTf, tfRunner } from './lib/tfjs';
 
 const args = process.argv.slice(2);
@@ -92,9 +92,18 @@ async function main(): Promise<void> {
   const count = SHAPE.batch * inputs > 1 << 19 ? 4 : 8;
   const pool = makePool(inputs, outputs, SHAPE.batch, count, 42);
   const B = SHAPE.batch;
+  const stream = SHAPE.ops.includes('task') ? new TaskStream(B) : null;
   const make = (op: OpKey): (() => unknown) => {
     runner.reset(initial);
     let i = 0;
+    if (op === 'task') {
+      return () => {
+        if (i++ === RESET_EVERY) { runner.reset(initial); i = 1; }
+        if (runner.trainTask) return runner.trainTask(B);
+        stream!.next();
+        return runner.train(stream!.x, stream!.t, B);
+      };
+    }
     if (op === 'train') {
       return () => {
         if (i === RESET_EVERY) { runner.reset(initial); i = 0; }

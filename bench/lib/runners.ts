@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { adam, init, nalu, sequential, type Model, type Optimizer } from '../../src/index';
+import { adam, init, nalu, sequential, staticTask, type Model, type Optimizer } from '../../src/index';
 import { NaiveNaluStack, type NaiveLayerSpec } from '../naive/nalu';
 import type { Computed, F32Weights } from './check';
 
@@ -19,6 +19,8 @@ export interface Runner {
   /** One Adam step on [batch, inputs] x; returns the loss (the implementation's type). */
   train(x: Float32Array, t: Float32Array, batch: number): unknown;
   predict(x: Float32Array, batch: number): Float32Array;
+  /** One Adam step on a fresh batch of the static task drawn by the implementation itself, if it can. */
+  trainTask?(batch: number): unknown;
   /** y, loss and gradients of the current weights, for the correctness gate. */
   compute(x: Float32Array, t: Float32Array, batch: number): Computed;
   dispose(): void;
@@ -44,6 +46,8 @@ export async function wasmRunner(shape: StackShape, simd: boolean): Promise<Runn
   const model: Model = sequential(shape.layers.map((l) => nalu({ inputs: l.inputs, outputs: l.outputs, eps: l.eps, sharedWeights: l.sharedWeights })), { seed: shape.seed });
   const initial = model.getWeights();
   let opt: Optimizer = adam({ learningRate: shape.learningRate });
+  const sampler = shape.layers[0]!.inputs === 100 && shape.layers.at(-1)!.outputs === 1
+    ? staticTask({ op: 'add', seed: 0 }).trainSampler() : null;
   return {
     label: `nalu-wasm ${info.backend}`,
     info: { wasm },
@@ -55,6 +59,7 @@ export async function wasmRunner(shape: StackShape, simd: boolean): Promise<Runn
     getWeights: () => model.getWeights(),
     train: (x, t, batch) => model.trainStep(x, t, opt, batch),
     predict: (x, batch) => model.predict(x, batch),
+    ...(sampler ? { trainTask: (batch: number) => model.trainStepOn(sampler, opt, batch) } : {}),
     compute(x, t, batch) {
       const y = model.predict(x, batch);
       const { loss, grads } = model.gradients(x, t, batch);

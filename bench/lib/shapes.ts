@@ -11,7 +11,9 @@ import { mulberry32, uniformArray } from './rng';
 import type { F32Weights } from './check';
 
 export type ShapeKey = 'S' | 'E' | 'M' | 'L';
-export type OpKey = 'train' | 'forward';
+/** train: Adam steps over a pool of fixed batches; task: Adam steps on a fresh batch of the static
+ * arithmetic task (add) generated every step; forward: predictions. */
+export type OpKey = 'train' | 'task' | 'forward';
 
 export interface BenchShape {
   key: ShapeKey;
@@ -25,7 +27,7 @@ export interface BenchShape {
 }
 
 export const SHAPES: Record<ShapeKey, BenchShape> = {
-  S: { key: 'S', title: 'NALU 100-2-1, batch 128', layers: [{ inputs: 100, outputs: 2 }, { inputs: 2, outputs: 1 }], batch: 128, ops: ['train', 'forward'], learningRate: 1e-3, checkBatch: 128 },
+  S: { key: 'S', title: 'NALU 100-2-1, batch 128', layers: [{ inputs: 100, outputs: 2 }, { inputs: 2, outputs: 1 }], batch: 128, ops: ['train', 'task', 'forward'], learningRate: 1e-3, checkBatch: 128 },
   E: { key: 'E', title: 'NALU 100-2-1, batch 1', layers: [{ inputs: 100, outputs: 2 }, { inputs: 2, outputs: 1 }], batch: 1, ops: ['forward'], learningRate: 1e-3, checkBatch: 1 },
   M: { key: 'M', title: 'NALU 64-64, batch 1024', layers: [{ inputs: 64, outputs: 64 }], batch: 1024, ops: ['train', 'forward'], learningRate: 1e-3, checkBatch: 64 },
   L: { key: 'L', title: 'NALU 256-256, batch 4096', layers: [{ inputs: 256, outputs: 256 }], batch: 4096, ops: ['train', 'forward'], learningRate: 1e-3, checkBatch: 32 },
@@ -41,7 +43,7 @@ export function matmulFlops(shape: BenchShape, op: OpKey): number {
   shape.layers.forEach((l, k) => {
     const p = 2 * shape.batch * l.inputs * l.outputs;
     f += 3 * p;
-    if (op === 'train') f += 3 * p + (k > 0 ? 3 * p : 0);
+    if (op !== 'forward') f += 3 * p + (k > 0 ? 3 * p : 0);
   });
   return f;
 }
