@@ -2,7 +2,7 @@
 // of 4. Each has an f32x4 body and a scalar body that performs the same IEEE f32 operations
 // in the same order per element, so that the SIMD and scalar builds agree bit for bit.
 
-import { exp4, expS, logPos4, logPosS, sigmoid4, sigmoidS, tanh4, tanhS } from "./math";
+import { exp4, expS, logPos4, logPosCore4, logPosNormalFor, logPosS, sigmoid4, sigmoidS, tanh4, tanhS } from "./math";
 
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
@@ -41,10 +41,19 @@ export function vsigmoid(dst: usize, src: usize, n: i32): void {
   }
 }
 
-/** dst[i] = log(|src[i]| + eps), with logPos (<= 2 ulps; see math.ts). */
-export function vlogAbsEps(dst: usize, src: usize, n: i32, eps: f32): void {
+/**
+ * dst[i] = log(|src[i]| + eps), with logPos (<= 2 ulps; see math.ts). `finite`: the caller
+ * knows every src[i] is finite, which with a normal eps spares the test for special arguments.
+ */
+export function vlogAbsEps(dst: usize, src: usize, n: i32, eps: f32, finite: bool = false): void {
   if (ASC_FEATURE_SIMD) {
     const e = f32x4.splat(eps);
+    if (finite && logPosNormalFor(eps)) {
+      for (let i = 0; i < n; i += 4) {
+        v128.store(at(dst, i), logPosCore4(f32x4.add(f32x4.abs(v128.load(at(src, i))), e)));
+      }
+      return;
+    }
     for (let i = 0; i < n; i += 4) {
       v128.store(at(dst, i), logPos4(f32x4.add(f32x4.abs(v128.load(at(src, i))), e)));
     }
@@ -275,12 +284,14 @@ export function fillPad(p: usize, rows: i32, batch: i32, ld: i32, value: f32): v
  * dst = src transposed: [batch, cols] row-major to [cols, ld] feature-major, padding lanes set to
  * `pad`. With lg != 0 it also writes lg = log(|dst| + eps) (padding: log(|pad| + eps)) while
  * each block is in registers: the first layer's log path, without a second pass over memory.
+ * The caller has checked that src is finite (model.ts, stage).
  */
 export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld: i32, pad: f32,
                                lg: usize = 0, eps: f32 = 0): void {
   let b = 0;
   const ldBytes = <usize>ld << 2;
   const lgOff = lg - dst; // the log of dst[i] goes to dst[i] + lgOff (wrapping arithmetic)
+  const normal = logPosNormalFor(eps);
   if (ASC_FEATURE_SIMD && ld == 4) {
     // One vector per column: the samples' values over the padding.
     const rowBytes = <usize>cols << 2;
@@ -293,7 +304,7 @@ export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld
       if (batch > 3) v = f32x4.replace_lane(v, 3, load<f32>(s + rowBytes * 3));
       const d = dst + (<usize>c << 4);
       v128.store(d, v);
-      if (lg) v128.store(d + lgOff, logAbsEps4(v, eps));
+      if (lg) v128.store(d + lgOff, logAbsEps4(v, eps, normal));
     }
     return;
   }
@@ -318,10 +329,10 @@ export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld
         v128.store(d + ldBytes * 3, v3);
         if (lg) {
           const dl = d + lgOff;
-          v128.store(dl, logAbsEps4(v0, eps));
-          v128.store(dl + ldBytes, logAbsEps4(v1, eps));
-          v128.store(dl + (ldBytes << 1), logAbsEps4(v2, eps));
-          v128.store(dl + ldBytes * 3, logAbsEps4(v3, eps));
+          v128.store(dl, logAbsEps4(v0, eps, normal));
+          v128.store(dl + ldBytes, logAbsEps4(v1, eps, normal));
+          v128.store(dl + (ldBytes << 1), logAbsEps4(v2, eps, normal));
+          v128.store(dl + ldBytes * 3, logAbsEps4(v3, eps, normal));
         }
       }
       for (let j = 0; j < 4; j++) {
@@ -339,8 +350,9 @@ export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld
 }
 
 // @ts-ignore: decorator
-@inline function logAbsEps4(v: v128, eps: f32): v128 {
-  return logPos4(f32x4.add(f32x4.abs(v), f32x4.splat(eps)));
+@inline function logAbsEps4(v: v128, eps: f32, normal: bool): v128 {
+  const y = f32x4.add(f32x4.abs(v), f32x4.splat(eps));
+  return normal ? logPosCore4(y) : logPos4(y);
 }
 
 // @ts-ignore: decorator

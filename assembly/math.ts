@@ -279,8 +279,12 @@ const V_LOGP_A0 = memory.data<f32>([LOGP_A0, LOGP_A0, LOGP_A0, LOGP_A0], 16);
 const V_LOGP_A1 = memory.data<f32>([LOGP_A1, LOGP_A1, LOGP_A1, LOGP_A1], 16);
 const V_LOGP_A2 = memory.data<f32>([LOGP_A2, LOGP_A2, LOGP_A2, LOGP_A2], 16);
 
+/**
+ * logPos4 without the test for zero, subnormal, negative, infinite and NaN arguments: for callers
+ * that know every lane is a positive normal float (see logPosNormalFor).
+ */
 // @ts-ignore: decorator
-@inline function logPosCore4(xb: v128): v128 {
+@inline export function logPosCore4(xb: v128): v128 {
   let ix = i32x4.add(xb, k4(V_LOG_OFFSET));
   let k = i32x4.sub(i32x4.shr_s(ix, 23), k4(V_EXP_BIAS));
   let m = i32x4.add(v128.and(ix, k4(V_LOG_MANT)), k4(V_LOG_SQRTH_BITS));
@@ -318,6 +322,16 @@ const V_LOGP_A2 = memory.data<f32>([LOGP_A2, LOGP_A2, LOGP_A2, LOGP_A2], 16);
 @inline export function logPosS(x: f32): f32 {
   if (<u32>(reinterpret<i32>(x) - LOG_MIN_NORMAL) >= <u32>LOG_NORMAL_SPAN) return logSlowS(x);
   return logPosCoreS(reinterpret<i32>(x));
+}
+
+/**
+ * True when log(|x| + eps) of every finite x has a positive normal argument, so that logPosCore4
+ * gives logPos4's bits: eps at least the smallest normal, and small enough that |x| + eps cannot
+ * round up to infinity (below half an ulp of the largest float, 2^103).
+ */
+// @ts-ignore: decorator
+@inline export function logPosNormalFor(eps: f32): bool {
+  return eps >= reinterpret<f32>(LOG_MIN_NORMAL) && eps <= <f32>1e30;
 }
 
 /** dst[i] = logPos(src[i]): fn 0 the f32x4 version (SIMD build) or twin, fn 1 the scalar twin. */

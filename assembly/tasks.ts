@@ -78,6 +78,7 @@ function drawUniform(task: usize, X: usize, rows: i32, cols: i32, lg: usize, eps
   if (ASC_FEATURE_SIMD) {
     let s0 = v128.load(st), s1 = v128.load(st, 16), s2 = v128.load(st, 32), s3 = v128.load(st, 48);
     const lov = f32x4.splat(lo), wv = f32x4.splat(wu);
+    const finite = isFinite(wu); // then every value drawn is finite
     for (let i0 = 0; i0 < n; i0 += CHUNK) {
       const end = min(i0 + CHUNK, n);
       for (let i = i0; i < end; i += 4) {
@@ -94,7 +95,7 @@ function drawUniform(task: usize, X: usize, rows: i32, cols: i32, lg: usize, eps
         v128.store(X + (<usize>i << 2), f32x4.add(lov, f32x4.mul(wv, f32x4.convert_i32x4_s(i32x4.shr_u(r, 8)))));
       }
       // the log of the chunk while it is in L1 (in the loop above, it would crowd the registers)
-      if (lg) vlogAbsEps(lg + (<usize>i0 << 2), X + (<usize>i0 << 2), end - i0, eps);
+      if (lg) vlogAbsEps(lg + (<usize>i0 << 2), X + (<usize>i0 << 2), end - i0, eps, finite);
     }
     v128.store(st, s0); v128.store(st, s1, 16); v128.store(st, s2, 32); v128.store(st, s3, 48);
   } else {

@@ -180,6 +180,19 @@ describe.each(BACKENDS)('%s build', (backend) => {
       m.dispose();
     });
 
+    it('with a subnormal eps (log(0 + eps) takes the path for special arguments), batched = per sample', async () => {
+      await useBackend(backend);
+      const m = sequential([nalu({ inputs: 6, outputs: 2, eps: 1e-40 })], { seed: 7 });
+      const batch = 9;
+      const x = randomInputs(prng(33), batch * m.inputs, { ...INPUTS, zeros: 0.3 });
+      const whole = m.predict(x, batch);
+      expect(x.filter((v) => v === 0).length).toBeGreaterThan(3); // each one a subnormal argument of log
+      for (let b = 0; b < batch; b++) {
+        expect(bits(m.predict(x.subarray(b * 6, b * 6 + 6), 1)), `sample ${b}`).toEqual(bits(rowsOf(whole, 2, b, b + 1)));
+      }
+      m.dispose();
+    });
+
     it('predict of a batch of 10000 (chunked inside) equals 10000 single-sample predictions', async () => {
       await useBackend(backend);
       const m = sequential([nalu({ inputs: 3, outputs: 2 }), nalu({ inputs: 2, outputs: 1 })], { seed: 6 });
