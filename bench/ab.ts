@@ -1,5 +1,6 @@
 // Quick A/B of two SIMD modules on one operation: `node --import tsx bench/ab.ts a.wasm b.wasm
-// [--shape S] [--op train|task|forward|predict1] [--rounds 5] [--seconds 1]`. Each round runs each module
+// [--shape S] [--op train|task|forward|predict1] [--rounds 5] [--seconds 1] [--pretrain N]`
+// (--pretrain: N Adam steps first, untimed; training then returns to that state every 1000 steps). Each round runs each module
 // in its own process (alternating), per second of CPU time; prints the medians and the ratio b/a.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,8 +26,11 @@ async function child(wasm: string): Promise<void> {
   const model = sequential(shape.layers.map(([i, o]) => nalu({ inputs: i, outputs: o })), { seed: 1 });
   const batch = op === 'predict1' ? 1 : shape.batch;
   const pool = makePool(shape.layers[0]![0], shape.layers.at(-1)![1], batch, 8, 42);
-  const start = model.getWeights();
   let optim = adam({ learningRate: 1e-3 });
+  const trainPool = makePool(shape.layers[0]![0], shape.layers.at(-1)![1], shape.batch, 8, 42);
+  for (let s = 0; s < Number(opt('pretrain', '0')); s++) model.trainStep(trainPool.x[s & 7]!, trainPool.t[s & 7]!, optim, shape.batch);
+  const start = model.getWeights();
+  optim = adam({ learningRate: 1e-3 });
   const sampler = op === 'task' ? staticTask({ op: 'add', seed: 0 }).trainSampler() : null;
   const run = (n: number): void => {
     for (let s = 0; s < n; s++) {
