@@ -21,7 +21,10 @@
 // is B's row stride in bytes; `pc` and `cs` likewise for C. When more than one block of rows
 // reads a column strip of B, the strip is first packed into a contiguous [K, 8] panel: walking
 // B itself with a stride of ld floats maps every row to the same L1 set when ld is a multiple
-// of 1024 (4 KiB), and the strip would not stay in L1.
+// of 1024 (4 KiB), and the strip would not stay in L1. Likewise, when A is strided along k
+// (the forward reads W^T, whose k-stride is `outputs` floats), its blocks of 4 rows are first
+// packed into contiguous [K, 4] strips. Packing moves data only: the float operations and their
+// order are those of the unpacked kernel.
 
 // @ts-ignore: decorator
 @inline function abRows4x8(pc: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
@@ -118,9 +121,11 @@
   v128.store(pc, c0);
 }
 
-/** Packing buffer of the column strips of B, grown on demand. */
+/** Packing buffers (column strips of B, blocks of rows of A), grown on demand. */
 let panel: usize = 0;
 let panelBytes: usize = 0;
+let apack: usize = 0;
+let apackBytes: usize = 0;
 
 function panelFor(bytes: usize): usize {
   if (bytes > panelBytes) {
@@ -131,16 +136,64 @@ function panelFor(bytes: usize): usize {
   return (panel + 15) & ~15;
 }
 
-/** Runs every block of rows of C against one column strip of B (8 or 4 lanes wide). */
+function apackFor(bytes: usize): usize {
+  if (bytes > apackBytes) {
+    if (apack) heap.free(apack);
+    apack = heap.alloc(bytes + 16);
+    apackBytes = bytes;
+  }
+  return (apack + 15) & ~15;
+}
+
+/**
+ * Copies the blocks of 4 rows of A into Ap, block i as a contiguous [K, 4] strip at
+ * Ap + i * K * 16: Ap[(i * K + k) * 4 + r] = A(4 i + r, k).
+ */
+function packA(Ap: usize, A: usize, sRow: i32, sK: i32, K: i32, M4: i32): void {
+  const stepA = <usize>sK << 2;
+  const r1 = <usize>sRow << 2, r2 = r1 << 1, r3 = r1 * 3;
+  let d = Ap;
+  for (let m = 0; m < M4; m += 4) {
+    let pa = A + (<usize>(m * sRow) << 2);
+    if (sRow == 1) {
+      for (let k = 0; k < K; k++) {
+        v128.store(d, v128.load(pa));
+        d += 16;
+        pa += stepA;
+      }
+    } else {
+      for (let k = 0; k < K; k++) {
+        store<f32>(d, load<f32>(pa));
+        store<f32>(d, load<f32>(pa + r1), 4);
+        store<f32>(d, load<f32>(pa + r2), 8);
+        store<f32>(d, load<f32>(pa + r3), 12);
+        d += 16;
+        pa += stepA;
+      }
+    }
+  }
+}
+
+/**
+ * Runs every block of rows of C against one column strip of B (8 or 4 lanes wide). The blocks
+ * of 4 rows read A from Ap when it is not 0 (packed by packA), the remaining rows from A.
+ */
 // @ts-ignore: decorator
-@inline function abStrip(C: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, M: i32,
-                         n: i32, wide: bool, acc: bool): void {
+@inline function abStrip(C: usize, cs: usize, A: usize, sRow: i32, sK: i32, Ap: usize, pb: usize, bs: usize, K: i32,
+                         M: i32, n: i32, wide: bool, acc: bool): void {
   let m = 0;
+  const blockBytes = <usize>K << 4;
   for (; m + 4 <= M; m += 4) {
     const pc = C + <usize>m * cs + (<usize>n << 2);
-    const Am = A + (<usize>(m * sRow) << 2);
-    if (wide) abRows4x8(pc, cs, Am, sRow, sK, pb, bs, K, acc);
-    else abRows4x4(pc, cs, Am, sRow, sK, pb, bs, K, acc);
+    if (Ap) {
+      const Am = Ap + <usize>(m >> 2) * blockBytes;
+      if (wide) abRows4x8(pc, cs, Am, 1, 4, pb, bs, K, acc);
+      else abRows4x4(pc, cs, Am, 1, 4, pb, bs, K, acc);
+    } else {
+      const Am = A + (<usize>(m * sRow) << 2);
+      if (wide) abRows4x8(pc, cs, Am, sRow, sK, pb, bs, K, acc);
+      else abRows4x4(pc, cs, Am, sRow, sK, pb, bs, K, acc);
+    }
   }
   for (; m < M; m++) {
     const pc = C + <usize>m * cs + (<usize>n << 2);
@@ -155,6 +208,13 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
   const rowBytes = <usize>ld << 2;
   if (ASC_FEATURE_SIMD) {
     const ld8 = ld & ~7;
+    // When more than one column strip reads A and A's rows are strided along k (sK != 1: the
+    // forward, whose k-stride of `outputs` floats maps a block's k-steps onto few L1 sets), its
+    // blocks of 4 rows are packed once; B's strips are packed when more than one block of rows
+    // reads them.
+    const M4 = M & ~3;
+    const Ap = M4 > 0 && ld > 8 && sK != 1 ? apackFor(<usize>(M4 * K) << 2) : 0;
+    if (Ap) packA(Ap, A, sRow, sK, K, M4);
     const pack = M > 4 && ld > 8;
     const P = pack ? panelFor(<usize>K << 5) : 0;
     let n = 0;
@@ -167,12 +227,12 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
           v128.store(d, v128.load(src, 16), 16);
           src += rowBytes;
         }
-        abStrip(C, rowBytes, A, sRow, sK, P, 32, K, M, n, true, acc);
+        abStrip(C, rowBytes, A, sRow, sK, Ap, P, 32, K, M, n, true, acc);
       } else {
-        abStrip(C, rowBytes, A, sRow, sK, B + (<usize>n << 2), rowBytes, K, M, n, true, acc);
+        abStrip(C, rowBytes, A, sRow, sK, Ap, B + (<usize>n << 2), rowBytes, K, M, n, true, acc);
       }
     }
-    if (n < ld) abStrip(C, rowBytes, A, sRow, sK, B + (<usize>n << 2), rowBytes, K, M, n, false, acc);
+    if (n < ld) abStrip(C, rowBytes, A, sRow, sK, Ap, B + (<usize>n << 2), rowBytes, K, M, n, false, acc);
   } else {
     for (let m = 0; m < M; m++) {
       const Cm = C + <usize>m * rowBytes;
