@@ -254,6 +254,63 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
 }
 
 // ---- gemmABt ----------------------------------------------------------------------------
+//
+// Register blocks of 4 p x 2 q (8 lane accumulators), and tails. The blocks are computed over
+// chunks of KC lanes of the batch. For each chunk, the rows of Q are packed in pairs and the
+// rows of P in fours, interleaved by vectors (Qp[pair][i] = Q[2 pair][4 i ..], Q[2 pair + 1][4 i ..];
+// likewise Pp for four rows), so that the kernel walks two contiguous buffers; the packed block
+// of P stays in L1 while the pairs of Q stream from L2. When the batch has more than one chunk,
+// the 8 accumulators of each block are kept between chunks in `abtAcc` and continue there: each
+// lane still sums b = j, j + 4, ... in order from 0. Rows of P beyond the last block of 4 and
+// the last row of Q when NQ is odd are computed over the whole batch at once, and so is
+// everything when NQ < 4 (a packed block of P would serve a single pair of Q).
+
+const KC = 1024;
+
+let qpack: usize = 0;
+let qpackBytes: usize = 0;
+let abtAcc: usize = 0;
+let abtAccBytes: usize = 0;
+
+function qpackFor(bytes: usize): usize {
+  if (bytes > qpackBytes) {
+    if (qpack) heap.free(qpack);
+    qpack = heap.alloc(bytes + 16);
+    qpackBytes = bytes;
+  }
+  return (qpack + 15) & ~15;
+}
+
+function abtAccFor(bytes: usize): usize {
+  if (bytes > abtAccBytes) {
+    if (abtAcc) heap.free(abtAcc);
+    abtAcc = heap.alloc(bytes + 16);
+    abtAccBytes = bytes;
+  }
+  return (abtAcc + 15) & ~15;
+}
+
+/** Interleaves `rows` rows (row stride rs bytes) of kc lanes from src by vectors into d. */
+// @ts-ignore: decorator
+@inline function interleave(d: usize, src: usize, rs: usize, kc: i32, rows: i32): void {
+  const end = src + (<usize>kc << 2);
+  if (rows == 4) {
+    const r2 = rs << 1, r3 = rs * 3;
+    for (let o = src; o < end; o += 16) {
+      v128.store(d, v128.load(o));
+      v128.store(d, v128.load(o + rs), 16);
+      v128.store(d, v128.load(o + r2), 32);
+      v128.store(d, v128.load(o + r3), 48);
+      d += 64;
+    }
+  } else {
+    for (let o = src; o < end; o += 16) {
+      v128.store(d, v128.load(o));
+      v128.store(d, v128.load(o + rs), 16);
+      d += 32;
+    }
+  }
+}
 
 // @ts-ignore: decorator
 @inline function hsum(v: v128): f32 {
@@ -266,18 +323,98 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
   store<f32>(pc, acc ? load<f32>(pc) + s : s);
 }
 
+/**
+ * One 4 p x 2 q block over one chunk of kc lanes: `pp` the packed block of P, `pq` the packed
+ * pair of Q. The accumulators start at 0 (first) or from `pa`, and end in `pa` or, in the last
+ * chunk (last), in C at `c` (strides bP, bQ in bytes).
+ */
+// @ts-ignore: decorator
+@inline function abtBlock4x2(pp: usize, pq: usize, kc: i32, pa: usize, first: bool, last: bool,
+                             c: usize, bP: usize, bQ: usize, acc: bool): void {
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0);
+  let s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+  let s20 = f32x4.splat(0), s21 = f32x4.splat(0);
+  let s30 = f32x4.splat(0), s31 = f32x4.splat(0);
+  if (!first) {
+    s00 = v128.load(pa); s01 = v128.load(pa, 16);
+    s10 = v128.load(pa, 32); s11 = v128.load(pa, 48);
+    s20 = v128.load(pa, 64); s21 = v128.load(pa, 80);
+    s30 = v128.load(pa, 96); s31 = v128.load(pa, 112);
+  }
+  const end = pq + (<usize>kc << 3);
+  while (pq < end) {
+    const q0 = v128.load(pq), q1 = v128.load(pq, 16);
+    const p0 = v128.load(pp);
+    s00 = f32x4.add(s00, f32x4.mul(p0, q0)); s01 = f32x4.add(s01, f32x4.mul(p0, q1));
+    const p1 = v128.load(pp, 16);
+    s10 = f32x4.add(s10, f32x4.mul(p1, q0)); s11 = f32x4.add(s11, f32x4.mul(p1, q1));
+    const p2 = v128.load(pp, 32);
+    s20 = f32x4.add(s20, f32x4.mul(p2, q0)); s21 = f32x4.add(s21, f32x4.mul(p2, q1));
+    const p3 = v128.load(pp, 48);
+    s30 = f32x4.add(s30, f32x4.mul(p3, q0)); s31 = f32x4.add(s31, f32x4.mul(p3, q1));
+    pq += 32;
+    pp += 64;
+  }
+  if (last) {
+    putC(c, hsum(s00), acc); putC(c + bQ, hsum(s01), acc);
+    putC(c + bP, hsum(s10), acc); putC(c + bP + bQ, hsum(s11), acc);
+    putC(c + (bP << 1), hsum(s20), acc); putC(c + (bP << 1) + bQ, hsum(s21), acc);
+    putC(c + bP * 3, hsum(s30), acc); putC(c + bP * 3 + bQ, hsum(s31), acc);
+  } else {
+    v128.store(pa, s00); v128.store(pa, s01, 16);
+    v128.store(pa, s10, 32); v128.store(pa, s11, 48);
+    v128.store(pa, s20, 64); v128.store(pa, s21, 80);
+    v128.store(pa, s30, 96); v128.store(pa, s31, 112);
+  }
+}
+
+/** The blocks of 4 p x 2 q of the chunk [b0, b0 + kc), with Q's pairs packed at Qp. */
+// @ts-ignore: decorator
+@inline function abtChunk(C: usize, P: usize, NP4: i32, Qp: usize, NQ2: i32, rowBytes: usize, b0: i32, kc: i32,
+                          Pp: usize, Acc: usize, first: bool, last: bool, bP: usize, bQ: usize, acc: bool): void {
+  const pairBytes = <usize>kc << 3;
+  let pa = Acc;
+  for (let p = 0; p < NP4; p += 4) {
+    interleave(Pp, P + <usize>p * rowBytes + (<usize>b0 << 2), rowBytes, kc, 4);
+    let pq = Qp;
+    for (let q = 0; q < NQ2; q += 2) {
+      abtBlock4x2(Pp, pq, kc, pa, first, last, C + <usize>p * bP + <usize>q * bQ, bP, bQ, acc);
+      pq += pairBytes;
+      pa += 128;
+    }
+  }
+}
+
 /** C[p * sP + q * sQ] (+)= sum_b P[p, b] * Q[q, b]; P is [NP, ld], Q is [NQ, ld]. */
 export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32, sP: i32, sQ: i32, acc: bool): void {
   const rowBytes = <usize>ld << 2;
   const bytes = <usize>ld << 2;
   const bP = <usize>sP << 2, bQ = <usize>sQ << 2;
   if (ASC_FEATURE_SIMD) {
-    let p = 0;
-    for (; p + 4 <= NP; p += 4) {
-      const P0 = P + <usize>p * rowBytes;
-      let q = 0;
-      for (; q + 2 <= NQ; q += 2) {
-        const Q0 = Q + <usize>q * rowBytes;
+    const NP4 = NP & ~3, NQ2 = NQ & ~1;
+    if (NP4 > 0 && NQ2 >= 4) {
+      const kc0 = min(ld, KC);
+      const Qp = qpackFor(<usize>(NQ2 * kc0) << 2);
+      const Pp = panelFor(<usize>kc0 << 4);
+      const Acc = ld > KC ? abtAccFor(<usize>(NP4 * NQ2) << 4) : 0;
+      for (let b0 = 0; b0 < ld; b0 += KC) {
+        const kc = min(KC, ld - b0);
+        let d = Qp;
+        for (let q = 0; q < NQ2; q += 2) {
+          interleave(d, Q + <usize>q * rowBytes + (<usize>b0 << 2), rowBytes, kc, 2);
+          d += <usize>kc << 3;
+        }
+        const first = b0 == 0, last = b0 + kc >= ld;
+        if (first && last) abtChunk(C, P, NP4, Qp, NQ2, rowBytes, b0, kc, Pp, Acc, true, true, bP, bQ, acc);
+        else if (first) abtChunk(C, P, NP4, Qp, NQ2, rowBytes, b0, kc, Pp, Acc, true, false, bP, bQ, acc);
+        else if (last) abtChunk(C, P, NP4, Qp, NQ2, rowBytes, b0, kc, Pp, Acc, false, true, bP, bQ, acc);
+        else abtChunk(C, P, NP4, Qp, NQ2, rowBytes, b0, kc, Pp, Acc, false, false, bP, bQ, acc);
+      }
+    } else if (NP4 > 0 && NQ2 > 0) {
+      // a single pair of Q: each block of P would be packed for one use; the rows are read as they are
+      for (let p = 0; p < NP4; p += 4) {
+        const P0 = P + <usize>p * rowBytes;
+        const Q0 = Q;
         let s00 = f32x4.splat(0), s01 = f32x4.splat(0);
         let s10 = f32x4.splat(0), s11 = f32x4.splat(0);
         let s20 = f32x4.splat(0), s21 = f32x4.splat(0);
@@ -293,14 +430,19 @@ export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32,
           const p3 = v128.load(P0 + rowBytes * 3 + o);
           s30 = f32x4.add(s30, f32x4.mul(p3, q0)); s31 = f32x4.add(s31, f32x4.mul(p3, q1));
         }
-        const c = C + <usize>p * bP + <usize>q * bQ;
+        const c = C + <usize>p * bP;
         putC(c, hsum(s00), acc); putC(c + bQ, hsum(s01), acc);
         putC(c + bP, hsum(s10), acc); putC(c + bP + bQ, hsum(s11), acc);
         putC(c + (bP << 1), hsum(s20), acc); putC(c + (bP << 1) + bQ, hsum(s21), acc);
         putC(c + bP * 3, hsum(s30), acc); putC(c + bP * 3 + bQ, hsum(s31), acc);
       }
-      for (; q < NQ; q++) {
-        const Q0 = Q + <usize>q * rowBytes;
+    }
+    if (NQ2 < NQ) {
+      // the last row of Q against the blocks of 4 rows of P
+      const q = NQ2;
+      const Q0 = Q + <usize>q * rowBytes;
+      for (let p = 0; p < NP4; p += 4) {
+        const P0 = P + <usize>p * rowBytes;
         let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
         for (let o: usize = 0; o < bytes; o += 16) {
           const q0 = v128.load(Q0 + o);
@@ -314,7 +456,8 @@ export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32,
         putC(c + (bP << 1), hsum(s2), acc); putC(c + bP * 3, hsum(s3), acc);
       }
     }
-    for (; p < NP; p++) {
+    for (let p = NP4; p < NP; p++) {
+      // the last rows of P against every row of Q
       const P0 = P + <usize>p * rowBytes;
       let q = 0;
       for (; q + 4 <= NQ; q += 4) {
