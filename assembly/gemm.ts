@@ -121,6 +121,10 @@
   v128.store(pc, c0);
 }
 
+/** Strips of B packed at once, and the bytes they may take. */
+const STRIPS = 4;
+const PANEL_BYTES: usize = 32 << 10;
+
 /** Packing buffers (column strips of B, blocks of rows of A), grown on demand. */
 let panel: usize = 0;
 let panelBytes: usize = 0;
@@ -215,22 +219,46 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
     const M4 = M & ~3;
     const Ap = M4 > 0 && ld > 8 && sK != 1 ? apackFor(<usize>(M4 * K) << 2) : 0;
     if (Ap) packA(Ap, A, sRow, sK, K, M4);
-    const pack = M > 4 && ld > 8;
-    const P = pack ? panelFor(<usize>K << 5) : 0;
     let n = 0;
-    for (; n < ld8; n += 8) {
-      if (pack) {
-        let src = B + (<usize>n << 2);
-        for (let k = 0; k < K; k++) {
-          const d = P + (<usize>k << 5);
-          v128.store(d, v128.load(src));
-          v128.store(d, v128.load(src, 16), 16);
-          src += rowBytes;
+    const pack = M > 4 && ld > 8;
+    if (pack) {
+      // g strips are packed side by side ([K, 8] each), and each block of A runs against all of
+      // them while it is in L1.
+      const G = max(1, min(STRIPS, <i32>(PANEL_BYTES / (<usize>max(K, 1) << 5))));
+      const P = panelFor(<usize>(K * G) << 5);
+      const stripBytes = <usize>K << 5;
+      while (n < ld8) {
+        const g = min(G, (ld8 - n) >> 3);
+        for (let j = 0; j < g; j++) {
+          let src = B + (<usize>(n + 8 * j) << 2);
+          let d = P + <usize>j * stripBytes;
+          for (let k = 0; k < K; k++) {
+            v128.store(d, v128.load(src));
+            v128.store(d, v128.load(src, 16), 16);
+            src += rowBytes;
+            d += 32;
+          }
         }
-        abStrip(C, rowBytes, A, sRow, sK, Ap, P, 32, K, M, n, true, acc);
-      } else {
-        abStrip(C, rowBytes, A, sRow, sK, Ap, B + (<usize>n << 2), rowBytes, K, M, n, true, acc);
+        let m = 0;
+        for (; m + 4 <= M; m += 4) {
+          const pc = C + <usize>m * rowBytes + (<usize>n << 2);
+          if (Ap) {
+            const Am = Ap + <usize>(m >> 2) * (<usize>K << 4);
+            for (let j = 0; j < g; j++) abRows4x8(pc + (<usize>j << 5), rowBytes, Am, 1, 4, P + <usize>j * stripBytes, 32, K, acc);
+          } else {
+            const Am = A + (<usize>(m * sRow) << 2);
+            for (let j = 0; j < g; j++) abRows4x8(pc + (<usize>j << 5), rowBytes, Am, sRow, sK, P + <usize>j * stripBytes, 32, K, acc);
+          }
+        }
+        for (; m < M; m++) {
+          const pc = C + <usize>m * rowBytes + (<usize>n << 2);
+          const Am = A + (<usize>(m * sRow) << 2);
+          for (let j = 0; j < g; j++) abRow1x8(pc + (<usize>j << 5), Am, sK, P + <usize>j * stripBytes, 32, K, acc);
+        }
+        n += 8 * g;
       }
+    } else {
+      for (; n < ld8; n += 8) abStrip(C, rowBytes, A, sRow, sK, Ap, B + (<usize>n << 2), rowBytes, K, M, n, true, acc);
     }
     if (n < ld) abStrip(C, rowBytes, A, sRow, sK, Ap, B + (<usize>n << 2), rowBytes, K, M, n, false, acc);
   } else {
@@ -256,16 +284,17 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
 // ---- gemmABt ----------------------------------------------------------------------------
 //
 // Register blocks of 4 p x 2 q (8 lane accumulators), and tails. The blocks are computed over
-// chunks of KC lanes of the batch. For each chunk, the rows of Q are packed in pairs and the
-// rows of P in fours, interleaved by vectors (Qp[pair][i] = Q[2 pair][4 i ..], Q[2 pair + 1][4 i ..];
-// likewise Pp for four rows), so that the kernel walks two contiguous buffers; the packed block
+// chunks of KC lanes of the batch (KC: a chunk of Q takes QP_BYTES, and KC >= 256). For each
+// chunk, the rows of Q are packed in pairs and the rows of P in fours, interleaved by vectors
+// (Qp[pair][i] = Q[2 pair][4 i ..], Q[2 pair + 1][4 i ..]; likewise Pp for four rows), so that the kernel walks two contiguous buffers; the packed block
 // of P stays in L1 while the pairs of Q stream from L2. When the batch has more than one chunk,
 // the 8 accumulators of each block are kept between chunks in `abtAcc` and continue there: each
 // lane still sums b = j, j + 4, ... in order from 0. Rows of P beyond the last block of 4 and
 // the last row of Q when NQ is odd are computed over the whole batch at once, and so is
 // everything when NQ < 4 (a packed block of P would serve a single pair of Q).
 
-const KC = 1024;
+/** Bytes of packed rows of Q per chunk (the chunk is sized to keep them in L2). */
+const QP_BYTES: u32 = 512 << 10;
 
 let qpack: usize = 0;
 let qpackBytes: usize = 0;
@@ -393,6 +422,7 @@ export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32,
   if (ASC_FEATURE_SIMD) {
     const NP4 = NP & ~3, NQ2 = NQ & ~1;
     if (NP4 > 0 && NQ2 >= 4) {
+      const KC = max(256, <i32>(QP_BYTES / (<u32>NQ2 << 2)) & ~3);
       const kc0 = min(ld, KC);
       const Qp = qpackFor(<usize>(NQ2 * kc0) << 2);
       const Pp = panelFor(<usize>kc0 << 4);

@@ -100,8 +100,10 @@ function check(gs: Gemm[]): void {
   const ri = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
   let bad = 0, refBad = 0;
   for (let t = 0; t < 300; t++) {
-    const M = ri(1, t < 100 ? 13 : 70), K = ri(1, t < 100 ? 9 : t < 250 ? 300 : 20);
-    const ld = 4 * ri(1, t < 150 ? 12 : t < 250 ? 80 : 400);
+    // the last cases: batches of several chunks of gemmABt (NQ = K >= 512: chunks of 256 lanes)
+    const M = ri(1, t < 100 ? 13 : t < 285 ? 70 : 9);
+    const K = t < 285 ? ri(1, t < 100 ? 9 : t < 250 ? 300 : 20) : ri(512, 700);
+    const ld = 4 * ri(t < 285 ? 1 : 60, t < 150 ? 12 : t < 250 ? 80 : 400);
     const acc = rand() < 0.3 ? 1 : 0;
     const trans = rand() < 0.5;
     const outs: Uint32Array[] = [], outsT: Uint32Array[] = [];
