@@ -60,6 +60,42 @@
   v128.store(pc + cs * 3, c30); v128.store(pc + cs * 3, c31, 16);
 }
 
+/**
+ * abRows4x8 with A packed ([K, 4], see packA) and B packed ([K, 8]): every load has a constant
+ * offset from one of two pointers.
+ */
+// @ts-ignore: decorator
+@inline function abRows4x8p(pc: usize, cs: usize, pa: usize, pb: usize, K: i32, acc: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const end = pa + (<usize>K << 4);
+  while (pa < end) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    const a1 = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    const a2 = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    const a3 = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    pb += 32;
+    pa += 16;
+  }
+  if (acc) {
+    c00 = f32x4.add(v128.load(pc), c00); c01 = f32x4.add(v128.load(pc, 16), c01);
+    c10 = f32x4.add(v128.load(pc + cs), c10); c11 = f32x4.add(v128.load(pc + cs, 16), c11);
+    c20 = f32x4.add(v128.load(pc + (cs << 1)), c20); c21 = f32x4.add(v128.load(pc + (cs << 1), 16), c21);
+    c30 = f32x4.add(v128.load(pc + cs * 3), c30); c31 = f32x4.add(v128.load(pc + cs * 3, 16), c31);
+  }
+  v128.store(pc, c00); v128.store(pc, c01, 16);
+  v128.store(pc + cs, c10); v128.store(pc + cs, c11, 16);
+  v128.store(pc + (cs << 1), c20); v128.store(pc + (cs << 1), c21, 16);
+  v128.store(pc + cs * 3, c30); v128.store(pc + cs * 3, c31, 16);
+}
+
 // @ts-ignore: decorator
 @inline function abRows4x4(pc: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
@@ -244,7 +280,7 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
           const pc = C + <usize>m * rowBytes + (<usize>n << 2);
           if (Ap) {
             const Am = Ap + <usize>(m >> 2) * (<usize>K << 4);
-            for (let j = 0; j < g; j++) abRows4x8(pc + (<usize>j << 5), rowBytes, Am, 1, 4, P + <usize>j * stripBytes, 32, K, acc);
+            for (let j = 0; j < g; j++) abRows4x8p(pc + (<usize>j << 5), rowBytes, Am, P + <usize>j * stripBytes, K, acc);
           } else {
             const Am = A + (<usize>(m * sRow) << 2);
             for (let j = 0; j < g; j++) abRows4x8(pc + (<usize>j << 5), rowBytes, Am, sRow, sK, P + <usize>j * stripBytes, 32, K, acc);
