@@ -17,14 +17,16 @@
 // ---- gemmAB -----------------------------------------------------------------------------
 //
 // Register blocks of 4 rows x 8 lanes (8 accumulators; x86 has 16 xmm registers) and their
-// 4 x 4, 1 x 8 and 1 x 4 tails. `pb` points at the block's first lane in row 0 of B and `bs`
-// is B's row stride in bytes; `pc` and `cs` likewise for C. When more than one block of rows
-// reads a column strip of B, the strip is first packed into a contiguous [K, 8] panel: walking
-// B itself with a stride of ld floats maps every row to the same L1 set when ld is a multiple
-// of 1024 (4 KiB), and the strip would not stay in L1. Likewise, when A is strided along k
-// (the forward reads W^T, whose k-stride is `outputs` floats), its blocks of 4 rows are first
-// packed into contiguous [K, 4] strips. Packing moves data only: the float operations and their
-// order are those of the unpacked kernel.
+// 4 x 4, 2 x 8, 2 x 4, 1 x 8 and 1 x 4 tails. `pb` points at the block's first lane in row 0
+// of B and `bs` is B's row stride in bytes; `pc` and `cs` likewise for C. When more than one
+// block of rows reads a column strip of B, up to STRIPS strips are first packed side by side
+// into contiguous [K, 8] panels (together at most PANEL_BYTES), and every block of A runs
+// against all of them while it is in L1: walking B itself with a stride of ld floats maps every
+// row to the same L1 set when ld is a multiple of 1024 (4 KiB), and the strip would not stay in
+// L1. Likewise, when A is strided along k (the forward reads W^T, whose k-stride is `outputs`
+// floats, so that a block's k-steps fall on a few L1 sets), its blocks of 4 rows are first
+// packed into contiguous [K, 4] strips, once per call. Packing moves data only: the float
+// operations and their order are those of the unpacked kernel.
 
 // @ts-ignore: decorator
 @inline function abRows4x8(pc: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
@@ -121,6 +123,51 @@
   v128.store(pc + cs, c1);
   v128.store(pc + (cs << 1), c2);
   v128.store(pc + cs * 3, c3);
+}
+
+// @ts-ignore: decorator
+@inline function abRows2x8(pc: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let pa = A;
+  const stepA = <usize>sK << 2;
+  const r1 = <usize>sRow << 2;
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa);
+    const a1 = v128.load32_splat(pa + r1);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    pb += bs;
+    pa += stepA;
+  }
+  if (acc) {
+    c00 = f32x4.add(v128.load(pc), c00); c01 = f32x4.add(v128.load(pc, 16), c01);
+    c10 = f32x4.add(v128.load(pc + cs), c10); c11 = f32x4.add(v128.load(pc + cs, 16), c11);
+  }
+  v128.store(pc, c00); v128.store(pc, c01, 16);
+  v128.store(pc + cs, c10); v128.store(pc + cs, c11, 16);
+}
+
+// @ts-ignore: decorator
+@inline function abRows2x4(pc: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  let pa = A;
+  const stepA = <usize>sK << 2;
+  const r1 = <usize>sRow << 2;
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(pb);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + r1), b0));
+    pb += bs;
+    pa += stepA;
+  }
+  if (acc) {
+    c0 = f32x4.add(v128.load(pc), c0);
+    c1 = f32x4.add(v128.load(pc + cs), c1);
+  }
+  v128.store(pc, c0);
+  v128.store(pc + cs, c1);
 }
 
 // @ts-ignore: decorator
@@ -235,7 +282,14 @@ function packA(Ap: usize, A: usize, sRow: i32, sK: i32, K: i32, M4: i32): void {
       else abRows4x4(pc, cs, Am, sRow, sK, pb, bs, K, acc);
     }
   }
-  for (; m < M; m++) {
+  if (m + 2 <= M) {
+    const pc = C + <usize>m * cs + (<usize>n << 2);
+    const Am = A + (<usize>(m * sRow) << 2);
+    if (wide) abRows2x8(pc, cs, Am, sRow, sK, pb, bs, K, acc);
+    else abRows2x4(pc, cs, Am, sRow, sK, pb, bs, K, acc);
+    m += 2;
+  }
+  if (m < M) {
     const pc = C + <usize>m * cs + (<usize>n << 2);
     const Am = A + (<usize>(m * sRow) << 2);
     if (wide) abRow1x8(pc, Am, sK, pb, bs, K, acc);
@@ -286,7 +340,13 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
             for (let j = 0; j < g; j++) abRows4x8(pc + (<usize>j << 5), rowBytes, Am, sRow, sK, P + <usize>j * stripBytes, 32, K, acc);
           }
         }
-        for (; m < M; m++) {
+        if (m + 2 <= M) {
+          const pc = C + <usize>m * rowBytes + (<usize>n << 2);
+          const Am = A + (<usize>(m * sRow) << 2);
+          for (let j = 0; j < g; j++) abRows2x8(pc + (<usize>j << 5), rowBytes, Am, sRow, sK, P + <usize>j * stripBytes, 32, K, acc);
+          m += 2;
+        }
+        if (m < M) {
           const pc = C + <usize>m * rowBytes + (<usize>n << 2);
           const Am = A + (<usize>(m * sRow) << 2);
           for (let j = 0; j < g; j++) abRow1x8(pc + (<usize>j << 5), Am, sK, P + <usize>j * stripBytes, 32, K, acc);
