@@ -11,8 +11,10 @@
 //
 // Determinism: in gemmAB each output lane accumulates over k in order, from 0, and C is
 // updated once at the end, whatever the blocking. In gemmABt each (p, q) keeps four lane
-// accumulators (lane j sums b = j, j + 4, ...) combined as (l0 + l1) + (l2 + l3). The scalar
-// build performs the same operations in the same order, so both builds give identical bits.
+// accumulators (lane j sums b = j, j + 4, ...) combined as (l0 + l1) + (l2 + l3), whatever the
+// blocking; rowSums (elementwise.ts) sums a row in the same order, so a bias's gradient equals
+// the weight gradient of a constant-1 input column. The scalar build performs the same
+// operations in the same order, so both builds give identical bits.
 
 // ---- gemmAB -----------------------------------------------------------------------------
 //
