@@ -11,17 +11,24 @@
 //
 // Determinism: in gemmAB each output lane accumulates over k in order, from 0, and C is
 // updated once at the end, whatever the blocking. In gemmABt each (p, q) keeps four lane
-// accumulators (lane j sums b = j, j + 4, ...) combined as (l0 + l1) + (l2 + l3). The scalar
-// build performs the same operations in the same order, so both builds give identical bits.
+// accumulators (lane j sums b = j, j + 4, ...) combined as (l0 + l1) + (l2 + l3), whatever the
+// blocking; rowSums (elementwise.ts) sums a row in the same order, so a bias's gradient equals
+// the weight gradient of a constant-1 input column. The scalar build performs the same
+// operations in the same order, so both builds give identical bits.
 
 // ---- gemmAB -----------------------------------------------------------------------------
 //
 // Register blocks of 4 rows x 8 lanes (8 accumulators; x86 has 16 xmm registers) and their
-// 4 x 4, 1 x 8 and 1 x 4 tails. `pb` points at the block's first lane in row 0 of B and `bs`
-// is B's row stride in bytes; `pc` and `cs` likewise for C. When more than one block of rows
-// reads a column strip of B, the strip is first packed into a contiguous [K, 8] panel: walking
-// B itself with a stride of ld floats maps every row to the same L1 set when ld is a multiple
-// of 1024 (4 KiB), and the strip would not stay in L1.
+// 4 x 4, 2 x 8, 2 x 4, 1 x 8 and 1 x 4 tails. `pb` points at the block's first lane in row 0
+// of B and `bs` is B's row stride in bytes; `pc` and `cs` likewise for C. When more than one
+// block of rows reads a column strip of B, up to STRIPS strips are first packed side by side
+// into contiguous [K, 8] panels (together at most PANEL_BYTES), and every block of A runs
+// against all of them while it is in L1: walking B itself with a stride of ld floats maps every
+// row to the same L1 set when ld is a multiple of 1024 (4 KiB), and the strip would not stay in
+// L1. Likewise, when A is strided along k (the forward reads W^T, whose k-stride is `outputs`
+// floats, so that a block's k-steps fall on a few L1 sets), its blocks of 4 rows are first
+// packed into contiguous [K, 4] strips, once per call. Packing moves data only: the float
+// operations and their order are those of the unpacked kernel.
 
 // @ts-ignore: decorator
 @inline function abRows4x8(pc: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
@@ -44,6 +51,42 @@
     c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
     pb += bs;
     pa += stepA;
+  }
+  if (acc) {
+    c00 = f32x4.add(v128.load(pc), c00); c01 = f32x4.add(v128.load(pc, 16), c01);
+    c10 = f32x4.add(v128.load(pc + cs), c10); c11 = f32x4.add(v128.load(pc + cs, 16), c11);
+    c20 = f32x4.add(v128.load(pc + (cs << 1)), c20); c21 = f32x4.add(v128.load(pc + (cs << 1), 16), c21);
+    c30 = f32x4.add(v128.load(pc + cs * 3), c30); c31 = f32x4.add(v128.load(pc + cs * 3, 16), c31);
+  }
+  v128.store(pc, c00); v128.store(pc, c01, 16);
+  v128.store(pc + cs, c10); v128.store(pc + cs, c11, 16);
+  v128.store(pc + (cs << 1), c20); v128.store(pc + (cs << 1), c21, 16);
+  v128.store(pc + cs * 3, c30); v128.store(pc + cs * 3, c31, 16);
+}
+
+/**
+ * abRows4x8 with A packed ([K, 4], see packA) and B packed ([K, 8]): every load has a constant
+ * offset from one of two pointers.
+ */
+// @ts-ignore: decorator
+@inline function abRows4x8p(pc: usize, cs: usize, pa: usize, pb: usize, K: i32, acc: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const end = pa + (<usize>K << 4);
+  while (pa < end) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    const a1 = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    const a2 = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    const a3 = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    pb += 32;
+    pa += 16;
   }
   if (acc) {
     c00 = f32x4.add(v128.load(pc), c00); c01 = f32x4.add(v128.load(pc, 16), c01);
@@ -85,6 +128,51 @@
 }
 
 // @ts-ignore: decorator
+@inline function abRows2x8(pc: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let pa = A;
+  const stepA = <usize>sK << 2;
+  const r1 = <usize>sRow << 2;
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa);
+    const a1 = v128.load32_splat(pa + r1);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    pb += bs;
+    pa += stepA;
+  }
+  if (acc) {
+    c00 = f32x4.add(v128.load(pc), c00); c01 = f32x4.add(v128.load(pc, 16), c01);
+    c10 = f32x4.add(v128.load(pc + cs), c10); c11 = f32x4.add(v128.load(pc + cs, 16), c11);
+  }
+  v128.store(pc, c00); v128.store(pc, c01, 16);
+  v128.store(pc + cs, c10); v128.store(pc + cs, c11, 16);
+}
+
+// @ts-ignore: decorator
+@inline function abRows2x4(pc: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  let pa = A;
+  const stepA = <usize>sK << 2;
+  const r1 = <usize>sRow << 2;
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(pb);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + r1), b0));
+    pb += bs;
+    pa += stepA;
+  }
+  if (acc) {
+    c0 = f32x4.add(v128.load(pc), c0);
+    c1 = f32x4.add(v128.load(pc + cs), c1);
+  }
+  v128.store(pc, c0);
+  v128.store(pc + cs, c1);
+}
+
+// @ts-ignore: decorator
 @inline function abRow1x8(pc: usize, A: usize, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   let pa = A;
@@ -118,9 +206,15 @@
   v128.store(pc, c0);
 }
 
-/** Packing buffer of the column strips of B, grown on demand. */
+/** Strips of B packed at once, and the bytes they may take. */
+const STRIPS = 4;
+const PANEL_BYTES: usize = 32 << 10;
+
+/** Packing buffers (column strips of B, blocks of rows of A), grown on demand. */
 let panel: usize = 0;
 let panelBytes: usize = 0;
+let apack: usize = 0;
+let apackBytes: usize = 0;
 
 function panelFor(bytes: usize): usize {
   if (bytes > panelBytes) {
@@ -131,18 +225,73 @@ function panelFor(bytes: usize): usize {
   return (panel + 15) & ~15;
 }
 
-/** Runs every block of rows of C against one column strip of B (8 or 4 lanes wide). */
+function apackFor(bytes: usize): usize {
+  if (bytes > apackBytes) {
+    if (apack) heap.free(apack);
+    apack = heap.alloc(bytes + 16);
+    apackBytes = bytes;
+  }
+  return (apack + 15) & ~15;
+}
+
+/**
+ * Copies the blocks of 4 rows of A into Ap, block i as a contiguous [K, 4] strip at
+ * Ap + i * K * 16: Ap[(i * K + k) * 4 + r] = A(4 i + r, k).
+ */
+function packA(Ap: usize, A: usize, sRow: i32, sK: i32, K: i32, M4: i32): void {
+  const stepA = <usize>sK << 2;
+  const r1 = <usize>sRow << 2, r2 = r1 << 1, r3 = r1 * 3;
+  let d = Ap;
+  for (let m = 0; m < M4; m += 4) {
+    let pa = A + (<usize>(m * sRow) << 2);
+    if (sRow == 1) {
+      for (let k = 0; k < K; k++) {
+        v128.store(d, v128.load(pa));
+        d += 16;
+        pa += stepA;
+      }
+    } else {
+      for (let k = 0; k < K; k++) {
+        store<f32>(d, load<f32>(pa));
+        store<f32>(d, load<f32>(pa + r1), 4);
+        store<f32>(d, load<f32>(pa + r2), 8);
+        store<f32>(d, load<f32>(pa + r3), 12);
+        d += 16;
+        pa += stepA;
+      }
+    }
+  }
+}
+
+/**
+ * Runs every block of rows of C against one column strip of B (8 or 4 lanes wide). The blocks
+ * of 4 rows read A from Ap when it is not 0 (packed by packA), the remaining rows from A.
+ */
 // @ts-ignore: decorator
-@inline function abStrip(C: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, M: i32,
-                         n: i32, wide: bool, acc: bool): void {
+@inline function abStrip(C: usize, cs: usize, A: usize, sRow: i32, sK: i32, Ap: usize, pb: usize, bs: usize, K: i32,
+                         M: i32, n: i32, wide: bool, acc: bool): void {
   let m = 0;
+  const blockBytes = <usize>K << 4;
   for (; m + 4 <= M; m += 4) {
     const pc = C + <usize>m * cs + (<usize>n << 2);
-    const Am = A + (<usize>(m * sRow) << 2);
-    if (wide) abRows4x8(pc, cs, Am, sRow, sK, pb, bs, K, acc);
-    else abRows4x4(pc, cs, Am, sRow, sK, pb, bs, K, acc);
+    if (Ap) {
+      const Am = Ap + <usize>(m >> 2) * blockBytes;
+      if (wide) abRows4x8(pc, cs, Am, 1, 4, pb, bs, K, acc);
+      else abRows4x4(pc, cs, Am, 1, 4, pb, bs, K, acc);
+    } else {
+      const Am = A + (<usize>(m * sRow) << 2);
+      if (wide) abRows4x8(pc, cs, Am, sRow, sK, pb, bs, K, acc);
+      else abRows4x4(pc, cs, Am, sRow, sK, pb, bs, K, acc);
+    }
   }
-  for (; m < M; m++) {
+  if (m + 2 <= M) {
+    const pc = C + <usize>m * cs + (<usize>n << 2);
+    const Am = A + (<usize>(m * sRow) << 2);
+    if (wide) abRows2x8(pc, cs, Am, sRow, sK, pb, bs, K, acc);
+    else abRows2x4(pc, cs, Am, sRow, sK, pb, bs, K, acc);
+    m += 2;
+  }
+  if (m < M) {
     const pc = C + <usize>m * cs + (<usize>n << 2);
     const Am = A + (<usize>(m * sRow) << 2);
     if (wide) abRow1x8(pc, Am, sK, pb, bs, K, acc);
@@ -155,24 +304,61 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
   const rowBytes = <usize>ld << 2;
   if (ASC_FEATURE_SIMD) {
     const ld8 = ld & ~7;
-    const pack = M > 4 && ld > 8;
-    const P = pack ? panelFor(<usize>K << 5) : 0;
+    // When more than one column strip reads A and A's rows are strided along k (sK != 1: the
+    // forward, whose k-stride of `outputs` floats maps a block's k-steps onto few L1 sets), its
+    // blocks of 4 rows are packed once; B's strips are packed when more than one block of rows
+    // reads them.
+    const M4 = M & ~3;
+    const Ap = M4 > 0 && ld > 8 && sK != 1 ? apackFor(<usize>(M4 * K) << 2) : 0;
+    if (Ap) packA(Ap, A, sRow, sK, K, M4);
     let n = 0;
-    for (; n < ld8; n += 8) {
-      if (pack) {
-        let src = B + (<usize>n << 2);
-        for (let k = 0; k < K; k++) {
-          const d = P + (<usize>k << 5);
-          v128.store(d, v128.load(src));
-          v128.store(d, v128.load(src, 16), 16);
-          src += rowBytes;
+    const pack = M > 4 && ld > 8;
+    if (pack) {
+      // g strips are packed side by side ([K, 8] each), and each block of A runs against all of
+      // them while it is in L1.
+      const G = max(1, min(STRIPS, <i32>(PANEL_BYTES / (<usize>max(K, 1) << 5))));
+      const P = panelFor(<usize>(K * G) << 5);
+      const stripBytes = <usize>K << 5;
+      while (n < ld8) {
+        const g = min(G, (ld8 - n) >> 3);
+        for (let j = 0; j < g; j++) {
+          let src = B + (<usize>(n + 8 * j) << 2);
+          let d = P + <usize>j * stripBytes;
+          for (let k = 0; k < K; k++) {
+            v128.store(d, v128.load(src));
+            v128.store(d, v128.load(src, 16), 16);
+            src += rowBytes;
+            d += 32;
+          }
         }
-        abStrip(C, rowBytes, A, sRow, sK, P, 32, K, M, n, true, acc);
-      } else {
-        abStrip(C, rowBytes, A, sRow, sK, B + (<usize>n << 2), rowBytes, K, M, n, true, acc);
+        let m = 0;
+        for (; m + 4 <= M; m += 4) {
+          const pc = C + <usize>m * rowBytes + (<usize>n << 2);
+          if (Ap) {
+            const Am = Ap + <usize>(m >> 2) * (<usize>K << 4);
+            for (let j = 0; j < g; j++) abRows4x8p(pc + (<usize>j << 5), rowBytes, Am, P + <usize>j * stripBytes, K, acc);
+          } else {
+            const Am = A + (<usize>(m * sRow) << 2);
+            for (let j = 0; j < g; j++) abRows4x8(pc + (<usize>j << 5), rowBytes, Am, sRow, sK, P + <usize>j * stripBytes, 32, K, acc);
+          }
+        }
+        if (m + 2 <= M) {
+          const pc = C + <usize>m * rowBytes + (<usize>n << 2);
+          const Am = A + (<usize>(m * sRow) << 2);
+          for (let j = 0; j < g; j++) abRows2x8(pc + (<usize>j << 5), rowBytes, Am, sRow, sK, P + <usize>j * stripBytes, 32, K, acc);
+          m += 2;
+        }
+        if (m < M) {
+          const pc = C + <usize>m * rowBytes + (<usize>n << 2);
+          const Am = A + (<usize>(m * sRow) << 2);
+          for (let j = 0; j < g; j++) abRow1x8(pc + (<usize>j << 5), Am, sK, P + <usize>j * stripBytes, 32, K, acc);
+        }
+        n += 8 * g;
       }
+    } else {
+      for (; n < ld8; n += 8) abStrip(C, rowBytes, A, sRow, sK, Ap, B + (<usize>n << 2), rowBytes, K, M, n, true, acc);
     }
-    if (n < ld) abStrip(C, rowBytes, A, sRow, sK, B + (<usize>n << 2), rowBytes, K, M, n, false, acc);
+    if (n < ld) abStrip(C, rowBytes, A, sRow, sK, Ap, B + (<usize>n << 2), rowBytes, K, M, n, false, acc);
   } else {
     for (let m = 0; m < M; m++) {
       const Cm = C + <usize>m * rowBytes;
@@ -194,6 +380,64 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
 }
 
 // ---- gemmABt ----------------------------------------------------------------------------
+//
+// Register blocks of 4 p x 2 q (8 lane accumulators), and tails. The blocks are computed over
+// chunks of KC lanes of the batch (KC: a chunk of Q takes QP_BYTES, and KC >= 256). For each
+// chunk, the rows of Q are packed in pairs and the rows of P in fours, interleaved by vectors
+// (Qp[pair][i] = Q[2 pair][4 i ..], Q[2 pair + 1][4 i ..]; likewise Pp for four rows), so that the kernel walks two contiguous buffers; the packed block
+// of P stays in L1 while the pairs of Q stream from L2. When the batch has more than one chunk,
+// the 8 accumulators of each block are kept between chunks in `abtAcc` and continue there: each
+// lane still sums b = j, j + 4, ... in order from 0. Rows of P beyond the last block of 4 and
+// the last row of Q when NQ is odd are computed over the whole batch at once, and so is
+// everything when NQ < 4 (a packed block of P would serve a single pair of Q).
+
+/** Bytes of packed rows of Q per chunk (the chunk is sized to keep them in L2). */
+const QP_BYTES: u32 = 512 << 10;
+
+let qpack: usize = 0;
+let qpackBytes: usize = 0;
+let abtAcc: usize = 0;
+let abtAccBytes: usize = 0;
+
+function qpackFor(bytes: usize): usize {
+  if (bytes > qpackBytes) {
+    if (qpack) heap.free(qpack);
+    qpack = heap.alloc(bytes + 16);
+    qpackBytes = bytes;
+  }
+  return (qpack + 15) & ~15;
+}
+
+function abtAccFor(bytes: usize): usize {
+  if (bytes > abtAccBytes) {
+    if (abtAcc) heap.free(abtAcc);
+    abtAcc = heap.alloc(bytes + 16);
+    abtAccBytes = bytes;
+  }
+  return (abtAcc + 15) & ~15;
+}
+
+/** Interleaves `rows` rows (row stride rs bytes) of kc lanes from src by vectors into d. */
+// @ts-ignore: decorator
+@inline function interleave(d: usize, src: usize, rs: usize, kc: i32, rows: i32): void {
+  const end = src + (<usize>kc << 2);
+  if (rows == 4) {
+    const r2 = rs << 1, r3 = rs * 3;
+    for (let o = src; o < end; o += 16) {
+      v128.store(d, v128.load(o));
+      v128.store(d, v128.load(o + rs), 16);
+      v128.store(d, v128.load(o + r2), 32);
+      v128.store(d, v128.load(o + r3), 48);
+      d += 64;
+    }
+  } else {
+    for (let o = src; o < end; o += 16) {
+      v128.store(d, v128.load(o));
+      v128.store(d, v128.load(o + rs), 16);
+      d += 32;
+    }
+  }
+}
 
 // @ts-ignore: decorator
 @inline function hsum(v: v128): f32 {
@@ -206,18 +450,99 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
   store<f32>(pc, acc ? load<f32>(pc) + s : s);
 }
 
+/**
+ * One 4 p x 2 q block over one chunk of kc lanes: `pp` the packed block of P, `pq` the packed
+ * pair of Q. The accumulators start at 0 (first) or from `pa`, and end in `pa` or, in the last
+ * chunk (last), in C at `c` (strides bP, bQ in bytes).
+ */
+// @ts-ignore: decorator
+@inline function abtBlock4x2(pp: usize, pq: usize, kc: i32, pa: usize, first: bool, last: bool,
+                             c: usize, bP: usize, bQ: usize, acc: bool): void {
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0);
+  let s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+  let s20 = f32x4.splat(0), s21 = f32x4.splat(0);
+  let s30 = f32x4.splat(0), s31 = f32x4.splat(0);
+  if (!first) {
+    s00 = v128.load(pa); s01 = v128.load(pa, 16);
+    s10 = v128.load(pa, 32); s11 = v128.load(pa, 48);
+    s20 = v128.load(pa, 64); s21 = v128.load(pa, 80);
+    s30 = v128.load(pa, 96); s31 = v128.load(pa, 112);
+  }
+  const end = pq + (<usize>kc << 3);
+  while (pq < end) {
+    const q0 = v128.load(pq), q1 = v128.load(pq, 16);
+    const p0 = v128.load(pp);
+    s00 = f32x4.add(s00, f32x4.mul(p0, q0)); s01 = f32x4.add(s01, f32x4.mul(p0, q1));
+    const p1 = v128.load(pp, 16);
+    s10 = f32x4.add(s10, f32x4.mul(p1, q0)); s11 = f32x4.add(s11, f32x4.mul(p1, q1));
+    const p2 = v128.load(pp, 32);
+    s20 = f32x4.add(s20, f32x4.mul(p2, q0)); s21 = f32x4.add(s21, f32x4.mul(p2, q1));
+    const p3 = v128.load(pp, 48);
+    s30 = f32x4.add(s30, f32x4.mul(p3, q0)); s31 = f32x4.add(s31, f32x4.mul(p3, q1));
+    pq += 32;
+    pp += 64;
+  }
+  if (last) {
+    putC(c, hsum(s00), acc); putC(c + bQ, hsum(s01), acc);
+    putC(c + bP, hsum(s10), acc); putC(c + bP + bQ, hsum(s11), acc);
+    putC(c + (bP << 1), hsum(s20), acc); putC(c + (bP << 1) + bQ, hsum(s21), acc);
+    putC(c + bP * 3, hsum(s30), acc); putC(c + bP * 3 + bQ, hsum(s31), acc);
+  } else {
+    v128.store(pa, s00); v128.store(pa, s01, 16);
+    v128.store(pa, s10, 32); v128.store(pa, s11, 48);
+    v128.store(pa, s20, 64); v128.store(pa, s21, 80);
+    v128.store(pa, s30, 96); v128.store(pa, s31, 112);
+  }
+}
+
+/** The blocks of 4 p x 2 q of the chunk [b0, b0 + kc), with Q's pairs packed at Qp. */
+// @ts-ignore: decorator
+@inline function abtChunk(C: usize, P: usize, NP4: i32, Qp: usize, NQ2: i32, rowBytes: usize, b0: i32, kc: i32,
+                          Pp: usize, Acc: usize, first: bool, last: bool, bP: usize, bQ: usize, acc: bool): void {
+  const pairBytes = <usize>kc << 3;
+  let pa = Acc;
+  for (let p = 0; p < NP4; p += 4) {
+    interleave(Pp, P + <usize>p * rowBytes + (<usize>b0 << 2), rowBytes, kc, 4);
+    let pq = Qp;
+    for (let q = 0; q < NQ2; q += 2) {
+      abtBlock4x2(Pp, pq, kc, pa, first, last, C + <usize>p * bP + <usize>q * bQ, bP, bQ, acc);
+      pq += pairBytes;
+      pa += 128;
+    }
+  }
+}
+
 /** C[p * sP + q * sQ] (+)= sum_b P[p, b] * Q[q, b]; P is [NP, ld], Q is [NQ, ld]. */
 export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32, sP: i32, sQ: i32, acc: bool): void {
   const rowBytes = <usize>ld << 2;
   const bytes = <usize>ld << 2;
   const bP = <usize>sP << 2, bQ = <usize>sQ << 2;
   if (ASC_FEATURE_SIMD) {
-    let p = 0;
-    for (; p + 4 <= NP; p += 4) {
-      const P0 = P + <usize>p * rowBytes;
-      let q = 0;
-      for (; q + 2 <= NQ; q += 2) {
-        const Q0 = Q + <usize>q * rowBytes;
+    const NP4 = NP & ~3, NQ2 = NQ & ~1;
+    if (NP4 > 0 && NQ2 >= 4) {
+      const KC = max(256, <i32>(QP_BYTES / (<u32>NQ2 << 2)) & ~3);
+      const kc0 = min(ld, KC);
+      const Qp = qpackFor(<usize>(NQ2 * kc0) << 2);
+      const Pp = panelFor(<usize>kc0 << 4);
+      const Acc = ld > KC ? abtAccFor(<usize>(NP4 * NQ2) << 4) : 0;
+      for (let b0 = 0; b0 < ld; b0 += KC) {
+        const kc = min(KC, ld - b0);
+        let d = Qp;
+        for (let q = 0; q < NQ2; q += 2) {
+          interleave(d, Q + <usize>q * rowBytes + (<usize>b0 << 2), rowBytes, kc, 2);
+          d += <usize>kc << 3;
+        }
+        const first = b0 == 0, last = b0 + kc >= ld;
+        if (first && last) abtChunk(C, P, NP4, Qp, NQ2, rowBytes, b0, kc, Pp, Acc, true, true, bP, bQ, acc);
+        else if (first) abtChunk(C, P, NP4, Qp, NQ2, rowBytes, b0, kc, Pp, Acc, true, false, bP, bQ, acc);
+        else if (last) abtChunk(C, P, NP4, Qp, NQ2, rowBytes, b0, kc, Pp, Acc, false, true, bP, bQ, acc);
+        else abtChunk(C, P, NP4, Qp, NQ2, rowBytes, b0, kc, Pp, Acc, false, false, bP, bQ, acc);
+      }
+    } else if (NP4 > 0 && NQ2 > 0) {
+      // a single pair of Q: each block of P would be packed for one use; the rows are read as they are
+      for (let p = 0; p < NP4; p += 4) {
+        const P0 = P + <usize>p * rowBytes;
+        const Q0 = Q;
         let s00 = f32x4.splat(0), s01 = f32x4.splat(0);
         let s10 = f32x4.splat(0), s11 = f32x4.splat(0);
         let s20 = f32x4.splat(0), s21 = f32x4.splat(0);
@@ -233,14 +558,19 @@ export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32,
           const p3 = v128.load(P0 + rowBytes * 3 + o);
           s30 = f32x4.add(s30, f32x4.mul(p3, q0)); s31 = f32x4.add(s31, f32x4.mul(p3, q1));
         }
-        const c = C + <usize>p * bP + <usize>q * bQ;
+        const c = C + <usize>p * bP;
         putC(c, hsum(s00), acc); putC(c + bQ, hsum(s01), acc);
         putC(c + bP, hsum(s10), acc); putC(c + bP + bQ, hsum(s11), acc);
         putC(c + (bP << 1), hsum(s20), acc); putC(c + (bP << 1) + bQ, hsum(s21), acc);
         putC(c + bP * 3, hsum(s30), acc); putC(c + bP * 3 + bQ, hsum(s31), acc);
       }
-      for (; q < NQ; q++) {
-        const Q0 = Q + <usize>q * rowBytes;
+    }
+    if (NQ2 < NQ) {
+      // the last row of Q against the blocks of 4 rows of P
+      const q = NQ2;
+      const Q0 = Q + <usize>q * rowBytes;
+      for (let p = 0; p < NP4; p += 4) {
+        const P0 = P + <usize>p * rowBytes;
         let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
         for (let o: usize = 0; o < bytes; o += 16) {
           const q0 = v128.load(Q0 + o);
@@ -254,7 +584,8 @@ export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32,
         putC(c + (bP << 1), hsum(s2), acc); putC(c + bP * 3, hsum(s3), acc);
       }
     }
-    for (; p < NP; p++) {
+    for (let p = NP4; p < NP; p++) {
+      // the last rows of P against every row of Q
       const P0 = P + <usize>p * rowBytes;
       let q = 0;
       for (; q + 4 <= NQ; q += 4) {
