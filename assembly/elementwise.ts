@@ -319,20 +319,23 @@ export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld
     return;
   }
   if (ASC_FEATURE_SIMD) {
-    // 4 x 4 blocks transposed in registers; the rest element by element.
+    // 4 x 4 blocks transposed in registers, four features at a time along the batch: each
+    // destination row is written front to back (walking the features for one group of samples
+    // instead writes rows ld floats apart, all in one L1 set when ld is a power of two); the
+    // rest element by element.
     const rowBytes = <usize>cols << 2;
-    const c4 = cols & ~3;
-    for (; b + 4 <= batch; b += 4) {
-      const s = src + <usize>b * rowBytes;
-      for (let c = 0; c < c4; c += 4) {
-        const p = s + (<usize>c << 2);
+    const c4 = cols & ~3, b4 = batch & ~3;
+    for (let c = 0; c < c4; c += 4) {
+      const d0 = dst + (<usize>(c * ld) << 2);
+      for (let b4i = 0; b4i < b4; b4i += 4) {
+        const p = src + <usize>b4i * rowBytes + (<usize>c << 2);
         const r0 = v128.load(p), r1 = v128.load(p + rowBytes);
         const r2 = v128.load(p + (rowBytes << 1)), r3 = v128.load(p + rowBytes * 3);
         const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
         const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
         const v0 = v128.shuffle<i32>(t0, t2, 0, 1, 4, 5), v1 = v128.shuffle<i32>(t0, t2, 2, 3, 6, 7);
         const v2 = v128.shuffle<i32>(t1, t3, 0, 1, 4, 5), v3 = v128.shuffle<i32>(t1, t3, 2, 3, 6, 7);
-        const d = dst + (<usize>(c * ld + b) << 2);
+        const d = d0 + (<usize>b4i << 2);
         v128.store(d, v0);
         v128.store(d + ldBytes, v1);
         v128.store(d + (ldBytes << 1), v2);
@@ -345,10 +348,10 @@ export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld
           v128.store(dl + ldBytes * 3, logAbsEps4(v3, eps, normal));
         }
       }
-      for (let j = 0; j < 4; j++) {
-        const sr = s + <usize>j * rowBytes;
-        for (let c = c4; c < cols; c++) putFeature(at(dst, c * ld + b + j), load<f32>(at(sr, c)), lg, lgOff, eps);
-      }
+    }
+    for (; b < b4; b++) {
+      const sr = src + <usize>b * rowBytes;
+      for (let c = c4; c < cols; c++) putFeature(at(dst, c * ld + b), load<f32>(at(sr, c)), lg, lgOff, eps);
     }
   }
   for (; b < batch; b++) {
@@ -373,7 +376,32 @@ export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld
 
 /** [rows, ld] feature-major to [batch, rows] row-major. */
 export function toRowMajor(dst: usize, src: usize, batch: i32, rows: i32, ld: i32): void {
-  for (let r = 0; r < rows; r++) {
+  let r = 0;
+  if (ASC_FEATURE_SIMD) {
+    // 4 x 4 blocks transposed in registers, four rows at a time along the batch.
+    const ldBytes = <usize>ld << 2, rowBytes = <usize>rows << 2;
+    const b4 = batch & ~3;
+    for (; r + 4 <= rows; r += 4) {
+      const s = src + <usize>r * ldBytes;
+      let b = 0;
+      for (; b < b4; b += 4) {
+        const p = s + (<usize>b << 2);
+        const r0 = v128.load(p), r1 = v128.load(p + ldBytes);
+        const r2 = v128.load(p + (ldBytes << 1)), r3 = v128.load(p + ldBytes * 3);
+        const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
+        const d = at(dst, b * rows + r);
+        v128.store(d, v128.shuffle<i32>(t0, t2, 0, 1, 4, 5));
+        v128.store(d + rowBytes, v128.shuffle<i32>(t0, t2, 2, 3, 6, 7));
+        v128.store(d + (rowBytes << 1), v128.shuffle<i32>(t1, t3, 0, 1, 4, 5));
+        v128.store(d + rowBytes * 3, v128.shuffle<i32>(t1, t3, 2, 3, 6, 7));
+      }
+      for (; b < batch; b++) {
+        for (let j = 0; j < 4; j++) store<f32>(at(dst, b * rows + r + j), load<f32>(at(s + <usize>j * ldBytes, b)));
+      }
+    }
+  }
+  for (; r < rows; r++) {
     const s = src + (<usize>(r * ld) << 2);
     for (let b = 0; b < batch; b++) store<f32>(at(dst, b * rows + r), load<f32>(at(s, b)));
   }

@@ -141,7 +141,9 @@ const V_TANH_P4 = memory.data<f32>([TANH_P4, TANH_P4, TANH_P4, TANH_P4], 16);
 
 // @ts-ignore: decorator
 @inline export function exp4(x: v128): v128 {
-  x = f32x4.max(f32x4.min(x, k4(V_EXP_HI)), k4(V_EXP_LO));
+  // pmin/pmax (one minps/maxps each; min/max cost several instructions for their NaN and -0
+  // rules): the same lanes here, a NaN x is kept by both
+  x = f32x4.pmax(f32x4.pmin(x, k4(V_EXP_HI)), k4(V_EXP_LO));
   let t = f32x4.add(f32x4.mul(x, k4(V_LOG2E)), k4(V_MAGIC));
   let nf = f32x4.sub(t, k4(V_MAGIC));
   let n = i32x4.sub(t, k4(V_MAGIC_BITS));
