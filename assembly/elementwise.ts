@@ -34,12 +34,25 @@ export function vexp(dst: usize, src: usize, n: i32): void {
   }
 }
 
-/** dst[i] = sigmoid(src[i]). */
+/**
+ * dst[i] = sigmoid(src[i]), flushed to 0 where it would be subnormal (src below -87.33, as in
+ * vexp). The argument is clamped to [-87.33, 87.33] first, so that exp(-|x|) inside never passes
+ * through subnormals either (a gate saturated by large inputs slowed every step); above 17 the
+ * sigmoid is 1 in f32 anyway. NaN stays NaN.
+ */
 export function vsigmoid(dst: usize, src: usize, n: i32): void {
   if (ASC_FEATURE_SIMD) {
-    for (let i = 0; i < n; i += 4) v128.store(at(dst, i), sigmoid4(v128.load(at(src, i))));
+    const lo = f32x4.splat(EXP_NORMAL_MIN), hi = f32x4.splat(-EXP_NORMAL_MIN);
+    for (let i = 0; i < n; i += 4) {
+      const x = v128.load(at(src, i));
+      const y = sigmoid4(f32x4.pmax(f32x4.pmin(x, hi), lo));
+      v128.store(at(dst, i), v128.andnot(y, f32x4.lt(x, lo)));
+    }
   } else {
-    for (let i = 0; i < n; i++) store<f32>(at(dst, i), sigmoidS(load<f32>(at(src, i))));
+    for (let i = 0; i < n; i++) {
+      const x = load<f32>(at(src, i));
+      store<f32>(at(dst, i), x < EXP_NORMAL_MIN ? 0 : sigmoidS(min<f32>(x, -EXP_NORMAL_MIN)));
+    }
   }
 }
 
