@@ -192,7 +192,7 @@ function ratio(results: Results, shape: ShapeKey, op: OpKey, a: string, b: strin
   return x && y ? x / y : null;
 }
 
-function targets(results: Results, cold: ColdResult[] | null): Target[] {
+function targets(results: Results, cold: ColdResult[] | null, peak: PeakResult | null): Target[] {
   const t: Target[] = [];
   const atLeast = (name: string, v: number | null, goal: number) =>
     t.push({ name, value: v, goal: `>= ${goal}x`, met: v === null ? null : v >= goal });
@@ -206,6 +206,12 @@ function targets(results: Results, cold: ColdResult[] | null): Target[] {
   atLeast('M train vs tfjs wasm', ratio(results, 'M', 'train', 'simd', 'tfjs-wasm'), 8);
   atLeast('L train vs tfjs wasm', ratio(results, 'L', 'train', 'simd', 'tfjs-wasm'), 12);
   atLeast('L forward vs tfjs wasm', ratio(results, 'L', 'forward', 'simd', 'tfjs-wasm'), 1.3);
+  // the matrix products' share of the SIMD128 peak, for L (compute-bound), training and forward
+  for (const op of ['train', 'forward'] as OpKey[]) {
+    const g = results.L?.[op]?.simd?.gflops?.median;
+    const v = g && peak ? (100 * g) / peak.peak : null;
+    t.push({ name: `L ${op}: matrix products, % of the SIMD128 peak`, value: v, goal: '>= 60%', met: v === null ? null : v >= 60 });
+  }
   if (cold) {
     const n = cold.find((c) => c.key === 'nalu');
     const tfs = cold.filter((c) => c.key.startsWith('tfjs'));
@@ -334,7 +340,7 @@ async function main(): Promise<void> {
   } else if (prior?.coldNotes) {
     coldNotes.push(...prior.coldNotes);
   }
-  const tgts = targets(results, cold);
+  const tgts = targets(results, cold, peak);
 
   console.log();
   console.log(render(results, impls, status, peak, cold, tgts, false));

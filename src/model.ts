@@ -280,10 +280,23 @@ export class Model {
 
   // ---- the public surface ------------------------------------------------------------------
 
-  /** y = model(x); x is [batch, inputs] row-major; returns [batch, outputs]. */
-  predict(x: Numbers, batch?: number): Float32Array {
+  /**
+   * y = model(x); x is [batch, inputs] row-major; returns [batch, outputs]. With `out` (a
+   * Float32Array of exactly batch * outputs values, not overlapping x) the predictions are
+   * written there and `out` is returned: no allocation per call. If x holds a NaN or an
+   * infinity, predict throws; with a batch larger than one work block (4,096 samples), out
+   * may then hold the predictions of the blocks before the bad one.
+   */
+  predict(x: Numbers, batch?: number, out?: Float32Array): Float32Array {
     this.live('predict');
     const b = this.batchOf('predict', 'x', x, this.inputs, batch, Number.MAX_SAFE_INTEGER);
+    if (out !== undefined && (!(out instanceof Float32Array) || out.length !== b * this.outputs)) {
+      fail(`predict: out must be a Float32Array of batch ${b} x ${this.outputs} outputs = ${b * this.outputs} values, got ${describe(out)}`);
+    }
+    if (out && ArrayBuffer.isView(x) && x.buffer === out.buffer
+      && x.byteOffset < out.byteOffset + out.byteLength && out.byteOffset < x.byteOffset + x.byteLength) {
+      fail('predict: out must not overlap x');
+    }
     const lay = this.engine.layout;
     if (b <= this.capacity) {
       // One chunk that fits the work block: the short path of small-batch inference.
@@ -293,9 +306,13 @@ export class Model {
       const i32 = this.engine.i32;
       if (i32[h + lay.H_STATUS] !== lay.S_OK) this.checkStatus('predict', x, undefined, 0);
       const y = i32[h + lay.H_YROW]! >> 2;
-      return this.engine.f32.slice(y, y + b * this.outputs);
+      const n = b * this.outputs, f32 = this.engine.f32;
+      if (!out) return f32.slice(y, y + n);
+      if (n <= 16) for (let i = 0; i < n; i++) out[i] = f32[y + i]!; // no subarray object for a few values
+      else out.set(f32.subarray(y, y + n));
+      return out;
     }
-    const out = new Float32Array(b * this.outputs);
+    const result = out ?? new Float32Array(b * this.outputs);
     for (let first = 0; first < b; first += CHUNK) {
       const n = Math.min(CHUNK, b - first);
       this.ensureCapacity(n);
@@ -303,9 +320,9 @@ export class Model {
       this.engine.ex.modelPredict(this.desc, n);
       this.checkStatus('predict', x, undefined, first);
       const y = this.engine.i32[(this.desc >> 2) + lay.H_YROW]! >> 2;
-      out.set(this.engine.f32.subarray(y, y + n * this.outputs), first * this.outputs);
+      result.set(this.engine.f32.subarray(y, y + n * this.outputs), first * this.outputs);
     }
-    return out;
+    return result;
   }
 
   /** The mean squared error of the predictions for x against target, computed in f64. */

@@ -203,6 +203,13 @@ describe.each(BACKENDS)('%s build', (backend) => {
       const single = new Float32Array(batch);
       for (let b = 0; b < batch; b++) single[b] = m.predict(x.subarray(3 * b, 3 * b + 3), 1)[0]!;
       expect(bits(whole)).toEqual(bits(single));
+      // Into a caller's buffer (predict's out): the same bits, out itself returned; chunked and one sample.
+      const out = new Float32Array(batch).fill(7);
+      expect(m.predict(x, undefined, out)).toBe(out);
+      expect(bits(out)).toEqual(bits(whole));
+      const one = new Float32Array(1);
+      expect(m.predict(x.subarray(3 * 42, 3 * 43), 1, one)).toBe(one);
+      expect(one[0]).toBe(whole[42]);
       // The same data as number[] and as Float64Array (exactly representable in f32) agree.
       expect(bits(m.predict(Array.from(x)))).toEqual(bits(whole));
       expect(bits(m.predict(Float64Array.from(x)))).toEqual(bits(whole));

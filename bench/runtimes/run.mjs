@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { findBinary, freePort, resolveExport, run, serveStatic, start, waitForHttp } from '../../test/runtimes/lib.mjs';
 import { prepare } from '../../test/runtimes/prepare.mjs';
 import { bundleWorker, capnpWorker, openChromium, openFirefox } from '../../test/runtimes/runners.mjs';
+import { OPS } from './workload.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const args = process.argv.slice(2);
@@ -87,7 +88,7 @@ ${capnpWorker('bench', bundle)}`);
       return performance.now() - t0;
     };
     const out = {};
-    for (const op of ['train', 'predict']) {
+    for (const op of OPS) {
       // Same protocol as workload.mjs's measure, each request's HTTP round trip subtracted.
       const empty = [];
       for (let i = 0; i < 5; i++) empty.push(await timed(op, 0));
@@ -144,20 +145,21 @@ async function main() {
   }
   const node = results.find((r) => r.id === 'node' && !r.error);
   const rows = results.map((r) => {
-    if (r.error) return `| ${r.id} | - | - | - | - | - | ${r.error} |`;
+    if (r.error) return `| ${r.id} | - | - | - | - | - | - | ${r.error} |`;
     const vsNode = (a, b) => (node ? (a / b).toFixed(2) : '-');
-    return `| ${r.runtime.name} ${r.runtime.version} | ${r.runtime.engine} | ${r.backend} | ${spread(r.train)} | ${vsNode(median(r.train), median(node?.train ?? [1]))} | ${spread(r.predict)} | ${vsNode(median(node?.predict ?? [1]), median(r.predict))} |`;
+    return `| ${r.runtime.name} ${r.runtime.version} | ${r.runtime.engine} | ${r.backend} | ${spread(r.train)} | ${vsNode(median(r.train), median(node?.train ?? [1]))} | ${spread(r.predict)} | ${vsNode(median(node?.predict ?? [1]), median(r.predict))} | ${spread(r.predictInto)} |`;
   });
   const md = [
     '### Runtimes (`npm run bench:runtimes`)',
     '',
     `Machine: ${machine}, ${new Date().toISOString().slice(0, 10)}, load average ${load.toFixed(1)} at the start. The packed package`,
     `in each runtime, one after another; wall clock (${SAMPLES} samples of about ${SECONDS} s after a warm-up; median (min-max)).`,
-    'S: NALU 100-2-1, batch 128, Adam training step; E: the same stack, predict of one sample.',
+    'S: NALU 100-2-1, batch 128, Adam training step; E: the same stack, predict of one sample, returning a new',
+    'Float32Array or written into one buffer (`predict(x, 1, out)`; some engines pay for every new typed array).',
     'workerd is timed from outside (its clock stands still while a request computes), one HTTP round trip subtracted.',
     '',
-    '| runtime | engine | build | S train steps/s | vs Node | E predict us/call | vs Node |',
-    '|:--|:--|:--|--:|--:|--:|--:|',
+    '| runtime | engine | build | S train steps/s | vs Node | E predict us/call | vs Node | E predict into out, us/call |',
+    '|:--|:--|:--|--:|--:|--:|--:|--:|',
     ...rows,
     '',
   ].join('\n');

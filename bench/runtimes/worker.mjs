@@ -1,9 +1,9 @@
 // bench:runtimes in workerd. Inside a Worker the clock only moves on I/O, so the Worker only
-// works and the caller times it: GET /run?op=train|predict&n=N runs N steps of the workload and
+// works and the caller times it: GET /run?op=train|predict|predictInto&n=N runs N steps of the workload and
 // answers when done; run.mjs times each request and subtracts the time of n=0 requests.
 import * as nalu from 'nalu-wasm';
 import simd from 'nalu-wasm/nalu-simd.wasm';
-import { workload } from './workload.mjs';
+import { OPS, workload } from './workload.mjs';
 
 let w;
 
@@ -18,7 +18,7 @@ export default {
     }
     const op = url.searchParams.get('op');
     const n = Number(url.searchParams.get('n'));
-    if ((op !== 'train' && op !== 'predict') || !(n >= 0)) return new Response('bad request', { status: 400 });
+    if (!OPS.includes(op) || !(n >= 0)) return new Response('bad request', { status: 400 });
     return Response.json({ sink: w[op](n) });
   },
 };

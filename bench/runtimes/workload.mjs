@@ -35,12 +35,15 @@ function pool(batch) {
   return { xs, ts };
 }
 
-/** The two timed operations over `nalu` (the package's namespace, already initialised). */
+export const OPS = ['train', 'predict', 'predictInto'];
+
+/** The timed operations over `nalu` (the package's namespace, already initialised). */
 export function workload(nalu) {
   const model = nalu.sequential([nalu.nalu({ inputs: INPUTS, outputs: 2 }), nalu.nalu({ inputs: 2, outputs: 1 })], { seed: 1 });
   const start = model.getWeights();
   const train = pool(BATCH), single = pool(1);
   let optim = nalu.adam({ learningRate: 1e-3 });
+  const out = new Float32Array(1);
   let steps = 0, calls = 0, sink = 0;
   return {
     /** n Adam steps of S. */
@@ -55,9 +58,14 @@ export function workload(nalu) {
       }
       return sink;
     },
-    /** n batch-1 predictions (E). */
+    /** n batch-1 predictions (E), each returning a new array. */
     predict(n) {
       for (let i = 0; i < n; i++) sink += model.predict(single.xs[calls++ & (POOL - 1)], 1)[0];
+      return sink;
+    },
+    /** n batch-1 predictions (E) into one buffer (predict's out): no allocation per call. */
+    predictInto(n) {
+      for (let i = 0; i < n; i++) sink += model.predict(single.xs[calls++ & (POOL - 1)], 1, out)[0];
       return sink;
     },
   };
@@ -65,11 +73,12 @@ export function workload(nalu) {
 
 /**
  * Times both operations with `now` (milliseconds): a warm-up that sizes n so that one sample
- * lasts about `seconds`, then `samples` samples. Returns { train: steps/s[], predict: us/call[] }.
+ * lasts about `seconds`, then `samples` samples. Returns { train: steps/s[], predict: us/call[],
+ * predictInto: us/call[] }.
  */
 export function measure(w, now, { seconds = 0.5, samples = 5 } = {}) {
   const out = {};
-  for (const op of ['train', 'predict']) {
+  for (const op of OPS) {
     let n = 16;
     for (;;) {
       const t0 = now();
