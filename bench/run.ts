@@ -13,7 +13,8 @@
 // (predict), M = NALU 64-64 at batch 1024, L = NALU 256-256 at batch 4096 (train, forward).
 // Implementations: nalu-wasm simd and scalar builds, the naive JavaScript (bench/naive/), the
 // same NALU in TensorFlow.js ops on the wasm and cpu backends, PyTorch with one thread when
-// python3 can import torch. Every configuration first passes the float64-reference check.
+// python3 (on PATH, or Debian's /usr/bin/python3) can import torch. Every configuration first
+// passes the float64-reference check.
 // Method: each worker warms up, then for each of `samples` rounds every configuration measures
 // >= `seconds` in turn (rotating order); median and min-max. Clock: CPU time of the worker
 // process by default (robust on a shared machine; --clock wall for the wall clock).
@@ -27,6 +28,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { RefLayer } from '../test/reference/index';
+import { staticTask } from '../src/index';
 import { compareWithReference, randomCase } from './lib/check';
 import { coldStart, coldTargets, type ColdResult } from './lib/cold';
 import { machine, machineLine } from './lib/machine';
@@ -68,7 +70,7 @@ interface Worker {
 
 function startWorker(impl: string, shape: ShapeKey, checkFile: string): Worker {
   const proc = impl === 'torch'
-    ? spawn('python3', [here('./torch_worker.py'), '--shape', shape, '--check', checkFile], { cwd: root })
+    ? spawn(PYTHON, [here('./torch_worker.py'), '--shape', shape, '--check', checkFile], { cwd: root })
     : spawn(process.execPath, ['--import', 'tsx', here('./worker.ts'), '--impl', impl, '--shape', shape], { cwd: root });
   const queue: any[] = [];
   const waiting: Array<(v: any) => void> = [];
@@ -105,9 +107,12 @@ function writeCheckCase(shape: ShapeKey): string {
   const c = randomCase(`${shape}`, s.layers.map((l) => ({ type: 'nalu', ...l }) as RefLayer), s.checkBatch, 101);
   const file = here(`./build/check-${shape}-${process.pid}.json`);
   mkdirSync(here('./build'), { recursive: true });
+  // the static task of the 'task' operation, for the workers that draw it themselves (PyTorch)
+  const t = staticTask({ op: 'add', seed: 0 });
   writeFileSync(file, JSON.stringify({
     layers: s.layers, batch: c.batch, x: Array.from(c.x), target: Array.from(c.target),
     weights: c.weights.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Array.from(v)]))),
+    task: { start1: t.start1, start2: t.start2, size: t.subsetSize, range: t.interpolation },
   }));
   return file;
 }
@@ -154,7 +159,6 @@ async function benchShape(shape: ShapeKey, impls: string[], status: Record<strin
     for (const op of s.ops) {
       for (let j = 0; j < workers.length; j++) {
         const w = workers[(j + k) % workers.length]!;
-        if (op === 'task' && w.impl === 'torch') continue; // torch_worker.py has no task generator
         w.send({ cmd: 'measure', op, seconds: SECONDS, clock: CLOCK });
         const msg = await w.next();
         if (!msg.rate) throw new Error(`${shape} ${w.impl} ${op}: ${msg.error ?? JSON.stringify(msg)}`);
@@ -301,6 +305,9 @@ function render(results: Results, impls: string[], status: Record<string, Record
 
 // ---- main ------------------------------------------------------------------------------------
 
+/** The Python that imports torch: the one on PATH, else Debian's (python3-torch installs there). */
+let PYTHON = '';
+
 async function main(): Promise<void> {
   const m = machine();
   console.log(machineLine(m));
@@ -308,8 +315,8 @@ async function main(): Promise<void> {
   const impls = [...IMPLS];
   const status: Record<string, Record<string, string>> = {};
   if (impls.includes('torch')) {
-    const r = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
-    if (r.status !== 0) {
+    PYTHON = ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) ?? '';
+    if (!PYTHON) {
       console.log('PyTorch: skipped: torch not installed');
       impls.splice(impls.indexOf('torch'), 1);
       status.all = { torch: 'skipped: torch not installed' };

@@ -12,17 +12,18 @@ mulberry32 + Glorot-uniform draws as bench/lib/shapes.ts) and the same data pool
 Then answers {"cmd": "measure", "op", "seconds", "clock"} with @@{"rate": {"wall", "cpu", "share"}}
 and stops on {"cmd": "quit"}.
 
-NOTE: written without torch installed on the machine it was written on; the data and weight
-generators are checked against the TypeScript ones by bench/run.ts only through the gradient
-check (which uses the check file, not these generators).
+The data and weight generators mirror the TypeScript ones; bench/run.ts checks the model itself
+through the gradient check (on the check file's case, not these generators). Debian's
+python3-torch (1.13) calls the system BLAS: netlib unless OpenBLAS is installed (recorded in info).
 """
 import json
 import math
+import os
 import sys
 import time
 
 SHAPES = {
-    "S": dict(layers=[(100, 2), (2, 1)], batch=128, ops=["train", "forward"]),
+    "S": dict(layers=[(100, 2), (2, 1)], batch=128, ops=["train", "task", "forward"]),
     "E": dict(layers=[(100, 2), (2, 1)], batch=1, ops=["forward"]),
     "M": dict(layers=[(64, 64)], batch=1024, ops=["train", "forward"]),
     "L": dict(layers=[(256, 256)], batch=4096, ops=["train", "forward"]),
@@ -147,7 +148,23 @@ def main():
         with torch.no_grad():
             return forward(state["params"], xs[k]).clone()
 
-    fns = {"train": train, "forward": predict}
+    def task():
+        # a fresh batch of the static task (add) every step, drawn by torch's own generator
+        if state["i"] == RESET_EVERY:
+            reset()
+        state["i"] += 1
+        lo, hi = c["task"]["range"]
+        s1, s2, n = c["task"]["start1"], c["task"]["start2"], c["task"]["size"]
+        xb = torch.rand(B, nin) * (hi - lo) + lo
+        tb = (xb[:, s1:s1 + n].sum(dim=1) + xb[:, s2:s2 + n].sum(dim=1)).unsqueeze(1)
+        opt = state["opt"]
+        opt.zero_grad()
+        loss = torch.mean((forward(state["params"], xb) - tb) ** 2)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    fns = {"train": train, "task": task, "forward": predict}
 
     def measure(op, seconds, clock, chunk):
         reset()
@@ -174,7 +191,9 @@ def main():
         chunks[op] = max(1, round(0.02 / ((time.perf_counter() - t0) / calls)))
     reply({
         "ready": True, "label": "PyTorch 1 thread", "computed": computed, "chunks": chunks,
-        "info": {"torch": torch.__version__, "threads": torch.get_num_threads()},
+        # Debian's torch calls the system BLAS (BLAS_INFO=generic): netlib or OpenBLAS, per alternatives
+        "info": {"torch": torch.__version__, "threads": torch.get_num_threads(),
+                 "blas": os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")},
     })
     for line in sys.stdin:
         if not line.strip():
