@@ -210,28 +210,24 @@
 const STRIPS = 4;
 const PANEL_BYTES: usize = 32 << 10;
 
-/** Packing buffers (column strips of B, blocks of rows of A), grown on demand. */
-let panel: usize = 0;
-let panelBytes: usize = 0;
-let apack: usize = 0;
-let apackBytes: usize = 0;
+/**
+ * Scratch buffers of the products, one per use, grown on demand and kept: the packed strips of B
+ * (also gemmABt's packed rows of P), the packed blocks of rows of A, gemmABt's packed rows of Q
+ * and its lane accumulators between chunks. A record per slot: pointer, bytes.
+ */
+const PANEL: i32 = 0, APACK: i32 = 1, QPACK: i32 = 2, ABT_ACC: i32 = 3;
+const SCRATCH = memory.data(4 * 8, 8);
 
-function panelFor(bytes: usize): usize {
-  if (bytes > panelBytes) {
-    if (panel) heap.free(panel);
-    panel = heap.alloc(bytes + 16);
-    panelBytes = bytes;
+/** A 16-byte aligned buffer of at least `bytes` for `slot`, kept for the next call. */
+function scratch(slot: i32, bytes: usize): usize {
+  const rec = SCRATCH + (<usize>slot << 3);
+  if (bytes > <usize>load<u32>(rec, 4)) {
+    const old = <usize>load<u32>(rec);
+    if (old) heap.free(old);
+    store<u32>(rec, <u32>heap.alloc(bytes + 16));
+    store<u32>(rec, <u32>bytes, 4);
   }
-  return (panel + 15) & ~15;
-}
-
-function apackFor(bytes: usize): usize {
-  if (bytes > apackBytes) {
-    if (apack) heap.free(apack);
-    apack = heap.alloc(bytes + 16);
-    apackBytes = bytes;
-  }
-  return (apack + 15) & ~15;
+  return (<usize>load<u32>(rec) + 15) & ~15;
 }
 
 /**
@@ -309,7 +305,7 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
     // blocks of 4 rows are packed once; B's strips are packed when more than one block of rows
     // reads them.
     const M4 = M & ~3;
-    const Ap = M4 > 0 && ld > 8 && sK != 1 ? apackFor(<usize>(M4 * K) << 2) : 0;
+    const Ap = M4 > 0 && ld > 8 && sK != 1 ? scratch(APACK, <usize>(M4 * K) << 2) : 0;
     if (Ap) packA(Ap, A, sRow, sK, K, M4);
     let n = 0;
     const pack = M > 4 && ld > 8;
@@ -317,7 +313,7 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
       // g strips are packed side by side ([K, 8] each), and each block of A runs against all of
       // them while it is in L1.
       const G = max(1, min(STRIPS, <i32>(PANEL_BYTES / (<usize>max(K, 1) << 5))));
-      const P = panelFor(<usize>(K * G) << 5);
+      const P = scratch(PANEL, <usize>(K * G) << 5);
       const stripBytes = <usize>K << 5;
       while (n < ld8) {
         const g = min(G, (ld8 - n) >> 3);
@@ -386,36 +382,13 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
 // chunk, the rows of Q are packed in pairs and the rows of P in fours, interleaved by vectors
 // (Qp[pair][i] = Q[2 pair][4 i ..], Q[2 pair + 1][4 i ..]; likewise Pp for four rows), so that the kernel walks two contiguous buffers; the packed block
 // of P stays in L1 while the pairs of Q stream from L2. When the batch has more than one chunk,
-// the 8 accumulators of each block are kept between chunks in `abtAcc` and continue there: each
+// the 8 accumulators of each block are kept between chunks in scratch(ABT_ACC) and continue there: each
 // lane still sums b = j, j + 4, ... in order from 0. Rows of P beyond the last block of 4 and
 // the last row of Q when NQ is odd are computed over the whole batch at once, and so is
 // everything when NQ < 4 (a packed block of P would serve a single pair of Q).
 
 /** Bytes of packed rows of Q per chunk (the chunk is sized to keep them in L2). */
 const QP_BYTES: u32 = 512 << 10;
-
-let qpack: usize = 0;
-let qpackBytes: usize = 0;
-let abtAcc: usize = 0;
-let abtAccBytes: usize = 0;
-
-function qpackFor(bytes: usize): usize {
-  if (bytes > qpackBytes) {
-    if (qpack) heap.free(qpack);
-    qpack = heap.alloc(bytes + 16);
-    qpackBytes = bytes;
-  }
-  return (qpack + 15) & ~15;
-}
-
-function abtAccFor(bytes: usize): usize {
-  if (bytes > abtAccBytes) {
-    if (abtAcc) heap.free(abtAcc);
-    abtAcc = heap.alloc(bytes + 16);
-    abtAccBytes = bytes;
-  }
-  return (abtAcc + 15) & ~15;
-}
 
 /** Interleaves `rows` rows (row stride rs bytes) of kc lanes from src by vectors into d. */
 // @ts-ignore: decorator
@@ -522,9 +495,9 @@ export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32,
     if (NP4 > 0 && NQ2 >= 4) {
       const KC = max(256, <i32>(QP_BYTES / (<u32>NQ2 << 2)) & ~3);
       const kc0 = min(ld, KC);
-      const Qp = qpackFor(<usize>(NQ2 * kc0) << 2);
-      const Pp = panelFor(<usize>kc0 << 4);
-      const Acc = ld > KC ? abtAccFor(<usize>(NP4 * NQ2) << 4) : 0;
+      const Qp = scratch(QPACK, <usize>(NQ2 * kc0) << 2);
+      const Pp = scratch(PANEL, <usize>kc0 << 4);
+      const Acc = ld > KC ? scratch(ABT_ACC, <usize>(NP4 * NQ2) << 4) : 0;
       for (let b0 = 0; b0 < ld; b0 += KC) {
         const kc = min(KC, ld - b0);
         let d = Qp;

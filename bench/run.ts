@@ -375,12 +375,22 @@ async function main(): Promise<void> {
     '(back to it every 1000 steps); `bench/core.ts` also times the 100-2-1 stack after 10,000 Adam steps, the state',
     'that once exposed f32 subnormals in the log path (see bench/README.md).',
     `Modules measured: ${[...new Set(Object.values(json.wasm).map((w: any) => `${w.bytes} bytes, sha256 ${w.sha256.slice(0, 12)}`))].join('; ') || 'not recorded'}.`,
+    ...torchLine(checks),
     '',
     render(results, impls, status, peak, cold, tgts, true),
     '',
   ].join('\n');
   writeFileSync(join(OUT, 'bench.md'), md);
   console.log(`\nwrote ${join(OUT, 'bench.json')} and ${join(OUT, 'bench.md')}`);
+}
+
+/** What PyTorch ran on (Debian's torch calls the system BLAS), from its workers' info. */
+function torchLine(checks: Record<string, any>): string[] {
+  const info = Object.entries(checks).find(([k]) => k.endsWith('/torch'))?.[1]?.info;
+  if (!info) return [];
+  const blas = String(info.blas ?? '');
+  const kind = /openblas/i.test(blas) ? 'OpenBLAS' : /\/blas\/libblas/.test(blas) ? 'netlib reference BLAS' : 'BLAS';
+  return [`PyTorch ${info.torch}, ${info.threads} thread, ${kind} (${blas}).`];
 }
 
 main().catch((err) => {

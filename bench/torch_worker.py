@@ -129,18 +129,21 @@ def main():
         state["opt"] = torch.optim.Adam(list(p for layer in state["params"] for p in layer.values()), lr=LR)
         state["i"] = 0
 
-    def train():
+    def step(xb, tb):
+        """One Adam step on (xb, tb), back to the initial weights every RESET_EVERY steps."""
         if state["i"] == RESET_EVERY:
             reset()
-        k = state["i"] % count
         state["i"] += 1
-        xb, tb = xs[k], ts[k]
         opt = state["opt"]
         opt.zero_grad()
         loss = torch.mean((forward(state["params"], xb) - tb) ** 2)
         loss.backward()
         opt.step()
         return loss.item()
+
+    def train():
+        k = state["i"] % count
+        return step(xs[k], ts[k])
 
     def predict():
         k = state["i"] % count
@@ -150,19 +153,10 @@ def main():
 
     def task():
         # a fresh batch of the static task (add) every step, drawn by torch's own generator
-        if state["i"] == RESET_EVERY:
-            reset()
-        state["i"] += 1
         lo, hi = c["task"]["range"]
         s1, s2, n = c["task"]["start1"], c["task"]["start2"], c["task"]["size"]
         xb = torch.rand(B, nin) * (hi - lo) + lo
-        tb = (xb[:, s1:s1 + n].sum(dim=1) + xb[:, s2:s2 + n].sum(dim=1)).unsqueeze(1)
-        opt = state["opt"]
-        opt.zero_grad()
-        loss = torch.mean((forward(state["params"], xb) - tb) ** 2)
-        loss.backward()
-        opt.step()
-        return loss.item()
+        return step(xb, (xb[:, s1:s1 + n].sum(dim=1) + xb[:, s2:s2 + n].sum(dim=1)).unsqueeze(1))
 
     fns = {"train": train, "task": task, "forward": predict}
 
