@@ -340,15 +340,15 @@ export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld
     const c4 = cols & ~3, b4 = batch & ~3;
     for (let c = 0; c < c4; c += 4) {
       const d0 = dst + (<usize>(c * ld) << 2);
-      for (let b4i = 0; b4i < b4; b4i += 4) {
-        const p = src + <usize>b4i * rowBytes + (<usize>c << 2);
+      for (let bb = 0; bb < b4; bb += 4) {
+        const p = src + <usize>bb * rowBytes + (<usize>c << 2);
         const r0 = v128.load(p), r1 = v128.load(p + rowBytes);
         const r2 = v128.load(p + (rowBytes << 1)), r3 = v128.load(p + rowBytes * 3);
         const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
         const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
         const v0 = v128.shuffle<i32>(t0, t2, 0, 1, 4, 5), v1 = v128.shuffle<i32>(t0, t2, 2, 3, 6, 7);
         const v2 = v128.shuffle<i32>(t1, t3, 0, 1, 4, 5), v3 = v128.shuffle<i32>(t1, t3, 2, 3, 6, 7);
-        const d = d0 + (<usize>b4i << 2);
+        const d = d0 + (<usize>bb << 2);
         v128.store(d, v0);
         v128.store(d + ldBytes, v1);
         v128.store(d + (ldBytes << 1), v2);
