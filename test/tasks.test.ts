@@ -1,8 +1,8 @@
 // The data generators against their specification (Madsen & Johansen's static task, Trask's
 // identity task), their determinism on both builds, and the success threshold.
 import { describe, expect, it } from 'vitest';
-import { identityTask, staticTask, OPS } from '../src/index';
-import { BACKENDS, useBackend } from './helpers';
+import { identityTask, nac, nalu, sequential, sgd, staticTask, OPS, type LayerSpec } from '../src/index';
+import { BACKENDS, bits, useBackend } from './helpers';
 
 describe('static arithmetic task', () => {
   it('has the default geometry: 100 inputs, subsets of 25 overlapping by 12, offset in 0..62', async () => {
@@ -84,6 +84,45 @@ describe('static arithmetic task', () => {
     expect(other.v.x).not.toEqual(a.v.x);
     // validation, test and training streams are distinct.
     expect(a.batch.x.subarray(0, 100)).not.toEqual(a.v.x.subarray(0, 100));
+  });
+});
+
+describe('a training step on a drawn batch (trainStepOn) is trainStep on the same batch', () => {
+  // The sampler draws x into the model's feature-major input, with the first layer's log taken
+  // there too, and f32 targets (sums in order over each subset); trainStep on the same samples
+  // (a second sampler of the same stream, sample()) with those f32 targets must give the same bits.
+  const cases: Array<[string, () => LayerSpec[]]> = [
+    ['nalu 100->2, nalu 2->1', () => [nalu({ inputs: 100, outputs: 2 }), nalu({ inputs: 2, outputs: 1 })]],
+    ['nac 100->1', () => [nac({ inputs: 100, outputs: 1 })]],
+  ];
+  describe.each(BACKENDS)('%s build', (backend) => {
+    it.each(cases)('%s, batches of 30 (padded to 32)', async (_name, layers) => {
+      await useBackend(backend);
+      const task = staticTask({ op: 'add', seed: 5 });
+      const fused = sequential(layers(), { seed: 9 }), staged = sequential(layers(), { seed: 9 });
+      const drawn = task.trainSampler(), replay = task.trainSampler();
+      const opt1 = sgd({ learningRate: 1e-3 }), opt2 = sgd({ learningRate: 1e-3 });
+      const { start1, start2, subsetSize } = task;
+      for (let step = 0; step < 3; step++) {
+        const loss1 = fused.trainStepOn(drawn, opt1, 30);
+        // the same stream: 32 samples (30 and the padding lanes the drawn batch consumed)
+        const d = replay.sample(32);
+        const t = new Float32Array(30);
+        for (let b = 0; b < 30; b++) {
+          let a = 0, c = 0;
+          for (let i = 0; i < subsetSize; i++) {
+            a = Math.fround(a + d.x[b * 100 + start1 + i]!);
+            c = Math.fround(c + d.x[b * 100 + start2 + i]!);
+          }
+          t[b] = Math.fround(a + c);
+        }
+        const loss2 = staged.trainStep(d.x.subarray(0, 30 * 100), t, opt2, 30);
+        expect(loss1, `loss of step ${step}`).toBe(loss2);
+      }
+      const w1 = fused.getWeights(), w2 = staged.getWeights();
+      w1.forEach((rec, k) => Object.keys(rec).forEach((n) => expect(bits(rec[n]!), `${n} of layer ${k}`).toEqual(bits(w2[k]![n]!))));
+      drawn.dispose(); replay.dispose(); fused.dispose(); staged.dispose();
+    });
   });
 });
 
