@@ -65,7 +65,7 @@ export async function wasmRunner(shape: StackShape, simd: boolean): Promise<Runn
       const { loss, grads } = model.gradients(x, t, batch);
       return { y, loss, grads };
     },
-    dispose: () => model.dispose(),
+    dispose: () => { sampler?.dispose(); model.dispose(); },
   };
 }
 

@@ -203,8 +203,13 @@ export async function openChromium(ctx) {
     args: CHROMIUM_FLAGS,
     timeout: 60_000,
   });
-  const page = context.pages()[0] ?? await context.newPage();
-  return { page, version: context.browser()?.version(), binary: chromium.path, errors: watchErrors(page), close: () => context.close() };
+  try {
+    const page = context.pages()[0] ?? await context.newPage();
+    return { page, version: context.browser()?.version(), binary: chromium.path, errors: watchErrors(page), close: () => context.close() };
+  } catch (err) {
+    await context.close();
+    throw err;
+  }
 }
 
 /** Headless Firefox ESR with a fresh profile; resolves { page, version, binary, errors, close }. */
