@@ -1,6 +1,6 @@
 // Splices generated material into README.md between <!-- name --> and <!-- /name --> markers:
 //   compat     test/runtimes/compat.md        (written by npm run test:runtimes)
-//   bench      bench/results/bench.md         (written by npm run bench:all)
+//   bench      bench/results/bench.md         (written by npm run bench)
 //   runtimes   bench/results/runtimes.md      (written by npm run bench:runtimes)
 //   showcase   docs/showcase.md               (npm start's output, captured by this script's --showcase)
 //   full-runs  docs/results/*.json            (nalu-wasm experiment --json, summarised here)
