@@ -268,6 +268,44 @@ export function rowSums(dst: usize, src: usize, rows: i32, ld: i32): void {
   }
 }
 
+/**
+ * dst = clamp(src, lo, hi) over n floats (n a multiple of 4): the NAU/NMU weight clamp and its
+ * projection, the NPU gate's, and gradient clipping.
+ */
+export function vclamp(dst: usize, src: usize, n: i32, lo: f32, hi: f32): void {
+  if (ASC_FEATURE_SIMD) {
+    const l = f32x4.splat(lo), h = f32x4.splat(hi);
+    for (let i = 0; i < n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(dst + o, f32x4.min(f32x4.max(v128.load(src + o), l), h));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const o = <usize>i << 2;
+      store<f32>(dst + o, Mathf.min(Mathf.max(load<f32>(src + o), lo), hi));
+    }
+  }
+}
+
+/** The backward of vclamp: dW = dWc where lo <= W <= hi, else 0 (a clamp passes its boundary). */
+export function vclampBack(dW: usize, dWc: usize, W: usize, n: i32, lo: f32, hi: f32): void {
+  if (ASC_FEATURE_SIMD) {
+    const l = f32x4.splat(lo), h = f32x4.splat(hi);
+    for (let i = 0; i < n; i += 4) {
+      const o = <usize>i << 2;
+      const w = v128.load(W + o);
+      const inside = v128.and(f32x4.ge(w, l), f32x4.le(w, h));
+      v128.store(dW + o, v128.and(v128.load(dWc + o), inside));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const o = <usize>i << 2;
+      const w = load<f32>(W + o);
+      store<f32>(dW + o, w >= lo && w <= hi ? load<f32>(dWc + o) : 0);
+    }
+  }
+}
+
 /** Copies n floats (memory.copy costs a call, too much for the rows of a narrow layer). */
 // @ts-ignore: decorator
 @inline function copyFloats(dst: usize, src: usize, n: i32): void {

@@ -3,7 +3,7 @@
 // address and the batch size; the host has written x (and the target) row-major into the
 // staging buffers.
 
-import { firstNonFinite, toFeatureMajor, toRowMajor } from "./elementwise";
+import { firstNonFinite, toFeatureMajor, toRowMajor, vclamp } from "./elementwise";
 import {
   fld, fldF, fldI, hdr, hdrI, layerAt,
   H_CLIP, H_DY, H_GRADS, H_LAMBDA, H_MOM1, H_MOM2, H_NLAYERS, H_NPARAM, H_OPTIONS, H_PARAMS, H_STATUS,
@@ -13,12 +13,12 @@ import {
   T_DENSE, T_INALU, T_NAC, T_NACMUL, T_NALU, T_NAU, T_NMU, T_NPU, T_REALNPU,
 } from "./memory";
 import { mseGrad, sumSquares } from "./loss";
-import { adamUpdate, clipGradients, rmspropUpdate, sgdUpdate } from "./optim";
+import { adamUpdate, rmspropUpdate, sgdUpdate } from "./optim";
 import { nacBackward, nacForward, nacForwardRow, nacWeights } from "./layers/nac";
 import { nacMulBackward, nacMulForward, nacMulForwardRow } from "./layers/nacmul";
 import { naluBackward, naluForward, naluForwardRow, naluWeights } from "./layers/nalu";
 import { denseBackward, denseForward, denseForwardRow } from "./layers/dense";
-import { clampWeights, nauBackward, nauForward, nauForwardRow, nauWeights, regularize } from "./layers/nau";
+import { nauBackward, nauForward, nauForwardRow, nauWeights, regularize } from "./layers/nau";
 import { nmuBackward, nmuForward, nmuWeights } from "./layers/nmu";
 import { inaluBackward, inaluForward, inaluWeights } from "./layers/inalu";
 import { npuBackward, npuForward, npuWeights } from "./layers/npu";
@@ -232,7 +232,7 @@ export function modelTrainStaged(model: usize, batch: i32, opt: i32, lr: f32,
     if (bad >= 0) { setStatus(model, S_GRAD_NONFINITE, bad); return loss; }
   }
   const clip = load<f32>(model + (<usize>H_CLIP << 2));
-  if (clip > 0) clipGradients(g, n, clip);
+  if (clip > 0) vclamp(g, g, n, -clip, clip);
   if (opt == OPT_ADAM) adamUpdate(p, g, hdr(model, H_MOM1), hdr(model, H_MOM2), n, beta1, beta2, eps, stepSize, bc2sqrt);
   else if (opt == OPT_RMSPROP) rmspropUpdate(p, g, hdr(model, H_MOM2), n, lr, beta2, eps);
   else sgdUpdate(p, g, n, lr);
@@ -253,13 +253,13 @@ function eachUnit(model: usize, lambda: f32, project: bool): void {
     if (type == T_NPU || type == T_REALNPU) {
       // the relevance gate g back into [0, 1] (layers/npu.ts); no regulariser
       const gp = fld(L, L_P + (type == T_NPU ? 2 : 1));
-      if (project) clampWeights(gp, gp, (fldI(L, L_IN) + 3) & ~3, 0, 1);
+      if (project) vclamp(gp, gp, (fldI(L, L_IN) + 3) & ~3, 0, 1);
       continue;
     }
     if (type != T_NAU && type != T_NMU) continue;
     const count = fldI(L, L_IN) * fldI(L, L_OUT);
     const w = fld(L, L_P);
-    if (project) clampWeights(w, w, (count + 3) & ~3, type == T_NAU ? <f32>-1 : <f32>0, 1);
+    if (project) vclamp(w, w, (count + 3) & ~3, type == T_NAU ? <f32>-1 : <f32>0, 1);
     else regularize(fld(L, L_G), w, count, lambda, type == T_NMU);
   }
 }

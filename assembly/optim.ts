@@ -8,7 +8,7 @@
 // RMSProp, as torch.optim.RMSprop (no momentum, not centered): v = alpha v + (1 - alpha) g^2;
 //   p = p - lr g / (sqrt(v) + eps).
 // SGD: p = p - lr g.
-// clipGradients clamps every gradient to [-c, c] first when the option is set.
+// Gradient clipping (the clip option) clamps every gradient to [-c, c] first: vclamp (elementwise.ts).
 
 export function adamUpdate(p: usize, g: usize, m: usize, v: usize, n: i32,
                            beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): void {
@@ -73,21 +73,6 @@ export function rmspropUpdate(p: usize, g: usize, v: usize, n: i32, lr: f32, alp
       const vv = load<f32>(v + o) * alpha + (gv * gv) * c;
       store<f32>(v + o, vv);
       store<f32>(p + o, load<f32>(p + o) + (-lr) * (gv / (Mathf.sqrt(vv) + eps)));
-    }
-  }
-}
-
-export function clipGradients(g: usize, n: i32, c: f32): void {
-  if (ASC_FEATURE_SIMD) {
-    const hi = f32x4.splat(c), lo = f32x4.splat(-c);
-    for (let i = 0; i < n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(g + o, f32x4.min(f32x4.max(v128.load(g + o), lo), hi));
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const o = <usize>i << 2;
-      store<f32>(g + o, Mathf.min(Mathf.max(load<f32>(g + o), -c), c));
     }
   }
 }

@@ -13,43 +13,10 @@
 
 import { gemmAB, gemmABt } from "../gemm";
 import { vecMat } from "../vecmat";
-import { fillPad } from "../elementwise";
+import { fillPad, vclamp, vclampBack } from "../elementwise";
 import { fld, fldI, L_DE, L_DX, L_DY, L_E, L_G, L_IN, L_OUT, L_P, L_X, L_Y } from "../memory";
 import { round4 } from "./nac";
 
-/** dst = clamp(src, lo, hi), or its backward dst = g where lo <= w <= hi (else 0), over n floats. */
-export function clampWeights(dst: usize, src: usize, n: i32, lo: f32, hi: f32): void {
-  if (ASC_FEATURE_SIMD) {
-    const l = f32x4.splat(lo), h = f32x4.splat(hi);
-    for (let i = 0; i < n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(dst + o, f32x4.min(f32x4.max(v128.load(src + o), l), h));
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const o = <usize>i << 2;
-      store<f32>(dst + o, Mathf.min(Mathf.max(load<f32>(src + o), lo), hi));
-    }
-  }
-}
-
-export function clampBack(dW: usize, dWc: usize, W: usize, n: i32, lo: f32, hi: f32): void {
-  if (ASC_FEATURE_SIMD) {
-    const l = f32x4.splat(lo), h = f32x4.splat(hi);
-    for (let i = 0; i < n; i += 4) {
-      const o = <usize>i << 2;
-      const w = v128.load(W + o);
-      const inside = v128.and(f32x4.ge(w, l), f32x4.le(w, h));
-      v128.store(dW + o, v128.and(v128.load(dWc + o), inside));
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const o = <usize>i << 2;
-      const w = load<f32>(W + o);
-      store<f32>(dW + o, w >= lo && w <= hi ? load<f32>(dWc + o) : 0);
-    }
-  }
-}
 
 /**
  * Adds lambda * dR/dW to the gradient g, for the sparsity regulariser R over `count` weights:
@@ -75,7 +42,7 @@ export function regularize(g: usize, W: usize, count: i32, lambda: f32, nmu: boo
 }
 
 export function nauWeights(L: usize): void {
-  clampWeights(fld(L, L_E), fld(L, L_P), round4(fldI(L, L_IN) * fldI(L, L_OUT)), -1, 1);
+  vclamp(fld(L, L_E), fld(L, L_P), round4(fldI(L, L_IN) * fldI(L, L_OUT)), -1, 1);
 }
 
 export function nauForward(L: usize, batch: i32, ld: i32): void {
@@ -95,7 +62,7 @@ export function nauBackward(L: usize, ld: i32): void {
   const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);
   const dE = fld(L, L_DE), dy = fld(L, L_DY);
   gemmABt(dE, fld(L, L_X), nin, dy, nout, ld, nout, 1, false);
-  clampBack(fld(L, L_G), dE, fld(L, L_P), round4(nin * nout), -1, 1);
+  vclampBack(fld(L, L_G), dE, fld(L, L_P), round4(nin * nout), -1, 1);
   const dx = fld(L, L_DX);
   if (dx) gemmAB(dx, fld(L, L_E), nout, 1, dy, nout, nin, ld, false);
 }

@@ -13,13 +13,12 @@
 // Buffers: L_E = Wc, L_DE = dWc, L_LOG = the prefix products of one output ([in, ld]),
 // L_T2 = the running suffix product ([ld]).
 
-import { fillPad } from "../elementwise";
+import { fillPad, vclamp, vclampBack } from "../elementwise";
 import { fld, fldI, L_DE, L_DX, L_DY, L_E, L_G, L_IN, L_LOG, L_OUT, L_P, L_T2, L_X, L_Y } from "../memory";
 import { round4 } from "./nac";
-import { clampBack, clampWeights } from "./nau";
 
 export function nmuWeights(L: usize): void {
-  clampWeights(fld(L, L_E), fld(L, L_P), round4(fldI(L, L_IN) * fldI(L, L_OUT)), 0, 1);
+  vclamp(fld(L, L_E), fld(L, L_P), round4(fldI(L, L_IN) * fldI(L, L_OUT)), 0, 1);
 }
 
 /** dst[b] = src[b] * (w x[b] + 1 - w) over ld lanes (dst may be src). */
@@ -106,5 +105,5 @@ export function nmuBackward(L: usize, ld: i32): void {
       mulFactor(suf, suf, xi, w, ld);
     }
   }
-  clampBack(fld(L, L_G), dE, fld(L, L_P), round4(nin * nout), 0, 1);
+  vclampBack(fld(L, L_G), dE, fld(L, L_P), round4(nin * nout), 0, 1);
 }

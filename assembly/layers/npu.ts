@@ -30,14 +30,13 @@
 // Parameters: NPU W_re, W_im, g; RealNPU W_re, g.
 
 import { gemmAB, gemmABt } from "../gemm";
-import { fillPad } from "../elementwise";
+import { fillPad, vclamp } from "../elementwise";
 import { exp4, expS, log4, logS } from "../math";
 import { sincos4, sincosS } from "../trig";
 import {
   fld, fldF, fldI, L_A, L_DE, L_DX, L_DY, L_E, L_EPS, L_G, L_IN, L_LOG, L_M, L_OUT, L_P, L_T, L_T3, L_TMP, L_X, L_Y,
 } from "../memory";
 import { round4 } from "./nac";
-import { clampWeights } from "./nau";
 
 const PI_F: f32 = 3.1415927410125732; // the f32 nearest to pi
 
@@ -51,7 +50,7 @@ const PI_F: f32 = 3.1415927410125732; // the f32 nearest to pi
 export function npuWeights(L: usize, real: bool): void {
   const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);
   const e = fld(L, L_E), wre = fld(L, L_P);
-  clampWeights(fld(L, L_TMP), fld(L, L_P + gateIndex(real)), round4(nin), 0, 1);
+  vclamp(fld(L, L_TMP), fld(L, L_P + gateIndex(real)), round4(nin), 0, 1);
   if (real) {
     const io = nin * nout;
     for (let j = 0; j < io; j++) {
