@@ -7,12 +7,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { adam, init, nalu, sequential, staticTask } from '../src/index';
 import { makePool } from './lib/tasks';
+import { args, opt } from './lib/args';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 const SHAPES: Record<string, { layers: Array<[number, number]>; batch: number }> = {
   S: { layers: [[100, 2], [2, 1]], batch: 128 },
   M: { layers: [[64, 64]], batch: 1024 },

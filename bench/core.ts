@@ -22,17 +22,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RefLayer } from '../test/reference/index';
-import { compareAdam, compareWithReference, randomCase, type CheckCase, type F32Weights } from './lib/check';
+import { checkRunner, randomCase, type CheckCase, type F32Weights } from './lib/check';
 import { machine, machineLine } from './lib/machine';
 import { naiveRunner, wasmRunner, type Runner, type StackShape } from './lib/runners';
 import { fmt, measure, summarize, table, warmUp, type Summary } from './lib/stats';
 import { makePool } from './lib/tasks';
+import { opt } from './lib/args';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 const SECONDS = Number(opt('seconds', '1'));
 const SAMPLES = Number(opt('samples', '5'));
 const JSON_OUT = opt('json', fileURLToPath(new URL('./results/core.json', import.meta.url)));
@@ -68,14 +64,7 @@ async function gate(): Promise<string[]> {
     const runners: Runner[] = [await wasmRunner(shape, true), await wasmRunner(shape, false)];
     runners.push(naiveRunner(shape, runners[0]!.getWeights()));
     for (const r of runners) {
-      r.setWeights(c.weights);
-      const { worst, where } = compareWithReference(c, r.compute(c.x, c.target, c.batch));
-      r.setWeights(c.weights);
-      const adamErr = compareAdam(c.weights, shape.learningRate, 3, () => {
-        const grads = r.compute(c.x, c.target, c.batch).grads;
-        r.train(c.x, c.target, c.batch);
-        return { grads, params: r.getWeights() };
-      });
+      const { worst, where, adam: adamErr } = checkRunner(r, c, shape.learningRate, 3);
       const ok = worst <= TOL && adamErr <= TOL;
       lines.push(`  ${ok ? 'ok  ' : 'FAIL'} ${r.label.padEnd(18)} ${c.name}: worst ${worst.toExponential(2)} (${where}), Adam x3 ${adamErr.toExponential(2)}`);
       if (!ok) {

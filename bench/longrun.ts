@@ -17,12 +17,8 @@ import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adam, init, load, nalu, sequential, staticTask, type Model } from '../src/index';
+import { opt } from './lib/args';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 const STEPS = Number(opt('steps', '1000000'));
 const BACKENDS = opt('backend', 'simd') === 'both' ? ['simd', 'scalar'] as const : [opt('backend', 'simd') as 'simd' | 'scalar'];
 const JSON_OUT = opt('json', fileURLToPath(new URL('./results/longrun.json', import.meta.url)));

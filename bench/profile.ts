@@ -21,12 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { adam, init, nalu, sequential, staticTask } from '../src/index';
 import { fmt, table } from './lib/stats';
 import { makePool } from './lib/tasks';
+import { args, opt } from './lib/args';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 const OP = opt('op', 'train');
 const SHAPE = opt('shape', 'S');
 const BUILD = opt('build', 'simd');

@@ -35,12 +35,8 @@ import { machine, machineLine } from './lib/machine';
 import { matmulFlops, SHAPES, type OpKey, type ShapeKey } from './lib/shapes';
 import { fmt, summarize, table, type Summary } from './lib/stats';
 import { runPeak, type PeakResult } from './peak/run';
+import { args, opt } from './lib/args';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 const SHAPE_KEYS = (opt('shapes', 'S,E,M,L') === 'none' ? [] : opt('shapes', 'S,E,M,L').split(',')) as ShapeKey[];
 const ALL_SHAPES: ShapeKey[] = ['S', 'E', 'M', 'L'];
 const REUSE = args.includes('--reuse');

@@ -14,19 +14,14 @@
 
 import { createInterface } from 'node:readline';
 import type { RefLayer } from '../test/reference/index';
-import { compareAdam, compareWithReference, randomCase } from './lib/check';
+import { checkRunner, randomCase } from './lib/check';
 import { naiveRunner, wasmRunner, type Runner } from './lib/runners';
 import { initialWeights, SHAPES, type OpKey, type ShapeKey } from './lib/shapes';
 import { measure, warmUp } from './lib/stats';
 import { makePool, TaskStream } from './lib/tasks';
 import { loadTf, tfRunner } from './lib/tfjs';
+import { opt } from './lib/args';
 
-const args = process.argv.slice(2);
-const opt = (name: string): string => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0 || !args[i + 1]) throw new Error(`--${name} is required`);
-  return args[i + 1]!;
-};
 const IMPL = opt('impl');
 const SHAPE = SHAPES[opt('shape') as ShapeKey];
 if (!SHAPE) throw new Error(`unknown shape ${opt('shape')}`);
@@ -72,14 +67,7 @@ async function main(): Promise<void> {
   // correctness gate
   const refLayers = SHAPE.layers.map((l) => ({ type: 'nalu', ...l }) as RefLayer);
   const c = randomCase(`${SHAPE.key} layers, batch ${SHAPE.checkBatch}`, refLayers, SHAPE.checkBatch, 101);
-  runner.setWeights(c.weights);
-  const { worst, where } = compareWithReference(c, runner.compute(c.x, c.target, c.batch));
-  runner.setWeights(c.weights);
-  const adamErr = compareAdam(c.weights, SHAPE.learningRate, 2, () => {
-    const grads = runner.compute(c.x, c.target, c.batch).grads;
-    runner.train(c.x, c.target, c.batch);
-    return { grads, params: runner.getWeights() };
-  });
+  const { worst, where, adam: adamErr } = checkRunner(runner, c, SHAPE.learningRate, 2);
   const check = { worst, where, adam: adamErr, ok: worst <= TOL && adamErr <= TOL };
   if (!check.ok) {
     reply({ error: `${runner.label} differs from the float64 reference beyond ${TOL}: worst ${worst} (${where}), Adam ${adamErr}`, check });

@@ -94,3 +94,27 @@ export function compareAdam(
   }
   return worst;
 }
+
+/** What checkRunner needs of an implementation (bench/lib/runners.ts's Runner). */
+interface Checkable {
+  setWeights(w: F32Weights): void;
+  getWeights(): F32Weights;
+  compute(x: Float32Array, t: Float32Array, batch: number): Computed;
+  train(x: Float32Array, t: Float32Array, batch: number): unknown;
+}
+
+/**
+ * The correctness gate of an implementation: y, loss and gradients of case c against the float64
+ * reference, then `steps` Adam steps (learning rate lr) from c's weights against refAdam.
+ */
+export function checkRunner(r: Checkable, c: CheckCase, lr: number, steps: number): { worst: number; where: string; adam: number } {
+  r.setWeights(c.weights);
+  const { worst, where } = compareWithReference(c, r.compute(c.x, c.target, c.batch));
+  r.setWeights(c.weights);
+  const adam = compareAdam(c.weights, lr, steps, () => {
+    const grads = r.compute(c.x, c.target, c.batch).grads;
+    r.train(c.x, c.target, c.batch);
+    return { grads, params: r.getWeights() };
+  });
+  return { worst, where, adam };
+}

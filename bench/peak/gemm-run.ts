@@ -14,12 +14,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../lib/rng';
+import { args, opt } from '../lib/args';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Gemm {

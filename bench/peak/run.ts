@@ -10,12 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { measure, summarize, type Summary } from '../lib/stats';
+import { args, opt } from '../lib/args';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 const SECONDS = Number(opt('seconds', '1'));
 const SAMPLES = Number(opt('samples', '5'));
 const CLOCK = opt('clock', 'cpu') as 'cpu' | 'wall';
