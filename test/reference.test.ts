@@ -6,6 +6,7 @@
 
 import { describe, expect, test } from 'vitest';
 import { goldenParams, loadGolden, maxErrRelToMax, maxRelErr, type GoldenCase } from './golden';
+import { prng } from './helpers';
 import {
   activate,
   refAdam,
@@ -56,18 +57,6 @@ const FD_TOL = 1e-7;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/** mulberry32: a 32-bit seeded PRNG (Tommy Ettinger's), uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rng = () => number;
 const uniform = (rng: Rng, lo: number, hi: number): number => lo + (hi - lo) * rng();
@@ -358,7 +347,7 @@ describe('finite differences of the loss (float64, h = 1e-6)', () => {
   SINGLE.forEach((opts, index) => {
     const name = layerLabel({ ...opts, inputs: 0, outputs: 0 }).replace(/ 0x0$/, '');
     test(name, () => {
-      const rng = mulberry32(0x5eed0000 + index);
+      const rng = prng(0x5eed0000 + index);
       for (const [inputs, outputs, batch] of SHAPES) {
         const layer: RefLayer = { ...opts, inputs, outputs };
         const c = randomCase(rng, [layer], batch);
@@ -414,7 +403,7 @@ describe('finite differences of the loss (float64, h = 1e-6)', () => {
   ];
   STACKS.forEach((s, index) => {
     test(`stack: ${s.name}`, () => {
-      const rng = mulberry32(0x57ac0000 + index);
+      const rng = prng(0x57ac0000 + index);
       for (let rep = 0; rep < 3; rep++) {
         const { worst, where } = fdCheck(randomCase(rng, s.layers, s.batch));
         expect(worst, where).toBeLessThanOrEqual(FD_TOL);
@@ -427,7 +416,7 @@ describe('finite differences of the loss (float64, h = 1e-6)', () => {
     const seen = { relu6Low: 0, relu6Mid: 0, relu6High: 0, nauOut: 0, nauIn: 0, nmuOut: 0, nmuIn: 0, logNeg: 0 };
     const kinds: RefLayer['type'][] = ['dense', 'nau', 'nmu', 'nacMul'];
     kinds.forEach((type) => {
-      const rng = mulberry32(0xc0de0000 + type.length);
+      const rng = prng(0xc0de0000 + type.length);
       for (const [inputs, outputs, batch] of SHAPES) {
         const layer: RefLayer = { type, inputs, outputs, activation: type === 'dense' ? 'relu6' : undefined };
         const c = randomCase(rng, [layer], batch);
@@ -577,7 +566,7 @@ describe('kink conventions', () => {
 
 describe('invariants', () => {
   test('nalu: separate weights equal to the tied ones give the same y, and the gradients split', () => {
-    const rng = mulberry32(0x7153);
+    const rng = prng(0x7153);
     const tied: RefLayer = { type: 'nalu', inputs: 4, outputs: 3 };
     const sep: RefLayer = { ...tied, sharedWeights: false };
     const p = randomParams(rng, tied);
@@ -598,7 +587,7 @@ describe('invariants', () => {
   });
 
   test('gradients of a batch are the sums of the per-sample gradients', () => {
-    const rng = mulberry32(0xba7c);
+    const rng = prng(0xba7c);
     for (const type of ['nalu', 'nmu', 'dense'] as const) {
       const layer: RefLayer = { type, inputs: 3, outputs: 2, activation: type === 'dense' ? 'tanh' : undefined };
       const p = randomParams(rng, layer);
@@ -686,7 +675,7 @@ describe('sparsity regularisers', () => {
   });
 
   test('both match central differences away from the kinks', () => {
-    const rng = mulberry32(0x4e67);
+    const rng = prng(0x4e67);
     for (const [reg, lo, hi, kinks] of [
       [refNauReg, -1.5, 1.5, [-0.5, 0, 0.5]],
       [refNmuReg, -0.5, 1.5, [0.5]],
