@@ -18,7 +18,7 @@ import { nacBackward, nacForward, nacForwardRow, nacWeights } from "./layers/nac
 import { nacMulBackward, nacMulForward, nacMulForwardRow } from "./layers/nacmul";
 import { naluBackward, naluForward, naluForwardRow, naluWeights } from "./layers/nalu";
 import { denseBackward, denseForward, denseForwardRow } from "./layers/dense";
-import { nauBackward, nauForward, nauForwardRow, nauWeights, regularize } from "./layers/nau";
+import { nauBackward, nauWeights, regularize } from "./layers/nau";
 import { nmuBackward, nmuForward, nmuWeights } from "./layers/nmu";
 import { inaluBackward, inaluForward, inaluWeights } from "./layers/inalu";
 import { npuBackward, npuForward, npuWeights } from "./layers/npu";
@@ -103,11 +103,10 @@ function forward(model: usize, batch: i32): void {
   for (let k = 0; k < n; k++) {
     const L = layerAt(model, k);
     const type = fldI(L, L_TYPE);
-    if (type == T_NAC) nacForward(L, batch, ld);
+    if (type == T_NAC || type == T_NAU) nacForward(L, batch, ld); // y = x E, E = W or clamp(W)
     else if (type == T_NACMUL) nacMulForward(L, batch, ld);
     else if (type == T_NALU) naluForward(L, batch, ld);
     else if (type == T_DENSE) denseForward(L, batch, ld);
-    else if (type == T_NAU) nauForward(L, batch, ld);
     else if (type == T_NMU) nmuForward(L, batch, ld);
     else if (type == T_INALU) inaluForward(L, batch, ld);
     else if (type == T_NPU || type == T_REALNPU) npuForward(L, batch, ld, type == T_REALNPU);
@@ -163,11 +162,10 @@ function predictRow(model: usize): void {
     const L = layerAt(model, k);
     const y = k == n - 1 ? hdr(model, H_YROW) : fld(L, L_Y);
     const type = fldI(L, L_TYPE);
-    if (type == T_NAC) nacForwardRow(L, x, y);
+    if (type == T_NAC || type == T_NAU) nacForwardRow(L, x, y);
     else if (type == T_NACMUL) nacMulForwardRow(L, x, y);
     else if (type == T_NALU) naluForwardRow(L, x, y);
     else if (type == T_DENSE) denseForwardRow(L, x, y);
-    else if (type == T_NAU) nauForwardRow(L, x, y);
     else unreachable();
     x = y;
   }

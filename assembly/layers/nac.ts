@@ -8,7 +8,8 @@
 //   dW_hat = dW * sech^2(W_hat) * sigmoid(M_hat),  dM_hat = dW * tanh(W_hat) * sigmoid'(M_hat)
 //   dx = d W^T                                           [in, ld]
 //
-// Buffers: L_E holds W [in, out]; L_DE holds dW.
+// Buffers: L_E holds W [in, out]; L_DE holds dW. The forward reads only L_E, so the NAU (whose
+// L_E is clamp(W)) runs it too.
 
 import { gemmAB, gemmABt } from "../gemm";
 import { vecMat } from "../vecmat";

@@ -9,14 +9,13 @@
 // Training adds lambda * R with R = mean(min(|W|, 1 - |W|)) (regularize() below) and projects
 // W back to [-1, 1] after each optimizer step (project() below).
 //
-// Buffers: L_E = Wc, L_DE = dWc.
+// Buffers: L_E = Wc, L_DE = dWc. The forward, y = x Wc, is the NAC's (nacForward, nacForwardRow
+// in nac.ts, which read the effective weights in L_E).
 
 import { gemmAB, gemmABt } from "../gemm";
-import { vecMat } from "../vecmat";
-import { fillPad, vclamp, vclampBack } from "../elementwise";
-import { fld, fldI, L_DE, L_DX, L_DY, L_E, L_G, L_IN, L_OUT, L_P, L_X, L_Y } from "../memory";
+import { vclamp, vclampBack } from "../elementwise";
+import { fld, fldI, L_DE, L_DX, L_DY, L_E, L_G, L_IN, L_OUT, L_P, L_X } from "../memory";
 import { round4 } from "./nac";
-
 
 /**
  * Adds lambda * dR/dW to the gradient g, for the sparsity regulariser R over `count` weights:
@@ -45,18 +44,7 @@ export function nauWeights(L: usize): void {
   vclamp(fld(L, L_E), fld(L, L_P), round4(fldI(L, L_IN) * fldI(L, L_OUT)), -1, 1);
 }
 
-export function nauForward(L: usize, batch: i32, ld: i32): void {
-  const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);
-  const y = fld(L, L_Y);
-  gemmAB(y, fld(L, L_E), 1, nout, fld(L, L_X), nin, nout, ld, false);
-  fillPad(y, nout, batch, ld, 1);
-}
 
-/** The forward of one sample: x [in] to y [out]. */
-export function nauForwardRow(L: usize, x: usize, y: usize): void {
-  const nout = fldI(L, L_OUT);
-  vecMat(y, x, fld(L, L_E), fldI(L, L_IN), nout, nout);
-}
 
 export function nauBackward(L: usize, ld: i32): void {
   const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);
