@@ -18,7 +18,8 @@
 // Each layer's params keep the file's order, which is DESIGN.md section 1's order.
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Activation, LayerType } from './reference/types';
 
 export type { Activation, LayerType } from './reference/types';
@@ -46,7 +47,10 @@ export interface GoldenCase {
 
 export type GoldenFile = 'core' | 'dense' | 'units';
 
-export const GOLDEN_DIR = new URL('../../shared/golden/', import.meta.url);
+/** shared/golden/ beside the repository, or under NALU_SHARED_DIR when it is set (see .ci/run). */
+export const GOLDEN_DIR = process.env.NALU_SHARED_DIR
+  ? pathToFileURL(join(process.env.NALU_SHARED_DIR, 'golden/'))
+  : new URL('../../shared/golden/', import.meta.url);
 
 const TYPES: Record<string, LayerType> = {
   nac: 'nac',
@@ -80,7 +84,7 @@ function parseFile(file: GoldenFile): GoldenCase[] {
   } catch (e) {
     throw new Error(
       `golden file ${fileURLToPath(url)} not found: the repository is expected next to a shared/ folder ` +
-        `holding golden/ (${(e as Error).message})`,
+        `holding golden/, or NALU_SHARED_DIR naming that folder (${(e as Error).message})`,
     );
   }
   const json = JSON.parse(text) as { cases?: unknown[] };

@@ -2,10 +2,14 @@
 // user would; copies in the harness, its drivers, the golden cases and the examples.
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { ROOT, run } from './lib.mjs';
 
-const GOLDEN = new URL('../../../shared/golden/core-torch.json', import.meta.url);
+// shared/golden/ beside the repository, or under NALU_SHARED_DIR when it is set (see .ci/run)
+const GOLDEN = process.env.NALU_SHARED_DIR
+  ? pathToFileURL(join(process.env.NALU_SHARED_DIR, 'golden/core-torch.json'))
+  : new URL('../../../shared/golden/core-torch.json', import.meta.url);
 
 export async function prepare() {
   const base = mkdtempSync(join(tmpdir(), 'nalu-runtimes-'));
