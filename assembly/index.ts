@@ -10,7 +10,9 @@ export {
   L_T3, L_DE, L_DEM, L_TMP, L_P, L_G, L_WORDS,
   S_OK, S_X_NONFINITE, S_T_NONFINITE, S_LOSS_NONFINITE, S_GRAD_NONFINITE, O_ALLOW_NONFINITE,
 } from "./memory";
-export { modelPredict, modelEvaluate, modelGradients, modelTrainStep, OPT_SGD, OPT_ADAM, OPT_RMSPROP } from "./model";
+export {
+  modelPredict, modelEvaluate, modelGradients, modelTrainStep, modelStageBatch, modelTrainBatch, OPT_SGD, OPT_ADAM, OPT_RMSPROP,
+} from "./model";
 export { mathSweep, logPosSweep } from "./math";
 export { trigSweep } from "./trig";
 export { taskFill, taskSeed, modelTrainTask } from "./tasks";

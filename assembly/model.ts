@@ -8,7 +8,7 @@ import {
   fld, fldF, fldI, hdr, hdrI, layerAt,
   H_CLIP, H_DY, H_GRADS, H_LAMBDA, H_MOM1, H_MOM2, H_NLAYERS, H_NPARAM, H_OPTIONS, H_PARAMS, H_STATUS,
   H_STATUS_ARG, H_T, H_TROW, H_WVALID, H_X, H_XROW, H_YROW,
-  L_EPS, L_FLAGS, L_G, L_IN, L_LOG, L_OUT, L_P, L_TYPE, L_Y,
+  L_EPS, L_FLAGS, L_G, L_IN, L_LOG, L_OUT, L_P, L_TYPE, L_X, L_Y,
   F_LOG_READY, O_ALLOW_NONFINITE, S_GRAD_NONFINITE, S_LOSS_NONFINITE, S_OK, S_T_NONFINITE, S_X_NONFINITE,
   T_DENSE, T_INALU, T_NAC, T_NACMUL, T_NALU, T_NAU, T_NMU, T_NPU, T_REALNPU,
 } from "./memory";
@@ -236,6 +236,51 @@ export function modelTrainStaged(model: usize, batch: i32, opt: i32, lr: f32,
   else sgdUpdate(p, g, n, lr);
   eachUnit(model, 0, true);
   store<i32>(model + (<usize>H_WVALID << 2), 0);
+  return loss;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staged batches: a batch checked, moved to feature-major and (for a first layer with a log
+// path) given its log(|x| + eps) once, then trained on any number of times. A staged batch is a
+// record of three byte addresses, [x: [inputs, ld], log: [inputs, ld] or 0, target: [outputs, ld]],
+// ld = batch rounded up to 4, owned by the host.
+
+/**
+ * Exchanges the model's first-layer input, input log and target buffers with the staged batch's
+ * (the record's three words): the model then reads and writes the batch's buffers, and a second
+ * exchange restores both.
+ */
+function exchangeBatch(model: usize, rec: usize): void {
+  const L = layerAt(model, 0);
+  const x = load<u32>(rec), t = load<u32>(rec, 8);
+  store<u32>(rec, hdr(model, H_X));
+  store<u32>(rec, hdr(model, H_T), 8);
+  store<u32>(model + (<usize>H_X << 2), x);
+  store<u32>(L + (<usize>L_X << 2), x);
+  store<u32>(model + (<usize>H_T << 2), t);
+  if (inputLog(model)) {
+    const lg = load<u32>(rec, 4);
+    store<u32>(rec, fld(L, L_LOG), 4);
+    store<u32>(L + (<usize>L_LOG << 2), lg);
+  }
+}
+
+/** Checks the staged x and target and writes them into the batch's buffers (see stage). */
+export function modelStageBatch(model: usize, rec: usize, batch: i32): void {
+  exchangeBatch(model, rec);
+  stage(model, batch, true);
+  exchangeBatch(model, rec);
+  setLogReady(model, false);
+}
+
+/** modelTrainStep on a staged batch: no checks, transposes or logs of the input. */
+export function modelTrainBatch(model: usize, rec: usize, batch: i32, opt: i32, lr: f32,
+                                beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
+  exchangeBatch(model, rec);
+  setLogReady(model, inputLog(model) != 0);
+  const loss = modelTrainStaged(model, batch, opt, lr, beta1, beta2, eps, stepSize, bc2sqrt);
+  exchangeBatch(model, rec);
+  setLogReady(model, false);
   return loss;
 }
 

@@ -81,6 +81,8 @@ async function main(): Promise<void> {
   const pool = makePool(inputs, outputs, SHAPE.batch, count, 42);
   const B = SHAPE.batch;
   const stream = SHAPE.ops.includes('task') ? new TaskStream(B) : null;
+  const residentStep = !SHAPE.ops.includes('resident') ? null
+    : runner.resident?.(pool.x, pool.t, B) ?? ((k: number) => runner.train(pool.x[k]!, pool.t[k]!, B));
   const make = (op: OpKey): (() => unknown) => {
     runner.reset(initial);
     let i = 0;
@@ -92,11 +94,11 @@ async function main(): Promise<void> {
         return runner.train(stream!.x, stream!.t, B);
       };
     }
-    if (op === 'train') {
+    if (op === 'train' || op === 'resident') {
       return () => {
         if (i === RESET_EVERY) { runner.reset(initial); i = 0; }
         const k = i++ % count;
-        return runner.train(pool.x[k]!, pool.t[k]!, B);
+        return op === 'train' ? runner.train(pool.x[k]!, pool.t[k]!, B) : residentStep!(k);
       };
     }
     return () => runner.predict(pool.x[i++ % count]!, B);

@@ -67,6 +67,7 @@ export class Model {
   private capacity = 0;
   private binding: { optimizer: Optimizer; step: number } | undefined;
   private disposed = false;
+  private readonly stagedBatches = new Set<StagedBatch>();
 
   constructor(layers: readonly LayerSpec[], options: SequentialOptions = {}) {
     if (!Array.isArray(layers) || layers.length === 0) {
@@ -372,23 +373,77 @@ export class Model {
   }
 
   /**
-   * One step of `optimizer` on a fresh batch drawn inside the module from `sampler` (for
-   * example `staticTask({ op: 'add' }).trainSampler()`); returns the loss before the update.
+   * Checks x and target and lays them out inside the module once, for any number of training
+   * steps (trainStepOn): each step then skips copying, checking and transposing the batch and,
+   * when the first layer has a log path (nalu, nacMul), computing log(|x| + eps). The batch
+   * holds a copy (later changes to x do not reach it) and memory of 2 to 3 times x's size until
+   * its dispose() or the model's.
    */
-  trainStepOn(sampler: Sampler, optimizer: Optimizer, batch = 128): number {
+  stageBatch(x: Numbers, target: Numbers, batch?: number): StagedBatch {
+    this.live('stageBatch');
+    const b = this.run('stageBatch', x, target, batch);
+    const ld = round4(b);
+    const type = this.layers[0]!.type;
+    const logged = type === 'nalu' || type === 'nacMul';
+    const xBytes = this.inputs * ld * 4;
+    const [raw, rec] = this.engine.alloc(16 + xBytes * (logged ? 2 : 1) + this.outputs * ld * 4);
+    const w = rec >> 2, i32 = this.engine.i32;
+    i32[w] = rec + 16;
+    i32[w + 1] = logged ? rec + 16 + xBytes : 0;
+    i32[w + 2] = rec + 16 + xBytes * (logged ? 2 : 1);
+    this.engine.ex.modelStageBatch(this.desc, rec, b);
+    try {
+      this.checkStatus('stageBatch', x, target, 0);
+    } catch (err) {
+      this.engine.free(raw);
+      throw err;
+    }
+    const staged = new StagedBatch(this, b, raw, rec);
+    this.stagedBatches.add(staged);
+    return staged;
+  }
+
+  /**
+   * One step of `optimizer` on a batch that lives in the module; returns the loss before the
+   * update. `source` is either a StagedBatch of this model (the same samples every time) or a
+   * task's sampler (for example `staticTask({ op: 'add' }).trainSampler()`), which draws a fresh
+   * batch of `batch` samples (default 128) inside the module for every step.
+   */
+  trainStepOn(source: Sampler | StagedBatch, optimizer: Optimizer, batch?: number): number {
     this.live('trainStepOn');
-    if (!(sampler instanceof Sampler)) fail(`trainStepOn: sampler must come from a task's trainSampler(), got ${describe(sampler)}`);
+    if (source instanceof StagedBatch) return this.trainOnStaged(source, optimizer, batch);
+    if (!(source instanceof Sampler)) {
+      fail(`trainStepOn: source must be a task's trainSampler() or a StagedBatch from stageBatch(), got ${describe(source)}`);
+    }
+    const sampler = source;
     if (sampler.isDisposed) fail('trainStepOn: the sampler has been disposed');
     if (sampler.engine !== this.engine) fail('trainStepOn: the sampler and the model were made with different init() backends');
     if (sampler.config.inputs !== this.inputs || this.outputs !== 1) {
       fail(`trainStepOn: the task has ${sampler.config.inputs} inputs and 1 output, the model ${this.inputs} and ${this.outputs}`);
     }
     this.checkOptimizer('trainStepOn', optimizer);
-    checkInt('trainStepOn: batch', batch, 1, MAX_BATCH);
-    this.ensureCapacity(batch);
-    const scratch = sampler.scratch(2 * ((batch + 3) & ~3));
+    const b = batch === undefined ? 128 : checkInt('trainStepOn: batch', batch, 1, MAX_BATCH);
+    this.ensureCapacity(b);
+    const scratch = sampler.scratch(2 * round4(b));
     return this.optimize('trainStepOn', optimizer, [], [], (opt, lr, b1, b2, eps, step, bc2) =>
-      this.engine.ex.modelTrainTask(this.desc, sampler.ptr, scratch, batch, opt, lr, b1, b2, eps, step, bc2));
+      this.engine.ex.modelTrainTask(this.desc, sampler.ptr, scratch, b, opt, lr, b1, b2, eps, step, bc2));
+  }
+
+  private trainOnStaged(staged: StagedBatch, optimizer: Optimizer, batch: number | undefined): number {
+    if (staged.model !== this) fail('trainStepOn: this StagedBatch was staged by another model');
+    if (staged.isDisposed) fail('trainStepOn: the StagedBatch has been disposed');
+    if (batch !== undefined && batch !== staged.batch) {
+      fail(`trainStepOn: the StagedBatch holds ${staged.batch} samples, got batch ${describe(batch)} (leave batch out)`);
+    }
+    this.checkOptimizer('trainStepOn', optimizer);
+    this.ensureCapacity(staged.batch);
+    return this.optimize('trainStepOn', optimizer, [], [], (opt, lr, b1, b2, eps, step, bc2) =>
+      this.engine.ex.modelTrainBatch(this.desc, staged.ptr, staged.batch, opt, lr, b1, b2, eps, step, bc2));
+  }
+
+  /** @internal Frees a staged batch's memory (StagedBatch.dispose). */
+  releaseBatch(staged: StagedBatch, raw: number): void {
+    if (this.stagedBatches.delete(staged)) this.engine.free(raw);
   }
 
   private checkOptimizer(what: string, optimizer: Optimizer): void {
@@ -573,10 +628,34 @@ export class Model {
   /** Releases the model's memory; any later call throws. */
   dispose(): void {
     if (this.disposed) return;
+    for (const staged of [...this.stagedBatches]) staged.dispose();
     this.disposed = true;
     if (this.workRaw) this.engine.free(this.workRaw);
     this.engine.free(this.stateRaw);
     this.workRaw = 0;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+}
+
+/**
+ * A batch laid out inside the module by Model.stageBatch, for training steps with
+ * model.trainStepOn(batch, optimizer). Owned by its model: the model's dispose() disposes it.
+ */
+export class StagedBatch {
+  private disposed = false;
+
+  /** @internal */
+  constructor(readonly model: Model, readonly batch: number, private readonly raw: number,
+    /** @internal byte address of the batch's record */ readonly ptr: number) {}
+
+  /** Releases the batch's memory; training on it afterwards throws. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.model.releaseBatch(this, this.raw);
   }
 
   get isDisposed(): boolean {

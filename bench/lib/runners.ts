@@ -19,6 +19,11 @@ export interface Runner {
   /** One Adam step on [batch, inputs] x; returns the loss (the implementation's type). */
   train(x: Float32Array, t: Float32Array, batch: number): unknown;
   predict(x: Float32Array, batch: number): Float32Array;
+  /**
+   * For the 'resident' operation: hands the pool over once, in the library's own form, and
+   * returns a step on pool entry k. Without it, the step is train(xs[k], ts[k], batch).
+   */
+  resident?(xs: Float32Array[], ts: Float32Array[], batch: number): (k: number) => unknown;
   /** One Adam step on a fresh batch of the static task drawn by the implementation itself, if it can. */
   trainTask?(batch: number): unknown;
   /** y, loss and gradients of the current weights, for the correctness gate. */
@@ -59,6 +64,10 @@ export async function wasmRunner(shape: StackShape, simd: boolean): Promise<Runn
     getWeights: () => model.getWeights(),
     train: (x, t, batch) => model.trainStep(x, t, opt, batch),
     predict: (x, batch) => model.predict(x, batch),
+    resident(xs, ts) {
+      const staged = xs.map((x, k) => model.stageBatch(x, ts[k]!));
+      return (k) => model.trainStepOn(staged[k]!, opt);
+    },
     ...(sampler ? { trainTask: (batch: number) => model.trainStepOn(sampler, opt, batch) } : {}),
     compute(x, t, batch) {
       const y = model.predict(x, batch);

@@ -11,9 +11,12 @@ import { mulberry32, uniformArray } from './rng';
 import type { F32Weights } from './check';
 
 export type ShapeKey = 'S' | 'E' | 'M' | 'L';
-/** train: Adam steps over a pool of fixed batches; task: Adam steps on a fresh batch of the static
- * arithmetic task (add) generated every step; forward: predictions. */
-export type OpKey = 'train' | 'task' | 'forward';
+/** train: Adam steps over a pool of fixed batches handed over as Float32Arrays every step;
+ * resident: the same steps with the pool held inside each library once (nalu-wasm stageBatch,
+ * tfjs tensors and PyTorch tensors made once; naive JS computes on the arrays as in train);
+ * task: Adam steps on a fresh batch of the static arithmetic task (add) generated every step;
+ * forward: predictions. */
+export type OpKey = 'train' | 'resident' | 'task' | 'forward';
 
 export interface BenchShape {
   key: ShapeKey;
@@ -27,9 +30,9 @@ export interface BenchShape {
 }
 
 export const SHAPES: Record<ShapeKey, BenchShape> = {
-  S: { key: 'S', title: 'NALU 100-2-1, batch 128', layers: [{ inputs: 100, outputs: 2 }, { inputs: 2, outputs: 1 }], batch: 128, ops: ['train', 'task', 'forward'], learningRate: 1e-3, checkBatch: 128 },
+  S: { key: 'S', title: 'NALU 100-2-1, batch 128', layers: [{ inputs: 100, outputs: 2 }, { inputs: 2, outputs: 1 }], batch: 128, ops: ['train', 'resident', 'task', 'forward'], learningRate: 1e-3, checkBatch: 128 },
   E: { key: 'E', title: 'NALU 100-2-1, batch 1', layers: [{ inputs: 100, outputs: 2 }, { inputs: 2, outputs: 1 }], batch: 1, ops: ['forward'], learningRate: 1e-3, checkBatch: 1 },
-  M: { key: 'M', title: 'NALU 64-64, batch 1024', layers: [{ inputs: 64, outputs: 64 }], batch: 1024, ops: ['train', 'forward'], learningRate: 1e-3, checkBatch: 64 },
+  M: { key: 'M', title: 'NALU 64-64, batch 1024', layers: [{ inputs: 64, outputs: 64 }], batch: 1024, ops: ['train', 'resident', 'forward'], learningRate: 1e-3, checkBatch: 64 },
   L: { key: 'L', title: 'NALU 256-256, batch 4096', layers: [{ inputs: 256, outputs: 256 }], batch: 4096, ops: ['train', 'forward'], learningRate: 1e-3, checkBatch: 32 },
 };
 

@@ -91,6 +91,16 @@ export function tfRunner(tf: any, backend: TfBackend, shape: BenchShape, initial
       tt.dispose();
       return loss;
     },
+    resident(xs, ts, batch) {
+      const xts = xs.map((x) => tf.tensor2d(x, [batch, inputs]));
+      const tts = ts.map((t) => tf.tensor2d(t, [batch, outputs]));
+      return (k) => {
+        const cost = optimizer.minimize(() => lossOf(xts[k], tts[k]), true, varList);
+        const loss = cost.dataSync()[0];
+        cost.dispose();
+        return loss;
+      };
+    },
     predict(x, batch) {
       const y = tf.tidy(() => forward(tf.tensor2d(x, [batch, inputs])));
       const out = y.dataSync() as Float32Array;

@@ -9,6 +9,9 @@ export interface NaluExports {
   modelGradients(model: number, batch: number): number;
   modelTrainStep(model: number, batch: number, opt: number, lr: number, beta1: number, beta2: number,
     eps: number, stepSize: number, bc2sqrt: number): number;
+  modelStageBatch(model: number, batch: number, samples: number): void;
+  modelTrainBatch(model: number, batch: number, samples: number, opt: number, lr: number, beta1: number, beta2: number,
+    eps: number, stepSize: number, bc2sqrt: number): number;
   mathSweep(fn: number, src: number, dst: number, n: number): void;
   taskSeed(task: number, seed: number): void;
   taskFill(task: number, x: number, t64: number, scratch: number, batch: number): void;
