@@ -19,19 +19,23 @@ const EXP_NORMAL_MIN: f32 = -87.33654;
  */
 export function vexp(dst: usize, src: usize, n: i32): void {
   if (ASC_FEATURE_SIMD) {
-    const lo = f32x4.splat(EXP_NORMAL_MIN), zero = f32x4.splat(0);
-    for (let i = 0; i < n; i += 4) {
-      const x = v128.load(at(src, i));
-      const under = f32x4.lt(x, lo);
-      // exp(0) stands in for the flushed lanes: exp4 itself would pass through subnormals
-      v128.store(at(dst, i), v128.andnot(exp4(v128.bitselect(zero, x, under)), under));
-    }
+    const lo = f32x4.splat(EXP_NORMAL_MIN);
+    for (let i = 0; i < n; i += 4) v128.store(at(dst, i), expFlush4(v128.load(at(src, i)), lo));
   } else {
-    for (let i = 0; i < n; i++) {
-      const x = load<f32>(at(src, i));
-      store<f32>(at(dst, i), x < EXP_NORMAL_MIN ? 0 : expS(x));
-    }
+    for (let i = 0; i < n; i++) store<f32>(at(dst, i), expFlushS(load<f32>(at(src, i))));
   }
+}
+
+// @ts-ignore: decorator
+@inline function expFlush4(x: v128, lo: v128): v128 {
+  const under = f32x4.lt(x, lo);
+  // exp(0) stands in for the flushed lanes: exp4 itself would pass through subnormals
+  return v128.andnot(exp4(v128.bitselect(f32x4.splat(0), x, under)), under);
+}
+
+// @ts-ignore: decorator
+@inline function expFlushS(x: f32): f32 {
+  return x < EXP_NORMAL_MIN ? 0 : expS(x);
 }
 
 /**
@@ -43,17 +47,20 @@ export function vexp(dst: usize, src: usize, n: i32): void {
 export function vsigmoid(dst: usize, src: usize, n: i32): void {
   if (ASC_FEATURE_SIMD) {
     const lo = f32x4.splat(EXP_NORMAL_MIN), hi = f32x4.splat(-EXP_NORMAL_MIN);
-    for (let i = 0; i < n; i += 4) {
-      const x = v128.load(at(src, i));
-      const y = sigmoid4(f32x4.pmax(f32x4.pmin(x, hi), lo));
-      v128.store(at(dst, i), v128.andnot(y, f32x4.lt(x, lo)));
-    }
+    for (let i = 0; i < n; i += 4) v128.store(at(dst, i), sigmoidFlush4(v128.load(at(src, i)), lo, hi));
   } else {
-    for (let i = 0; i < n; i++) {
-      const x = load<f32>(at(src, i));
-      store<f32>(at(dst, i), x < EXP_NORMAL_MIN ? 0 : sigmoidS(min<f32>(x, -EXP_NORMAL_MIN)));
-    }
+    for (let i = 0; i < n; i++) store<f32>(at(dst, i), sigmoidFlushS(load<f32>(at(src, i))));
   }
+}
+
+// @ts-ignore: decorator
+@inline function sigmoidFlush4(x: v128, lo: v128, hi: v128): v128 {
+  return v128.andnot(sigmoid4(f32x4.pmax(f32x4.pmin(x, hi), lo)), f32x4.lt(x, lo));
+}
+
+// @ts-ignore: decorator
+@inline function sigmoidFlushS(x: f32): f32 {
+  return x < EXP_NORMAL_MIN ? 0 : sigmoidS(min<f32>(x, -EXP_NORMAL_MIN));
 }
 
 /**
@@ -152,6 +159,26 @@ export function vnaluMix(y: usize, a: usize, g: usize, m: usize, n: i32): void {
     for (let i = 0; i < n; i++) {
       const gv = load<f32>(at(g, i));
       store<f32>(at(y, i), gv * load<f32>(at(a, i)) + (1 - gv) * load<f32>(at(m, i)));
+    }
+  }
+}
+
+/**
+ * The NALU's output for one sample's row, y = g a + (1 - g) m with g = sigmoid(gz) and
+ * m = exp(mz): vsigmoid, vexp and vnaluMix lane for lane (the same bits) in one pass, for the
+ * batch-1 forward, which keeps neither g nor m.
+ */
+export function vnaluOut(y: usize, a: usize, gz: usize, mz: usize, n: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    const lo = f32x4.splat(EXP_NORMAL_MIN), hi = f32x4.splat(-EXP_NORMAL_MIN), one = f32x4.splat(1);
+    for (let i = 0; i < n; i += 4) {
+      const g = sigmoidFlush4(v128.load(at(gz, i)), lo, hi), m = expFlush4(v128.load(at(mz, i)), lo);
+      v128.store(at(y, i), f32x4.add(f32x4.mul(g, v128.load(at(a, i))), f32x4.mul(f32x4.sub(one, g), m)));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const g = sigmoidFlushS(load<f32>(at(gz, i))), m = expFlushS(load<f32>(at(mz, i)));
+      store<f32>(at(y, i), g * load<f32>(at(a, i)) + (1 - g) * m);
     }
   }
 }

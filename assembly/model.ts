@@ -163,8 +163,8 @@ function predictRow(model: usize): void {
     const y = k == n - 1 ? hdr(model, H_YROW) : fld(L, L_Y);
     const type = fldI(L, L_TYPE);
     if (type == T_NAC || type == T_NAU) nacForwardRow(L, x, y);
-    else if (type == T_NACMUL) nacMulForwardRow(L, x, y);
-    else if (type == T_NALU) naluForwardRow(L, x, y);
+    else if (type == T_NACMUL) nacMulForwardRow(L, x, y, k == 0); // the caller checked x
+    else if (type == T_NALU) naluForwardRow(L, x, y, k == 0);
     else if (type == T_DENSE) denseForwardRow(L, x, y);
     else unreachable();
     x = y;

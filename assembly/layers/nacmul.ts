@@ -26,11 +26,11 @@ export function nacMulForward(L: usize, batch: i32, ld: i32): void {
   fillPad(y, nout, batch, ld, 1);
 }
 
-/** The forward of one sample: x [in] to y [out]. */
-export function nacMulForwardRow(L: usize, x: usize, y: usize): void {
+/** The forward of one sample: x [in] to y [out]; `finite`: x is known to hold no NaN or infinity. */
+export function nacMulForwardRow(L: usize, x: usize, y: usize, finite: bool): void {
   const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);
   const lg = fld(L, L_LOG), z = fld(L, L_A);
-  vlogAbsEps(lg, x, nin, fldF(L, L_EPS));
+  vlogAbsEps(lg, x, nin, fldF(L, L_EPS), finite);
   vecMat(z, lg, fld(L, L_E), nin, nout, nout);
   vexp(y, z, nout);
 }

@@ -19,7 +19,7 @@
 import { gemmAB, gemmABt } from "../gemm";
 import { vecMat, vecMat2 } from "../vecmat";
 import {
-  addBias, addRowBias, fillPad, joinCols, splitCols, rowSums, vexp, vlogAbsEps, vlogGrad, vnacWeights, vnacWeightsBack, vnaluMix, vnaluMixBack, vsigmoid,
+  addBias, addRowBias, fillPad, joinCols, splitCols, rowSums, vexp, vlogAbsEps, vlogGrad, vnacWeights, vnacWeightsBack, vnaluMix, vnaluMixBack, vnaluOut, vsigmoid,
 } from "../elementwise";
 import {
   F_GATE_BIAS, F_LOG_READY, F_SEPARATE, fld, fldF, fldI, L_A, L_DE, L_DEM, L_DX, L_DY, L_E, L_EM, L_EPS, L_FLAGS, L_G, L_IN, L_LOG,
@@ -60,12 +60,15 @@ export function naluForward(L: usize, batch: i32, ld: i32): void {
   fillPad(y, nout, batch, ld, 1);
 }
 
-/** The forward of one sample: x [in] to y [out], through the same elementwise kernels. */
-export function naluForwardRow(L: usize, x: usize, y: usize): void {
+/**
+ * The forward of one sample: x [in] to y [out], through the same elementwise kernels; `finite`:
+ * x is known to hold no NaN or infinity.
+ */
+export function naluForwardRow(L: usize, x: usize, y: usize, finite: bool): void {
   const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);
   const lg = fld(L, L_LOG), ag = fld(L, L_A), m = fld(L, L_M), e = fld(L, L_E);
   const g = ag + (<usize>nout << 2);
-  vlogAbsEps(lg, x, nin, fldF(L, L_EPS));
+  vlogAbsEps(lg, x, nin, fldF(L, L_EPS), finite);
   if (separate(L)) {
     vecMat(ag, x, e, nin, 2 * nout, 2 * nout);
     vecMat(m, lg, fld(L, L_EM), nin, nout, nout);
@@ -73,9 +76,7 @@ export function naluForwardRow(L: usize, x: usize, y: usize): void {
     vecMat2(ag, x, m, lg, e, nin, 2 * nout, nout, 2 * nout);
   }
   if (fldI(L, L_FLAGS) & F_GATE_BIAS) addBias(g, fld(L, L_P + gateIndex(L) + 1), nout);
-  vsigmoid(g, g, nout);
-  vexp(m, m, nout);
-  vnaluMix(y, ag, g, m, nout);
+  vnaluOut(y, ag, g, m, nout);
 }
 
 export function naluBackward(L: usize, ld: i32): void {
