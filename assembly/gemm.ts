@@ -14,7 +14,10 @@
 // accumulators (lane j sums b = j, j + 4, ...) combined as (l0 + l1) + (l2 + l3), whatever the
 // blocking; rowSums (elementwise.ts) sums a row in the same order, so a bias's gradient equals
 // the weight gradient of a constant-1 input column. The scalar build performs the same
-// operations in the same order, so both builds give identical bits.
+// operations in the same order, so both builds give identical bits. Every multiply-add is
+// madd (madd.ts): a mul then an add, except in the opt-in relaxed-SIMD build.
+
+import { madd } from "./madd";
 
 // ---- gemmAB -----------------------------------------------------------------------------
 //
@@ -45,10 +48,10 @@
     const a1 = v128.load32_splat(pa + r1);
     const a2 = v128.load32_splat(pa + r2);
     const a3 = v128.load32_splat(pa + r3);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
+    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
+    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
     pb += bs;
     pa += stepA;
   }
@@ -78,13 +81,13 @@
   while (pa < end) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     const a0 = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
     const a1 = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
     const a2 = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
     const a3 = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
     pb += 32;
     pa += 16;
   }
@@ -108,10 +111,10 @@
   const r1 = <usize>sRow << 2, r2 = r1 << 1, r3 = r1 * 3;
   for (let k = 0; k < K; k++) {
     const b0 = v128.load(pb);
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + r1), b0));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(pa + r2), b0));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(pa + r3), b0));
+    c0 = madd(v128.load32_splat(pa), b0, c0);
+    c1 = madd(v128.load32_splat(pa + r1), b0, c1);
+    c2 = madd(v128.load32_splat(pa + r2), b0, c2);
+    c3 = madd(v128.load32_splat(pa + r3), b0, c3);
     pb += bs;
     pa += stepA;
   }
@@ -138,8 +141,8 @@
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     const a0 = v128.load32_splat(pa);
     const a1 = v128.load32_splat(pa + r1);
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
     pb += bs;
     pa += stepA;
   }
@@ -159,8 +162,8 @@
   const r1 = <usize>sRow << 2;
   for (let k = 0; k < K; k++) {
     const b0 = v128.load(pb);
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), b0));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(pa + r1), b0));
+    c0 = madd(v128.load32_splat(pa), b0, c0);
+    c1 = madd(v128.load32_splat(pa + r1), b0, c1);
     pb += bs;
     pa += stepA;
   }
@@ -179,8 +182,8 @@
   const stepA = <usize>sK << 2;
   for (let k = 0; k < K; k++) {
     const a = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(a, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(a, v128.load(pb, 16)));
+    c0 = madd(a, v128.load(pb), c0);
+    c1 = madd(a, v128.load(pb, 16), c1);
     pb += bs;
     pa += stepA;
   }
@@ -198,7 +201,7 @@
   let pa = A;
   const stepA = <usize>sK << 2;
   for (let k = 0; k < K; k++) {
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(pa), v128.load(pb)));
+    c0 = madd(v128.load32_splat(pa), v128.load(pb), c0);
     pb += bs;
     pa += stepA;
   }
@@ -445,13 +448,13 @@ const QP_BYTES: u32 = 512 << 10;
   while (pq < end) {
     const q0 = v128.load(pq), q1 = v128.load(pq, 16);
     const p0 = v128.load(pp);
-    s00 = f32x4.add(s00, f32x4.mul(p0, q0)); s01 = f32x4.add(s01, f32x4.mul(p0, q1));
+    s00 = madd(p0, q0, s00); s01 = madd(p0, q1, s01);
     const p1 = v128.load(pp, 16);
-    s10 = f32x4.add(s10, f32x4.mul(p1, q0)); s11 = f32x4.add(s11, f32x4.mul(p1, q1));
+    s10 = madd(p1, q0, s10); s11 = madd(p1, q1, s11);
     const p2 = v128.load(pp, 32);
-    s20 = f32x4.add(s20, f32x4.mul(p2, q0)); s21 = f32x4.add(s21, f32x4.mul(p2, q1));
+    s20 = madd(p2, q0, s20); s21 = madd(p2, q1, s21);
     const p3 = v128.load(pp, 48);
-    s30 = f32x4.add(s30, f32x4.mul(p3, q0)); s31 = f32x4.add(s31, f32x4.mul(p3, q1));
+    s30 = madd(p3, q0, s30); s31 = madd(p3, q1, s31);
     pq += 32;
     pp += 64;
   }
@@ -523,13 +526,13 @@ export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32,
         for (let o: usize = 0; o < bytes; o += 16) {
           const q0 = v128.load(Q0 + o), q1 = v128.load(Q0 + rowBytes + o);
           const p0 = v128.load(P0 + o);
-          s00 = f32x4.add(s00, f32x4.mul(p0, q0)); s01 = f32x4.add(s01, f32x4.mul(p0, q1));
+          s00 = madd(p0, q0, s00); s01 = madd(p0, q1, s01);
           const p1 = v128.load(P0 + rowBytes + o);
-          s10 = f32x4.add(s10, f32x4.mul(p1, q0)); s11 = f32x4.add(s11, f32x4.mul(p1, q1));
+          s10 = madd(p1, q0, s10); s11 = madd(p1, q1, s11);
           const p2 = v128.load(P0 + (rowBytes << 1) + o);
-          s20 = f32x4.add(s20, f32x4.mul(p2, q0)); s21 = f32x4.add(s21, f32x4.mul(p2, q1));
+          s20 = madd(p2, q0, s20); s21 = madd(p2, q1, s21);
           const p3 = v128.load(P0 + rowBytes * 3 + o);
-          s30 = f32x4.add(s30, f32x4.mul(p3, q0)); s31 = f32x4.add(s31, f32x4.mul(p3, q1));
+          s30 = madd(p3, q0, s30); s31 = madd(p3, q1, s31);
         }
         const c = C + <usize>p * bP;
         putC(c, hsum(s00), acc); putC(c + bQ, hsum(s01), acc);
@@ -547,10 +550,10 @@ export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32,
         let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
         for (let o: usize = 0; o < bytes; o += 16) {
           const q0 = v128.load(Q0 + o);
-          s0 = f32x4.add(s0, f32x4.mul(v128.load(P0 + o), q0));
-          s1 = f32x4.add(s1, f32x4.mul(v128.load(P0 + rowBytes + o), q0));
-          s2 = f32x4.add(s2, f32x4.mul(v128.load(P0 + (rowBytes << 1) + o), q0));
-          s3 = f32x4.add(s3, f32x4.mul(v128.load(P0 + rowBytes * 3 + o), q0));
+          s0 = madd(v128.load(P0 + o), q0, s0);
+          s1 = madd(v128.load(P0 + rowBytes + o), q0, s1);
+          s2 = madd(v128.load(P0 + (rowBytes << 1) + o), q0, s2);
+          s3 = madd(v128.load(P0 + rowBytes * 3 + o), q0, s3);
         }
         const c = C + <usize>p * bP + <usize>q * bQ;
         putC(c, hsum(s0), acc); putC(c + bP, hsum(s1), acc);
@@ -566,10 +569,10 @@ export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32,
         let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
         for (let o: usize = 0; o < bytes; o += 16) {
           const p0 = v128.load(P0 + o);
-          s0 = f32x4.add(s0, f32x4.mul(p0, v128.load(Q0 + o)));
-          s1 = f32x4.add(s1, f32x4.mul(p0, v128.load(Q0 + rowBytes + o)));
-          s2 = f32x4.add(s2, f32x4.mul(p0, v128.load(Q0 + (rowBytes << 1) + o)));
-          s3 = f32x4.add(s3, f32x4.mul(p0, v128.load(Q0 + rowBytes * 3 + o)));
+          s0 = madd(p0, v128.load(Q0 + o), s0);
+          s1 = madd(p0, v128.load(Q0 + rowBytes + o), s1);
+          s2 = madd(p0, v128.load(Q0 + (rowBytes << 1) + o), s2);
+          s3 = madd(p0, v128.load(Q0 + rowBytes * 3 + o), s3);
         }
         const c = C + <usize>p * bP + <usize>q * bQ;
         putC(c, hsum(s0), acc); putC(c + bQ, hsum(s1), acc);
@@ -579,7 +582,7 @@ export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32,
         const Q0 = Q + <usize>q * rowBytes;
         let s0 = f32x4.splat(0);
         for (let o: usize = 0; o < bytes; o += 16) {
-          s0 = f32x4.add(s0, f32x4.mul(v128.load(P0 + o), v128.load(Q0 + o)));
+          s0 = madd(v128.load(P0 + o), v128.load(Q0 + o), s0);
         }
         putC(C + <usize>p * bP + <usize>q * bQ, hsum(s0), acc);
       }

@@ -2,12 +2,15 @@
 //
 //   y[j] = sum_k x[k] * W[k * ldW + j]      for j < N;   x: [K], W: [K, ldW] row-major
 //
-// Each y[j] accumulates over k in order, from +0, a mul then an add: the operations of one lane
+// Each y[j] accumulates over k in order, from +0, by madd (madd.ts): the operations of one lane
 // of gemmAB (gemm.ts). A sample's outputs therefore have the same bits whether it is predicted
 // alone, through this kernel, or inside a batch. Vectorized over j (16 columns, then 4 while the
 // lanes stay inside a row of W, then one at a time); the lanes j >= N of a vector are stored as
 // well, so y needs room for N rounded up to 4. At batch 1 the time is the latency of these
 // accumulation chains, so vecMat2 runs two rows' chains side by side over the same W.
+
+
+import { madd, maddS } from "./madd";
 
 /** y[j] = sum_k x[k] W[k, j] for the columns j0 <= j < N. */
 export function vecMat(y: usize, x: usize, W: usize, K: i32, N: i32, ldW: i32, j0: i32 = 0): void {
@@ -19,10 +22,10 @@ export function vecMat(y: usize, x: usize, W: usize, K: i32, N: i32, ldW: i32, j
       let pw = W + (<usize>j << 2);
       for (let k = 0; k < K; k++) {
         const xk = v128.load32_splat(x + (<usize>k << 2));
-        c0 = f32x4.add(c0, f32x4.mul(xk, v128.load(pw)));
-        c1 = f32x4.add(c1, f32x4.mul(xk, v128.load(pw, 16)));
-        c2 = f32x4.add(c2, f32x4.mul(xk, v128.load(pw, 32)));
-        c3 = f32x4.add(c3, f32x4.mul(xk, v128.load(pw, 48)));
+        c0 = madd(xk, v128.load(pw), c0);
+        c1 = madd(xk, v128.load(pw, 16), c1);
+        c2 = madd(xk, v128.load(pw, 32), c2);
+        c3 = madd(xk, v128.load(pw, 48), c3);
         pw += rowBytes;
       }
       const py = y + (<usize>j << 2);
@@ -32,7 +35,7 @@ export function vecMat(y: usize, x: usize, W: usize, K: i32, N: i32, ldW: i32, j
       let c0 = f32x4.splat(0);
       let pw = W + (<usize>j << 2);
       for (let k = 0; k < K; k++) {
-        c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(x + (<usize>k << 2)), v128.load(pw)));
+        c0 = madd(v128.load32_splat(x + (<usize>k << 2)), v128.load(pw), c0);
         pw += rowBytes;
       }
       v128.store(y + (<usize>j << 2), c0);
@@ -42,7 +45,7 @@ export function vecMat(y: usize, x: usize, W: usize, K: i32, N: i32, ldW: i32, j
     let s: f32 = 0;
     let pw = W + (<usize>j << 2);
     for (let k = 0; k < K; k++) {
-      s += load<f32>(x + (<usize>k << 2)) * load<f32>(pw);
+      s = maddS(load<f32>(x + (<usize>k << 2)), load<f32>(pw), s);
       pw += rowBytes;
     }
     store<f32>(y + (<usize>j << 2), s);
@@ -60,8 +63,8 @@ export function vecMat2(y: usize, x: usize, z: usize, l: usize, W: usize, K: i32
       for (let k = 0; k < K; k++) {
         const w = v128.load(pw);
         const o = <usize>k << 2;
-        cy = f32x4.add(cy, f32x4.mul(v128.load32_splat(x + o), w));
-        cz = f32x4.add(cz, f32x4.mul(v128.load32_splat(l + o), w));
+        cy = madd(v128.load32_splat(x + o), w, cy);
+        cz = madd(v128.load32_splat(l + o), w, cz);
         pw += rowBytes;
       }
       v128.store(y + (<usize>j << 2), cy);

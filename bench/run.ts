@@ -1,7 +1,7 @@
 // The performance benchmark: every implementation on every shape, each configuration in its own
 // process (bench/worker.ts, or bench/torch_worker.py), driven round-robin from here.
 //
-//   node --import tsx bench/run.ts [--shapes S,E,M,L] [--impls simd,scalar,naive,tfjs-wasm,tfjs-cpu,torch]
+//   node --import tsx bench/run.ts [--shapes S,E,M,L] [--impls simd,scalar,relaxed,naive,tfjs-wasm,tfjs-cpu,torch]
 //        [--samples 5] [--seconds 1] [--clock cpu|wall] [--cold-rounds 20] [--no-peak] [--no-cold]
 //        [--out bench/results] [--reuse]
 //
@@ -11,7 +11,9 @@
 // Shapes (bench/lib/shapes.ts): S = NALU 100-2-1 at batch 128 (train on a pool of batches, train
 // on a fresh batch of the static task every step, forward), E = S at batch 1
 // (predict), M = NALU 64-64 at batch 1024, L = NALU 256-256 at batch 4096 (train, forward).
-// Implementations: nalu-wasm simd and scalar builds, the naive JavaScript (bench/naive/), the
+// Implementations: nalu-wasm simd and scalar builds and the opt-in relaxed-SIMD build (fused
+// multiply-add; its worker gets --experimental-wasm-relaxed-simd where Node needs it), the naive
+// JavaScript (bench/naive/), the
 // same NALU in TensorFlow.js ops on the wasm and cpu backends, PyTorch with one thread when
 // python3 (on PATH, or Debian's /usr/bin/python3) can import torch. Every configuration first
 // passes the float64-reference check.
@@ -29,6 +31,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { RefLayer } from '../test/reference/index';
 import { staticTask } from '../src/index';
+import { relaxedSimdSupported } from '../src/wasm/probe';
 import { compareWithReference, randomCase } from './lib/check';
 import { coldStart, coldTargets, type ColdResult } from './lib/cold';
 import { machine, machineLine } from './lib/machine';
@@ -40,7 +43,7 @@ import { args, opt } from './lib/args';
 const SHAPE_KEYS = (opt('shapes', 'S,E,M,L') === 'none' ? [] : opt('shapes', 'S,E,M,L').split(',')) as ShapeKey[];
 const ALL_SHAPES: ShapeKey[] = ['S', 'E', 'M', 'L'];
 const REUSE = args.includes('--reuse');
-const IMPLS = opt('impls', 'simd,scalar,naive,tfjs-wasm,tfjs-cpu,torch').split(',');
+const IMPLS = opt('impls', 'simd,scalar,relaxed,naive,tfjs-wasm,tfjs-cpu,torch').split(',');
 const SAMPLES = Number(opt('samples', '5'));
 const SECONDS = Number(opt('seconds', '1'));
 const CLOCK = opt('clock', 'cpu') as 'cpu' | 'wall';
@@ -50,7 +53,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const root = here('../');
 
 const LABELS: Record<string, string> = {
-  simd: 'nalu-wasm simd', scalar: 'nalu-wasm scalar', naive: 'naive JS',
+  simd: 'nalu-wasm simd', scalar: 'nalu-wasm scalar', relaxed: 'nalu-wasm relaxed (opt-in)', naive: 'naive JS',
   'tfjs-wasm': 'tfjs wasm', 'tfjs-cpu': 'tfjs cpu', torch: 'PyTorch 1 thread',
 };
 
@@ -67,7 +70,8 @@ interface Worker {
 function startWorker(impl: string, shape: ShapeKey, checkFile: string): Worker {
   const proc = impl === 'torch'
     ? spawn(PYTHON, [here('./torch_worker.py'), '--shape', shape, '--check', checkFile], { cwd: root })
-    : spawn(process.execPath, ['--import', 'tsx', here('./worker.ts'), '--impl', impl, '--shape', shape], { cwd: root });
+    : spawn(process.execPath, [...(impl === 'relaxed' && !relaxedSimdSupported() ? ['--experimental-wasm-relaxed-simd'] : []),
+      '--import', 'tsx', here('./worker.ts'), '--impl', impl, '--shape', shape], { cwd: root });
   const queue: any[] = [];
   const waiting: Array<(v: any) => void> = [];
   const stderr: string[] = [];
@@ -278,12 +282,14 @@ function render(results: Results, impls: string[], status: Record<string, Record
     for (const k of ['M', 'L'] as ShapeKey[]) for (const op of SHAPES[k].ops) {
       const r = results[k]?.[op];
       if (!r) continue;
-      gr.push([`${k} ${op}`, ...present.map((i) => (r[i]?.gflops ? `${r[i]!.gflops!.median.toFixed(2)} (${((100 * r[i]!.gflops!.median) / peak.peak).toFixed(0)}%)` : '-'))]);
+      // the relaxed build against the peak of its own multiply-add
+      const yard = (i: string) => (i === 'relaxed' && peak.fma ? peak.fma.median : peak.peak);
+      gr.push([`${k} ${op}`, ...present.map((i) => (r[i]?.gflops ? `${r[i]!.gflops!.median.toFixed(2)} (${((100 * r[i]!.gflops!.median) / yard(i)).toFixed(0)}%)` : '-'))]);
     }
     if (gr.length) lines.push(tab(['', ...present.map((i) => LABELS[i]!)], gr));
   }
   if (peak) {
-    lines.push(`${md ? '\n' : ''}WebAssembly SIMD128 mul+add peak (bench/peak, 4x8 register-blocked f32x4 kernel, one core): ${peak.gemm4x8.median.toFixed(1)} GFLOP/s (${peak.gemm4x8.min.toFixed(1)}-${peak.gemm4x8.max.toFixed(1)}); register-only kernel ${peak.regs.median.toFixed(1)} GFLOP/s. Percentages are of the first.`);
+    lines.push(`${md ? '\n' : ''}WebAssembly SIMD128 mul+add peak (bench/peak, 4x8 register-blocked f32x4 kernel, one core): ${peak.gemm4x8.median.toFixed(1)} GFLOP/s (${peak.gemm4x8.min.toFixed(1)}-${peak.gemm4x8.max.toFixed(1)}); register-only kernel ${peak.regs.median.toFixed(1)} GFLOP/s. Percentages are of the first${peak.fma ? `, except for the relaxed build: of the same kernel with relaxed_madd (fused multiply-add), ${peak.fma.median.toFixed(1)} GFLOP/s (${peak.fma.min.toFixed(1)}-${peak.fma.max.toFixed(1)})` : ''}.`);
     lines.push('');
   }
   if (cold) {

@@ -1,6 +1,7 @@
 // One benchmark configuration (implementation x shape) in its own process, driven by run.ts.
 //
-//   node --import tsx bench/worker.ts --impl simd|scalar|naive|tfjs-wasm|tfjs-cpu --shape S|E|M|L
+//   node --import tsx bench/worker.ts --impl simd|scalar|relaxed|naive|tfjs-wasm|tfjs-cpu --shape S|E|M|L
+//   (relaxed: with --experimental-wasm-relaxed-simd on Node 20)
 //
 // On start it builds the model from the shared initial weights, checks y, loss and gradients
 // against the float64 reference (test/reference) on a random case of the shape's layers (and
@@ -36,8 +37,9 @@ async function makeRunner(): Promise<{ runner: Runner; info: Record<string, unkn
   const stack = { layers: SHAPE.layers, seed: 1, learningRate: SHAPE.learningRate };
   switch (IMPL) {
     case 'simd':
-    case 'scalar': {
-      const runner = await wasmRunner(stack, IMPL === 'simd');
+    case 'scalar':
+    case 'relaxed': {
+      const runner = await wasmRunner(stack, IMPL);
       runner.setWeights(initial);
       return { runner, info: runner.info ?? {} };
     }

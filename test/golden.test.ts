@@ -10,12 +10,12 @@
 import { describe, expect, it } from 'vitest';
 import { adam } from '../src/index';
 import { loadGolden, maxErrRelToMax } from './golden';
-import { BACKENDS, bits, modelOf, useBackend } from './helpers';
+import { BUILDS, bits, modelOf, useBackend } from './helpers';
 
 describe.each(['core', 'dense', 'units'] as const)('golden %s cases', (file) => {
   const cases = loadGolden(file);
 
-  describe.each(BACKENDS)('%s build', (backend) => {
+  describe.each(BUILDS)('%s build', (backend) => {
     it.each(cases.map((c) => [c.name, c] as const))('%s: forward, loss and gradients', async (_name, c) => {
       await useBackend(backend);
       const m = modelOf(c);

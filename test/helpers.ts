@@ -1,13 +1,25 @@
 // Shared set-up of the engine tests: both builds, golden cases as models, bit comparisons.
+import v8 from 'node:v8';
 import { dense, init, nac, nacMul, nalu, nau, nmu, sequential, type LayerSpec, type Model } from '../src/index';
+import { relaxedSimdSupported } from '../src/wasm/probe';
 import type { GoldenCase, GoldenLayer } from './golden';
 
+/** The default builds, which give identical bits. */
 export const BACKENDS = ['simd', 'scalar'] as const;
-export type TestBackend = (typeof BACKENDS)[number];
+export type TestBackend = (typeof BACKENDS)[number] | 'relaxed';
+
+// Node 20 has relaxed SIMD behind a V8 flag, which a running process may still set.
+if (!relaxedSimdSupported()) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+
+/**
+ * The builds checked against references and invariants: the default two and the opt-in
+ * relaxed-SIMD build (its own rounding; compared with the others only within tolerances).
+ */
+export const BUILDS: readonly TestBackend[] = relaxedSimdSupported() ? [...BACKENDS, 'relaxed'] : BACKENDS;
 
 /** Makes `backend` the engine of the models created next. */
 export async function useBackend(backend: TestBackend): Promise<void> {
-  const info = await init({ simd: backend === 'simd' });
+  const info = await init(backend === 'relaxed' ? { relaxed: true } : { simd: backend === 'simd' });
   if (info.backend !== backend) throw new Error(`asked for ${backend}, got ${info.backend}`);
 }
 

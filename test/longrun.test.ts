@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { adam, init, load, nac, nalu, rmsprop, sequential, staticTask, type Model, type Optimizer } from '../src/index';
-import { BACKENDS, bits, prng, useBackend, type TestBackend } from './helpers';
+import { BUILDS, bits, prng, useBackend, type TestBackend } from './helpers';
 import { randomInputs, sameBits, uniform32 } from './helpers-random';
 
 const memoryBytes = (m: Model): number =>
@@ -46,7 +46,7 @@ async function train(m: Model, opt: Optimizer, data: ReturnType<typeof dataFor>,
   return { losses, weights: m.getWeights(), bytes: m.save({ optimizer: true }) };
 }
 
-describe.each(BACKENDS)('async callers interleaved, %s build', (backend) => {
+describe.each(BUILDS)('async callers interleaved, %s build', (backend) => {
   it('two models trained by two interleaved async loops equal the two trained one after the other', async () => {
     await useBackend(backend);
     const dataA = dataFor(1, 10, 1), dataB = dataFor(2, 6, 2);
@@ -158,7 +158,7 @@ describe.each(BACKENDS)('async callers interleaved, %s build', (backend) => {
   });
 });
 
-describe.each(BACKENDS)('long run, %s build', (backend) => {
+describe.each(BUILDS)('long run, %s build', (backend) => {
   it('20,000 fused steps of NALU 100->2->1: memory flat over 1,000 to 10,000 steps, then flat over 10 checkpoints (save, load, carry on)', async () => {
     // A fresh instance (init with a compiled module instantiates anew), so that free space left
     // by other tests cannot hide growth.

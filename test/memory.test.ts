@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { adam, init, nac, nalu, sequential, type Model } from '../src/index';
-import { BACKENDS, bits, type TestBackend } from './helpers';
+import { BUILDS, bits, type TestBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
 
 const memoryBytes = (m: Model): number =>
@@ -28,11 +28,11 @@ async function useFreshInstance(backend: TestBackend): Promise<void> {
     module = new WebAssembly.Module(readFileSync(new URL(`../build/nalu-${backend}.wasm`, import.meta.url)));
     modules.set(backend, module);
   }
-  const info = await init({ simd: backend === 'simd', wasm: module });
+  const info = await init(backend === 'relaxed' ? { relaxed: true, wasm: module } : { simd: backend === 'simd', wasm: module });
   expect(info.backend).toBe(backend);
 }
 
-describe.each(BACKENDS)('%s build', (backend) => {
+describe.each(BUILDS)('%s build', (backend) => {
   describe('views never go stale when memory grows', () => {
     it('growth inside a call of the same model: predict, gradients and trainStep', async () => {
       await useFreshInstance(backend);

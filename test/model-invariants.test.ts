@@ -4,7 +4,7 @@
 // backends in one process.
 import { describe, expect, it } from 'vitest';
 import { adam, dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, sequential, sgd, type LayerSpec, type Model } from '../src/index';
-import { BACKENDS, bits, useBackend } from './helpers';
+import { BUILDS, bits, useBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
 
 /**
@@ -33,7 +33,7 @@ function rowsOf(y: Float32Array, width: number, from: number, to: number): Float
   return y.slice(from * width, to * width);
 }
 
-describe.each(BACKENDS)('%s build', (backend) => {
+describe.each(BUILDS)('%s build', (backend) => {
   // ---- (a) a NAC with W exactly +-1 adds and subtracts exactly --------------------------------
   describe('a NAC with weights of exactly +-1 computes sums and differences exactly', () => {
     // W = tanh(W_hat) sigmoid(M_hat): tanh(20) = 1 - 8e-18 and sigmoid(20) = 1 - 2e-9 both round

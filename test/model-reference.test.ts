@@ -26,7 +26,7 @@
 import { describe, expect, it } from 'vitest';
 import { adam, sequential, type Weights } from '../src/index';
 import { maxErrRelToMax } from './golden';
-import { BACKENDS, bits, useBackend, type TestBackend } from './helpers';
+import { BUILDS, bits, useBackend, type TestBackend } from './helpers';
 import {
   f64, prng, randomInputs, randomWeights, refLayerOf, specOf, toRef, uniform32,
   type InputSpec, type LayerDef, type WeightScale,
@@ -129,7 +129,7 @@ function note(key: string, err: number, tol: number): number {
   return err;
 }
 
-describe.each(BACKENDS)('random cases against the float64 reference, %s build', (backend) => {
+describe.each(BUILDS)('random cases against the float64 reference, %s build', (backend) => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     await useBackend(backend);
     const d = dataOf(c);

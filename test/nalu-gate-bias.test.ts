@@ -3,9 +3,9 @@
 // since the bias is added after the same sum and its gradient is the same lane-wise batch sum.
 import { describe, expect, it } from 'vitest';
 import { adam, nalu, sequential } from '../src/index';
-import { BACKENDS, bits, prng, useBackend } from './helpers';
+import { BUILDS, bits, prng, useBackend } from './helpers';
 
-describe.each(BACKENDS)('NALU gateBias, %s build', (backend) => {
+describe.each(BUILDS)('NALU gateBias, %s build', (backend) => {
   it.each([true, false])('equals a constant-1 input column (sharedWeights %s)', async (shared) => {
     await useBackend(backend);
     const rand = prng(21);

@@ -47,7 +47,7 @@ import {
   adam, dense, fromJSON, load, nac, nacMul, nalu, NaluError, nau, nmu, rmsprop, sequential, sgd,
   type Activation, type LayerSpec, type Model, type Weights,
 } from '../src/index';
-import { BACKENDS, bits, prng, useBackend } from './helpers';
+import { BUILDS, bits, prng, useBackend } from './helpers';
 import { sameBits } from './helpers-random';
 import { refForward, refNacWeight, SELU_ALPHA, SELU_SCALE, type Params, type RefLayer } from './reference';
 
@@ -240,7 +240,7 @@ const toParams = (w: Weights): Params[] =>
 
 // ---- 1. predictions against the reference ------------------------------------------------------
 
-describe.each(BACKENDS)('property: random stacks against the float64 reference, %s build', (backend) => {
+describe.each(BUILDS)('property: random stacks against the float64 reference, %s build', (backend) => {
   it('predict is within the forward error bound of refForward (200 runs)', async () => {
     await useBackend(backend);
     const stats = { runs: 0, tight: 0, vacuous: 0, worstRatio: 0 };
@@ -383,7 +383,7 @@ function sameWeights(a: Weights, b: Weights, loose: boolean): boolean {
     JSON.stringify(canon(rec[n]!, true)) === JSON.stringify(canon(b[k]![n]!, true))));
 }
 
-describe.each(BACKENDS)('property: save, load, predict, %s build', (backend) => {
+describe.each(BUILDS)('property: save, load, predict, %s build', (backend) => {
   it('load(save()) and fromJSON(toJSON()) predict the same bits, save the same bytes and train the same next step (150 runs)', async () => {
     await useBackend(backend);
     fc.assert(fc.property(modelArb, (c) => {
@@ -450,7 +450,7 @@ function corrupt(b: Uint8Array, c: Corruption): Uint8Array {
   }
 }
 
-describe.each(BACKENDS)('property: corrupted saved models, %s build', (backend) => {
+describe.each(BUILDS)('property: corrupted saved models, %s build', (backend) => {
   it('random corruption of the bytes is rejected with a NaluError or loads to an identical model (300 runs)', async () => {
     await useBackend(backend);
     const outcome = { rejected: 0, identical: 0 };

@@ -17,7 +17,7 @@ import {
   identityTask, staticTask,
 } from '../src/index';
 import { crc32, decodeModel, encodeModel, FORMAT_VERSION, MAGIC, MIN_BYTES, type SavedModel } from '../src/serialize';
-import { BACKENDS, bits, useBackend, type TestBackend } from './helpers';
+import { BACKENDS, BUILDS, bits, useBackend, type TestBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
 
 const INPUTS = { lo: 0.1, hi: 3, zeros: 0.1, negatives: 0.4 };
@@ -114,7 +114,7 @@ describe('CRC-32', () => {
   });
 });
 
-describe.each(BACKENDS)('round trips, %s build', (backend) => {
+describe.each(BUILDS)('round trips, %s build', (backend) => {
   it('the header: magic, version, flags, length, layer count; then the checksum', async () => {
     await useBackend(backend);
     const m = everything();
@@ -326,7 +326,7 @@ const RESUME: ResumeCase[] = [
 
 const N = 15, M = 15;
 
-describe.each(BACKENDS)('resume after save and load, %s build', (backend) => {
+describe.each(BUILDS)('resume after save and load, %s build', (backend) => {
   it.each(RESUME.map((c) => [c.name, c] as const))('%s: N + M steps equal N, save, load, M, bit for bit', async (_name, c) => {
     await useBackend(backend);
     const probe = c.model();
@@ -617,7 +617,7 @@ function contextOf(): Ctx {
   return { m, bytes: m.save({ optimizer: true }), json: m.toJSON({ optimizer: true }), x };
 }
 
-describe.each(BACKENDS)('bad input to the loaders and savers is rejected and changes nothing, %s build', (backend) => {
+describe.each(BUILDS)('bad input to the loaders and savers is rejected and changes nothing, %s build', (backend) => {
   it('the table has 100+ rows, 80+ of them the loaders\'', () => {
     expect(ROWS.length).toBeGreaterThanOrEqual(100);
     expect(ROWS.filter((r) => /^(load|fromJSON):/.test(r.name)).length).toBeGreaterThanOrEqual(80);
@@ -652,7 +652,7 @@ describe.each(BACKENDS)('bad input to the loaders and savers is rejected and cha
   });
 });
 
-describe.each(BACKENDS)('a failed load leaves nothing behind, %s build', (backend) => {
+describe.each(BUILDS)('a failed load leaves nothing behind, %s build', (backend) => {
   it('200 loads that fail after the model was built (NaN in the last tensor) reuse the same memory', async () => {
     // A fresh instance, so that free space from other tests cannot hide a leak.
     await init({ simd: backend === 'simd', wasm: new WebAssembly.Module(readFileSync(new URL(`../build/nalu-${backend}.wasm`, import.meta.url))) });

@@ -5,7 +5,7 @@ import {
   adam, dense, inalu, nac, nacMul, nalu, nau, nmu, npu, sequential, sgd, staticTask, NaluError,
   type LayerSpec, type Model,
 } from '../src/index';
-import { BACKENDS, bits, prng, useBackend } from './helpers';
+import { BUILDS, bits, prng, useBackend } from './helpers';
 
 function data(seed: number, batch: number, inputs: number, outputs: number): { x: Float32Array; t: Float32Array } {
   const r = prng(seed);
@@ -30,7 +30,7 @@ const STACKS: Array<[string, () => LayerSpec[], number]> = [
   ['npu 3-2', () => [npu({ inputs: 3, outputs: 2 })], 5],
 ];
 
-describe.each(BACKENDS)('staged batches, %s build', (backend) => {
+describe.each(BUILDS)('staged batches, %s build', (backend) => {
   it.each(STACKS)('%s: trainStepOn(stageBatch(x, t)) gives the losses and weights of trainStep(x, t)', async (_, layers, batch) => {
     await useBackend(backend);
     const a = sequential(layers(), { seed: 3 }), b = sequential(layers(), { seed: 3 });

@@ -2,7 +2,7 @@
 // identity task), their determinism on both builds, and the success threshold.
 import { describe, expect, it } from 'vitest';
 import { identityTask, nac, nalu, sequential, sgd, staticTask, OPS, type LayerSpec } from '../src/index';
-import { BACKENDS, bits, useBackend } from './helpers';
+import { BACKENDS, BUILDS, bits, useBackend } from './helpers';
 
 describe('static arithmetic task', () => {
   it('has the default geometry: 100 inputs, subsets of 25 overlapping by 12, offset in 0..62', async () => {
@@ -95,7 +95,7 @@ describe('a training step on a drawn batch (trainStepOn) is trainStep on the sam
     ['nalu 100->2, nalu 2->1', () => [nalu({ inputs: 100, outputs: 2 }), nalu({ inputs: 2, outputs: 1 })]],
     ['nac 100->1', () => [nac({ inputs: 100, outputs: 1 })]],
   ];
-  describe.each(BACKENDS)('%s build', (backend) => {
+  describe.each(BUILDS)('%s build', (backend) => {
     it.each(cases)('%s, batches of 30 (padded to 32)', async (_name, layers) => {
       await useBackend(backend);
       const task = staticTask({ op: 'add', seed: 5 });

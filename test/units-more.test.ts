@@ -15,7 +15,7 @@
 import { describe, expect, it } from 'vitest';
 import { adam, inalu, nau, npu, realNpu, sequential, sgd, type LayerSpec } from '../src/index';
 import { maxErrRelToMax } from './golden';
-import { BACKENDS, bits, prng, useBackend } from './helpers';
+import { BUILDS, bits, prng, useBackend } from './helpers';
 import { moreParamShapes, refMoreBackward, refMoreForward, refMoreStack, type AnyLayer, type MoreLayer } from './reference/units-more';
 import type { Params } from './reference/types';
 
@@ -274,7 +274,7 @@ describe('float64 reference of iNALU, NPU and RealNPU', () => {
 
 // ---- the kernels against the reference ---------------------------------------------------------
 
-describe.each(BACKENDS)('iNALU, NPU and RealNPU against the float64 reference, %s build', (backend) => {
+describe.each(BUILDS)('iNALU, NPU and RealNPU against the float64 reference, %s build', (backend) => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
     await useBackend(backend);
     const m = build(c);
@@ -339,7 +339,7 @@ describe('iNALU, NPU and RealNPU: the builds agree bit for bit', () => {
 // ---- invariants -------------------------------------------------------------------------------
 
 describe('invariants', () => {
-  it.each(BACKENDS)('%s: every sample is computed alone (a batch predicts what single samples do, bit for bit)', async (backend) => {
+  it.each(BUILDS)('%s: every sample is computed alone (a batch predicts what single samples do, bit for bit)', async (backend) => {
     await useBackend(backend);
     for (const c of CASES) {
       const m = build(c);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { adam, nau, nmu, sequential, sgd, type LayerSpec, type Weights } from '../src/index';
 import { maxErrRelToMax } from './golden';
-import { BACKENDS, bits, prng, useBackend } from './helpers';
+import { BUILDS, bits, prng, useBackend } from './helpers';
 import { refNauReg, refNmuReg, refStack, type RefLayer } from './reference';
 
 const f64 = (a: ArrayLike<number>) => Float64Array.from(a);
@@ -39,7 +39,7 @@ function data(c: Case, seed: number) {
   return { x, t };
 }
 
-describe.each(BACKENDS)('NAU and NMU against the float64 reference, %s build', (backend) => {
+describe.each(BUILDS)('NAU and NMU against the float64 reference, %s build', (backend) => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
     await useBackend(backend);
     const m = build(c);

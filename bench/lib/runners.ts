@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { adam, init, nalu, sequential, staticTask, type Model, type Optimizer } from '../../src/index';
+import { adam, init, nalu, sequential, staticTask, type Backend, type Model, type Optimizer } from '../../src/index';
 import { NaiveNaluStack, type NaiveLayerSpec } from '../naive/nalu';
 import type { Computed, F32Weights } from './check';
 
@@ -38,15 +38,16 @@ export interface StackShape {
 }
 
 /**
- * nalu-wasm, on the build `init({ simd })` selects; the model is created right after init. The
- * bytes of build/nalu-<build>.wasm are read here and handed to init, so that the recorded sha256
- * is the module actually measured even when the build is rewritten meanwhile.
+ * nalu-wasm on one of its builds (`true`: simd, `false`: scalar, or by name); the model is
+ * created right after init. The bytes of build/nalu-<build>.wasm are read here and handed to
+ * init, so that the recorded sha256 is the module actually measured even when the build is
+ * rewritten meanwhile. The relaxed build needs an engine with relaxed SIMD (Node 20: a flag).
  */
-export async function wasmRunner(shape: StackShape, simd: boolean): Promise<Runner> {
-  const build = simd ? 'simd' : 'scalar';
+export async function wasmRunner(shape: StackShape, which: boolean | Backend): Promise<Runner> {
+  const build: Backend = which === true ? 'simd' : which === false ? 'scalar' : which;
   const bytes = readFileSync(fileURLToPath(new URL(`../../build/nalu-${build}.wasm`, import.meta.url)));
   const wasm = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
-  const info = await init({ simd, wasm: bytes });
+  const info = await init(build === 'relaxed' ? { relaxed: true, wasm: bytes } : { simd: build === 'simd', wasm: bytes });
   if (info.backend !== build) throw new Error(`asked for the ${build} build, got ${info.backend}`);
   const model: Model = sequential(shape.layers.map((l) => nalu({ inputs: l.inputs, outputs: l.outputs, eps: l.eps, sharedWeights: l.sharedWeights })), { seed: shape.seed });
   const initial = model.getWeights();

@@ -7,7 +7,9 @@
 // (bench/peak/run.ts does this when the .wasm is missing or stale). Without --config, asc also
 // reads the repository's asconfig.json and compiles its entry, assembly/index.ts, into the file.
 //
-// Two kernels, both f32x4 mul followed by a separate add (no FMA: relaxed SIMD is not used):
+// Two kernels, both f32x4 mul followed by a separate add; compiled with --enable relaxed-simd as
+// well (bench/build/peak-relaxed.wasm), the matrix kernel uses f32x4.relaxed_madd instead, the
+// multiply-add of nalu-wasm's opt-in relaxed build (fused on CPUs with FMA):
 //   gemm4x8(k, reps)  the register-blocked micro-kernel of a matrix product: a 4 x 8 block of C
 //                     in 8 accumulators, per k two v128 loads of B and four load32_splat of A,
 //                     8 mul + 8 add = 64 flops. A [4, k] and B [k, 8] stay in L1 (k <= 512).
@@ -25,6 +27,12 @@ export function setup(): void {
   for (let i: usize = 0; i < 512 * 8; i++) store<f32>(B + (i << 2), <f32>((i % 5) + 1) * 0.001);
 }
 
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 /** reps repetitions of C[4x8] += A[4xk] B[kx8]; returns a checksum of C. 64 * k * reps flops. */
 export function gemm4x8(k: i32, reps: i32): f32 {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
@@ -37,10 +45,10 @@ export function gemm4x8(k: i32, reps: i32): f32 {
       const b0 = v128.load(pb), b1 = v128.load(pb, 16);
       const a0 = v128.load32_splat(pa), a1 = v128.load32_splat(pa, 4);
       const a2 = v128.load32_splat(pa, 8), a3 = v128.load32_splat(pa, 12);
-      c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-      c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-      c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-      c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+      c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+      c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
+      c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
+      c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
       pa += 16;
       pb += 32;
     }

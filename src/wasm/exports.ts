@@ -19,4 +19,5 @@ export interface NaluExports {
     beta2: number, eps: number, stepSize: number, bc2sqrt: number): number;
 }
 
-export type Backend = 'simd' | 'scalar';
+/** The builds: SIMD128, plain Wasm, and the opt-in relaxed-SIMD build (fused multiply-add). */
+export type Backend = 'simd' | 'scalar' | 'relaxed';

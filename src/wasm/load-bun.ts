@@ -10,7 +10,9 @@ declare const Bun: { file(path: string | URL): BunFile };
 export async function loadWithBunFile(backend: Backend): Promise<WebAssembly.Module> {
   const url = backend === 'simd'
     ? new URL('./nalu-simd.wasm', import.meta.url)
-    : new URL('./nalu-scalar.wasm', import.meta.url);
+    : backend === 'relaxed'
+      ? new URL('./nalu-relaxed.wasm', import.meta.url)
+      : new URL('./nalu-scalar.wasm', import.meta.url);
   let bytes: ArrayBuffer;
   try {
     bytes = await Bun.file(url).arrayBuffer();

@@ -12,7 +12,9 @@ import { compileResponse } from './init.js';
 export function wasmUrl(backend: Backend): URL {
   return backend === 'simd'
     ? new URL('./nalu-simd.wasm', import.meta.url)
-    : new URL('./nalu-scalar.wasm', import.meta.url);
+    : backend === 'relaxed'
+      ? new URL('./nalu-relaxed.wasm', import.meta.url)
+      : new URL('./nalu-scalar.wasm', import.meta.url);
 }
 
 export function loadFromUrl(backend: Backend): Promise<WebAssembly.Module> {

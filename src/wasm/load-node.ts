@@ -13,7 +13,9 @@ export async function loadFromFile(backend: Backend): Promise<WebAssembly.Module
     ? new URL(`../../build/nalu-${backend}.wasm`, import.meta.url)
     : backend === 'simd'
       ? new URL('./nalu-simd.wasm', import.meta.url)
-      : new URL('./nalu-scalar.wasm', import.meta.url);
+      : backend === 'relaxed'
+        ? new URL('./nalu-relaxed.wasm', import.meta.url)
+        : new URL('./nalu-scalar.wasm', import.meta.url);
   let bytes: Uint8Array<ArrayBuffer>;
   try {
     bytes = await readFile(url);
