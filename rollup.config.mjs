@@ -1,4 +1,4 @@
-// Builds dist/: one ESM entry per runtime (see package.json "exports"), shared chunks, the three
+// Builds dist/: one ESM entry per runtime (see package.json "exports"), shared chunks, the four
 // .wasm builds copied beside them as files, and one bundled index.d.ts for every entry.
 // No top-level await anywhere, so that require() of the package works on Node >= 20.19.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 
-const WASM = ['nalu-simd.wasm', 'nalu-scalar.wasm', 'nalu-relaxed.wasm'];
+const WASM = ['nalu-simd.wasm', 'nalu-scalar.wasm', 'nalu-relaxed.wasm', 'nalu-threads.wasm'];
 
 const entries = {
   index: 'src/index.ts', // node
@@ -77,9 +77,10 @@ export default [
       format: 'es',
       entryFileNames: '[name].js',
       chunkFileNames: '[name].js',
-      // The shared code in one chunk (nalu.js), each loader beside its entry or in its own chunk.
+      // The shared code in one chunk (nalu.js), each loader (and Node's threads) beside its entry
+      // or in its own chunk: nalu.js imports nothing a runtime may lack.
       manualChunks: (id, { getModuleInfo }) =>
-        !getModuleInfo(id)?.isEntry && /\/src\/(?!entries\/|wasm\/load-)/.test(id.replaceAll('\\', '/')) ? 'nalu' : undefined,
+        !getModuleInfo(id)?.isEntry && /\/src\/(?!entries\/|wasm\/load-|wasm\/threads-)/.test(id.replaceAll('\\', '/')) ? 'nalu' : undefined,
       generatedCode: 'es2015',
     },
     treeshake: { moduleSideEffects: false },

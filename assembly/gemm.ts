@@ -18,6 +18,7 @@
 // madd (madd.ts): a mul then an add, except in the opt-in relaxed-SIMD build.
 
 import { madd } from "./madd";
+import { partArgs, poolJoin, poolStart, poolThreads, threadTable } from "./pool";
 
 // ---- gemmAB -----------------------------------------------------------------------------
 //
@@ -216,14 +217,18 @@ const PANEL_BYTES: usize = 32 << 10;
 /**
  * Scratch buffers of the products, one per use, grown on demand and kept: the packed strips of B
  * (also gemmABt's packed rows of P), the packed blocks of rows of A, gemmABt's packed rows of Q
- * and its lane accumulators between chunks. A record per slot: pointer, bytes.
+ * and its lane accumulators between chunks. A table holds a record per slot (pointer, bytes):
+ * SCRATCH for the main thread, one per worker thread in the pool's control block (pool.ts).
  */
 const PANEL: i32 = 0, APACK: i32 = 1, QPACK: i32 = 2, ABT_ACC: i32 = 3;
 const SCRATCH = memory.data(4 * 8, 8);
 
-/** A 16-byte aligned buffer of at least `bytes` for `slot`, kept for the next call. */
-function scratch(slot: i32, bytes: usize): usize {
-  const rec = SCRATCH + (<usize>slot << 3);
+/**
+ * A 16-byte aligned buffer of at least `bytes` in `slot` of table `tab`, kept for the next call.
+ * Only the main thread may grow one (workers' tables are grown before their part starts).
+ */
+function scratch(tab: usize, slot: i32, bytes: usize): usize {
+  const rec = tab + (<usize>slot << 3);
   if (bytes > <usize>load<u32>(rec, 4)) {
     const old = <usize>load<u32>(rec);
     if (old) heap.free(old);
@@ -298,28 +303,77 @@ function packA(Ap: usize, A: usize, sRow: i32, sK: i32, K: i32, M4: i32): void {
   }
 }
 
+/** Products big enough to share among threads: multiply-adds per call. */
+const PAR_MIN: i64 = 1 << 17;
+const JOB_AB: i32 = 1, JOB_ABT: i32 = 2;
+
 /** C[m, :] (+)= sum_k A[m * sRow + k * sK] * B[k, :]; C is [M, ld], B is [K, ld]. */
 export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32, M: i32, ld: i32, acc: bool): void {
+  const T = poolThreads();
+  if (ASC_FEATURE_THREADS && T > 1 && ld >= 16 * T && <i64>M * K * ld >= PAR_MIN) {
+    // The lanes (columns) in parts of whole 8-lane strips: every output is one part's.
+    const strips = ld >> 3;
+    for (let t = 1; t < T; t++) {
+      const n0 = (strips * t / T) << 3, n1 = t == T - 1 ? ld : (strips * (t + 1) / T) << 3;
+      const a = partArgs(t);
+      store<u32>(a, <u32>(C + (<usize>n0 << 2))); store<u32>(a, <u32>A, 4); store<i32>(a, sRow, 8);
+      store<i32>(a, sK, 12); store<u32>(a, <u32>(B + (<usize>n0 << 2)), 16); store<i32>(a, K, 20);
+      store<i32>(a, M, 24); store<i32>(a, ld, 28); store<i32>(a, n1 - n0, 32); store<i32>(a, acc, 36);
+      abScratch(threadTable(t), sK, K, M, n1 - n0);
+    }
+    poolStart(JOB_AB);
+    abPart(C, A, sRow, sK, B, K, M, ld, (strips / T) << 3, acc, SCRATCH);
+    poolJoin();
+    return;
+  }
+  abPart(C, A, sRow, sK, B, K, M, ld, ld, acc, SCRATCH);
+}
+
+// @ts-ignore: decorator
+@inline function abApack(tab: usize, sK: i32, K: i32, M: i32, width: i32): usize {
+  // When more than one column strip reads A and A's rows are strided along k (sK != 1: the
+  // forward, whose k-stride of `outputs` floats maps a block's k-steps onto few L1 sets), its
+  // blocks of 4 rows are packed once.
+  const M4 = M & ~3;
+  return M4 > 0 && width > 8 && sK != 1 ? scratch(tab, APACK, <usize>(M4 * K) << 2) : 0;
+}
+
+/** Strips of B packed side by side: g of them, [K, 8] each, fit in PANEL_BYTES (at least 1). */
+// @ts-ignore: decorator
+@inline function abStrips(K: i32): i32 {
+  return max(1, min(STRIPS, <i32>(PANEL_BYTES / (<usize>max(K, 1) << 5))));
+}
+
+// @ts-ignore: decorator
+@inline function abPanel(tab: usize, K: i32, M: i32, width: i32): usize {
+  // B's strips are packed when more than one block of rows reads them
+  return M > 4 && width > 8 ? scratch(tab, PANEL, <usize>(K * abStrips(K)) << 5) : 0;
+}
+
+/** Grows table `tab` for abPart(..., width, ...). */
+function abScratch(tab: usize, sK: i32, K: i32, M: i32, width: i32): void {
+  if (!ASC_FEATURE_SIMD) return;
+  abApack(tab, sK, K, M, width);
+  abPanel(tab, K, M, width);
+}
+
+/** gemmAB on the first `width` lanes (a multiple of 4) of rows ld floats apart, with scratch table tab. */
+function abPart(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32, M: i32, ld: i32, width: i32, acc: bool, tab: usize): void {
   const rowBytes = <usize>ld << 2;
   if (ASC_FEATURE_SIMD) {
-    const ld8 = ld & ~7;
-    // When more than one column strip reads A and A's rows are strided along k (sK != 1: the
-    // forward, whose k-stride of `outputs` floats maps a block's k-steps onto few L1 sets), its
-    // blocks of 4 rows are packed once; B's strips are packed when more than one block of rows
-    // reads them.
+    const w8 = width & ~7;
     const M4 = M & ~3;
-    const Ap = M4 > 0 && ld > 8 && sK != 1 ? scratch(APACK, <usize>(M4 * K) << 2) : 0;
+    const Ap = abApack(tab, sK, K, M, width);
     if (Ap) packA(Ap, A, sRow, sK, K, M4);
     let n = 0;
-    const pack = M > 4 && ld > 8;
-    if (pack) {
+    const P = abPanel(tab, K, M, width);
+    if (P) {
       // g strips are packed side by side ([K, 8] each), and each block of A runs against all of
       // them while it is in L1.
-      const G = max(1, min(STRIPS, <i32>(PANEL_BYTES / (<usize>max(K, 1) << 5))));
-      const P = scratch(PANEL, <usize>(K * G) << 5);
+      const G = abStrips(K);
       const stripBytes = <usize>K << 5;
-      while (n < ld8) {
-        const g = min(G, (ld8 - n) >> 3);
+      while (n < w8) {
+        const g = min(G, (w8 - n) >> 3);
         for (let j = 0; j < g; j++) {
           let src = B + (<usize>(n + 8 * j) << 2);
           let d = P + <usize>j * stripBytes;
@@ -355,14 +409,14 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
         n += 8 * g;
       }
     } else {
-      for (; n < ld8; n += 8) abStrip(C, rowBytes, A, sRow, sK, Ap, B + (<usize>n << 2), rowBytes, K, M, n, true, acc);
+      for (; n < w8; n += 8) abStrip(C, rowBytes, A, sRow, sK, Ap, B + (<usize>n << 2), rowBytes, K, M, n, true, acc);
     }
-    if (n < ld) abStrip(C, rowBytes, A, sRow, sK, Ap, B + (<usize>n << 2), rowBytes, K, M, n, false, acc);
+    if (n < width) abStrip(C, rowBytes, A, sRow, sK, Ap, B + (<usize>n << 2), rowBytes, K, M, n, false, acc);
   } else {
     for (let m = 0; m < M; m++) {
       const Cm = C + <usize>m * rowBytes;
       const Am = A + (<usize>(m * sRow) << 2);
-      for (let n = 0; n < ld; n++) {
+      for (let n = 0; n < width; n++) {
         let s: f32 = 0;
         let pa = Am;
         let pb = B + (<usize>n << 2);
@@ -490,17 +544,56 @@ const QP_BYTES: u32 = 512 << 10;
 
 /** C[p * sP + q * sQ] (+)= sum_b P[p, b] * Q[q, b]; P is [NP, ld], Q is [NQ, ld]. */
 export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32, sP: i32, sQ: i32, acc: bool): void {
+  const T = poolThreads();
+  if (ASC_FEATURE_THREADS && T > 1 && NP >= 8 * T && <i64>NP * NQ * ld >= PAR_MIN) {
+    // The rows of P in parts of whole blocks of 4: every output is one part's.
+    const blocks = NP >> 2;
+    const rowBytes = <usize>ld << 2;
+    for (let t = 1; t < T; t++) {
+      const p0 = (blocks * t / T) << 2, p1 = t == T - 1 ? NP : (blocks * (t + 1) / T) << 2;
+      const a = partArgs(t);
+      store<u32>(a, <u32>(C + (<usize>(p0 * sP) << 2))); store<u32>(a, <u32>(P + <usize>p0 * rowBytes), 4);
+      store<i32>(a, p1 - p0, 8); store<u32>(a, <u32>Q, 12); store<i32>(a, NQ, 16); store<i32>(a, ld, 20);
+      store<i32>(a, sP, 24); store<i32>(a, sQ, 28); store<i32>(a, acc, 32);
+      abtScratch(threadTable(t), p1 - p0, NQ, ld);
+    }
+    poolStart(JOB_ABT);
+    abtPart(C, P, (blocks / T) << 2, Q, NQ, ld, sP, sQ, acc, SCRATCH);
+    poolJoin();
+    return;
+  }
+  abtPart(C, P, NP, Q, NQ, ld, sP, sQ, acc, SCRATCH);
+}
+
+/** Lanes of a chunk of the batch: its packed rows of Q take QP_BYTES, and it has at least 256. */
+// @ts-ignore: decorator
+@inline function abtChunkLanes(NQ2: i32): i32 {
+  return max(256, <i32>(QP_BYTES / (<u32>NQ2 << 2)) & ~3);
+}
+
+/** Grows table `tab` for abtPart(..., NP, NQ, ld, ...). */
+function abtScratch(tab: usize, NP: i32, NQ: i32, ld: i32): void {
+  const NP4 = NP & ~3, NQ2 = NQ & ~1;
+  if (!ASC_FEATURE_SIMD || NP4 == 0 || NQ2 < 4) return;
+  const KC = abtChunkLanes(NQ2), kc0 = min(ld, KC);
+  scratch(tab, QPACK, <usize>(NQ2 * kc0) << 2);
+  scratch(tab, PANEL, <usize>kc0 << 4);
+  if (ld > KC) scratch(tab, ABT_ACC, <usize>(NP4 * NQ2) << 4);
+}
+
+/** gemmABt with scratch table tab. */
+function abtPart(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32, sP: i32, sQ: i32, acc: bool, tab: usize): void {
   const rowBytes = <usize>ld << 2;
   const bytes = <usize>ld << 2;
   const bP = <usize>sP << 2, bQ = <usize>sQ << 2;
   if (ASC_FEATURE_SIMD) {
     const NP4 = NP & ~3, NQ2 = NQ & ~1;
     if (NP4 > 0 && NQ2 >= 4) {
-      const KC = max(256, <i32>(QP_BYTES / (<u32>NQ2 << 2)) & ~3);
+      const KC = abtChunkLanes(NQ2);
       const kc0 = min(ld, KC);
-      const Qp = scratch(QPACK, <usize>(NQ2 * kc0) << 2);
-      const Pp = scratch(PANEL, <usize>kc0 << 4);
-      const Acc = ld > KC ? scratch(ABT_ACC, <usize>(NP4 * NQ2) << 4) : 0;
+      const Qp = scratch(tab, QPACK, <usize>(NQ2 * kc0) << 2);
+      const Pp = scratch(tab, PANEL, <usize>kc0 << 4);
+      const Acc = ld > KC ? scratch(tab, ABT_ACC, <usize>(NP4 * NQ2) << 4) : 0;
       for (let b0 = 0; b0 < ld; b0 += KC) {
         const kc = min(KC, ld - b0);
         let d = Qp;
@@ -602,5 +695,16 @@ export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32,
         putC(C + <usize>p * bP + <usize>q * bQ, (l0 + l1) + (l2 + l3), acc);
       }
     }
+  }
+}
+
+/** Runs a worker's part of a job (pool.ts): its arguments at `a`, its scratch table `tab`. */
+export function runPart(kind: i32, a: usize, tab: usize): void {
+  if (kind == JOB_AB) {
+    abPart(<usize>load<u32>(a), <usize>load<u32>(a, 4), load<i32>(a, 8), load<i32>(a, 12), <usize>load<u32>(a, 16),
+      load<i32>(a, 20), load<i32>(a, 24), load<i32>(a, 28), load<i32>(a, 32), load<i32>(a, 36) != 0, tab);
+  } else if (kind == JOB_ABT) {
+    abtPart(<usize>load<u32>(a), <usize>load<u32>(a, 4), load<i32>(a, 8), <usize>load<u32>(a, 12), load<i32>(a, 16),
+      load<i32>(a, 20), load<i32>(a, 24), load<i32>(a, 28), load<i32>(a, 32) != 0, tab);
   }
 }

@@ -54,9 +54,9 @@ describe.each(['core', 'dense', 'units'] as const)('golden %s cases', (file) => 
     });
   });
 
-  describe('simd and scalar builds agree bit for bit', () => {
+  describe('simd, scalar and threads builds agree bit for bit', () => {
     it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-      const run = async (backend: 'simd' | 'scalar') => {
+      const run = async (backend: 'simd' | 'scalar' | 'threads') => {
         await useBackend(backend);
         const m = modelOf(c);
         const x = Float32Array.from(c.x);
@@ -70,16 +70,18 @@ describe.each(['core', 'dense', 'units'] as const)('golden %s cases', (file) => 
         return { y, loss, grads, losses, after };
       };
       const a = await run('simd');
-      const b = await run('scalar');
-      expect(bits(a.y)).toEqual(bits(b.y));
-      expect(a.loss).toBe(b.loss);
-      expect(a.losses).toEqual(b.losses);
-      a.grads.forEach((g, k) => {
-        for (const name of Object.keys(g)) expect(bits(g[name]!)).toEqual(bits(b.grads[k]![name]!));
-      });
-      a.after.forEach((g, k) => {
-        for (const name of Object.keys(g)) expect(bits(g[name]!)).toEqual(bits(b.after[k]![name]!));
-      });
+      for (const other of ['scalar', 'threads'] as const) {
+        const b = await run(other);
+        expect(bits(a.y)).toEqual(bits(b.y));
+        expect(a.loss).toBe(b.loss);
+        expect(a.losses).toEqual(b.losses);
+        a.grads.forEach((g, k) => {
+          for (const name of Object.keys(g)) expect(bits(g[name]!)).toEqual(bits(b.grads[k]![name]!));
+        });
+        a.after.forEach((g, k) => {
+          for (const name of Object.keys(g)) expect(bits(g[name]!)).toEqual(bits(b.after[k]![name]!));
+        });
+      }
     });
   });
 });

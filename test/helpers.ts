@@ -1,11 +1,15 @@
 // Shared set-up of the engine tests: both builds, golden cases as models, bit comparisons.
+import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
-import { dense, init, nac, nacMul, nalu, nau, nmu, sequential, type LayerSpec, type Model } from '../src/index';
+import { dense, init, nac, nacMul, nalu, nau, nmu, sequential, type InitOptions, type LayerSpec, type Model } from '../src/index';
 import { relaxedSimdSupported } from '../src/wasm/probe';
 import type { GoldenCase, GoldenLayer } from './golden';
 
-/** The default builds, which give identical bits. */
-export const BACKENDS = ['simd', 'scalar'] as const;
+/**
+ * The builds that give identical bits: SIMD, scalar, and SIMD with two threads sharing the
+ * products (build/nalu-threads.wasm).
+ */
+export const BACKENDS = ['simd', 'scalar', 'threads'] as const;
 export type TestBackend = (typeof BACKENDS)[number] | 'relaxed';
 
 // Node 20 has relaxed SIMD behind a V8 flag, which a running process may still set.
@@ -17,10 +21,27 @@ if (!relaxedSimdSupported()) v8.setFlagsFromString('--experimental-wasm-relaxed-
  */
 export const BUILDS: readonly TestBackend[] = relaxedSimdSupported() ? [...BACKENDS, 'relaxed'] : BACKENDS;
 
+/** The backend a model of `backend` reports (the threads build runs the SIMD one). */
+export function backendOf(backend: TestBackend): string {
+  return backend === 'threads' ? 'simd' : backend;
+}
+
+/** init()'s options for `backend`, on `wasm` (a module of build/nalu-<backend>.wasm) if given. */
+export function initOptions(backend: TestBackend, wasm?: WebAssembly.Module): InitOptions {
+  const o: InitOptions = backend === 'relaxed' ? { relaxed: true } : backend === 'threads' ? { threads: 2 } : { simd: backend === 'simd' };
+  return wasm ? { ...o, wasm } : o;
+}
+
+/** A new compiled module of build/nalu-<backend>.wasm. */
+export function moduleOf(backend: TestBackend): WebAssembly.Module {
+  return new WebAssembly.Module(readFileSync(new URL(`../build/nalu-${backend}.wasm`, import.meta.url)));
+}
+
 /** Makes `backend` the engine of the models created next. */
-export async function useBackend(backend: TestBackend): Promise<void> {
-  const info = await init(backend === 'relaxed' ? { relaxed: true } : { simd: backend === 'simd' });
-  if (info.backend !== backend) throw new Error(`asked for ${backend}, got ${info.backend}`);
+export async function useBackend(backend: TestBackend, wasm?: WebAssembly.Module): Promise<void> {
+  const info = await init(initOptions(backend, wasm));
+  const got = info.threads > 1 ? 'threads' : info.backend;
+  if (got !== backend) throw new Error(`asked for ${backend}, got ${got} (${info.threads} threads)`);
 }
 
 export function layerOf(g: GoldenLayer): LayerSpec {

@@ -7,10 +7,9 @@
 //     (save, load, compare, dispose) every 1,000 steps: linear memory after 20,000 steps equals
 //     memory after 1,000. (test/memory.test.ts covers trainStep over 10,000 steps and creating
 //     and disposing models; bench/longrun.ts runs this one for 1,000,000 steps.)
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { adam, init, load, nac, nalu, rmsprop, sequential, staticTask, type Model, type Optimizer } from '../src/index';
-import { BUILDS, bits, prng, useBackend, type TestBackend } from './helpers';
+import { adam, load, nac, nalu, rmsprop, sequential, staticTask, type Model, type Optimizer } from '../src/index';
+import { BUILDS, bits, moduleOf, prng, useBackend } from './helpers';
 import { randomInputs, sameBits, uniform32 } from './helpers-random';
 
 const memoryBytes = (m: Model): number =>
@@ -162,8 +161,7 @@ describe.each(BUILDS)('long run, %s build', (backend) => {
   it('20,000 fused steps of NALU 100->2->1: memory flat over 1,000 to 10,000 steps, then flat over 10 checkpoints (save, load, carry on)', async () => {
     // A fresh instance (init with a compiled module instantiates anew), so that free space left
     // by other tests cannot hide growth.
-    const module = new WebAssembly.Module(readFileSync(new URL(`../build/nalu-${backend as TestBackend}.wasm`, import.meta.url)));
-    await init({ simd: backend === 'simd', wasm: module });
+    await useBackend(backend, moduleOf(backend));
     let model = sequential([nalu({ inputs: 100, outputs: 2 }), nalu({ inputs: 2, outputs: 1 })], { seed: 12 });
     const sampler = staticTask({ op: 'add', seed: 12 }).trainSampler();
     let opt = adam();

@@ -7,10 +7,9 @@
 // a later one: so every test starts on a fresh instance of its build (init({ wasm }) with a
 // compiled module instantiates anew each time), and each test that needs growth asserts that it
 // did happen, so that none can pass vacuously.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { adam, init, nac, nalu, sequential, type Model } from '../src/index';
-import { BUILDS, bits, type TestBackend } from './helpers';
+import { adam, nac, nalu, sequential, type Model } from '../src/index';
+import { BUILDS, bits, moduleOf, useBackend, type TestBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
 
 const memoryBytes = (m: Model): number =>
@@ -25,11 +24,10 @@ const modules = new Map<TestBackend, WebAssembly.Module>();
 async function useFreshInstance(backend: TestBackend): Promise<void> {
   let module = modules.get(backend);
   if (!module) {
-    module = new WebAssembly.Module(readFileSync(new URL(`../build/nalu-${backend}.wasm`, import.meta.url)));
+    module = moduleOf(backend);
     modules.set(backend, module);
   }
-  const info = await init(backend === 'relaxed' ? { relaxed: true, wasm: module } : { simd: backend === 'simd', wasm: module });
-  expect(info.backend).toBe(backend);
+  await useBackend(backend, module);
 }
 
 describe.each(BUILDS)('%s build', (backend) => {

@@ -26,7 +26,7 @@
 import { describe, expect, it } from 'vitest';
 import { adam, sequential, type Weights } from '../src/index';
 import { maxErrRelToMax } from './golden';
-import { BUILDS, bits, useBackend, type TestBackend } from './helpers';
+import { BUILDS, backendOf, bits, useBackend, type TestBackend } from './helpers';
 import {
   f64, prng, randomInputs, randomWeights, refLayerOf, specOf, toRef, uniform32,
   type InputSpec, type LayerDef, type WeightScale,
@@ -175,12 +175,12 @@ describe('the random cases', () => {
   });
 });
 
-describe('random cases: the simd and scalar builds give identical bits', () => {
+describe('random cases: the simd, scalar and threads builds give identical bits', () => {
   async function run(backend: TestBackend, c: Case) {
     await useBackend(backend);
     const d = dataOf(c);
     const m = modelOf(c, d);
-    expect(m.backend).toBe(backend);
+    expect(m.backend).toBe(backendOf(backend));
     const y = m.predict(d.x, c.batch);
     const { loss, grads } = m.gradients(d.x, d.t, c.batch);
     const opt = adam({ learningRate: 0.01 });
@@ -193,7 +193,10 @@ describe('random cases: the simd and scalar builds give identical bits', () => {
 
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const a = await run('simd', c);
-    const b = await run('scalar', c);
+    for (const other of ['scalar', 'threads'] as const) await same(a, await run(other, c));
+  });
+
+  async function same(a: Awaited<ReturnType<typeof run>>, b: Awaited<ReturnType<typeof run>>): Promise<void> {
     expect(bits(a.y)).toEqual(bits(b.y));
     expect(Object.is(a.loss, b.loss)).toBe(true);
     expect(a.losses).toEqual(b.losses);
@@ -206,7 +209,7 @@ describe('random cases: the simd and scalar builds give identical bits', () => {
       for (const name of Object.keys(w)) expect(bits(w[name]!), `${name} of layer ${k}`).toEqual(bits(b.after[k]![name]!));
     });
     expect(bits(a.yAfter)).toEqual(bits(b.yAfter));
-  });
+  }
 });
 
 if (process.env.MEASURE) {

@@ -17,7 +17,7 @@ import {
   identityTask, staticTask,
 } from '../src/index';
 import { crc32, decodeModel, encodeModel, FORMAT_VERSION, MAGIC, MIN_BYTES, type SavedModel } from '../src/serialize';
-import { BACKENDS, BUILDS, bits, useBackend, type TestBackend } from './helpers';
+import { BACKENDS, BUILDS, backendOf, bits, moduleOf, useBackend, type TestBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
 
 const INPUTS = { lo: 0.1, hi: 3, zeros: 0.1, negatives: 0.4 };
@@ -146,7 +146,7 @@ describe.each(BUILDS)('round trips, %s build', (backend) => {
       const l = load(b);
       expectSameState(stateOf(l, x), stateOf(m, x));
       expect(l.layers).toEqual(m.layers);
-      expect(l.backend).toBe(backend);
+      expect(l.backend).toBe(backendOf(backend));
       expect(l.save()).toEqual(b);
       const j = fromJSON(JSON.parse(JSON.stringify(m)) as ModelJSON);
       expectSameState(stateOf(j, x), stateOf(m, x));
@@ -655,7 +655,7 @@ describe.each(BUILDS)('bad input to the loaders and savers is rejected and chang
 describe.each(BUILDS)('a failed load leaves nothing behind, %s build', (backend) => {
   it('200 loads that fail after the model was built (NaN in the last tensor) reuse the same memory', async () => {
     // A fresh instance, so that free space from other tests cannot hide a leak.
-    await init({ simd: backend === 'simd', wasm: new WebAssembly.Module(readFileSync(new URL(`../build/nalu-${backend}.wasm`, import.meta.url))) });
+    await useBackend(backend, moduleOf(backend));
     const big = sequential([nalu({ inputs: 256, outputs: 256 }), nac({ inputs: 256, outputs: 1 })]);
     const bad = craft(big.save(), (s) => { s.layers[1]!.params[1]![1][255] = NaN; });
     const probe = sequential([nac({ inputs: 1, outputs: 1 })]);

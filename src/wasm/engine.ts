@@ -3,20 +3,31 @@ import type { Backend, NaluExports } from './exports.js';
 import { readLayout, type Layout } from './layout.js';
 
 /**
+ * Starts `count` worker threads, numbered 1 .. count, each instantiating `module` on the shared
+ * `memory` and running its export poolWork(ctl, thread); resolves once every one has started.
+ */
+export type ThreadSpawner = (module: WebAssembly.Module, memory: WebAssembly.Memory, ctl: number, count: number) => Promise<void>;
+
+/** Pages of a threads build's shared memory at the start, and at most (4 GiB). */
+const SHARED_INITIAL = 16, SHARED_MAXIMUM = 65536;
+
+/**
  * One instance of the module and its linear memory. Models share an engine. This is the only
  * place that creates views of linear memory: `f32`, `i32` and `u8` are re-created whenever the
  * memory has grown. Growth detaches the old buffer, and a view of a detached buffer has length
- * 0 (linear memory never has), which is a cheaper test than comparing with memory.buffer.
+ * 0 (linear memory never has), which is a cheaper test than comparing with memory.buffer. A
+ * shared memory (the threads build) is not detached by growth: its buffer is compared instead.
  */
 export class Engine {
   readonly ex: NaluExports;
   readonly layout: Layout;
-  private buffer: ArrayBuffer;
+  private buffer: ArrayBufferLike;
   private f32v: Float32Array;
   private i32v: Int32Array;
   private u8v: Uint8Array;
 
-  constructor(instance: WebAssembly.Instance, readonly backend: Backend) {
+  constructor(instance: WebAssembly.Instance, readonly backend: Backend, readonly threads = 1,
+    private readonly shared = false) {
     this.ex = instance.exports as unknown as NaluExports;
     this.layout = readLayout(this.ex);
     this.buffer = this.ex.memory.buffer;
@@ -25,10 +36,14 @@ export class Engine {
     this.u8v = new Uint8Array(this.buffer);
   }
 
-  static async create(module: WebAssembly.Module, backend: Backend): Promise<Engine> {
+  /** Instantiates `module`; with `pool`, the threads build on a new shared memory and its workers. */
+  static async create(module: WebAssembly.Module, backend: Backend,
+    pool?: { threads: number; spawner: ThreadSpawner }): Promise<Engine> {
     let engine: Engine | undefined;
+    const memory = pool ? new WebAssembly.Memory({ initial: SHARED_INITIAL, maximum: SHARED_MAXIMUM, shared: true }) : undefined;
     const imports = {
       env: {
+        ...(memory ? { memory } : {}),
         abort(msg: number, file: number, line: number, column: number): never {
           const text = engine ? `${engine.readString(msg)} at ${engine.readString(file)}:${line}:${column}` : 'abort';
           throw new Error(`nalu-wasm: internal error in the Wasm module: ${text}`);
@@ -36,7 +51,13 @@ export class Engine {
       },
     };
     const instance = await WebAssembly.instantiate(module, imports);
-    engine = new Engine(instance, backend);
+    engine = new Engine(instance, backend, pool?.threads ?? 1, memory !== undefined);
+    if (pool) {
+      const poolBytes = (engine.ex as unknown as Record<string, WebAssembly.Global>).POOL_BYTES!.value as number;
+      const [, ctl] = engine.alloc(poolBytes); // kept for the life of the engine
+      await pool.spawner(module, memory!, ctl, pool.threads - 1);
+      engine.ex.poolSet(ctl, pool.threads);
+    }
     return engine;
   }
 
@@ -47,18 +68,22 @@ export class Engine {
     this.u8v = new Uint8Array(this.buffer);
   }
 
+  private stale(view: ArrayBufferView): boolean {
+    return view.byteLength === 0 || (this.shared && this.ex.memory.buffer !== this.buffer);
+  }
+
   get f32(): Float32Array {
-    if (this.f32v.length === 0) this.refresh();
+    if (this.stale(this.f32v)) this.refresh();
     return this.f32v;
   }
 
   get i32(): Int32Array {
-    if (this.i32v.length === 0) this.refresh();
+    if (this.stale(this.i32v)) this.refresh();
     return this.i32v;
   }
 
   get u8(): Uint8Array {
-    if (this.u8v.length === 0) this.refresh();
+    if (this.stale(this.u8v)) this.refresh();
     return this.u8v;
   }
 

@@ -17,7 +17,13 @@ export interface NaluExports {
   taskFill(task: number, x: number, t64: number, scratch: number, batch: number): void;
   modelTrainTask(model: number, task: number, scratch: number, batch: number, opt: number, lr: number, beta1: number,
     beta2: number, eps: number, stepSize: number, bc2sqrt: number): number;
+  /** Threads build: hands the main instance the pool's control block (see assembly/pool.ts). */
+  poolSet(ctl: number, threads: number): void;
+  /** Threads build: a worker thread's loop; returns when the pool stops. */
+  poolWork(ctl: number, thread: number): void;
 }
 
 /** The builds: SIMD128, plain Wasm, and the opt-in relaxed-SIMD build (fused multiply-add). */
 export type Backend = 'simd' | 'scalar' | 'relaxed';
+/** A module file: a backend, or the SIMD build with threads (shared memory, imported). */
+export type Build = Backend | 'threads';

@@ -1,13 +1,13 @@
-import { checkKeys, describe, fail } from '../errors.js';
-import { Engine } from './engine.js';
-import type { Backend } from './exports.js';
+import { checkInt, checkKeys, describe, fail } from '../errors.js';
+import { Engine, type ThreadSpawner } from './engine.js';
+import type { Backend, Build } from './exports.js';
 import { relaxedSimdSupported, simdSupported } from './probe.js';
 
 /** Where the module's bytes come from: anything `init({ wasm })` accepts. */
 export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string | Response | Promise<Response>;
 
 /** Obtains the compiled module of a build, the way the current runtime allows. */
-export type ModuleLoader = (backend: Backend) => Promise<WebAssembly.Module>;
+export type ModuleLoader = (build: Build) => Promise<WebAssembly.Module>;
 
 export interface InitOptions {
   /** Force the SIMD build (true) or the scalar build (false); default: SIMD when supported. */
@@ -19,16 +19,27 @@ export interface InitOptions {
    * or Node 20 started with --experimental-wasm-relaxed-simd; Chrome 114+; Deno); default false.
    */
   relaxed?: boolean;
+  /**
+   * Threads that share each large matrix product (1 to 8; default 1). Node only, where they are
+   * worker threads over shared memory running the SIMD build; elsewhere one thread runs and
+   * InitInfo.threads says so. Results are bit-identical whatever the number of threads.
+   */
+  threads?: number;
   /** The module of the chosen build, or its bytes, URL or Response, for bundlers and hosts. */
   wasm?: WasmSource;
 }
 
 export interface InitInfo {
   backend: Backend;
+  /** Threads in use: `threads` as asked where the host allows them, else 1. */
+  threads: number;
 }
 
+/** The most threads a pool may have (POOL_MAX in assembly/pool.ts). */
+export const MAX_THREADS = 8;
+
 let current: Engine | undefined;
-const engines = new Map<Backend, Promise<Engine>>();
+const engines = new Map<string, Promise<Engine>>();
 
 /** The engine that new models use; throws a clear error before `init()`. */
 export function currentEngine(): Engine {
@@ -36,10 +47,17 @@ export function currentEngine(): Engine {
   return current;
 }
 
-export function makeInit(loader: ModuleLoader): (options?: InitOptions) => Promise<InitInfo> {
+/**
+ * The init() of an entry: `loader` obtains a build's module; `spawner`, where the runtime has
+ * threads that share memory (Node), starts the pool's worker threads.
+ */
+export function makeInit(loader: (backend: Backend) => Promise<WebAssembly.Module>): (options?: InitOptions) => Promise<InitInfo>;
+export function makeInit(loader: ModuleLoader, spawner: ThreadSpawner): (options?: InitOptions) => Promise<InitInfo>;
+export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<WebAssembly.Module>), spawner?: ThreadSpawner): (options?: InitOptions) => Promise<InitInfo> {
+  const load = loader as ModuleLoader; // asked for 'threads' only with a spawner
   return async function init(options: InitOptions = {}): Promise<InitInfo> {
     if (options === null || typeof options !== 'object') fail(`init: options must be an object, got ${describe(options)}`);
-    checkKeys('init', options, ['simd', 'relaxed', 'wasm']);
+    checkKeys('init', options, ['simd', 'relaxed', 'threads', 'wasm']);
     for (const key of ['simd', 'relaxed'] as const) {
       if (options[key] !== undefined && typeof options[key] !== 'boolean') fail(`init: ${key} must be true or false, got ${describe(options[key])}`);
     }
@@ -53,19 +71,31 @@ export function makeInit(loader: ModuleLoader): (options?: InitOptions) => Promi
       }
     }
     const backend: Backend = options.relaxed === true ? 'relaxed' : (options.simd ?? supported) ? 'simd' : 'scalar';
+    const asked = options.threads === undefined ? 1 : checkInt('init: threads', options.threads, 1, MAX_THREADS);
+    if (asked > 1 && backend !== 'simd') fail(`init: threads run the SIMD build; they cannot be combined with the ${backend} build`);
+    const threads = asked > 1 && spawner && typeof SharedArrayBuffer === 'function' ? asked : 1;
+    const pool = threads > 1 ? { threads, spawner: spawner! } : undefined;
+    const build: Build = pool ? 'threads' : backend;
     if (options.wasm !== undefined) {
       // A module handed in is the caller's: instantiate it each time, caching nothing.
-      current = await Engine.create(await compileSource(options.wasm), backend);
+      const module = await compileSource(options.wasm);
+      const importsMemory = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
+      if (importsMemory !== (build === 'threads')) {
+        fail(`init: the module passed as wasm ${importsMemory ? 'is' : 'is not'} the threads build (nalu-threads.wasm), ` +
+          `but ${pool ? `threads: ${threads}` : 'a single thread'} was asked for`);
+      }
+      current = await Engine.create(module, backend, pool);
     } else {
-      let engine = engines.get(backend);
+      const key = `${build}:${threads}`;
+      let engine = engines.get(key);
       if (!engine) {
-        engine = loader(backend).then((module) => Engine.create(module, backend));
-        engines.set(backend, engine);
-        engine.catch(() => engines.delete(backend));
+        engine = load(build).then((module) => Engine.create(module, backend, pool));
+        engines.set(key, engine);
+        engine.catch(() => engines.delete(key));
       }
       current = await engine;
     }
-    return { backend };
+    return { backend, threads };
   };
 }
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Backend } from './exports.js';
+import type { Build } from './exports.js';
 import { compileBytes } from './init.js';
 
 /**
@@ -7,7 +7,7 @@ import { compileBytes } from './init.js';
  * this module, the package's dist/. Node's fetch cannot load file: URLs. Running from source
  * (src/wasm/load-node.ts under tsx or vitest), the files are the development build in build/.
  */
-export async function loadFromFile(backend: Backend): Promise<WebAssembly.Module> {
+export async function loadFromFile(backend: Build): Promise<WebAssembly.Module> {
   const fromSource = /\/src\/wasm\/load-node\.[cm]?[jt]s$/.test(new URL(import.meta.url).pathname);
   const url = fromSource
     ? new URL(`../../build/nalu-${backend}.wasm`, import.meta.url)
@@ -15,7 +15,9 @@ export async function loadFromFile(backend: Backend): Promise<WebAssembly.Module
       ? new URL('./nalu-simd.wasm', import.meta.url)
       : backend === 'relaxed'
         ? new URL('./nalu-relaxed.wasm', import.meta.url)
-        : new URL('./nalu-scalar.wasm', import.meta.url);
+        : backend === 'threads'
+          ? new URL('./nalu-threads.wasm', import.meta.url)
+          : new URL('./nalu-scalar.wasm', import.meta.url);
   let bytes: Uint8Array<ArrayBuffer>;
   try {
     bytes = await readFile(url);

@@ -1,0 +1,30 @@
+import { Worker } from 'node:worker_threads';
+import type { ThreadSpawner } from './engine.js';
+
+/**
+ * The pool's worker threads in Node: each instantiates the threads build on the shared memory
+ * and stays inside its poolWork loop (assembly/pool.ts), waiting for products to share. They are
+ * unref'd: they never keep a process alive.
+ */
+// Dynamic import works whether the worker's code is read as CommonJS or, with a parent started
+// with --input-type=module, as an ES module.
+const WORKER = `
+import('node:worker_threads').then(({ parentPort, workerData }) => {
+  const { module, memory, ctl, thread } = workerData;
+  const instance = new WebAssembly.Instance(module, {
+    env: { memory, abort() { throw new Error('nalu-wasm: internal error in a worker thread of the Wasm module'); } },
+  });
+  parentPort.postMessage('ready');
+  instance.exports.poolWork(ctl, thread);
+});
+`;
+
+export const spawnNodeThreads: ThreadSpawner = (module, memory, ctl, count) =>
+  Promise.all(Array.from({ length: count }, (_, i) => new Promise<void>((resolve, reject) => {
+    const worker = new Worker(WORKER, { eval: true, workerData: { module, memory, ctl, thread: i + 1 } });
+    worker.once('error', reject);
+    worker.once('message', () => {
+      worker.unref();
+      resolve();
+    });
+  }))).then(() => undefined);

@@ -1,0 +1,50 @@
+// Threads (init({ threads })): the threads build runs every suite of the other builds with two
+// threads (BACKENDS in helpers.ts), bit for bit equal to the SIMD build. Here: what init says,
+// its errors, and that the worker threads never keep a process alive.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { init, nalu, sequential } from '../src/index';
+import { moduleOf } from './helpers';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+describe('threads', () => {
+  it('init reports the threads in use', async () => {
+    expect(await init({ threads: 2 })).toEqual({ backend: 'simd', threads: 2 });
+    expect(await init({ threads: 1 })).toEqual({ backend: 'simd', threads: 1 });
+    expect(await init()).toEqual({ backend: 'simd', threads: 1 });
+  });
+
+  it('rejects bad counts and builds that have no threads', async () => {
+    for (const bad of [0, 9, 2.5, '2', NaN]) {
+      await expect(init({ threads: bad as number })).rejects.toThrow(/init: threads must be an integer from 1 to 8/);
+    }
+    await expect(init({ threads: 2, simd: false })).rejects.toThrow('init: threads run the SIMD build; they cannot be combined with the scalar build');
+    await expect(init({ threads: 2, wasm: moduleOf('simd') })).rejects.toThrow(/is not the threads build \(nalu-threads.wasm\), but threads: 2 was asked for/);
+    await expect(init({ wasm: moduleOf('threads') })).rejects.toThrow(/is the threads build \(nalu-threads.wasm\), but a single thread was asked for/);
+  });
+
+  it('a process that used them exits by itself', () => {
+    const script = `
+      import { init, nalu, sequential, adam } from './src/index.ts';
+      const info = await init({ threads: 2 });
+      const m = sequential([nalu({ inputs: 64, outputs: 64 })]);
+      const x = new Float32Array(64 * 512).fill(0.5);
+      console.log(JSON.stringify({ info, loss: m.trainStep(x, x, adam()) }));`;
+    const started = Date.now();
+    const out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 }));
+    expect(out.info).toEqual({ backend: 'simd', threads: 2 });
+    expect(Number.isFinite(out.loss)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  it('a model keeps the engine it was made with', async () => {
+    await init({ threads: 2 });
+    const a = sequential([nalu({ inputs: 40, outputs: 40 })], { seed: 2 });
+    await init({ threads: 1 });
+    const b = sequential([nalu({ inputs: 40, outputs: 40 })], { seed: 2 });
+    const x = new Float32Array(40 * 300).map((_, i) => Math.sin(i));
+    expect(a.predict(x)).toEqual(b.predict(x));
+  });
+});
