@@ -3,9 +3,55 @@
 // in the same order per element, so that the SIMD and scalar builds agree bit for bit.
 
 import { exp4, expS, logPos4, logPosCore4, logPosNormalFor, logPosS, sigmoid4, sigmoidS, tanh4, tanhS } from "./math";
+import { partArgs, poolJoin, poolStart, poolThreads } from "./pool";
 
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+
+// ---- sharing among threads (the threads build) -----------------------------------------------
+//
+// The long kernels of a NALU's forward and backward (vexp, vsigmoid, vnaluMix, vnaluMixBack) split
+// their range among the pool's threads in multiples of 4 elements (pool.ts): each element is
+// computed as on one thread.
+
+export const JOB_EW: i32 = 3;
+const EW_EXP: i32 = 1, EW_SIGMOID: i32 = 2, EW_MIX: i32 = 3, EW_MIXBACK: i32 = 4;
+/** Elements from which a kernel is shared. */
+const EW_PAR_MIN: i32 = 1 << 14;
+
+// @ts-ignore: decorator
+@inline function shareable(n: i32): bool {
+  return ASC_FEATURE_THREADS && poolThreads() > 1 && n >= EW_PAR_MIN;
+}
+
+/** Runs kernel `fn` on n elements of the arrays p0 .. p6 (unused ones 0), shared among the threads. */
+function ewShare(fn: i32, n: i32, p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, p5: usize, p6: usize): void {
+  const T = poolThreads(), q = n >> 2;
+  for (let t = 1; t < T; t++) {
+    const i0 = (q * t / T) << 2, i1 = t == T - 1 ? n : (q * (t + 1) / T) << 2;
+    const a = partArgs(t);
+    store<i32>(a, fn); store<i32>(a, i0, 4); store<i32>(a, i1 - i0, 8);
+    store<u32>(a, <u32>p0, 12); store<u32>(a, <u32>p1, 16); store<u32>(a, <u32>p2, 20); store<u32>(a, <u32>p3, 24);
+    store<u32>(a, <u32>p4, 28); store<u32>(a, <u32>p5, 32); store<u32>(a, <u32>p6, 36);
+  }
+  poolStart(JOB_EW);
+  ewRun(fn, 0, (q / T) << 2, p0, p1, p2, p3, p4, p5, p6);
+  poolJoin();
+}
+
+/** A worker's part of a shared kernel: its arguments at `a` (see ewShare). */
+export function ewPart(a: usize): void {
+  ewRun(load<i32>(a), load<i32>(a, 4), load<i32>(a, 8), <usize>load<u32>(a, 12), <usize>load<u32>(a, 16),
+    <usize>load<u32>(a, 20), <usize>load<u32>(a, 24), <usize>load<u32>(a, 28), <usize>load<u32>(a, 32), <usize>load<u32>(a, 36));
+}
+
+function ewRun(fn: i32, i0: i32, n: i32, p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, p5: usize, p6: usize): void {
+  const o = <usize>i0 << 2;
+  if (fn == EW_EXP) expRange(p0 + o, p1 + o, n);
+  else if (fn == EW_SIGMOID) sigmoidRange(p0 + o, p1 + o, n);
+  else if (fn == EW_MIX) mixRange(p0 + o, p1 + o, p2 + o, p3 + o, n);
+  else if (fn == EW_MIXBACK) mixBackRange(p0 + o, p1 + o, p2 + o, p3 + o, p4 + o, p5 + o, p6 + o, n);
+}
 
 /** Below this, exp(x) is not a normal f32 (ln 2^-126 = -87.33654...). */
 const EXP_NORMAL_MIN: f32 = -87.33654;
@@ -18,6 +64,11 @@ const EXP_NORMAL_MIN: f32 = -87.33654;
  * f32 can tell apart at the tolerances of the tests; NaN stays NaN.
  */
 export function vexp(dst: usize, src: usize, n: i32): void {
+  if (shareable(n)) ewShare(EW_EXP, n, dst, src, 0, 0, 0, 0, 0);
+  else expRange(dst, src, n);
+}
+
+function expRange(dst: usize, src: usize, n: i32): void {
   if (ASC_FEATURE_SIMD) {
     const lo = f32x4.splat(EXP_NORMAL_MIN);
     for (let i = 0; i < n; i += 4) v128.store(at(dst, i), expFlush4(v128.load(at(src, i)), lo));
@@ -45,6 +96,11 @@ export function vexp(dst: usize, src: usize, n: i32): void {
  * sigmoid is 1 in f32 anyway. NaN stays NaN.
  */
 export function vsigmoid(dst: usize, src: usize, n: i32): void {
+  if (shareable(n)) ewShare(EW_SIGMOID, n, dst, src, 0, 0, 0, 0, 0);
+  else sigmoidRange(dst, src, n);
+}
+
+function sigmoidRange(dst: usize, src: usize, n: i32): void {
   if (ASC_FEATURE_SIMD) {
     const lo = f32x4.splat(EXP_NORMAL_MIN), hi = f32x4.splat(-EXP_NORMAL_MIN);
     for (let i = 0; i < n; i += 4) v128.store(at(dst, i), sigmoidFlush4(v128.load(at(src, i)), lo, hi));
@@ -147,6 +203,11 @@ export function vlogGrad(dst: usize, t: usize, x: usize, n: i32, eps: f32, acc: 
 
 /** NALU output: y = g * a + (1 - g) * m. */
 export function vnaluMix(y: usize, a: usize, g: usize, m: usize, n: i32): void {
+  if (shareable(n)) ewShare(EW_MIX, n, y, a, g, m, 0, 0, 0);
+  else mixRange(y, a, g, m, n);
+}
+
+function mixRange(y: usize, a: usize, g: usize, m: usize, n: i32): void {
   if (ASC_FEATURE_SIMD) {
     const one = f32x4.splat(1);
     for (let i = 0; i < n; i += 4) {
@@ -190,6 +251,11 @@ export function vnaluOut(y: usize, a: usize, gz: usize, mz: usize, n: i32): void
  * lanes, or products of them that are subnormal, would slow the weight-gradient products.
  */
 export function vnaluMixBack(da: usize, dmm: usize, dgz: usize, d: usize, a: usize, g: usize, m: usize, n: i32): void {
+  if (shareable(n)) ewShare(EW_MIXBACK, n, da, dmm, dgz, d, a, g, m);
+  else mixBackRange(da, dmm, dgz, d, a, g, m, n);
+}
+
+function mixBackRange(da: usize, dmm: usize, dgz: usize, d: usize, a: usize, g: usize, m: usize, n: i32): void {
   if (ASC_FEATURE_SIMD) {
     const one = f32x4.splat(1);
     for (let i = 0; i < n; i += 4) {

@@ -18,6 +18,7 @@
 // madd (madd.ts): a mul then an add, except in the opt-in relaxed-SIMD build.
 
 import { madd } from "./madd";
+import { ewPart, JOB_EW } from "./elementwise";
 import { partArgs, poolJoin, poolStart, poolThreads, threadTable } from "./pool";
 
 // ---- gemmAB -----------------------------------------------------------------------------
@@ -703,6 +704,8 @@ export function runPart(kind: i32, a: usize, tab: usize): void {
   if (kind == JOB_AB) {
     abPart(<usize>load<u32>(a), <usize>load<u32>(a, 4), load<i32>(a, 8), load<i32>(a, 12), <usize>load<u32>(a, 16),
       load<i32>(a, 20), load<i32>(a, 24), load<i32>(a, 28), load<i32>(a, 32), load<i32>(a, 36) != 0, tab);
+  } else if (kind == JOB_EW) {
+    ewPart(a);
   } else if (kind == JOB_ABT) {
     abtPart(<usize>load<u32>(a), <usize>load<u32>(a, 4), load<i32>(a, 8), <usize>load<u32>(a, 12), load<i32>(a, 16),
       load<i32>(a, 20), load<i32>(a, 24), load<i32>(a, 28), load<i32>(a, 32) != 0, tab);

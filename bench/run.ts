@@ -1,7 +1,7 @@
 // The performance benchmark: every implementation on every shape, each configuration in its own
 // process (bench/worker.ts, or bench/torch_worker.py), driven round-robin from here.
 //
-//   node --import tsx bench/run.ts [--shapes S,E,M,L] [--impls simd,scalar,relaxed,naive,tfjs-wasm,tfjs-cpu,torch]
+//   node --import tsx bench/run.ts [--shapes S,E,M,L] [--impls simd,scalar,relaxed,threads,naive,tfjs-wasm,tfjs-cpu,torch,torch-2t]
 //        [--samples 5] [--seconds 1] [--clock cpu|wall] [--cold-rounds 20] [--no-peak] [--no-cold]
 //        [--out bench/results] [--reuse]
 //
@@ -43,7 +43,13 @@ import { args, opt } from './lib/args';
 const SHAPE_KEYS = (opt('shapes', 'S,E,M,L') === 'none' ? [] : opt('shapes', 'S,E,M,L').split(',')) as ShapeKey[];
 const ALL_SHAPES: ShapeKey[] = ['S', 'E', 'M', 'L'];
 const REUSE = args.includes('--reuse');
-const IMPLS = opt('impls', 'simd,scalar,relaxed,naive,tfjs-wasm,tfjs-cpu,torch').split(',');
+const IMPLS = opt('impls', 'simd,scalar,relaxed,threads,naive,tfjs-wasm,tfjs-cpu,torch,torch-2t').split(',');
+/**
+ * Configurations on two threads: measured on M and L only (S and E have no product large enough
+ * to share), by the wall clock (the CPU time of a process counts both of its threads).
+ */
+const TWO_THREADS = new Set(['threads', 'torch-2t']);
+const clockOf = (impl: string): 'cpu' | 'wall' => (TWO_THREADS.has(impl) ? 'wall' : CLOCK);
 const SAMPLES = Number(opt('samples', '5'));
 const SECONDS = Number(opt('seconds', '1'));
 const CLOCK = opt('clock', 'cpu') as 'cpu' | 'wall';
@@ -53,7 +59,8 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const root = here('../');
 
 const LABELS: Record<string, string> = {
-  simd: 'nalu-wasm simd', scalar: 'nalu-wasm scalar', relaxed: 'nalu-wasm relaxed (opt-in)', naive: 'naive JS',
+  simd: 'nalu-wasm simd', scalar: 'nalu-wasm scalar', relaxed: 'nalu-wasm relaxed (opt-in)',
+  threads: 'nalu-wasm simd, 2 threads (wall)', 'torch-2t': 'PyTorch 2 threads (wall)', naive: 'naive JS',
   'tfjs-wasm': 'tfjs wasm', 'tfjs-cpu': 'tfjs cpu', torch: 'PyTorch 1 thread',
 };
 
@@ -68,8 +75,8 @@ interface Worker {
 }
 
 function startWorker(impl: string, shape: ShapeKey, checkFile: string): Worker {
-  const proc = impl === 'torch'
-    ? spawn(PYTHON, [here('./torch_worker.py'), '--shape', shape, '--check', checkFile], { cwd: root })
+  const proc = impl.startsWith('torch')
+    ? spawn(PYTHON, [here('./torch_worker.py'), '--shape', shape, '--check', checkFile, '--threads', impl === 'torch' ? '1' : '2'], { cwd: root })
     : spawn(process.execPath, [...(impl === 'relaxed' && !relaxedSimdSupported() ? ['--experimental-wasm-relaxed-simd'] : []),
       '--import', 'tsx', here('./worker.ts'), '--impl', impl, '--shape', shape], { cwd: root });
   const queue: any[] = [];
@@ -135,10 +142,11 @@ async function benchShape(shape: ShapeKey, impls: string[], status: Record<strin
   const checkFile = writeCheckCase(shape);
   const workers: Worker[] = [];
   for (const impl of impls) {
+    if (TWO_THREADS.has(impl) && shape !== 'M' && shape !== 'L') continue;
     // one at a time, so that warm-ups do not overlap
     const w = startWorker(impl, shape, checkFile);
     let msg = await w.next();
-    if (msg.ready && impl === 'torch') {
+    if (msg.ready && impl.startsWith('torch')) {
       const c = checkTorch(shape, msg);
       msg = { ...msg, check: c };
       if (!c.ok) msg = { error: `PyTorch differs from the float64 reference: worst ${c.worst} (${c.where})` };
@@ -159,11 +167,12 @@ async function benchShape(shape: ShapeKey, impls: string[], status: Record<strin
     for (const op of s.ops) {
       for (let j = 0; j < workers.length; j++) {
         const w = workers[(j + k) % workers.length]!;
-        w.send({ cmd: 'measure', op, seconds: SECONDS, clock: CLOCK });
+        const clock = clockOf(w.impl);
+        w.send({ cmd: 'measure', op, seconds: SECONDS, clock });
         const msg = await w.next();
         if (!msg.rate) throw new Error(`${shape} ${w.impl} ${op}: ${msg.error ?? JSON.stringify(msg)}`);
         const id = `${op}/${w.impl}`;
-        raw.set(id, [...(raw.get(id) ?? []), { rate: CLOCK === 'cpu' ? msg.rate.cpu : msg.rate.wall, share: msg.rate.share }]);
+        raw.set(id, [...(raw.get(id) ?? []), { rate: clock === 'cpu' ? msg.rate.cpu : msg.rate.wall, share: msg.rate.share }]);
       }
     }
     process.stderr.write(`  ${shape}: sample ${k + 1}/${SAMPLES}\n`);
@@ -212,6 +221,9 @@ function targets(results: Results, cold: ColdResult[] | null, peak: PeakResult |
   atLeast('M train vs tfjs wasm', ratio(results, 'M', 'train', 'simd', 'tfjs-wasm'), 8);
   atLeast('M train, data resident in each library, vs tfjs wasm', ratio(results, 'M', 'resident', 'simd', 'tfjs-wasm'), 8);
   atLeast('L train vs tfjs wasm', ratio(results, 'L', 'train', 'simd', 'tfjs-wasm'), 12);
+  // beyond one core: both on two threads, by the wall clock
+  atLeast('M train on 2 threads vs PyTorch on 2 threads', ratio(results, 'M', 'train', 'threads', 'torch-2t'), 1);
+  atLeast('L train on 2 threads vs PyTorch on 2 threads', ratio(results, 'L', 'train', 'threads', 'torch-2t'), 0.5);
   atLeast('L forward vs tfjs wasm', ratio(results, 'L', 'forward', 'simd', 'tfjs-wasm'), 1.3);
   // the matrix products' share of the SIMD128 peak, for L (compute-bound), training and forward
   for (const op of ['train', 'forward'] as OpKey[]) {
@@ -320,12 +332,15 @@ async function main(): Promise<void> {
   console.log(`method: one process per configuration, warm-up, ${SAMPLES} samples of >= ${SECONDS} s (${CLOCK === 'cpu' ? 'CPU time of the worker' : 'wall clock'}), configurations interleaved; median (min-max)`);
   const impls = [...IMPLS];
   const status: Record<string, Record<string, string>> = {};
-  if (impls.includes('torch')) {
+  if (impls.some((i) => i.startsWith('torch'))) {
     PYTHON = ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) ?? '';
     if (!PYTHON) {
       console.log('PyTorch: skipped: torch not installed');
-      impls.splice(impls.indexOf('torch'), 1);
-      status.all = { torch: 'skipped: torch not installed' };
+      status.all = {};
+      for (const t of impls.filter((i) => i.startsWith('torch'))) {
+        impls.splice(impls.indexOf(t), 1);
+        status.all[t] = 'skipped: torch not installed';
+      }
     }
   }
   // --reuse: start from the previous bench.json and replace only what this run measures

@@ -69,7 +69,7 @@ def main():
     except ImportError:
         reply({"skipped": "skipped: torch not installed"})
         return
-    torch.set_num_threads(1)
+    torch.set_num_threads(int(argv[argv.index("--threads") + 1]) if "--threads" in argv else 1)
     shape = SHAPES[shape_key]
 
     def make_params(weights):

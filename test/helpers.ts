@@ -64,6 +64,17 @@ export function modelOf(c: GoldenCase): Model {
   return m;
 }
 
+/**
+ * The first index where two arrays' bit patterns differ, -1 when they are equal: a cheap
+ * comparison for long arrays (a failing toEqual on them spends minutes rendering the diff).
+ */
+export function firstBitDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  const ua = bits(a), ub = bits(b);
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
+  return -1;
+}
+
 /** Bit patterns, so that -0 != 0 and NaN payloads count. */
 export function bits(a: Float32Array): Uint32Array {
   return new Uint32Array(a.buffer, a.byteOffset, a.length);

@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { adam, init, nalu, sequential, staticTask, type Backend, type Model, type Optimizer } from '../../src/index';
+import { adam, init, nalu, sequential, staticTask, type Model, type Optimizer } from '../../src/index';
+import type { Build } from '../../src/wasm/exports';
 import { NaiveNaluStack, type NaiveLayerSpec } from '../naive/nalu';
 import type { Computed, F32Weights } from './check';
 
@@ -43,19 +44,21 @@ export interface StackShape {
  * init, so that the recorded sha256 is the module actually measured even when the build is
  * rewritten meanwhile. The relaxed build needs an engine with relaxed SIMD (Node 20: a flag).
  */
-export async function wasmRunner(shape: StackShape, which: boolean | Backend): Promise<Runner> {
-  const build: Backend = which === true ? 'simd' : which === false ? 'scalar' : which;
+export async function wasmRunner(shape: StackShape, which: boolean | Build): Promise<Runner> {
+  const build: Build = which === true ? 'simd' : which === false ? 'scalar' : which;
   const bytes = readFileSync(fileURLToPath(new URL(`../../build/nalu-${build}.wasm`, import.meta.url)));
   const wasm = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
-  const info = await init(build === 'relaxed' ? { relaxed: true, wasm: bytes } : { simd: build === 'simd', wasm: bytes });
-  if (info.backend !== build) throw new Error(`asked for the ${build} build, got ${info.backend}`);
+  const info = await init(build === 'relaxed' ? { relaxed: true, wasm: bytes }
+    : build === 'threads' ? { threads: 2, wasm: bytes } : { simd: build === 'simd', wasm: bytes });
+  const got = info.threads > 1 ? 'threads' : info.backend;
+  if (got !== build) throw new Error(`asked for the ${build} build, got ${got}`);
   const model: Model = sequential(shape.layers.map((l) => nalu({ inputs: l.inputs, outputs: l.outputs, eps: l.eps, sharedWeights: l.sharedWeights })), { seed: shape.seed });
   const initial = model.getWeights();
   let opt: Optimizer = adam({ learningRate: shape.learningRate });
   const sampler = shape.layers[0]!.inputs === 100 && shape.layers.at(-1)!.outputs === 1
     ? staticTask({ op: 'add', seed: 0 }).trainSampler() : null;
   return {
-    label: `nalu-wasm ${info.backend}`,
+    label: `nalu-wasm ${info.backend}${info.threads > 1 ? `, ${info.threads} threads` : ''}`,
     info: { wasm },
     reset(start = initial) {
       model.setWeights(start);
