@@ -26,8 +26,7 @@ export class Engine {
   private i32v: Int32Array;
   private u8v: Uint8Array;
 
-  constructor(instance: WebAssembly.Instance, readonly backend: Backend, readonly threads = 1,
-    private readonly shared = false) {
+  constructor(instance: WebAssembly.Instance, readonly backend: Backend, private readonly shared = false) {
     this.ex = instance.exports as unknown as NaluExports;
     this.layout = readLayout(this.ex);
     this.buffer = this.ex.memory.buffer;
@@ -51,7 +50,7 @@ export class Engine {
       },
     };
     const instance = await WebAssembly.instantiate(module, imports);
-    engine = new Engine(instance, backend, pool?.threads ?? 1, memory !== undefined);
+    engine = new Engine(instance, backend, memory !== undefined);
     if (pool) {
       const poolBytes = (engine.ex as unknown as Record<string, WebAssembly.Global>).POOL_BYTES!.value as number;
       const [, ctl] = engine.alloc(poolBytes); // kept for the life of the engine

@@ -9,8 +9,9 @@ export interface NaluExports {
   modelGradients(model: number, batch: number): number;
   modelTrainStep(model: number, batch: number, opt: number, lr: number, beta1: number, beta2: number,
     eps: number, stepSize: number, bc2sqrt: number): number;
-  modelStageBatch(model: number, batch: number, samples: number): void;
-  modelTrainBatch(model: number, batch: number, samples: number, opt: number, lr: number, beta1: number, beta2: number,
+  /** Checks the x and target in the staging buffers and lays them out in the record at `staged` (Model.stageBatch). */
+  modelStageBatch(model: number, staged: number, batch: number): void;
+  modelTrainBatch(model: number, staged: number, batch: number, opt: number, lr: number, beta1: number, beta2: number,
     eps: number, stepSize: number, bc2sqrt: number): number;
   mathSweep(fn: number, src: number, dst: number, n: number): void;
   taskSeed(task: number, seed: number): void;

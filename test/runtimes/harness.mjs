@@ -7,7 +7,10 @@
 //   - the bits of every prediction, loss, gradient and trained parameter, per build, for the
 //     driver to compare with Node's,
 //   - feature detection: the backend init() chooses, and that with WebAssembly.validate made to
-//     refuse SIMD the scalar build loads and forcing SIMD throws.
+//     refuse SIMD the scalar build loads and forcing SIMD throws;
+//   - the opt-in builds: init({ relaxed: true }) (golden tolerances where the engine has relaxed
+//     SIMD, else the NaluError's message) and init({ threads: 2 }) (the threads it got, and the
+//     bits of its golden runs, which must be the SIMD build's).
 // Plain JavaScript with no imports, so that every runtime can load it as is.
 
 const TYPES = { nac: 'nac', nac_mul: 'nacMul', nalu: 'nalu' };
@@ -170,11 +173,26 @@ export async function runHarness(nalu, golden, runtime = {}, options = {}) {
   } catch (err) {
     report.failures.push(`init() failed: ${err && err.stack ? err.stack : err}`);
   }
-  for (const backend of ['simd', 'scalar']) {
+  const runBuild = (name) => {
     const build = { checked: 0, skipped: 0, failures: 0, bits: {} };
-    report.builds[backend] = build;
+    for (const c of golden.cases) {
+      try {
+        const [bits, fails, skipped] = runCase(nalu, c);
+        if (skipped) { build.skipped++; continue; }
+        build.checked++;
+        build.bits[c.name] = bits;
+        if (fails.length) build.failures++;
+        for (const f of fails) report.failures.push(`${name}: ${f}`);
+      } catch (err) {
+        build.failures++;
+        report.failures.push(`${name}: ${c.name} threw ${err && err.stack ? err.stack : err}`);
+      }
+    }
+    return build;
+  };
+  for (const backend of ['simd', 'scalar']) {
     if (backend === 'simd' && !report.simdSupported) {
-      build.unavailable = 'this engine does not validate SIMD';
+      report.builds[backend] = { checked: 0, unavailable: 'this engine does not validate SIMD' };
       continue;
     }
     try {
@@ -184,18 +202,17 @@ export async function runHarness(nalu, golden, runtime = {}, options = {}) {
       report.failures.push(`init({ simd: ${backend === 'simd'} }) failed: ${err && err.stack ? err.stack : err}`);
       continue;
     }
-    for (const c of golden.cases) {
-      try {
-        const [bits, fails, skipped] = runCase(nalu, c);
-        if (skipped) { build.skipped++; continue; }
-        build.checked++;
-        build.bits[c.name] = bits;
-        if (fails.length) build.failures++;
-        for (const f of fails) report.failures.push(`${backend}: ${f}`);
-      } catch (err) {
-        build.failures++;
-        report.failures.push(`${backend}: ${c.name} threw ${err && err.stack ? err.stack : err}`);
-      }
+    report.builds[backend] = runBuild(backend);
+  }
+  // The opt-in builds: a NaluError where the host cannot run one is an answer, not a failure.
+  for (const [name, options] of [['relaxed', { relaxed: true }], ['threads', { threads: 2 }]]) {
+    if (!report.simdSupported) continue;
+    try {
+      const info = await nalu.init(options);
+      report.builds[name] = { ...runBuild(name), threads: info.threads, backend: info.backend };
+    } catch (err) {
+      if (!(err instanceof nalu.NaluError)) report.failures.push(`init(${JSON.stringify(options)}) failed: ${err && err.stack ? err.stack : err}`);
+      report.builds[name] = { checked: 0, unavailable: String(err && err.message ? err.message : err) };
     }
   }
   if (options.wasmUrl && report.simdSupported) {

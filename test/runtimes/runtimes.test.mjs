@@ -119,6 +119,17 @@ for (const r of selected) {
       assert.equal(report.defaultBackend, report.simdSupported ? 'simd' : 'scalar');
     });
 
+    test('the opt-in builds: relaxed SIMD passes the golden cases where it loads; threads: 2 gives the SIMD build\'s bits', async () => {
+      const { builds, simdSupported } = await reports.get(r.id);
+      if (!simdSupported) return;
+      const { relaxed, threads } = builds;
+      if (relaxed.unavailable) assert.match(relaxed.unavailable, /needs WebAssembly relaxed SIMD|does not bundle the relaxed build/);
+      else assert.deepEqual([relaxed.backend, relaxed.checked, relaxed.failures], ['relaxed', ctx.cases, 0]);
+      // Node has the worker threads; the other entries run one thread
+      assert.deepEqual([threads.backend, threads.threads, threads.checked, threads.failures], ['simd', r.id === 'node' ? 2 : 1, ctx.cases, 0]);
+      assert.deepEqual(threads.bits, builds.simd.bits);
+    });
+
     if (['deno', 'bun', 'chromium', 'firefox'].includes(r.id)) {
       test('init({ wasm }) takes a URL string, a URL, a Response, bytes or a Module, with the same results', async () => {
         const { loading } = await reports.get(r.id);
@@ -212,7 +223,7 @@ function writeCompat(settled) {
   const node = settled[0].status === 'fulfilled' ? settled[0].value : undefined;
   const rows = RUNTIMES.map((r, i) => {
     const s = settled[i];
-    if (s.status !== 'fulfilled') return `| ${r.name} | | | | | | failed: ${String(s.reason?.message ?? s.reason).split('\n')[0]} | | |`;
+    if (s.status !== 'fulfilled') return `| ${r.name} | | | | | | failed: ${String(s.reason?.message ?? s.reason).split('\n')[0]} | | | | |`;
     const rep = s.value;
     const builds = ['simd', 'scalar'].map((b) => {
       const x = rep.builds[b];
@@ -224,6 +235,12 @@ function writeCompat(settled) {
       if (!node || !rep.builds[b]?.checked) return 'n/a';
       return Object.entries(node.builds[b].bits).every(([k, v]) => rep.builds[b].bits[k] === v) ? 'yes' : 'NO';
     }).join(' / ');
+    const relaxed = rep.builds.relaxed;
+    const optIn = !relaxed ? 'n/a'
+      : relaxed.unavailable ? (/does not bundle/.test(relaxed.unavailable) ? 'not bundled (pass { wasm })' : 'engine lacks relaxed SIMD')
+        : relaxed.failures === 0 ? `${relaxed.checked}/${rep.cases} pass` : `${relaxed.failures} of ${relaxed.checked} FAIL`;
+    const th = rep.builds.threads;
+    const threads = !th || th.unavailable ? 'n/a' : `${th.threads}${Object.entries(rep.builds.simd.bits).every(([k, v]) => th.bits[k] === v) ? ', bits = SIMD' : ', bits DIFFER'}`;
     const notes = {
       node: rep.require && !rep.require.error ? 'require() works too' : 'require() FAILED',
       deno: 'deno run --allow-read',
@@ -233,7 +250,7 @@ function writeCompat(settled) {
       firefox: 'examples/browser page, no bundler',
     }[r.id];
     return `| ${r.name} | ${rep.runtime.engine} | ${rep.runtime.version} | \`${r.condition}\` → \`${rep.runtime.entry}\` | ` +
-      `${rep.simdSupported ? 'yes' : 'no'} | ${rep.defaultBackend} | ${builds} | ${same} | ${notes} |`;
+      `${rep.simdSupported ? 'yes' : 'no'} | ${rep.defaultBackend} | ${builds} | ${same} | ${optIn} | ${threads} | ${notes} |`;
   });
   const text = [
     '<!-- Written by test/runtimes/runtimes.test.mjs (npm run test:runtimes); do not edit by hand. -->',
@@ -242,12 +259,14 @@ function writeCompat(settled) {
     'cases of `core-torch.json` (PyTorch autograd) on each build. "Bits = Node": predictions, losses, gradients and trained',
     'weights are the same to the bit as in Node, per build.',
     '',
-    '| Runtime | Engine | Version tested | Export condition → file | WebAssembly SIMD | `init()` chose | Golden cases (SIMD / scalar) | Bits = Node (SIMD / scalar) | Notes |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| Runtime | Engine | Version tested | Export condition → file | WebAssembly SIMD | `init()` chose | Golden cases (SIMD / scalar) | Bits = Node (SIMD / scalar) | `{ relaxed: true }` golden cases | `{ threads: 2 }` runs | Notes |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     'Where an engine lacks WebAssembly SIMD (probed with `WebAssembly.validate`), `init()` loads the scalar build; every runtime above',
-    'was also checked that way, with the probe made to fail. `init({ simd: true | false })` forces a build.',
+    'was also checked that way, with the probe made to fail. `init({ simd: true | false })` forces a build. The opt-in relaxed-SIMD',
+    'build rounds its own way (no bit comparison); Node 20 has relaxed SIMD only behind `--experimental-wasm-relaxed-simd`.',
+    '`{ threads: 2 }` starts worker threads in Node; the other entries run one thread, as the column says.',
     '',
   ].join('\n');
   writeFileSync(new URL('./compat.md', import.meta.url), text);
