@@ -1,4 +1,4 @@
-// Builds dist/: one ESM entry per runtime (see package.json "exports"), shared chunks, the four
+// Builds dist/: one ESM entry per runtime (see package.json "exports"), shared chunks, the five
 // .wasm builds copied beside them as files, and one bundled index.d.ts for every entry.
 // No top-level await anywhere, so that require() of the package works on Node >= 20.19.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 
-const WASM = ['nalu-simd.wasm', 'nalu-scalar.wasm', 'nalu-relaxed.wasm', 'nalu-threads.wasm'];
+const WASM = ['nalu-simd.wasm', 'nalu-scalar.wasm', 'nalu-relaxed.wasm', 'nalu-threads.wasm', 'nalu-relaxed-threads.wasm'];
 
 const entries = {
   index: 'src/index.ts', // node

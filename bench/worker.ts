@@ -1,6 +1,6 @@
 // One benchmark configuration (implementation x shape) in its own process, driven by run.ts.
 //
-//   node --import tsx bench/worker.ts --impl simd|scalar|relaxed|threads|naive|tfjs-wasm|tfjs-cpu --shape S|E|M|L
+//   node --import tsx bench/worker.ts --impl simd|scalar|relaxed|threads|relaxed-threads|naive|tfjs-wasm|tfjs-cpu --shape S|E|M|L
 //   (relaxed: with --experimental-wasm-relaxed-simd on Node 20)
 //
 // On start it builds the model from the shared initial weights, checks y, loss and gradients
@@ -39,7 +39,8 @@ async function makeRunner(): Promise<{ runner: Runner; info: Record<string, unkn
     case 'simd':
     case 'scalar':
     case 'relaxed':
-    case 'threads': {
+    case 'threads':
+    case 'relaxed-threads': {
       const runner = await wasmRunner(stack, IMPL);
       runner.setWeights(initial);
       return { runner, info: runner.info ?? {} };

@@ -10,25 +10,27 @@ import type { GoldenCase, GoldenLayer } from './golden';
  * products (build/nalu-threads.wasm).
  */
 export const BACKENDS = ['simd', 'scalar', 'threads'] as const;
-export type TestBackend = (typeof BACKENDS)[number] | 'relaxed';
+export type TestBackend = (typeof BACKENDS)[number] | 'relaxed' | 'relaxed-threads';
 
 // Node 20 has relaxed SIMD behind a V8 flag, which a running process may still set.
 if (!relaxedSimdSupported()) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 /**
- * The builds checked against references and invariants: the default two and the opt-in
- * relaxed-SIMD build (its own rounding; compared with the others only within tolerances).
+ * The builds checked against references and invariants: those above and the opt-in relaxed-SIMD
+ * build on one and two threads (their own rounding; compared with the others only within
+ * tolerances, with each other to the bit).
  */
-export const BUILDS: readonly TestBackend[] = relaxedSimdSupported() ? [...BACKENDS, 'relaxed'] : BACKENDS;
+export const BUILDS: readonly TestBackend[] = relaxedSimdSupported() ? [...BACKENDS, 'relaxed', 'relaxed-threads'] : BACKENDS;
 
 /** The backend a model of `backend` reports (the threads build runs the SIMD one). */
 export function backendOf(backend: TestBackend): string {
-  return backend === 'threads' ? 'simd' : backend;
+  return backend === 'threads' ? 'simd' : backend === 'relaxed-threads' ? 'relaxed' : backend;
 }
 
 /** init()'s options for `backend`, on `wasm` (a module of build/nalu-<backend>.wasm) if given. */
 export function initOptions(backend: TestBackend, wasm?: WebAssembly.Module): InitOptions {
-  const o: InitOptions = backend === 'relaxed' ? { relaxed: true } : backend === 'threads' ? { threads: 2 } : { simd: backend === 'simd' };
+  const o: InitOptions = backend === 'relaxed' ? { relaxed: true } : backend === 'relaxed-threads' ? { relaxed: true, threads: 2 }
+    : backend === 'threads' ? { threads: 2 } : { simd: backend === 'simd' };
   return wasm ? { ...o, wasm } : o;
 }
 
@@ -40,7 +42,7 @@ export function moduleOf(backend: TestBackend): WebAssembly.Module {
 /** Makes `backend` the engine of the models created next. */
 export async function useBackend(backend: TestBackend, wasm?: WebAssembly.Module): Promise<void> {
   const info = await init(initOptions(backend, wasm));
-  const got = info.threads > 1 ? 'threads' : info.backend;
+  const got = info.threads > 1 ? (info.backend === 'relaxed' ? 'relaxed-threads' : 'threads') : info.backend;
   if (got !== backend) throw new Error(`asked for ${backend}, got ${got} (${info.threads} threads)`);
 }
 

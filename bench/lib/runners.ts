@@ -48,9 +48,12 @@ export async function wasmRunner(shape: StackShape, which: boolean | Build): Pro
   const build: Build = which === true ? 'simd' : which === false ? 'scalar' : which;
   const bytes = readFileSync(fileURLToPath(new URL(`../../build/nalu-${build}.wasm`, import.meta.url)));
   const wasm = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
-  const info = await init(build === 'relaxed' ? { relaxed: true, wasm: bytes }
-    : build === 'threads' ? { threads: 2, wasm: bytes } : { simd: build === 'simd', wasm: bytes });
-  const got = info.threads > 1 ? 'threads' : info.backend;
+  const info = await init({
+    wasm: bytes,
+    ...(build.startsWith('relaxed') ? { relaxed: true } : { simd: build !== 'scalar' }),
+    ...(build.endsWith('threads') ? { threads: 2 } : {}),
+  });
+  const got = info.threads > 1 ? (info.backend === 'relaxed' ? 'relaxed-threads' : 'threads') : info.backend;
   if (got !== build) throw new Error(`asked for the ${build} build, got ${got}`);
   const model: Model = sequential(shape.layers.map((l) => nalu({ inputs: l.inputs, outputs: l.outputs, eps: l.eps, sharedWeights: l.sharedWeights })), { seed: shape.seed });
   const initial = model.getWeights();

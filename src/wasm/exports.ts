@@ -26,5 +26,5 @@ export interface NaluExports {
 
 /** The builds: SIMD128, plain Wasm, and the opt-in relaxed-SIMD build (fused multiply-add). */
 export type Backend = 'simd' | 'scalar' | 'relaxed';
-/** A module file: a backend, or the SIMD build with threads (shared memory, imported). */
-export type Build = Backend | 'threads';
+/** A module file: a backend, or a SIMD build with threads (shared memory, imported). */
+export type Build = Backend | 'threads' | 'relaxed-threads';

@@ -21,8 +21,9 @@ export interface InitOptions {
   relaxed?: boolean;
   /**
    * Threads that share each large matrix product (1 to 8; default 1). Node only, where they are
-   * worker threads over shared memory running the SIMD build; elsewhere one thread runs and
-   * InitInfo.threads says so. Results are bit-identical whatever the number of threads.
+   * worker threads over shared memory running the SIMD build (or the relaxed one, with
+   * relaxed: true); elsewhere one thread runs and InitInfo.threads says so. Results are
+   * bit-identical whatever the number of threads.
    */
   threads?: number;
   /** The module of the chosen build, or its bytes, URL or Response, for bundlers and hosts. */
@@ -72,16 +73,16 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     }
     const backend: Backend = options.relaxed === true ? 'relaxed' : (options.simd ?? supported) ? 'simd' : 'scalar';
     const asked = options.threads === undefined ? 1 : checkInt('init: threads', options.threads, 1, MAX_THREADS);
-    if (asked > 1 && backend !== 'simd') fail(`init: threads run the SIMD build; they cannot be combined with the ${backend} build`);
+    if (asked > 1 && backend === 'scalar') fail('init: threads run a SIMD build; they cannot be combined with the scalar build');
     const threads = asked > 1 && spawner && typeof SharedArrayBuffer === 'function' ? asked : 1;
     const pool = threads > 1 ? { threads, spawner: spawner! } : undefined;
-    const build: Build = pool ? 'threads' : backend;
+    const build: Build = !pool ? backend : backend === 'relaxed' ? 'relaxed-threads' : 'threads';
     if (options.wasm !== undefined) {
       // A module handed in is the caller's: instantiate it each time, caching nothing.
       const module = await compileSource(options.wasm);
       const importsMemory = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
-      if (importsMemory !== (build === 'threads')) {
-        fail(`init: the module passed as wasm ${importsMemory ? 'is' : 'is not'} the threads build (nalu-threads.wasm), ` +
+      if (importsMemory !== (pool !== undefined)) {
+        fail(`init: the module passed as wasm ${importsMemory ? 'is' : 'is not'} a threads build (nalu-threads.wasm, nalu-relaxed-threads.wasm), ` +
           `but ${pool ? `threads: ${threads}` : 'a single thread'} was asked for`);
       }
       current = await Engine.create(module, backend, pool);

@@ -17,7 +17,9 @@ export async function loadFromFile(backend: Build): Promise<WebAssembly.Module> 
         ? new URL('./nalu-relaxed.wasm', import.meta.url)
         : backend === 'threads'
           ? new URL('./nalu-threads.wasm', import.meta.url)
-          : new URL('./nalu-scalar.wasm', import.meta.url);
+          : backend === 'relaxed-threads'
+            ? new URL('./nalu-relaxed-threads.wasm', import.meta.url)
+            : new URL('./nalu-scalar.wasm', import.meta.url);
   let bytes: Uint8Array<ArrayBuffer>;
   try {
     bytes = await readFile(url);
