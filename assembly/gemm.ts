@@ -322,8 +322,11 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
       store<i32>(a, M, 24); store<i32>(a, ld, 28); store<i32>(a, n1 - n0, 32); store<i32>(a, acc, 36);
       abScratch(threadTable(t), sK, K, M, n1 - n0);
     }
+    // every allocation before the job starts: a failing one must not leave the workers running
+    const w0 = (strips / T) << 3;
+    abScratch(SCRATCH, sK, K, M, w0);
     poolStart(JOB_AB);
-    abPart(C, A, sRow, sK, B, K, M, ld, (strips / T) << 3, acc, SCRATCH);
+    abPart(C, A, sRow, sK, B, K, M, ld, w0, acc, SCRATCH);
     poolJoin();
     return;
   }
@@ -558,8 +561,10 @@ export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32,
       store<i32>(a, sP, 24); store<i32>(a, sQ, 28); store<i32>(a, acc, 32);
       abtScratch(threadTable(t), p1 - p0, NQ, ld);
     }
+    const np0 = (blocks / T) << 2;
+    abtScratch(SCRATCH, np0, NQ, ld);
     poolStart(JOB_ABT);
-    abtPart(C, P, (blocks / T) << 2, Q, NQ, ld, sP, sQ, acc, SCRATCH);
+    abtPart(C, P, np0, Q, NQ, ld, sP, sQ, acc, SCRATCH);
     poolJoin();
     return;
   }

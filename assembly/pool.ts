@@ -6,7 +6,8 @@
 // one matrix product split into parts (gemm.ts): the main thread writes each part's arguments,
 // starts the job, runs part 0 itself and waits for the others. Each part computes its own
 // outputs in the summation order of the whole product, so results do not depend on the number
-// of threads. Workers never allocate: the main thread grows their scratch before each job.
+// of threads. Nothing allocates during a job: the main thread grows every thread's scratch
+// before it starts one (an allocation that failed mid-job would leave workers running).
 //
 // Control block, in bytes from ctl (16-byte aligned, POOL_BYTES long, zeroed by the host):
 //   0    SEQ   jobs started (atomic; idle workers wait on it)
