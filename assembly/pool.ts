@@ -75,7 +75,9 @@ export function poolJoin(): void {
 /** A worker thread's loop: runs part t of every job until a job of kind 0. */
 export function poolWork(block: usize, t: i32): void {
   if (ASC_FEATURE_THREADS) {
-    let seen = atomic.load<i32>(block + SEQ);
+    // Job 1 is this worker's first even if it was started before the worker got here (the host
+    // hears "ready" just before this call): no job ends without every worker, so none is missed.
+    let seen = 0;
     while (true) {
       let spins = 0;
       let seq = atomic.load<i32>(block + SEQ);

@@ -39,6 +39,25 @@ describe('threads', () => {
     expect(Date.now() - started).toBeLessThan(60_000);
   });
 
+  it('a pool works from its first product: 200 new pools, each used at once, all finish', () => {
+    // A worker that reached its loop only after the first job had started once waited for the
+    // next one, and the main thread for it, forever (seen here within about 60 new pools).
+    const script = `
+      import { readFileSync } from 'node:fs';
+      import { init, nalu, sequential } from './src/index.ts';
+      const module = new WebAssembly.Module(readFileSync('build/nalu-threads.wasm'));
+      const x = new Float32Array(64 * 256).fill(0.5);
+      let done = 0;
+      for (let i = 0; i < 200; i++) {
+        await init({ threads: 2, wasm: module });
+        sequential([nalu({ inputs: 64, outputs: 64 })]).predict(x);
+        done++;
+      }
+      console.log(done);`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(Number(out.trim())).toBe(200);
+  });
+
   it('a model keeps the engine it was made with', async () => {
     await init({ threads: 2 });
     const a = sequential([nalu({ inputs: 40, outputs: 40 })], { seed: 2 });
