@@ -125,16 +125,8 @@ function sigmoidRange(dst: usize, src: usize, n: i32): void {
  */
 export function vlogAbsEps(dst: usize, src: usize, n: i32, eps: f32, finite: bool = false): void {
   if (ASC_FEATURE_SIMD) {
-    const e = f32x4.splat(eps);
-    if (finite && logPosNormalFor(eps)) {
-      for (let i = 0; i < n; i += 4) {
-        v128.store(at(dst, i), logPosCore4(f32x4.add(f32x4.abs(v128.load(at(src, i))), e)));
-      }
-      return;
-    }
-    for (let i = 0; i < n; i += 4) {
-      v128.store(at(dst, i), logPos4(f32x4.add(f32x4.abs(v128.load(at(src, i))), e)));
-    }
+    const normal = finite && logPosNormalFor(eps);
+    for (let i = 0; i < n; i += 4) v128.store(at(dst, i), logAbsEps4(v128.load(at(src, i)), eps, normal));
   } else {
     for (let i = 0; i < n; i++) store<f32>(at(dst, i), logPosS(Mathf.abs(load<f32>(at(src, i))) + eps));
   }

@@ -86,6 +86,9 @@ export function inputLog(model: usize): usize {
   return type == T_NALU || type == T_NACMUL ? fld(L, L_LOG) : 0;
 }
 
+/** Whether a staged batch of this model keeps the first layer's log (Model.stageBatch sizes it so). */
+export function modelInputLogged(model: usize): bool { return inputLog(model) != 0; }
+
 /** The eps of the first layer's log path. */
 export function inputEps(model: usize): f32 { return fldF(layerAt(model, 0), L_EPS); }
 

@@ -383,8 +383,7 @@ export class Model {
     this.live('stageBatch');
     const b = this.run('stageBatch', x, target, batch);
     const ld = round4(b);
-    const type = this.layers[0]!.type;
-    const logged = type === 'nalu' || type === 'nacMul';
+    const logged = this.engine.ex.modelInputLogged(this.desc) !== 0;
     const xBytes = this.inputs * ld * 4;
     const [raw, rec] = this.engine.alloc(16 + xBytes * (logged ? 2 : 1) + this.outputs * ld * 4);
     const w = rec >> 2, i32 = this.engine.i32;

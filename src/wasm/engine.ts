@@ -52,8 +52,7 @@ export class Engine {
     const instance = await WebAssembly.instantiate(module, imports);
     engine = new Engine(instance, backend, memory !== undefined);
     if (pool) {
-      const poolBytes = (engine.ex as unknown as Record<string, WebAssembly.Global>).POOL_BYTES!.value as number;
-      const [, ctl] = engine.alloc(poolBytes); // kept for the life of the engine
+      const [, ctl] = engine.alloc(engine.layout.POOL_BYTES); // kept for the life of the engine
       await pool.spawner(module, memory!, ctl, pool.threads - 1);
       engine.ex.poolSet(ctl, pool.threads);
     }

@@ -10,7 +10,7 @@ const NAMES = [
   'L_TYPE', 'L_IN', 'L_OUT', 'L_FLAGS', 'L_EPS', 'L_ACT', 'L_OMEGA', 'L_X', 'L_Y', 'L_DX', 'L_DY', 'L_E', 'L_EM',
   'L_LOG', 'L_A', 'L_M', 'L_T', 'L_T2', 'L_T3', 'L_DE', 'L_DEM', 'L_TMP', 'L_P', 'L_G', 'L_WORDS',
   'S_OK', 'S_X_NONFINITE', 'S_T_NONFINITE', 'S_LOSS_NONFINITE', 'S_GRAD_NONFINITE',
-  'O_ALLOW_NONFINITE', 'OPT_SGD', 'OPT_ADAM', 'OPT_RMSPROP',
+  'O_ALLOW_NONFINITE', 'OPT_SGD', 'OPT_ADAM', 'OPT_RMSPROP', 'POOL_BYTES',
 ] as const;
 
 export type Layout = Record<(typeof NAMES)[number], number>;

@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import type { ThreadSpawner } from './engine.js';
 
 /**
@@ -19,12 +18,15 @@ import('node:worker_threads').then(({ parentPort, workerData }) => {
 });
 `;
 
-export const spawnNodeThreads: ThreadSpawner = (module, memory, ctl, count) =>
-  Promise.all(Array.from({ length: count }, (_, i) => new Promise<void>((resolve, reject) => {
+/** Imports node:worker_threads only when threads are asked for: nothing at start-up. */
+export const spawnNodeThreads: ThreadSpawner = async (module, memory, ctl, count) => {
+  const { Worker } = await import('node:worker_threads');
+  await Promise.all(Array.from({ length: count }, (_, i) => new Promise<void>((resolve, reject) => {
     const worker = new Worker(WORKER, { eval: true, workerData: { module, memory, ctl, thread: i + 1 } });
     worker.once('error', reject);
     worker.once('message', () => {
       worker.unref();
       resolve();
     });
-  }))).then(() => undefined);
+  })));
+};
