@@ -44,8 +44,6 @@ export function nauWeights(L: usize): void {
   vclamp(fld(L, L_E), fld(L, L_P), round4(fldI(L, L_IN) * fldI(L, L_OUT)), -1, 1);
 }
 
-
-
 export function nauBackward(L: usize, ld: i32): void {
   const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);
   const dE = fld(L, L_DE), dy = fld(L, L_DY);
