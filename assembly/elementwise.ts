@@ -15,7 +15,7 @@ import { partArgs, poolJoin, poolStart, poolThreads } from "./pool";
 // computed as on one thread.
 
 export const JOB_EW: i32 = 3;
-const EW_EXP: i32 = 1, EW_SIGMOID: i32 = 2, EW_MIX: i32 = 3, EW_MIXBACK: i32 = 4;
+const EW_EXP: i32 = 1, EW_SIGMOID: i32 = 2, EW_MIX: i32 = 3, EW_MIXBACK: i32 = 4, EW_TRANSPOSE: i32 = 5, EW_FINITE: i32 = 6;
 /** Elements from which a kernel is shared. */
 const EW_PAR_MIN: i32 = 1 << 14;
 
@@ -24,33 +24,53 @@ const EW_PAR_MIN: i32 = 1 << 14;
   return ASC_FEATURE_THREADS && poolThreads() > 1 && n >= EW_PAR_MIN;
 }
 
-/** Runs kernel `fn` on n elements of the arrays p0 .. p6 (unused ones 0), shared among the threads. */
-function ewShare(fn: i32, n: i32, p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, p5: usize, p6: usize): void {
-  const T = poolThreads(), q = n >> 2;
+/**
+ * Runs kernel `fn` on the range [0, n) shared among the threads, in parts of whole `grain`s
+ * (elements, or features for EW_TRANSPOSE), over the arrays and arguments p0 .. p6 (unused ones
+ * 0). Returns the first part's result that is not -1 (EW_FINITE), else -1.
+ */
+function ewShare(fn: i32, n: i32, grain: i32, p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, p5: usize, p6: usize): i32 {
+  const T = poolThreads(), q = n / grain;
   for (let t = 1; t < T; t++) {
-    const i0 = (q * t / T) << 2, i1 = t == T - 1 ? n : (q * (t + 1) / T) << 2;
+    const i0 = (q * t / T) * grain, i1 = t == T - 1 ? n : (q * (t + 1) / T) * grain;
     const a = partArgs(t);
     store<i32>(a, fn); store<i32>(a, i0, 4); store<i32>(a, i1 - i0, 8);
     store<u32>(a, <u32>p0, 12); store<u32>(a, <u32>p1, 16); store<u32>(a, <u32>p2, 20); store<u32>(a, <u32>p3, 24);
     store<u32>(a, <u32>p4, 28); store<u32>(a, <u32>p5, 32); store<u32>(a, <u32>p6, 36);
   }
   poolStart(JOB_EW);
-  ewRun(fn, 0, (q / T) << 2, p0, p1, p2, p3, p4, p5, p6);
+  let r = ewRun(fn, 0, (q / T) * grain, p0, p1, p2, p3, p4, p5, p6);
   poolJoin();
+  for (let t = 1; t < T && r < 0; t++) r = load<i32>(partArgs(t), EW_RESULT);
+  return r;
 }
+
+/** Where a part's result goes in its arguments. */
+const EW_RESULT: usize = 40;
 
 /** A worker's part of a shared kernel: its arguments at `a` (see ewShare). */
 export function ewPart(a: usize): void {
-  ewRun(load<i32>(a), load<i32>(a, 4), load<i32>(a, 8), <usize>load<u32>(a, 12), <usize>load<u32>(a, 16),
-    <usize>load<u32>(a, 20), <usize>load<u32>(a, 24), <usize>load<u32>(a, 28), <usize>load<u32>(a, 32), <usize>load<u32>(a, 36));
+  store<i32>(a, ewRun(load<i32>(a), load<i32>(a, 4), load<i32>(a, 8), <usize>load<u32>(a, 12), <usize>load<u32>(a, 16),
+    <usize>load<u32>(a, 20), <usize>load<u32>(a, 24), <usize>load<u32>(a, 28), <usize>load<u32>(a, 32), <usize>load<u32>(a, 36)), EW_RESULT);
 }
 
-function ewRun(fn: i32, i0: i32, n: i32, p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, p5: usize, p6: usize): void {
+function ewRun(fn: i32, i0: i32, n: i32, p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, p5: usize, p6: usize): i32 {
+  if (ASC_FEATURE_SIMD) {
+    if (fn == EW_TRANSPOSE) {
+      transposeTiles(p0, p1, <i32>p3, <i32>p4, <i32>p5, p2, reinterpret<f32>(<u32>p6), i0, i0 + n);
+      return -1;
+    }
+  }
   const o = <usize>i0 << 2;
+  if (fn == EW_FINITE) {
+    const r = firstNonFiniteIn(p0 + o, n);
+    return r < 0 ? r : i0 + r;
+  }
   if (fn == EW_EXP) expRange(p0 + o, p1 + o, n);
   else if (fn == EW_SIGMOID) sigmoidRange(p0 + o, p1 + o, n);
   else if (fn == EW_MIX) mixRange(p0 + o, p1 + o, p2 + o, p3 + o, n);
   else if (fn == EW_MIXBACK) mixBackRange(p0 + o, p1 + o, p2 + o, p3 + o, p4 + o, p5 + o, p6 + o, n);
+  return -1;
 }
 
 /** Below this, exp(x) is not a normal f32 (ln 2^-126 = -87.33654...). */
@@ -64,7 +84,7 @@ const EXP_NORMAL_MIN: f32 = -87.33654;
  * f32 can tell apart at the tolerances of the tests; NaN stays NaN.
  */
 export function vexp(dst: usize, src: usize, n: i32): void {
-  if (shareable(n)) ewShare(EW_EXP, n, dst, src, 0, 0, 0, 0, 0);
+  if (shareable(n)) ewShare(EW_EXP, n, 4, dst, src, 0, 0, 0, 0, 0);
   else expRange(dst, src, n);
 }
 
@@ -96,7 +116,7 @@ function expRange(dst: usize, src: usize, n: i32): void {
  * sigmoid is 1 in f32 anyway. NaN stays NaN.
  */
 export function vsigmoid(dst: usize, src: usize, n: i32): void {
-  if (shareable(n)) ewShare(EW_SIGMOID, n, dst, src, 0, 0, 0, 0, 0);
+  if (shareable(n)) ewShare(EW_SIGMOID, n, 4, dst, src, 0, 0, 0, 0, 0);
   else sigmoidRange(dst, src, n);
 }
 
@@ -195,7 +215,7 @@ export function vlogGrad(dst: usize, t: usize, x: usize, n: i32, eps: f32, acc: 
 
 /** NALU output: y = g * a + (1 - g) * m. */
 export function vnaluMix(y: usize, a: usize, g: usize, m: usize, n: i32): void {
-  if (shareable(n)) ewShare(EW_MIX, n, y, a, g, m, 0, 0, 0);
+  if (shareable(n)) ewShare(EW_MIX, n, 4, y, a, g, m, 0, 0, 0);
   else mixRange(y, a, g, m, n);
 }
 
@@ -243,7 +263,7 @@ export function vnaluOut(y: usize, a: usize, gz: usize, mz: usize, n: i32): void
  * lanes, or products of them that are subnormal, would slow the weight-gradient products.
  */
 export function vnaluMixBack(da: usize, dmm: usize, dgz: usize, d: usize, a: usize, g: usize, m: usize, n: i32): void {
-  if (shareable(n)) ewShare(EW_MIXBACK, n, da, dmm, dgz, d, a, g, m);
+  if (shareable(n)) ewShare(EW_MIXBACK, n, 4, da, dmm, dgz, d, a, g, m);
   else mixBackRange(da, dmm, dgz, d, a, g, m, n);
 }
 
@@ -435,7 +455,6 @@ export function fillPad(p: usize, rows: i32, batch: i32, ld: i32, value: f32): v
 export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld: i32, pad: f32,
                                lg: usize = 0, eps: f32 = 0): void {
   let b = 0;
-  const ldBytes = <usize>ld << 2;
   const lgOff = lg - dst; // the log of dst[i] goes to dst[i] + lgOff (wrapping arithmetic)
   const normal = logPosNormalFor(eps);
   if (ASC_FEATURE_SIMD && ld == 4) {
@@ -455,36 +474,10 @@ export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld
     return;
   }
   if (ASC_FEATURE_SIMD) {
-    // 4 x 4 blocks transposed in registers, four features at a time along the batch: each
-    // destination row is written front to back (walking the features for one group of samples
-    // instead writes rows ld floats apart, all in one L1 set when ld is a power of two); the
-    // rest element by element.
-    const rowBytes = <usize>cols << 2;
     const c4 = cols & ~3, b4 = batch & ~3;
-    for (let c = 0; c < c4; c += 4) {
-      const d0 = dst + (<usize>(c * ld) << 2);
-      for (let bb = 0; bb < b4; bb += 4) {
-        const p = src + <usize>bb * rowBytes + (<usize>c << 2);
-        const r0 = v128.load(p), r1 = v128.load(p + rowBytes);
-        const r2 = v128.load(p + (rowBytes << 1)), r3 = v128.load(p + rowBytes * 3);
-        const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
-        const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
-        const v0 = v128.shuffle<i32>(t0, t2, 0, 1, 4, 5), v1 = v128.shuffle<i32>(t0, t2, 2, 3, 6, 7);
-        const v2 = v128.shuffle<i32>(t1, t3, 0, 1, 4, 5), v3 = v128.shuffle<i32>(t1, t3, 2, 3, 6, 7);
-        const d = d0 + (<usize>bb << 2);
-        v128.store(d, v0);
-        v128.store(d + ldBytes, v1);
-        v128.store(d + (ldBytes << 1), v2);
-        v128.store(d + ldBytes * 3, v3);
-        if (lg) {
-          const dl = d + lgOff;
-          v128.store(dl, logAbsEps4(v0, eps, normal));
-          v128.store(dl + ldBytes, logAbsEps4(v1, eps, normal));
-          v128.store(dl + (ldBytes << 1), logAbsEps4(v2, eps, normal));
-          v128.store(dl + ldBytes * 3, logAbsEps4(v3, eps, normal));
-        }
-      }
-    }
+    if (shareable(c4 * b4)) ewShare(EW_TRANSPOSE, c4, 4, dst, src, lg, batch, cols, ld, reinterpret<u32>(eps));
+    else transposeTiles(dst, src, batch, cols, ld, lg, eps, 0, c4);
+    const rowBytes = <usize>cols << 2;
     for (; b < b4; b++) {
       const sr = src + <usize>b * rowBytes;
       for (let c = c4; c < cols; c++) putFeature(at(dst, c * ld + b), load<f32>(at(sr, c)), lg, lgOff, eps);
@@ -496,6 +489,52 @@ export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld
   }
   fillPad(dst, cols, batch, ld, pad);
   if (lg) fillPad(lg, cols, batch, ld, logPosS(Mathf.abs(pad) + eps));
+}
+
+/**
+ * The 4 x 4 blocks of toFeatureMajor for features [c0, c1) (multiples of 4) and the first
+ * batch & ~3 samples, transposed in registers, in tiles of 16 features x 64 samples: a tile reads
+ * 64 source rows of one 64-byte line each and writes 16 destination rows (and as many of lg) of
+ * four lines each, so every line it touches is used whole while in L1 (walking the whole batch
+ * for four features at a time read each source line four times, from memory once src outgrew
+ * the cache). Within a tile each destination row is written front to back, four features at a
+ * time: rows ld floats apart fall in one L1 set when ld is a power of two.
+ */
+function transposeTiles(dst: usize, src: usize, batch: i32, cols: i32, ld: i32, lg: usize, eps: f32, c0: i32, c1: i32): void {
+  const rowBytes = <usize>cols << 2, ldBytes = <usize>ld << 2;
+  const lgOff = lg - dst; // the log of dst[i] goes to dst[i] + lgOff (wrapping arithmetic)
+  const normal = logPosNormalFor(eps);
+  const b4 = batch & ~3;
+  for (let ct = c0; ct < c1; ct += 16) {
+    const cEnd = min(ct + 16, c1);
+    for (let bt = 0; bt < b4; bt += 64) {
+      const bEnd = min(bt + 64, b4);
+      for (let c = ct; c < cEnd; c += 4) {
+        const d0 = dst + (<usize>(c * ld) << 2);
+        for (let bb = bt; bb < bEnd; bb += 4) {
+          const p = src + <usize>bb * rowBytes + (<usize>c << 2);
+          const r0 = v128.load(p), r1 = v128.load(p + rowBytes);
+          const r2 = v128.load(p + (rowBytes << 1)), r3 = v128.load(p + rowBytes * 3);
+          const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
+          const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
+          const v0 = v128.shuffle<i32>(t0, t2, 0, 1, 4, 5), v1 = v128.shuffle<i32>(t0, t2, 2, 3, 6, 7);
+          const v2 = v128.shuffle<i32>(t1, t3, 0, 1, 4, 5), v3 = v128.shuffle<i32>(t1, t3, 2, 3, 6, 7);
+          const d = d0 + (<usize>bb << 2);
+          v128.store(d, v0);
+          v128.store(d + ldBytes, v1);
+          v128.store(d + (ldBytes << 1), v2);
+          v128.store(d + ldBytes * 3, v3);
+          if (lg) {
+            const dl = d + lgOff;
+            v128.store(dl, logAbsEps4(v0, eps, normal));
+            v128.store(dl + ldBytes, logAbsEps4(v1, eps, normal));
+            v128.store(dl + (ldBytes << 1), logAbsEps4(v2, eps, normal));
+            v128.store(dl + ldBytes * 3, logAbsEps4(v3, eps, normal));
+          }
+        }
+      }
+    }
+  }
 }
 
 // @ts-ignore: decorator
@@ -545,6 +584,10 @@ export function toRowMajor(dst: usize, src: usize, batch: i32, rows: i32, ld: i3
 
 /** Index of the first NaN or infinity among n floats, or -1. */
 export function firstNonFinite(p: usize, n: i32): i32 {
+  return shareable(n) ? ewShare(EW_FINITE, n, 16, p, 0, 0, 0, 0, 0, 0) : firstNonFiniteIn(p, n);
+}
+
+function firstNonFiniteIn(p: usize, n: i32): i32 {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     // A float is NaN or infinite when its exponent bits are all ones. OR-ed masks over the whole

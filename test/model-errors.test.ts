@@ -274,6 +274,25 @@ describe.each(BUILDS)('bad input is rejected and changes nothing, %s build', (ba
     c.m.dispose();
   });
 
+  it('a long batch (its check shared among threads): the first bad value is named, nothing changes', async () => {
+    await useBackend(backend);
+    const m = sequential([nalu({ inputs: 10, outputs: 2 })], { seed: 8 });
+    // 4,000 x 10 inputs: with two threads, the main thread checks indices 0 .. 19,999, the other the rest
+    const good = Float32Array.from({ length: 40000 }, (_, i) => 1 + (i % 7));
+    const t = new Float32Array(8000).fill(1);
+    const w0 = copyWeights(m.getWeights());
+    const y0 = m.predict(good);
+    const x = good.slice();
+    x[30001] = NaN;
+    x[25000] = Infinity;
+    expect(() => m.predict(x)).toThrow(/^predict: x holds Infinity at index 25000 \(sample 2500, input 0\)/);
+    x[19999] = -Infinity;
+    expect(() => m.trainStep(x, t, adam())).toThrow(/^trainStep: x holds -Infinity at index 19999 \(sample 1999, input 9\)/);
+    expect(sameBits(m.getWeights(), w0)).toBe(true);
+    expect(bits(m.predict(good))).toEqual(bits(y0));
+    m.dispose();
+  });
+
   it('dispose() twice is allowed and a disposed model says so', async () => {
     await useBackend(backend);
     const m = defaultModel();
