@@ -178,6 +178,54 @@ import { partArgs, poolJoin, poolStart, poolThreads, threadTable } from "./pool"
 }
 
 // @ts-ignore: decorator
+@inline function abRows2x16(pc: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
+  // 2 x 8 twice over: eight accumulators hide the latency of the adds that four do not
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+  let pa = A;
+  const stepA = <usize>sK << 2;
+  const r1 = <usize>sRow << 2;
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16), b2 = v128.load(pb, 32), b3 = v128.load(pb, 48);
+    const a0 = v128.load32_splat(pa);
+    const a1 = v128.load32_splat(pa + r1);
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01); c02 = madd(a0, b2, c02); c03 = madd(a0, b3, c03);
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11); c12 = madd(a1, b2, c12); c13 = madd(a1, b3, c13);
+    pb += bs;
+    pa += stepA;
+  }
+  if (acc) {
+    c00 = f32x4.add(v128.load(pc), c00); c01 = f32x4.add(v128.load(pc, 16), c01);
+    c02 = f32x4.add(v128.load(pc, 32), c02); c03 = f32x4.add(v128.load(pc, 48), c03);
+    c10 = f32x4.add(v128.load(pc + cs), c10); c11 = f32x4.add(v128.load(pc + cs, 16), c11);
+    c12 = f32x4.add(v128.load(pc + cs, 32), c12); c13 = f32x4.add(v128.load(pc + cs, 48), c13);
+  }
+  v128.store(pc, c00); v128.store(pc, c01, 16); v128.store(pc, c02, 32); v128.store(pc, c03, 48);
+  v128.store(pc + cs, c10); v128.store(pc + cs, c11, 16); v128.store(pc + cs, c12, 32); v128.store(pc + cs, c13, 48);
+}
+
+// @ts-ignore: decorator
+@inline function abRow1x16(pc: usize, A: usize, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let pa = A;
+  const stepA = <usize>sK << 2;
+  for (let k = 0; k < K; k++) {
+    const a = v128.load32_splat(pa);
+    c0 = madd(a, v128.load(pb), c0);
+    c1 = madd(a, v128.load(pb, 16), c1);
+    c2 = madd(a, v128.load(pb, 32), c2);
+    c3 = madd(a, v128.load(pb, 48), c3);
+    pb += bs;
+    pa += stepA;
+  }
+  if (acc) {
+    c0 = f32x4.add(v128.load(pc), c0); c1 = f32x4.add(v128.load(pc, 16), c1);
+    c2 = f32x4.add(v128.load(pc, 32), c2); c3 = f32x4.add(v128.load(pc, 48), c3);
+  }
+  v128.store(pc, c0); v128.store(pc, c1, 16); v128.store(pc, c2, 32); v128.store(pc, c3, 48);
+}
+
+// @ts-ignore: decorator
 @inline function abRow1x8(pc: usize, A: usize, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   let pa = A;
@@ -413,6 +461,19 @@ function abPart(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32, M: i32
         n += 8 * g;
       }
     } else {
+      if (M < 4) {
+        // one or two rows: 16 lanes at a time
+        const Am = A;
+        for (; n + 16 <= w8; n += 16) {
+          const pc = C + (<usize>n << 2), pb = B + (<usize>n << 2);
+          if (M == 2) abRows2x16(pc, rowBytes, Am, sRow, sK, pb, rowBytes, K, acc);
+          else if (M == 1) abRow1x16(pc, Am, sK, pb, rowBytes, K, acc);
+          else {
+            abRows2x16(pc, rowBytes, Am, sRow, sK, pb, rowBytes, K, acc);
+            abRow1x16(pc + (rowBytes << 1), Am + (<usize>(2 * sRow) << 2), sK, pb, rowBytes, K, acc);
+          }
+        }
+      }
       for (; n < w8; n += 8) abStrip(C, rowBytes, A, sRow, sK, Ap, B + (<usize>n << 2), rowBytes, K, M, n, true, acc);
     }
     if (n < width) abStrip(C, rowBytes, A, sRow, sK, Ap, B + (<usize>n << 2), rowBytes, K, M, n, false, acc);

@@ -4,7 +4,9 @@
 // and several strips of B packed side by side, followed by a 4-lane strip (batch 300: 37 strips
 // of 8 lanes and one of 4). On these, the two builds agree to the bit, predictions do not depend
 // on the batch, and the gate bias's gradient (rowSums, four lane sums) equals the gradient of a
-// constant-1 input column (gemmABt), which holds only if gemmABt sums in the same order.
+// constant-1 input column (gemmABt), which holds only if gemmABt sums in the same order. The
+// last two take gemmAB's one- and two-row kernels over 16 lanes, and their inputs (over 2^14
+// values) are transposed and logged by both threads of the threads build.
 import { describe, expect, it } from 'vitest';
 import { dense, nalu, sequential, type LayerSpec } from '../src/index';
 import { BACKENDS, BUILDS, bits, firstBitDifference, prng, useBackend } from './helpers';
@@ -17,6 +19,8 @@ const CASES: Array<[string, () => LayerSpec[], number, number, number]> = [
   ['nalu tied 9x260, batch 300', () => [nalu({ inputs: 9, outputs: 260 })], 9, 260, 300],
   ['nalu separate 6x259, batch 301', () => [nalu({ inputs: 6, outputs: 259, sharedWeights: false })], 6, 259, 301],
   ['dense 10x257 then nalu 257x3, batch 1030', () => [dense({ inputs: 10, outputs: 257 }), nalu({ inputs: 257, outputs: 3 })], 10, 3, 1030],
+  ['nalu tied 37x2, batch 1027', () => [nalu({ inputs: 37, outputs: 2 })], 37, 2, 1027],
+  ['nalu separate 33x1, batch 1100', () => [nalu({ inputs: 33, outputs: 1, sharedWeights: false })], 33, 1, 1100],
 ];
 
 describe('large shapes: the simd, scalar and threads builds agree to the bit', () => {
