@@ -1,7 +1,8 @@
 // Quick A/B of two SIMD modules on one operation: `node --import tsx bench/ab.ts a.wasm b.wasm
-// [--shape S] [--op train|task|forward|predict1] [--rounds 5] [--seconds 1] [--pretrain N]`
+// [--shape S] [--op train|task|forward|predict1] [--rounds 5] [--seconds 1] [--pretrain N] [--threads N]`
 // (--pretrain: N Adam steps first, untimed; training then returns to that state every 1000 steps). Each round runs each module
-// in its own process (alternating), per second of CPU time; prints the medians and the ratio b/a.
+// in its own process (alternating), per second of CPU time (of wall time with --threads, for threads
+// builds); prints the medians and the ratio b/a.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,8 @@ const SHAPES: Record<string, { layers: Array<[number, number]>; batch: number }>
 async function child(wasm: string): Promise<void> {
   const shape = SHAPES[opt('shape', 'S')]!;
   const op = opt('op', 'train');
-  await init({ simd: true, wasm: readFileSync(wasm) });
+  const threads = Number(opt('threads', '1'));
+  await init(threads > 1 ? { threads, wasm: readFileSync(wasm) } : { simd: true, wasm: readFileSync(wasm) });
   const model = sequential(shape.layers.map(([i, o]) => nalu({ inputs: i, outputs: o })), { seed: 1 });
   const batch = op === 'predict1' ? 1 : shape.batch;
   const pool = makePool(shape.layers[0]![0], shape.layers.at(-1)![1], batch, 8, 42);
@@ -38,14 +40,18 @@ async function child(wasm: string): Promise<void> {
   };
   run(200);
   let calls = 0;
-  const t0 = process.cpuUsage();
+  const t0 = process.cpuUsage(), w0 = performance.now();
+  const elapsed = (): number => {
+    if (threads > 1) return (performance.now() - w0) * 1e3;
+    const d = process.cpuUsage(t0);
+    return d.user + d.system;
+  };
   let us = 0;
   while (us < Number(opt('seconds', '1')) * 1e6) {
-    run(100);
-    calls += 100;
+    run(10);
+    calls += 10;
     if ((op === 'train' || op === 'task') && calls % 1000 === 0) { model.setWeights(start); optim = adam({ learningRate: 1e-3 }); }
-    const d = process.cpuUsage(t0);
-    us = d.user + d.system;
+    us = elapsed();
   }
   console.log(String(calls / (us / 1e6)));
 }
