@@ -11,11 +11,12 @@ import { partArgs, poolJoin, poolStart, poolThreads } from "./pool";
 // ---- sharing among threads (the threads build) -----------------------------------------------
 //
 // The long kernels of a NALU's forward and backward (vexp, vsigmoid, vnaluMix, vnaluMixBack) split
-// their range among the pool's threads in multiples of 4 elements (pool.ts): each element is
-// computed as on one thread.
+// their range among the pool's threads in multiples of 4 elements (pool.ts), and the staging of a
+// batch (toFeatureMajor, firstNonFinite) in multiples of 4 features or 16 values: each element is
+// computed as on one thread, and the first non-finite value found is the first in the array.
 
 export const JOB_EW: i32 = 3;
-const EW_EXP: i32 = 1, EW_SIGMOID: i32 = 2, EW_MIX: i32 = 3, EW_MIXBACK: i32 = 4, EW_TRANSPOSE: i32 = 5, EW_FINITE: i32 = 6;
+const EW_EXP: i32 = 1, EW_SIGMOID: i32 = 2, EW_MIX: i32 = 3, EW_MIXBACK: i32 = 4, EW_TRANSPOSE: i32 = 5, EW_FINITE: i32 = 6, EW_SCALEDDIFF: i32 = 7;
 /** Elements from which a kernel is shared. */
 const EW_PAR_MIN: i32 = 1 << 14;
 
@@ -70,7 +71,23 @@ function ewRun(fn: i32, i0: i32, n: i32, p0: usize, p1: usize, p2: usize, p3: us
   else if (fn == EW_SIGMOID) sigmoidRange(p0 + o, p1 + o, n);
   else if (fn == EW_MIX) mixRange(p0 + o, p1 + o, p2 + o, p3 + o, n);
   else if (fn == EW_MIXBACK) mixBackRange(p0 + o, p1 + o, p2 + o, p3 + o, p4 + o, p5 + o, p6 + o, n);
+  else if (fn == EW_SCALEDDIFF) scaledDiffRange(p0 + o, p1 + o, p2 + o, n, reinterpret<f32>(<u32>p3));
   return -1;
+}
+
+/** dst[i] = c * (a[i] - b[i]) (the loss gradient). */
+export function vscaledDiff(dst: usize, a: usize, b: usize, n: i32, c: f32): void {
+  if (shareable(n)) ewShare(EW_SCALEDDIFF, n, 4, dst, a, b, reinterpret<u32>(c), 0, 0, 0);
+  else scaledDiffRange(dst, a, b, n, c);
+}
+
+function scaledDiffRange(dst: usize, a: usize, b: usize, n: i32, c: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const cv = f32x4.splat(c);
+    for (; i + 4 <= n; i += 4) v128.store(at(dst, i), f32x4.mul(cv, f32x4.sub(v128.load(at(a, i)), v128.load(at(b, i)))));
+  }
+  for (; i < n; i++) store<f32>(at(dst, i), c * (load<f32>(at(a, i)) - load<f32>(at(b, i))));
 }
 
 /** Below this, exp(x) is not a normal f32 (ln 2^-126 = -87.33654...). */

@@ -3,7 +3,7 @@
 // The sum of squares runs in f64 in four accumulators, sample b going to accumulator b mod 4
 // (the four lanes of a vector), combined as (s0 + s1) + (s2 + s3): identically in both builds.
 
-import { fillPad } from "./elementwise";
+import { fillPad, vscaledDiff } from "./elementwise";
 
 export function sumSquares(y: usize, t: usize, out: i32, batch: i32, ld: i32): f64 {
   let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
@@ -51,19 +51,6 @@ export function sumSquares(y: usize, t: usize, out: i32, batch: i32, ld: i32): f
 }
 
 export function mseGrad(dy: usize, y: usize, t: usize, out: i32, batch: i32, ld: i32): void {
-  const c = <f32>(2.0 / <f64>(batch * out));
-  const n = out * ld;
-  if (ASC_FEATURE_SIMD) {
-    const cv = f32x4.splat(c);
-    for (let i = 0; i < n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(dy + o, f32x4.mul(cv, f32x4.sub(v128.load(y + o), v128.load(t + o))));
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const o = <usize>i << 2;
-      store<f32>(dy + o, c * (load<f32>(y + o) - load<f32>(t + o)));
-    }
-  }
+  vscaledDiff(dy, y, t, out * ld, <f32>(2.0 / <f64>(batch * out)));
   fillPad(dy, out, batch, ld, 0);
 }
