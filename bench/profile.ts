@@ -3,7 +3,7 @@
 // L) under `node --cpu-prof` in a child process, and prints self time per function.
 //
 //   node --import tsx bench/profile.ts [--op train|task|forward|predict1] [--shape S|E|M|L]
-//                                      [--build simd|scalar] [--seconds 5] [--pretrain 0]
+//                                      [--build simd|scalar|threads] [--seconds 5] [--pretrain 0]
 //
 // --pretrain N first takes N Adam steps (not profiled) and profiles from there: the cost of a
 // step depends on the state of training (see README.md of bench/). The profile is taken with
@@ -42,7 +42,9 @@ const SHAPES: Record<string, { layers: Array<[number, number]>; batch: number }>
 
 async function child(): Promise<void> {
   const shape = SHAPES[SHAPE]!;
-  await init({ simd: BUILD === 'simd', wasm: readFileSync(wasmPath) });
+  const wasm = readFileSync(wasmPath);
+  // the threads build on two threads: the main thread's profile (its waits for the worker included)
+  await init(BUILD === 'threads' ? { threads: 2, wasm } : { simd: BUILD === 'simd', wasm });
   const model = sequential(shape.layers.map(([i, o]) => nalu({ inputs: i, outputs: o })), { seed: 1 });
 
   const inputs = shape.layers[0]![0], outputs = shape.layers.at(-1)![1];

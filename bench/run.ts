@@ -223,9 +223,11 @@ function targets(results: Results, cold: ColdResult[] | null, peak: PeakResult |
   atLeast('M train vs tfjs wasm', ratio(results, 'M', 'train', 'simd', 'tfjs-wasm'), 8);
   atLeast('M train, data resident in each library, vs tfjs wasm', ratio(results, 'M', 'resident', 'simd', 'tfjs-wasm'), 8);
   atLeast('L train vs tfjs wasm', ratio(results, 'L', 'train', 'simd', 'tfjs-wasm'), 12);
+  atLeast('L train, data resident in each library, vs tfjs wasm', ratio(results, 'L', 'resident', 'simd', 'tfjs-wasm'), 12);
   // beyond one core: both on two threads, by the wall clock
   atLeast('M train on 2 threads vs PyTorch on 2 threads', ratio(results, 'M', 'train', 'threads', 'torch-2t'), 1);
   atLeast('L train on 2 threads vs PyTorch on 2 threads', ratio(results, 'L', 'train', 'threads', 'torch-2t'), 0.5);
+  atLeast('L train on 2 threads, data resident in each library, vs PyTorch on 2 threads', ratio(results, 'L', 'resident', 'threads', 'torch-2t'), 0.5);
   atLeast('L train on 2 threads, opt-in relaxed build, vs PyTorch on 2 threads', ratio(results, 'L', 'train', 'relaxed-threads', 'torch-2t'), 0.5);
   atLeast('L forward vs tfjs wasm', ratio(results, 'L', 'forward', 'simd', 'tfjs-wasm'), 1.3);
   // the matrix products' share of the SIMD128 peak, for L (compute-bound), training and forward

@@ -26,7 +26,7 @@ SHAPES = {
     "S": dict(layers=[(100, 2), (2, 1)], batch=128, ops=["train", "resident", "task", "forward"]),
     "E": dict(layers=[(100, 2), (2, 1)], batch=1, ops=["forward"]),
     "M": dict(layers=[(64, 64)], batch=1024, ops=["train", "resident", "forward"]),
-    "L": dict(layers=[(256, 256)], batch=4096, ops=["train", "forward"]),
+    "L": dict(layers=[(256, 256)], batch=4096, ops=["train", "resident", "forward"]),
 }
 LR = 1e-3
 EPS = 1e-7

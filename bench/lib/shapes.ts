@@ -33,7 +33,7 @@ export const SHAPES: Record<ShapeKey, BenchShape> = {
   S: { key: 'S', title: 'NALU 100-2-1, batch 128', layers: [{ inputs: 100, outputs: 2 }, { inputs: 2, outputs: 1 }], batch: 128, ops: ['train', 'resident', 'task', 'forward'], learningRate: 1e-3, checkBatch: 128 },
   E: { key: 'E', title: 'NALU 100-2-1, batch 1', layers: [{ inputs: 100, outputs: 2 }, { inputs: 2, outputs: 1 }], batch: 1, ops: ['forward'], learningRate: 1e-3, checkBatch: 1 },
   M: { key: 'M', title: 'NALU 64-64, batch 1024', layers: [{ inputs: 64, outputs: 64 }], batch: 1024, ops: ['train', 'resident', 'forward'], learningRate: 1e-3, checkBatch: 64 },
-  L: { key: 'L', title: 'NALU 256-256, batch 4096', layers: [{ inputs: 256, outputs: 256 }], batch: 4096, ops: ['train', 'forward'], learningRate: 1e-3, checkBatch: 32 },
+  L: { key: 'L', title: 'NALU 256-256, batch 4096', layers: [{ inputs: 256, outputs: 256 }], batch: 4096, ops: ['train', 'resident', 'forward'], learningRate: 1e-3, checkBatch: 32 },
 };
 
 /**
