@@ -16,4 +16,4 @@ export {
 export { mathSweep, logPosSweep } from "./math";
 export { trigSweep } from "./trig";
 export { taskFill, taskSeed, modelTrainTask } from "./tasks";
-export { poolSet, poolWork, POOL_BYTES, POOL_MAX } from "./pool";
+export { poolSet, poolStop, poolWork, POOL_BYTES, POOL_MAX } from "./pool";

@@ -63,6 +63,17 @@ export function poolStart(kind: i32): void {
   }
 }
 
+/**
+ * Ends the workers' loops (a job of kind 0: each returns from poolWork, and its thread can end)
+ * and runs every later product on this thread alone, with the same results.
+ */
+export function poolStop(): void {
+  if (ASC_FEATURE_THREADS && threads > 1) {
+    poolStart(0);
+    threads = 1;
+  }
+}
+
 /** Waits until every worker has finished its part of the current job. */
 export function poolJoin(): void {
   if (ASC_FEATURE_THREADS) {

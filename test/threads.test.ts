@@ -2,10 +2,11 @@
 // threads (BACKENDS in helpers.ts), bit for bit equal to the SIMD build. Here: what init says,
 // its errors, and that the worker threads never keep a process alive.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { init, nalu, sequential } from '../src/index';
-import { moduleOf } from './helpers';
+import { bits, moduleOf } from './helpers';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -56,6 +57,24 @@ describe('threads', () => {
       console.log(done);`;
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     expect(Number(out.trim())).toBe(200);
+  });
+
+  it.runIf(existsSync('/proc/self/status'))('init({ threads, wasm }) again ends the previous instance\'s worker threads; its models carry on, same bits', async () => {
+    const osThreads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+    const module = moduleOf('threads');
+    await init({ threads: 2, wasm: module });
+    const a = sequential([nalu({ inputs: 40, outputs: 40 })], { seed: 2 });
+    const x = new Float32Array(40 * 600).map((_, i) => Math.sin(i));
+    const y = a.predict(x);
+    const before = osThreads();
+    for (let i = 0; i < 12; i++) await init({ threads: 2, wasm: module });
+    // every init started a worker; all but the last one's end (a thread exits a little later)
+    const deadline = Date.now() + 10_000;
+    while (osThreads() > before + 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(osThreads()).toBeLessThanOrEqual(before + 3);
+    expect(bits(a.predict(x))).toEqual(bits(y));
+    const b = sequential([nalu({ inputs: 40, outputs: 40 })], { seed: 2 });
+    expect(bits(b.predict(x))).toEqual(bits(y));
   });
 
   it('a model keeps the engine it was made with', async () => {

@@ -59,6 +59,14 @@ export class Engine {
     return engine;
   }
 
+  /**
+   * Ends the worker threads of a pooled engine (they return from poolWork); its models carry
+   * on, on the calling thread alone, with the same results.
+   */
+  stopThreads(): void {
+    if (this.shared) this.ex.poolStop();
+  }
+
   private refresh(): void {
     this.buffer = this.ex.memory.buffer;
     this.f32v = new Float32Array(this.buffer);

@@ -22,6 +22,8 @@ export interface NaluExports {
     beta2: number, eps: number, stepSize: number, bc2sqrt: number): number;
   /** Threads build: hands the main instance the pool's control block (see assembly/pool.ts). */
   poolSet(ctl: number, threads: number): void;
+  /** Threads build: ends the workers' loops; later products run on the calling thread alone. */
+  poolStop(): void;
   /** Threads build: a worker thread's loop; returns when the pool stops. */
   poolWork(ctl: number, thread: number): void;
 }

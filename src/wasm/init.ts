@@ -26,7 +26,11 @@ export interface InitOptions {
    * bit-identical whatever the number of threads.
    */
   threads?: number;
-  /** The module of the chosen build, or its bytes, URL or Response, for bundlers and hosts. */
+  /**
+   * The module of the chosen build, or its bytes, URL or Response, for bundlers and hosts; it is
+   * instantiated anew by each call. With threads, the next init ends that instance's worker
+   * threads: the models made on it carry on, on one thread, with the same results.
+   */
   wasm?: WasmSource;
 }
 
@@ -41,6 +45,8 @@ export const MAX_THREADS = 8;
 
 let current: Engine | undefined;
 const engines = new Map<string, Promise<Engine>>();
+/** The engine made from the caller's module by the last init, if it was; it is never reused. */
+let provided: Engine | undefined;
 
 /** The engine that new models use; throws a clear error before `init()`. */
 export function currentEngine(): Engine {
@@ -96,6 +102,10 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
       }
       current = await engine;
     }
+    // An engine made from the caller's module cannot become current again: its worker threads end
+    // (its models carry on, on one thread), so that repeated init({ wasm, threads }) leaks none.
+    if (provided && provided !== current) provided.stopThreads();
+    provided = options.wasm !== undefined ? current : undefined;
     return { backend, threads };
   };
 }
