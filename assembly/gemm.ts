@@ -24,7 +24,8 @@ import { partArgs, poolJoin, poolStart, poolThreads, threadTable } from "./pool"
 // ---- gemmAB -----------------------------------------------------------------------------
 //
 // Register blocks of 4 rows x 8 lanes (8 accumulators; x86 has 16 xmm registers) and their
-// 4 x 4, 2 x 8, 2 x 4, 1 x 8 and 1 x 4 tails. `pb` points at the block's first lane in row 0
+// 4 x 4, 2 x 8, 2 x 4, 1 x 8 and 1 x 4 tails; products of fewer than 4 rows take 2 x 16 and
+// 1 x 16 blocks, whose 8 and 4 accumulators hide the latency of the adds. `pb` points at the block's first lane in row 0
 // of B and `bs` is B's row stride in bytes; `pc` and `cs` likewise for C. When more than one
 // block of rows reads a column strip of B, up to STRIPS strips are first packed side by side
 // into contiguous [K, 8] panels (together at most PANEL_BYTES), and every block of A runs
@@ -179,7 +180,6 @@ import { partArgs, poolJoin, poolStart, poolThreads, threadTable } from "./pool"
 
 // @ts-ignore: decorator
 @inline function abRows2x16(pc: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
-  // 2 x 8 twice over: eight accumulators hide the latency of the adds that four do not
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
   let pa = A;
@@ -462,16 +462,12 @@ function abPart(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32, M: i32
       }
     } else {
       if (M < 4) {
-        // one or two rows: 16 lanes at a time
-        const Am = A;
+        // fewer than 4 rows: 16 lanes at a time
+        const last = <usize>(M - 1);
         for (; n + 16 <= w8; n += 16) {
           const pc = C + (<usize>n << 2), pb = B + (<usize>n << 2);
-          if (M == 2) abRows2x16(pc, rowBytes, Am, sRow, sK, pb, rowBytes, K, acc);
-          else if (M == 1) abRow1x16(pc, Am, sK, pb, rowBytes, K, acc);
-          else {
-            abRows2x16(pc, rowBytes, Am, sRow, sK, pb, rowBytes, K, acc);
-            abRow1x16(pc + (rowBytes << 1), Am + (<usize>(2 * sRow) << 2), sK, pb, rowBytes, K, acc);
-          }
+          if (M >= 2) abRows2x16(pc, rowBytes, A, sRow, sK, pb, rowBytes, K, acc);
+          if (M & 1) abRow1x16(pc + last * rowBytes, A + ((last * <usize>sRow) << 2), sK, pb, rowBytes, K, acc);
         }
       }
       for (; n < w8; n += 8) abStrip(C, rowBytes, A, sRow, sK, Ap, B + (<usize>n << 2), rowBytes, K, M, n, true, acc);
