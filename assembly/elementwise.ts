@@ -337,7 +337,9 @@ export function vnacWeightsBack(dWhat: usize, dMhat: usize, dW: usize, wHat: usi
       const e1 = exp4(f32x4.neg(f32x4.abs(v)));
       const d1 = f32x4.add(one, e1);
       const sigp = f32x4.div(e1, f32x4.mul(d1, d1));
-      v128.store(at(dWhat, i), f32x4.mul(f32x4.mul(g, sech2), sigmoid4(v)));
+      // sigmoid4(v) from the same e1 (its own exp(-|v|)): e1 / d1 below 0, 1 / d1 from 0
+      const sig = f32x4.div(v128.bitselect(e1, one, f32x4.lt(v, f32x4.splat(0))), d1);
+      v128.store(at(dWhat, i), f32x4.mul(f32x4.mul(g, sech2), sig));
       v128.store(at(dMhat, i), f32x4.mul(f32x4.mul(g, tanh4(u)), sigp));
     }
   } else {
@@ -349,7 +351,7 @@ export function vnacWeightsBack(dWhat: usize, dMhat: usize, dW: usize, wHat: usi
       const e1 = expS(-Mathf.abs(v));
       const d1: f32 = 1 + e1;
       const sigp = e1 / (d1 * d1);
-      store<f32>(at(dWhat, i), (g * sech2) * sigmoidS(v));
+      store<f32>(at(dWhat, i), (g * sech2) * (select<f32>(e1, 1, v < 0) / d1));
       store<f32>(at(dMhat, i), (g * tanhS(u)) * sigp);
     }
   }
