@@ -2,7 +2,7 @@
 // of 4. Each has an f32x4 body and a scalar body that performs the same IEEE f32 operations
 // in the same order per element, so that the SIMD and scalar builds agree bit for bit.
 
-import { exp4, expS, logPos4, logPosCore4, logPosNormalFor, logPosS, sigmoid4, sigmoidS, tanh4, tanhS } from "./math";
+import { exp4, expS, logPos4, logPosCore4, logPosNormalFor, logPosS, sigmoid4, sigmoidOfExp4, sigmoidOfExpS, sigmoidS, tanh4, tanhS } from "./math";
 import { partArgs, poolJoin, poolStart, poolThreads } from "./pool";
 
 // @ts-ignore: decorator
@@ -238,19 +238,21 @@ export function vnaluMix(y: usize, a: usize, g: usize, m: usize, n: i32): void {
 
 function mixRange(y: usize, a: usize, g: usize, m: usize, n: i32): void {
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1);
-    for (let i = 0; i < n; i += 4) {
-      const gv = v128.load(at(g, i));
-      v128.store(at(y, i), f32x4.add(
-        f32x4.mul(gv, v128.load(at(a, i))),
-        f32x4.mul(f32x4.sub(one, gv), v128.load(at(m, i)))));
-    }
+    for (let i = 0; i < n; i += 4) v128.store(at(y, i), mix4(v128.load(at(g, i)), v128.load(at(a, i)), v128.load(at(m, i))));
   } else {
-    for (let i = 0; i < n; i++) {
-      const gv = load<f32>(at(g, i));
-      store<f32>(at(y, i), gv * load<f32>(at(a, i)) + (1 - gv) * load<f32>(at(m, i)));
-    }
+    for (let i = 0; i < n; i++) store<f32>(at(y, i), mixS(load<f32>(at(g, i)), load<f32>(at(a, i)), load<f32>(at(m, i))));
   }
+}
+
+/** g a + (1 - g) m. */
+// @ts-ignore: decorator
+@inline function mix4(g: v128, a: v128, m: v128): v128 {
+  return f32x4.add(f32x4.mul(g, a), f32x4.mul(f32x4.sub(f32x4.splat(1), g), m));
+}
+
+// @ts-ignore: decorator
+@inline function mixS(g: f32, a: f32, m: f32): f32 {
+  return g * a + (1 - g) * m;
 }
 
 /**
@@ -260,15 +262,14 @@ function mixRange(y: usize, a: usize, g: usize, m: usize, n: i32): void {
  */
 export function vnaluOut(y: usize, a: usize, gz: usize, mz: usize, n: i32): void {
   if (ASC_FEATURE_SIMD) {
-    const lo = f32x4.splat(EXP_NORMAL_MIN), hi = f32x4.splat(-EXP_NORMAL_MIN), one = f32x4.splat(1);
+    const lo = f32x4.splat(EXP_NORMAL_MIN), hi = f32x4.splat(-EXP_NORMAL_MIN);
     for (let i = 0; i < n; i += 4) {
       const g = sigmoidFlush4(v128.load(at(gz, i)), lo, hi), m = expFlush4(v128.load(at(mz, i)), lo);
-      v128.store(at(y, i), f32x4.add(f32x4.mul(g, v128.load(at(a, i))), f32x4.mul(f32x4.sub(one, g), m)));
+      v128.store(at(y, i), mix4(g, v128.load(at(a, i)), m));
     }
   } else {
     for (let i = 0; i < n; i++) {
-      const g = sigmoidFlushS(load<f32>(at(gz, i))), m = expFlushS(load<f32>(at(mz, i)));
-      store<f32>(at(y, i), g * load<f32>(at(a, i)) + (1 - g) * m);
+      store<f32>(at(y, i), mixS(sigmoidFlushS(load<f32>(at(gz, i))), load<f32>(at(a, i)), expFlushS(load<f32>(at(mz, i)))));
     }
   }
 }
@@ -337,9 +338,7 @@ export function vnacWeightsBack(dWhat: usize, dMhat: usize, dW: usize, wHat: usi
       const e1 = exp4(f32x4.neg(f32x4.abs(v)));
       const d1 = f32x4.add(one, e1);
       const sigp = f32x4.div(e1, f32x4.mul(d1, d1));
-      // sigmoid4(v) from the same e1 (its own exp(-|v|)): e1 / d1 below 0, 1 / d1 from 0
-      const sig = f32x4.div(v128.bitselect(e1, one, f32x4.lt(v, f32x4.splat(0))), d1);
-      v128.store(at(dWhat, i), f32x4.mul(f32x4.mul(g, sech2), sig));
+      v128.store(at(dWhat, i), f32x4.mul(f32x4.mul(g, sech2), sigmoidOfExp4(v, e1)));
       v128.store(at(dMhat, i), f32x4.mul(f32x4.mul(g, tanh4(u)), sigp));
     }
   } else {
@@ -351,7 +350,7 @@ export function vnacWeightsBack(dWhat: usize, dMhat: usize, dW: usize, wHat: usi
       const e1 = expS(-Mathf.abs(v));
       const d1: f32 = 1 + e1;
       const sigp = e1 / (d1 * d1);
-      store<f32>(at(dWhat, i), (g * sech2) * (select<f32>(e1, 1, v < 0) / d1));
+      store<f32>(at(dWhat, i), (g * sech2) * sigmoidOfExpS(v, e1));
       store<f32>(at(dMhat, i), (g * tanhS(u)) * sigp);
     }
   }

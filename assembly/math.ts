@@ -409,16 +409,23 @@ export function logPosSweep(fn: i32, src: usize, dst: usize, n: i32): void {
 
 // @ts-ignore: decorator
 @inline export function sigmoid4(x: v128): v128 {
-  let e = exp4(v128.or(x, k4(V_SIGN)));
-  let num = v128.bitselect(e, k4(V_ONE), f32x4.lt(x, f32x4.splat(0)));
-  return f32x4.div(num, f32x4.add(k4(V_ONE), e));
+  return sigmoidOfExp4(x, exp4(v128.or(x, k4(V_SIGN))));
 }
 
 // @ts-ignore: decorator
 @inline export function sigmoidS(x: f32): f32 {
-  let e = expS(reinterpret<f32>(reinterpret<i32>(x) | SIGN));
-  let num = select<f32>(e, ONE, x < 0);
-  return num / (ONE + e);
+  return sigmoidOfExpS(x, expS(reinterpret<f32>(reinterpret<i32>(x) | SIGN)));
+}
+
+/** sigmoid(x) from e = exp(-|x|), for callers that have e already: e / (1 + e) below 0, else 1 / (1 + e). */
+// @ts-ignore: decorator
+@inline export function sigmoidOfExp4(x: v128, e: v128): v128 {
+  return f32x4.div(v128.bitselect(e, k4(V_ONE), f32x4.lt(x, f32x4.splat(0))), f32x4.add(k4(V_ONE), e));
+}
+
+// @ts-ignore: decorator
+@inline export function sigmoidOfExpS(x: f32, e: f32): f32 {
+  return select<f32>(e, ONE, x < 0) / (ONE + e);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -280,7 +280,7 @@ export function modelStageBatch(model: usize, rec: usize, batch: i32): void {
 export function modelTrainBatch(model: usize, rec: usize, batch: i32, opt: i32, lr: f32,
                                 beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
   exchangeBatch(model, rec);
-  setLogReady(model, inputLog(model) != 0);
+  setLogReady(model, modelInputLogged(model));
   const loss = modelTrainStaged(model, batch, opt, lr, beta1, beta2, eps, stepSize, bc2sqrt);
   exchangeBatch(model, rec);
   setLogReady(model, false);

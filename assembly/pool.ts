@@ -88,22 +88,23 @@ export function poolWork(block: usize, t: i32): void {
   if (ASC_FEATURE_THREADS) {
     // Job 1 is this worker's first even if it was started before the worker got here (the host
     // hears "ready" just before this call): no job ends without every worker, so none is missed.
+    ctl = block; // this worker's own instance: its partArgs and threadTable
     let seen = 0;
     while (true) {
       let spins = 0;
-      let seq = atomic.load<i32>(block + SEQ);
+      let seq = atomic.load<i32>(ctl + SEQ);
       while (seq == seen) {
         if (++spins >= SPIN) {
-          atomic.wait<i32>(block + SEQ, seen, -1);
+          atomic.wait<i32>(ctl + SEQ, seen, -1);
           spins = 0;
         }
-        seq = atomic.load<i32>(block + SEQ);
+        seq = atomic.load<i32>(ctl + SEQ);
       }
       seen = seq;
-      const kind = load<i32>(block + KIND);
+      const kind = load<i32>(ctl + KIND);
       if (kind == 0) return;
-      runPart(kind, block + ARGS + (<usize>t << 6), block + TABLES + (<usize>t << 5));
-      atomic.add<i32>(block + DONE, 1);
+      runPart(kind, partArgs(t), threadTable(t));
+      atomic.add<i32>(ctl + DONE, 1);
     }
   }
 }

@@ -9,7 +9,6 @@
 // well, so y needs room for N rounded up to 4. At batch 1 the time is the latency of these
 // accumulation chains, so vecMat2 runs two rows' chains side by side over the same W.
 
-
 import { madd, maddS } from "./madd";
 
 /** y[j] = sum_k x[k] W[k, j] for the columns j0 <= j < N. */

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { dense, init, nac, nacMul, nalu, nau, nmu, sequential, type InitOptions, type LayerSpec, type Model } from '../src/index';
+import { buildOf } from '../src/wasm/exports';
 import { relaxedSimdSupported } from '../src/wasm/probe';
 import type { GoldenCase, GoldenLayer } from './golden';
 
@@ -42,7 +43,7 @@ export function moduleOf(backend: TestBackend): WebAssembly.Module {
 /** Makes `backend` the engine of the models created next. */
 export async function useBackend(backend: TestBackend, wasm?: WebAssembly.Module): Promise<void> {
   const info = await init(initOptions(backend, wasm));
-  const got = info.threads > 1 ? (info.backend === 'relaxed' ? 'relaxed-threads' : 'threads') : info.backend;
+  const got = buildOf(info.backend, info.threads);
   if (got !== backend) throw new Error(`asked for ${backend}, got ${got} (${info.threads} threads)`);
 }
 

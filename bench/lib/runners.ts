@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { adam, init, nalu, sequential, staticTask, type Model, type Optimizer } from '../../src/index';
-import type { Build } from '../../src/wasm/exports';
+import { buildOf, type Build } from '../../src/wasm/exports';
 import { NaiveNaluStack, type NaiveLayerSpec } from '../naive/nalu';
 import type { Computed, F32Weights } from './check';
 
@@ -53,7 +53,7 @@ export async function wasmRunner(shape: StackShape, which: boolean | Build): Pro
     ...(build.startsWith('relaxed') ? { relaxed: true } : { simd: build !== 'scalar' }),
     ...(build.endsWith('threads') ? { threads: 2 } : {}),
   });
-  const got = info.threads > 1 ? (info.backend === 'relaxed' ? 'relaxed-threads' : 'threads') : info.backend;
+  const got = buildOf(info.backend, info.threads);
   if (got !== build) throw new Error(`asked for the ${build} build, got ${got}`);
   const model: Model = sequential(shape.layers.map((l) => nalu({ inputs: l.inputs, outputs: l.outputs, eps: l.eps, sharedWeights: l.sharedWeights })), { seed: shape.seed });
   const initial = model.getWeights();

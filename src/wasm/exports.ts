@@ -32,3 +32,8 @@ export interface NaluExports {
 export type Backend = 'simd' | 'scalar' | 'relaxed';
 /** A module file: a backend, or a SIMD build with threads (shared memory, imported). */
 export type Build = Backend | 'threads' | 'relaxed-threads';
+
+/** The module file that runs `backend` on `threads` threads (InitInfo's two fields). */
+export function buildOf(backend: Backend, threads: number): Build {
+  return threads <= 1 ? backend : backend === 'relaxed' ? 'relaxed-threads' : 'threads';
+}

@@ -1,6 +1,6 @@
 import { checkInt, checkKeys, describe, fail } from '../errors.js';
 import { Engine, type ThreadSpawner } from './engine.js';
-import type { Backend, Build } from './exports.js';
+import { buildOf, type Backend, type Build } from './exports.js';
 import { relaxedSimdSupported, simdSupported } from './probe.js';
 
 /** Where the module's bytes come from: anything `init({ wasm })` accepts. */
@@ -82,7 +82,7 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     if (asked > 1 && backend === 'scalar') fail('init: threads run a SIMD build; they cannot be combined with the scalar build');
     const threads = asked > 1 && spawner && typeof SharedArrayBuffer === 'function' ? asked : 1;
     const pool = threads > 1 ? { threads, spawner: spawner! } : undefined;
-    const build: Build = !pool ? backend : backend === 'relaxed' ? 'relaxed-threads' : 'threads';
+    const build = buildOf(backend, threads);
     if (options.wasm !== undefined) {
       // A module handed in is the caller's: instantiate it each time, caching nothing.
       const module = await compileSource(options.wasm);

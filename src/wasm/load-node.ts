@@ -2,6 +2,15 @@ import { readFile } from 'node:fs/promises';
 import type { Build } from './exports.js';
 import { compileBytes } from './init.js';
 
+/** The files beside the package's code, each a literal `new URL` that bundlers can see. */
+const PACKAGED: Record<Build, () => URL> = {
+  simd: () => new URL('./nalu-simd.wasm', import.meta.url),
+  scalar: () => new URL('./nalu-scalar.wasm', import.meta.url),
+  relaxed: () => new URL('./nalu-relaxed.wasm', import.meta.url),
+  threads: () => new URL('./nalu-threads.wasm', import.meta.url),
+  'relaxed-threads': () => new URL('./nalu-relaxed-threads.wasm', import.meta.url),
+};
+
 /**
  * Node (and Deno or Bun when they resolve the `node` condition): read the .wasm file beside
  * this module, the package's dist/. Node's fetch cannot load file: URLs. Running from source
@@ -9,17 +18,7 @@ import { compileBytes } from './init.js';
  */
 export async function loadFromFile(backend: Build): Promise<WebAssembly.Module> {
   const fromSource = /\/src\/wasm\/load-node\.[cm]?[jt]s$/.test(new URL(import.meta.url).pathname);
-  const url = fromSource
-    ? new URL(`../../build/nalu-${backend}.wasm`, import.meta.url)
-    : backend === 'simd'
-      ? new URL('./nalu-simd.wasm', import.meta.url)
-      : backend === 'relaxed'
-        ? new URL('./nalu-relaxed.wasm', import.meta.url)
-        : backend === 'threads'
-          ? new URL('./nalu-threads.wasm', import.meta.url)
-          : backend === 'relaxed-threads'
-            ? new URL('./nalu-relaxed-threads.wasm', import.meta.url)
-            : new URL('./nalu-scalar.wasm', import.meta.url);
+  const url = fromSource ? new URL(`../../build/nalu-${backend}.wasm`, import.meta.url) : PACKAGED[backend]();
   let bytes: Uint8Array<ArrayBuffer>;
   try {
     bytes = await readFile(url);
