@@ -8,7 +8,7 @@ export {
   H_WVALID, H_STATUS, H_STATUS_ARG, H_OPTIONS, H_LAMBDA, H_CLIP, H_WORDS,
   L_TYPE, L_IN, L_OUT, L_FLAGS, L_EPS, L_ACT, L_OMEGA, L_X, L_Y, L_DX, L_DY, L_E, L_EM, L_LOG, L_A, L_M, L_T, L_T2,
   L_T3, L_DE, L_DEM, L_TMP, L_P, L_G, L_WORDS,
-  S_OK, S_X_NONFINITE, S_T_NONFINITE, S_LOSS_NONFINITE, S_GRAD_NONFINITE, O_ALLOW_NONFINITE,
+  S_OK, S_X_NONFINITE, S_T_NONFINITE, S_LOSS_NONFINITE, S_GRAD_NONFINITE, S_THREAD_FAILED, O_ALLOW_NONFINITE,
 } from "./memory";
 export {
   modelPredict, modelEvaluate, modelGradients, modelTrainStep, modelStageBatch, modelTrainBatch, modelInputLogged, OPT_SGD, OPT_ADAM, OPT_RMSPROP,
@@ -16,4 +16,4 @@ export {
 export { mathSweep, logPosSweep } from "./math";
 export { trigSweep } from "./trig";
 export { taskFill, taskSeed, modelTrainTask } from "./tasks";
-export { poolSet, poolStop, poolWork, POOL_BYTES, POOL_MAX } from "./pool";
+export { poolSet, poolStop, poolWork, poolFail, poolThreads, POOL_BYTES, POOL_MAX } from "./pool";

@@ -9,10 +9,11 @@ import {
   H_CLIP, H_DY, H_GRADS, H_LAMBDA, H_MOM1, H_MOM2, H_NLAYERS, H_NPARAM, H_OPTIONS, H_PARAMS, H_STATUS,
   H_STATUS_ARG, H_T, H_TROW, H_WVALID, H_X, H_XROW, H_YROW,
   L_EPS, L_FLAGS, L_G, L_IN, L_LOG, L_OUT, L_P, L_TYPE, L_X, L_Y,
-  F_LOG_READY, O_ALLOW_NONFINITE, S_GRAD_NONFINITE, S_LOSS_NONFINITE, S_OK, S_T_NONFINITE, S_X_NONFINITE,
+  F_LOG_READY, O_ALLOW_NONFINITE, S_GRAD_NONFINITE, S_LOSS_NONFINITE, S_OK, S_T_NONFINITE, S_THREAD_FAILED, S_X_NONFINITE,
   T_DENSE, T_INALU, T_NAC, T_NACMUL, T_NALU, T_NAU, T_NMU, T_NPU, T_REALNPU,
 } from "./memory";
 import { mseGrad, sumSquares } from "./loss";
+import { poolLost } from "./pool";
 import { adamUpdate, rmspropUpdate, sgdUpdate } from "./optim";
 import { nacBackward, nacForward, nacForwardRow, nacWeights } from "./layers/nac";
 import { nacMulBackward, nacMulForward, nacMulForwardRow } from "./layers/nacmul";
@@ -31,6 +32,16 @@ export const OPT_RMSPROP: i32 = 2;
 @inline function setStatus(model: usize, status: i32, arg: i32): void {
   store<i32>(model + (<usize>H_STATUS << 2), status);
   store<i32>(model + (<usize>H_STATUS_ARG << 2), arg);
+}
+
+/**
+ * True, with status S_THREAD_FAILED, when a worker thread failed during this call (pool.ts): its
+ * results are not to be used, whatever status the call had set.
+ */
+function threadFailed(model: usize): bool {
+  const t = poolLost();
+  if (t) setStatus(model, S_THREAD_FAILED, t);
+  return t != 0;
 }
 
 // @ts-ignore: decorator
@@ -182,37 +193,48 @@ export function modelPredict(model: usize, batch: i32): void {
     if (bad < 0) predictRow(model);
     return;
   }
-  if (!stage(model, batch, false)) return;
-  forward(model, batch);
-  const last = lastLayer(model);
-  toRowMajor(hdr(model, H_YROW), fld(last, L_Y), batch, fldI(last, L_OUT), padded(batch));
+  if (stage(model, batch, false)) {
+    forward(model, batch);
+    const last = lastLayer(model);
+    toRowMajor(hdr(model, H_YROW), fld(last, L_Y), batch, fldI(last, L_OUT), padded(batch));
+  }
+  threadFailed(model);
 }
 
 /** The sum of squared errors of the staged x and target (NaN on bad input: see the status). */
 export function modelEvaluate(model: usize, batch: i32): f64 {
-  if (!stage(model, batch, true)) return NaN;
-  forward(model, batch);
-  const last = lastLayer(model);
-  return sumSquares(fld(last, L_Y), hdr(model, H_T), fldI(last, L_OUT), batch, padded(batch));
+  let sse = NaN;
+  if (stage(model, batch, true)) {
+    forward(model, batch);
+    const last = lastLayer(model);
+    sse = sumSquares(fld(last, L_Y), hdr(model, H_T), fldI(last, L_OUT), batch, padded(batch));
+  }
+  return threadFailed(model) ? NaN : sse;
 }
 
 /** The loss, with the gradients of every parameter in the gradient region. */
 export function modelGradients(model: usize, batch: i32): f64 {
-  if (!stage(model, batch, true)) return NaN;
-  forward(model, batch);
-  const loss = lossOf(model, batch);
-  backward(model, batch);
-  return loss;
+  let loss = NaN;
+  if (stage(model, batch, true)) {
+    forward(model, batch);
+    loss = lossOf(model, batch);
+    backward(model, batch);
+  }
+  return threadFailed(model) ? NaN : loss;
 }
 
 /**
  * One training step: forward, loss, backward and the optimizer's update, for the staged batch.
  * Returns the loss before the update. A non-finite loss or gradient skips the update (status
- * S_LOSS_NONFINITE or S_GRAD_NONFINITE) unless the model's options allow it.
+ * S_LOSS_NONFINITE or S_GRAD_NONFINITE) unless the model's options allow it; so does a worker
+ * thread that failed (S_THREAD_FAILED).
  */
 export function modelTrainStep(model: usize, batch: i32, opt: i32, lr: f32,
                                beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
-  if (!stage(model, batch, true)) return NaN;
+  if (!stage(model, batch, true)) {
+    threadFailed(model);
+    return NaN;
+  }
   return modelTrainStaged(model, batch, opt, lr, beta1, beta2, eps, stepSize, bc2sqrt);
 }
 
@@ -227,9 +249,11 @@ export function modelTrainStaged(model: usize, batch: i32, opt: i32, lr: f32,
   if (lambda != 0) eachUnit(model, lambda, false);
   const n = hdrI(model, H_NPARAM);
   const p = hdr(model, H_PARAMS), g = hdr(model, H_GRADS);
-  if ((hdrI(model, H_OPTIONS) & O_ALLOW_NONFINITE) == 0) {
+  const checked = (hdrI(model, H_OPTIONS) & O_ALLOW_NONFINITE) == 0;
+  const bad = checked ? firstNonFinite(g, n) : -1; // the step's last job that threads share
+  if (threadFailed(model)) return NaN;
+  if (checked) {
     if (!isFinite(loss)) { setStatus(model, S_LOSS_NONFINITE, 0); return loss; }
-    const bad = firstNonFinite(g, n);
     if (bad >= 0) { setStatus(model, S_GRAD_NONFINITE, bad); return loss; }
   }
   const clip = load<f32>(model + (<usize>H_CLIP << 2));
@@ -274,6 +298,7 @@ export function modelStageBatch(model: usize, rec: usize, batch: i32): void {
   stage(model, batch, true);
   exchangeBatch(model, rec);
   setLogReady(model, false);
+  threadFailed(model);
 }
 
 /** modelTrainStep on a staged batch: no checks, transposes or logs of the input. */

@@ -9,17 +9,23 @@
 // of threads. Nothing allocates during a job: the main thread grows every thread's scratch
 // before it starts one (an allocation that failed mid-job would leave workers running).
 //
+// A worker whose part traps leaves poolWork by the exception; its host then calls poolFail,
+// which counts the part as finished, so the main thread is not left waiting. The main thread
+// stops the pool at the end of that job and runs on alone; the call's entry point learns of the
+// failure from poolLost (model.ts reports it and applies no update from that call).
+//
 // Control block, in bytes from ctl (16-byte aligned, POOL_BYTES long, zeroed by the host):
 //   0    SEQ   jobs started (atomic; idle workers wait on it)
 //   4    DONE  parts of the current job finished by workers (atomic)
 //   8    KIND  what the job is (gemm.ts); 0 stops the workers
+//   12   FAILED  the number of a worker whose part trapped (poolFail), else 0 (atomic)
 //   64 + 64 t            part t's arguments, 16 words
 //   64 + 64 POOL_MAX + 32 t   thread t's scratch table (gemm.ts)
 
 import { runPart } from "./gemm";
 
 export const POOL_MAX: i32 = 8;
-const SEQ: usize = 0, DONE: usize = 4, KIND: usize = 8;
+const SEQ: usize = 0, DONE: usize = 4, KIND: usize = 8, FAILED: usize = 12;
 const ARGS: usize = 64;
 const TABLES: usize = ARGS + (<usize>POOL_MAX << 6);
 export const POOL_BYTES: i32 = <i32>TABLES + (POOL_MAX << 5);
@@ -28,6 +34,8 @@ const SPIN: i32 = 1 << 14;
 
 let ctl: usize = 0;
 let threads: i32 = 1;
+/** The worker that failed since poolLost last asked (main thread), else 0. */
+let lost: i32 = 0;
 
 /** Tells the main thread's instance about the pool: `n` threads in all, itself included. */
 export function poolSet(block: usize, n: i32): void {
@@ -35,9 +43,8 @@ export function poolSet(block: usize, n: i32): void {
   threads = n;
 }
 
-/** Threads that share a product: 1 without a pool. */
-// @ts-ignore: decorator
-@inline export function poolThreads(): i32 {
+/** Threads that share a product, the calling one included: 1 without a pool or once it stopped. */
+export function poolThreads(): i32 {
   return threads;
 }
 
@@ -74,12 +81,39 @@ export function poolStop(): void {
   }
 }
 
-/** Waits until every worker has finished its part of the current job. */
+/**
+ * Waits until every worker has finished its part of the current job. If one failed, the job's
+ * results are not to be used: the pool stops, and poolLost says so.
+ */
 export function poolJoin(): void {
   if (ASC_FEATURE_THREADS) {
     while (atomic.load<i32>(ctl + DONE) < threads - 1) {
       // spin: the main thread has finished its own part, the others end about now
     }
+    const failed = atomic.load<i32>(ctl + FAILED);
+    if (failed) {
+      lost = failed;
+      atomic.store<i32>(ctl + FAILED, 0);
+      poolStop();
+    }
+  }
+}
+
+/** The worker whose part failed since the last call (then forgotten), or 0. */
+export function poolLost(): i32 {
+  const t = lost;
+  lost = 0;
+  return t;
+}
+
+/**
+ * Called by the host of worker t after its poolWork trapped: records the failure and counts the
+ * part as finished, so that the main thread's poolJoin returns.
+ */
+export function poolFail(block: usize, t: i32): void {
+  if (ASC_FEATURE_THREADS) {
+    atomic.store<i32>(block + FAILED, t);
+    atomic.add<i32>(block + DONE, 1);
   }
 }
 

@@ -77,6 +77,57 @@ describe('threads', () => {
     expect(bits(b.predict(x))).toEqual(bits(y));
   });
 
+  it('a worker thread that traps: a clear error instead of a hang, the model unchanged, later calls on one thread with the same results', () => {
+    // The fault: worker 1's scratch table (pool.ts: control block + 64 + 64 POOL_MAX + 32 t,
+    // four [address, bytes] slots) made to point past the end of memory, so its next product
+    // traps. Before workers reported their failures, the main thread waited for one forever.
+    const script = `
+      import { init, nalu, sequential, adam } from './src/index.ts';
+      const make = () => sequential([nalu({ inputs: 64, outputs: 64 })], { seed: 3 });
+      const breakWorker = ({ ex, i32, poolBlock }) => {
+        const table = (poolBlock + 64 + 64 * ex.POOL_MAX.value + 32) >> 2;
+        for (let slot = 0; slot < 4; slot++) { i32[table + 2 * slot] = 0xfffff000 | 0; i32[table + 2 * slot + 1] = 0x7fffffff; }
+      };
+      const attempt = (f) => { try { f(); return ''; } catch (err) { return err.message; } };
+      const x = new Float32Array(64 * 512).map((_, i) => Math.sin(i));
+      const t = new Float32Array(64 * 512).map((_, i) => Math.cos(i));
+      await init({ threads: 1 });
+      const ref = make(), refOpt = adam();
+      const refLoss = [ref.trainStep(x, t, refOpt), ref.trainStep(x, t, refOpt)];
+      const refY = Array.from(ref.predict(x));
+
+      await init({ threads: 2 });
+      const m = make(), opt = adam();
+      const loss = [m.trainStep(x, t, opt)];
+      const before = Array.from(m.save({ optimizer: true }));
+      breakWorker(m.engine);
+      const trainError = attempt(() => m.trainStep(x, t, opt));
+      const unchanged = Array.from(m.save({ optimizer: true })).every((b, i) => b === before[i]);
+      loss.push(m.trainStep(x, t, opt));
+      const nanError = attempt(() => m.predict(new Float32Array(64 * 512).fill(NaN)));
+
+      const info = await init({ threads: 2 }); // a new pool: the failed one's engine runs on one thread
+      const p = make(), pOpt = adam();
+      p.trainStep(x, t, pOpt);
+      p.trainStep(x, t, pOpt);
+      breakWorker(p.engine);
+      const predictError = attempt(() => p.predict(x));
+      const y = Array.from(p.predict(x));
+      console.log(JSON.stringify({ trainError, unchanged, sameLoss: loss.every((l, i) => Object.is(l, refLoss[i])), nanError,
+        info, newEngine: p.engine !== m.engine, predictError, sameY: y.every((v, i) => Object.is(v, refY[i])) }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 }));
+    const says = 'worker thread 1 of the module failed during the call; its results were dropped and the parameters not updated. '
+      + 'The module runs on one thread from now on (same results); call again';
+    expect(out.trainError).toBe(`trainStep: ${says}`);
+    expect(out.unchanged).toBe(true);
+    expect(out.sameLoss).toBe(true);
+    expect(out.nanError).toMatch(/^predict: x holds NaN at index 0/); // later calls report their own faults
+    expect(out.info).toEqual({ backend: 'simd', threads: 2 });
+    expect(out.newEngine).toBe(true);
+    expect(out.predictError).toBe(`predict: ${says}`);
+    expect(out.sameY).toBe(true);
+  });
+
   it('a model keeps the engine it was made with', async () => {
     await init({ threads: 2 });
     const a = sequential([nalu({ inputs: 40, outputs: 40 })], { seed: 2 });

@@ -25,6 +25,8 @@ export class Engine {
   private f32v: Float32Array;
   private i32v: Int32Array;
   private u8v: Uint8Array;
+  /** The address of the thread pool's control block (assembly/pool.ts); 0 without threads. */
+  poolBlock = 0;
 
   constructor(instance: WebAssembly.Instance, readonly backend: Backend, private readonly shared = false) {
     this.ex = instance.exports as unknown as NaluExports;
@@ -55,6 +57,7 @@ export class Engine {
       const [, ctl] = engine.alloc(engine.layout.POOL_BYTES); // kept for the life of the engine
       await pool.spawner(module, memory!, ctl, pool.threads - 1);
       engine.ex.poolSet(ctl, pool.threads);
+      engine.poolBlock = ctl;
     }
     return engine;
   }
@@ -65,6 +68,11 @@ export class Engine {
    */
   stopThreads(): void {
     if (this.shared) this.ex.poolStop();
+  }
+
+  /** The threads its products run on now: 1 once its pool has stopped (stopThreads, or a worker that failed). */
+  get threads(): number {
+    return this.shared ? this.ex.poolThreads() : 1;
   }
 
   private refresh(): void {

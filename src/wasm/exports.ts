@@ -26,6 +26,10 @@ export interface NaluExports {
   poolStop(): void;
   /** Threads build: a worker thread's loop; returns when the pool stops. */
   poolWork(ctl: number, thread: number): void;
+  /** The threads in use: 1 without a pool, or once it stopped (poolStop, or a worker that failed). */
+  poolThreads(): number;
+  /** Threads build: called on a worker whose poolWork trapped; the main thread then runs alone. */
+  poolFail(ctl: number, thread: number): void;
 }
 
 /** The builds: SIMD128, plain Wasm, and the opt-in relaxed-SIMD build (fused multiply-add). */

@@ -23,7 +23,9 @@ export interface InitOptions {
    * Threads that share each large matrix product (1 to 8; default 1). Node only, where they are
    * worker threads over shared memory running the SIMD build (or the relaxed one, with
    * relaxed: true); elsewhere one thread runs and InitInfo.threads says so. Results are
-   * bit-identical whatever the number of threads.
+   * bit-identical whatever the number of threads. If a worker fails, the call that used it throws
+   * and changes nothing; that instance's models carry on, on one thread, and the next init with
+   * threads starts a new pool.
    */
   threads?: number;
   /**
@@ -95,6 +97,8 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     } else {
       const key = `${build}:${threads}`;
       let engine = engines.get(key);
+      // an engine whose pool lost a worker runs on one thread now: its models keep it, init makes another
+      if (engine && pool && (await engine).threads < threads) engine = undefined;
       if (!engine) {
         engine = load(build).then((module) => Engine.create(module, backend, pool));
         engines.set(key, engine);

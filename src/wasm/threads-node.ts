@@ -2,8 +2,9 @@ import type { ThreadSpawner } from './engine.js';
 
 /**
  * The pool's worker threads in Node: each instantiates the threads build on the shared memory
- * and stays inside its poolWork loop (assembly/pool.ts), waiting for products to share. They are
- * unref'd: they never keep a process alive.
+ * and stays inside its poolWork loop (assembly/pool.ts), waiting for products to share. A worker
+ * whose part traps reports it through poolFail and ends. They are unref'd: they never keep a
+ * process alive.
  */
 // Dynamic import works whether the worker's code is read as CommonJS or, with a parent started
 // with --input-type=module, as an ES module.
@@ -14,7 +15,11 @@ import('node:worker_threads').then(({ parentPort, workerData }) => {
     env: { memory, abort() { throw new Error('nalu-wasm: internal error in a worker thread of the Wasm module'); } },
   });
   parentPort.postMessage('ready');
-  instance.exports.poolWork(ctl, thread);
+  try {
+    instance.exports.poolWork(ctl, thread);
+  } catch {
+    instance.exports.poolFail(ctl, thread);
+  }
 });
 `;
 
