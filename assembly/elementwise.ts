@@ -3,7 +3,7 @@
 // in the same order per element, so that the SIMD and scalar builds agree bit for bit.
 
 import { exp4, expS, logPos4, logPosCore4, logPosNormalFor, logPosS, sigmoid4, sigmoidOfExp4, sigmoidOfExpS, sigmoidS, tanh4, tanhS } from "./math";
-import { partArgs, poolJoin, poolStart, poolThreads } from "./pool";
+import { partArgs, partBound, poolJoin, poolStart, poolThreads } from "./pool";
 
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
@@ -31,16 +31,16 @@ const EW_PAR_MIN: i32 = 1 << 14;
  * 0). Returns the first part's result that is not -1 (EW_FINITE), else -1.
  */
 function ewShare(fn: i32, n: i32, grain: i32, p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, p5: usize, p6: usize): i32 {
-  const T = poolThreads(), q = n / grain;
+  const T = poolThreads();
   for (let t = 1; t < T; t++) {
-    const i0 = (q * t / T) * grain, i1 = t == T - 1 ? n : (q * (t + 1) / T) * grain;
+    const i0 = partBound(n, grain, t), i1 = partBound(n, grain, t + 1);
     const a = partArgs(t);
     store<i32>(a, fn); store<i32>(a, i0, 4); store<i32>(a, i1 - i0, 8);
     store<u32>(a, <u32>p0, 12); store<u32>(a, <u32>p1, 16); store<u32>(a, <u32>p2, 20); store<u32>(a, <u32>p3, 24);
     store<u32>(a, <u32>p4, 28); store<u32>(a, <u32>p5, 32); store<u32>(a, <u32>p6, 36);
   }
   poolStart(JOB_EW);
-  let r = ewRun(fn, 0, (q / T) * grain, p0, p1, p2, p3, p4, p5, p6);
+  let r = ewRun(fn, 0, partBound(n, grain, 1), p0, p1, p2, p3, p4, p5, p6);
   poolJoin();
   for (let t = 1; t < T && r < 0; t++) r = load<i32>(partArgs(t), EW_RESULT);
   return r;

@@ -19,7 +19,7 @@
 
 import { madd } from "./madd";
 import { ewPart, JOB_EW } from "./elementwise";
-import { partArgs, poolJoin, poolStart, poolThreads, threadTable } from "./pool";
+import { partArgs, partBound, poolJoin, poolStart, poolThreads, threadTable } from "./pool";
 
 // ---- gemmAB -----------------------------------------------------------------------------
 //
@@ -361,9 +361,8 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
   const T = poolThreads();
   if (ASC_FEATURE_THREADS && T > 1 && ld >= 16 * T && <i64>M * K * ld >= PAR_MIN) {
     // The lanes (columns) in parts of whole 8-lane strips: every output is one part's.
-    const strips = ld >> 3;
     for (let t = 1; t < T; t++) {
-      const n0 = (strips * t / T) << 3, n1 = t == T - 1 ? ld : (strips * (t + 1) / T) << 3;
+      const n0 = partBound(ld, 8, t), n1 = partBound(ld, 8, t + 1);
       const a = partArgs(t);
       store<u32>(a, <u32>(C + (<usize>n0 << 2))); store<u32>(a, <u32>A, 4); store<i32>(a, sRow, 8);
       store<i32>(a, sK, 12); store<u32>(a, <u32>(B + (<usize>n0 << 2)), 16); store<i32>(a, K, 20);
@@ -371,7 +370,7 @@ export function gemmAB(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32,
       abScratch(threadTable(t), sK, K, M, n1 - n0);
     }
     // every allocation before the job starts: a failing one must not leave the workers running
-    const w0 = (strips / T) << 3;
+    const w0 = partBound(ld, 8, 1);
     abScratch(SCRATCH, sK, K, M, w0);
     poolStart(JOB_AB);
     abPart(C, A, sRow, sK, B, K, M, ld, w0, acc, SCRATCH);
@@ -608,17 +607,16 @@ export function gemmABt(C: usize, P: usize, NP: i32, Q: usize, NQ: i32, ld: i32,
   const T = poolThreads();
   if (ASC_FEATURE_THREADS && T > 1 && NP >= 8 * T && <i64>NP * NQ * ld >= PAR_MIN) {
     // The rows of P in parts of whole blocks of 4: every output is one part's.
-    const blocks = NP >> 2;
     const rowBytes = <usize>ld << 2;
     for (let t = 1; t < T; t++) {
-      const p0 = (blocks * t / T) << 2, p1 = t == T - 1 ? NP : (blocks * (t + 1) / T) << 2;
+      const p0 = partBound(NP, 4, t), p1 = partBound(NP, 4, t + 1);
       const a = partArgs(t);
       store<u32>(a, <u32>(C + (<usize>(p0 * sP) << 2))); store<u32>(a, <u32>(P + <usize>p0 * rowBytes), 4);
       store<i32>(a, p1 - p0, 8); store<u32>(a, <u32>Q, 12); store<i32>(a, NQ, 16); store<i32>(a, ld, 20);
       store<i32>(a, sP, 24); store<i32>(a, sQ, 28); store<i32>(a, acc, 32);
       abtScratch(threadTable(t), p1 - p0, NQ, ld);
     }
-    const np0 = (blocks / T) << 2;
+    const np0 = partBound(NP, 4, 1);
     abtScratch(SCRATCH, np0, NQ, ld);
     poolStart(JOB_ABT);
     abtPart(C, P, np0, Q, NQ, ld, sP, sQ, acc, SCRATCH);

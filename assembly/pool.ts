@@ -48,6 +48,15 @@ export function poolThreads(): i32 {
   return threads;
 }
 
+/**
+ * Where part t begins (0 <= t <= poolThreads(); part T "begins" at n) when n elements are split
+ * among the threads in whole grains: parts differ by at most a grain, the last one takes the rest.
+ */
+// @ts-ignore: decorator
+@inline export function partBound(n: i32, grain: i32, t: i32): i32 {
+  return t >= threads ? n : (n / grain * t / threads) * grain;
+}
+
 /** Where part t's arguments go. */
 // @ts-ignore: decorator
 @inline export function partArgs(t: i32): usize {
