@@ -36,7 +36,7 @@ import { relaxedSimdSupported } from '../src/wasm/probe';
 import { compareWithReference, randomCase } from './lib/check';
 import { coldStart, coldTargets, type ColdResult } from './lib/cold';
 import { machine, machineLine } from './lib/machine';
-import { matmulFlops, SHAPES, type OpKey, type ShapeKey } from './lib/shapes';
+import { matmulFlops, SHAPES, torchSpec, type OpKey, type ShapeKey } from './lib/shapes';
 import { fmt, summarize, table, type Summary } from './lib/stats';
 import { runPeak, type PeakResult } from './peak/run';
 import { args, opt } from './lib/args';
@@ -78,7 +78,7 @@ interface Worker {
 
 function startWorker(impl: string, shape: ShapeKey, checkFile: string): Worker {
   const proc = impl.startsWith('torch')
-    ? spawn(PYTHON, [here('./torch_worker.py'), '--shape', shape, '--check', checkFile, '--threads', impl === 'torch' ? '1' : '2'], { cwd: root })
+    ? spawn(PYTHON, [here('./torch_worker.py'), '--spec', torchSpec(shape), '--check', checkFile, '--threads', impl === 'torch' ? '1' : '2'], { cwd: root })
     : spawn(process.execPath, [...(impl.startsWith('relaxed') && !relaxedSimdSupported() ? ['--experimental-wasm-relaxed-simd'] : []),
       '--import', 'tsx', here('./worker.ts'), '--impl', impl, '--shape', shape], { cwd: root });
   const queue: any[] = [];

@@ -2,7 +2,10 @@
 """PyTorch twin of bench/worker.ts (same line protocol), run by bench/run.ts when
 `python3 -c "import torch"` works. One thread (torch.set_num_threads(1)), float32, eager mode.
 
-    python3 bench/torch_worker.py --shape S|E|M|L --check <check-case.json>
+    python3 bench/torch_worker.py --spec <shape JSON> --check <check-case.json> [--threads 1|2]
+
+The shape (layers, batch, operations, learning rate, reset interval) comes from bench/run.ts
+(torchSpec in bench/lib/shapes.ts).
 
 On start: computes y, loss and gradients of the check case (written by run.ts, which compares
 them with the float64 reference), builds the model from the shared initial weights (the same
@@ -22,15 +25,7 @@ import os
 import sys
 import time
 
-SHAPES = {
-    "S": dict(layers=[(100, 2), (2, 1)], batch=128, ops=["train", "resident", "task", "forward"]),
-    "E": dict(layers=[(100, 2), (2, 1)], batch=1, ops=["forward"]),
-    "M": dict(layers=[(64, 64)], batch=1024, ops=["train", "resident", "forward"]),
-    "L": dict(layers=[(256, 256)], batch=4096, ops=["train", "resident", "forward"]),
-}
-LR = 1e-3
-EPS = 1e-7
-RESET_EVERY = 1000
+EPS = 1e-7  # the NALU's eps in log(|x| + eps), DESIGN.md
 
 
 def mulberry32(seed):
@@ -62,7 +57,7 @@ def reply(o):
 
 def main():
     argv = sys.argv[1:]
-    shape_key = argv[argv.index("--shape") + 1]
+    shape = json.loads(argv[argv.index("--spec") + 1])
     check_file = argv[argv.index("--check") + 1]
     try:
         import torch
@@ -70,7 +65,6 @@ def main():
         reply({"skipped": "skipped: torch not installed"})
         return
     torch.set_num_threads(int(argv[argv.index("--threads") + 1]) if "--threads" in argv else 1)
-    shape = SHAPES[shape_key]
 
     def make_params(weights):
         return [
@@ -126,12 +120,12 @@ def main():
 
     def reset():
         state["params"] = make_params(initial)
-        state["opt"] = torch.optim.Adam(list(p for layer in state["params"] for p in layer.values()), lr=LR)
+        state["opt"] = torch.optim.Adam(list(p for layer in state["params"] for p in layer.values()), lr=shape["learningRate"])
         state["i"] = 0
 
     def step(xb, tb):
-        """One Adam step on (xb, tb), back to the initial weights every RESET_EVERY steps."""
-        if state["i"] == RESET_EVERY:
+        """One Adam step on (xb, tb), back to the initial weights every shape["resetEvery"] steps."""
+        if state["i"] == shape["resetEvery"]:
             reset()
         state["i"] += 1
         opt = state["opt"]

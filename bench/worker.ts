@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import type { RefLayer } from '../test/reference/index';
 import { checkRunner, randomCase } from './lib/check';
 import { naiveRunner, wasmRunner, type Runner } from './lib/runners';
-import { initialWeights, SHAPES, type OpKey, type ShapeKey } from './lib/shapes';
+import { initialWeights, RESET_EVERY, SHAPES, type OpKey, type ShapeKey } from './lib/shapes';
 import { measure, warmUp } from './lib/stats';
 import { makePool, TaskStream } from './lib/tasks';
 import { loadTf, tfRunner } from './lib/tfjs';
@@ -27,8 +27,6 @@ const IMPL = opt('impl');
 const SHAPE = SHAPES[opt('shape') as ShapeKey];
 if (!SHAPE) throw new Error(`unknown shape ${opt('shape')}`);
 const TOL = 1e-4;
-/** Training loops go back to the initial weights (and a fresh Adam) every this many steps. */
-const RESET_EVERY = 1000;
 
 const reply = (o: object) => process.stdout.write(`@@${JSON.stringify(o)}\n`);
 

@@ -29,6 +29,9 @@ export interface BenchShape {
   checkBatch: number;
 }
 
+/** Training loops go back to the initial weights (and a fresh Adam) every this many steps. */
+export const RESET_EVERY = 1000;
+
 export const SHAPES: Record<ShapeKey, BenchShape> = {
   S: { key: 'S', title: 'NALU 100-2-1, batch 128', layers: [{ inputs: 100, outputs: 2 }, { inputs: 2, outputs: 1 }], batch: 128, ops: ['train', 'resident', 'task', 'forward'], learningRate: 1e-3, checkBatch: 128 },
   E: { key: 'E', title: 'NALU 100-2-1, batch 1', layers: [{ inputs: 100, outputs: 2 }, { inputs: 2, outputs: 1 }], batch: 1, ops: ['forward'], learningRate: 1e-3, checkBatch: 1 },
@@ -59,4 +62,10 @@ export function initialWeights(shape: BenchShape, seed = 1): F32Weights {
     const names = (l.sharedWeights ?? true) ? ['W_hat', 'M_hat', 'G'] : ['W_hat', 'M_hat', 'W_hat_mul', 'M_hat_mul', 'G'];
     return Object.fromEntries(names.map((n) => [n, uniformArray(rand, l.inputs * l.outputs, -r, r)]));
   });
+}
+
+/** What bench/torch_worker.py needs of a shape (its --spec argument), so that it keeps no table of its own. */
+export function torchSpec(shape: ShapeKey): string {
+  const s = SHAPES[shape];
+  return JSON.stringify({ layers: s.layers.map((l) => [l.inputs, l.outputs]), batch: s.batch, ops: s.ops, learningRate: s.learningRate, resetEvery: RESET_EVERY });
 }
