@@ -312,10 +312,11 @@ export class Model {
       if (i32[h + lay.H_STATUS] !== lay.S_OK) this.checkStatus('predict', x, undefined, 0);
       const y = i32[h + lay.H_YROW]! >> 2;
       const n = b * this.outputs, f32 = this.engine.f32;
-      if (!out) return f32.slice(y, y + n);
-      if (n <= 16) for (let i = 0; i < n; i++) out[i] = f32[y + i]!; // no subarray object for a few values
-      else out.set(f32.subarray(y, y + n));
-      return out;
+      if (n > 16) return out ? (out.set(f32.subarray(y, y + n)), out) : f32.slice(y, y + n);
+      // a few values: copied one by one into a new array (cheaper than slice in V8 and JSC)
+      const result = out ?? new Float32Array(n);
+      for (let i = 0; i < n; i++) result[i] = f32[y + i]!;
+      return result;
     }
     const result = out ?? new Float32Array(b * this.outputs);
     for (let first = 0; first < b; first += CHUNK) {

@@ -210,6 +210,17 @@ describe.each(BUILDS)('%s build', (backend) => {
       const one = new Float32Array(1);
       expect(m.predict(x.subarray(3 * 42, 3 * 43), 1, one)).toBe(one);
       expect(one[0]).toBe(whole[42]);
+      // Small batches take the short path (values copied one by one up to 16, else in one piece):
+      // a new array of their own or out, untouched by the next prediction.
+      for (const n of [5, 20]) {
+        const rows = x.subarray(0, 3 * n);
+        const fresh = m.predict(rows);
+        const into = new Float32Array(n);
+        expect(m.predict(rows, undefined, into)).toBe(into);
+        m.predict(x.subarray(300, 300 + 3 * n));
+        expect(bits(fresh)).toEqual(bits(whole.subarray(0, n)));
+        expect(bits(into)).toEqual(bits(whole.subarray(0, n)));
+      }
       // The same data as number[] and as Float64Array (exactly representable in f32) agree.
       expect(bits(m.predict(Array.from(x)))).toEqual(bits(whole));
       expect(bits(m.predict(Float64Array.from(x)))).toEqual(bits(whole));
