@@ -139,6 +139,15 @@ interface Cell {
 
 type Results = Partial<Record<ShapeKey, Partial<Record<OpKey, Record<string, Cell>>>>>;
 
+/** Says which parts came from which run, when --reuse kept some from an earlier one. */
+function runsLine(measured: Record<string, string>): string[] {
+  const byRun = new Map<string, string[]>();
+  for (const [part, when] of Object.entries(measured)) byRun.set(when, [...(byRun.get(when) ?? []), part === 'cold' ? 'cold start' : part]);
+  if (byRun.size < 2) return [];
+  const runs = [...byRun].sort(([a], [b]) => a.localeCompare(b)).map(([when, parts]) => `${parts.join(', ')} at ${when.slice(11, 16)} UTC`);
+  return [`Measured in ${byRun.size} runs of this command (\`--reuse\` keeps what a run does not measure): ${runs.join('; ')}.`];
+}
+
 async function benchShape(shape: ShapeKey, impls: string[], status: Record<string, Record<string, string>>, checks: Record<string, any>): Promise<Partial<Record<OpKey, Record<string, Cell>>>> {
   const s = SHAPES[shape];
   const checkFile = writeCheckCase(shape);
@@ -374,6 +383,14 @@ async function main(): Promise<void> {
     coldNotes.push(...prior.coldNotes);
   }
   const tgts = targets(results, cold, peak);
+  // when each part was measured: with --reuse, parts come from more than one run
+  const now = m.date;
+  const measured: Record<string, string> = prior
+    ? prior.measured ?? Object.fromEntries([...Object.keys(results), 'peak', 'cold'].map((k) => [k, prior.machine.date]))
+    : {};
+  for (const k of SHAPE_KEYS) measured[k] = now;
+  if (!args.includes('--no-peak')) measured.peak = now;
+  if (!args.includes('--no-cold')) measured.cold = now;
 
   console.log();
   console.log(render(results, impls, status, peak, cold, tgts, false));
@@ -387,7 +404,7 @@ async function main(): Promise<void> {
     method: { processPerConfiguration: true, samples: SAMPLES, minSecondsPerSample: SECONDS, clock: CLOCK, interleaved: true, warmUpSeconds: 0.5, trainResetEvery: 1000, statistic: 'median, min-max' },
     shapes: Object.fromEntries(ALL_SHAPES.filter((k) => results[k]).map((k) => [k, SHAPES[k]])),
     implementations: Object.fromEntries(impls.map((i) => [i, LABELS[i]])),
-    checks, status, results, peak, cold, coldNotes, targets: tgts,
+    checks, status, results, peak, cold, coldNotes, targets: tgts, measured,
   };
   writeFileSync(join(OUT, 'bench.json'), JSON.stringify(json, null, 2) + '\n');
   const md = [
@@ -402,6 +419,7 @@ async function main(): Promise<void> {
     'that once exposed f32 subnormals in the log path (see bench/README.md).',
     `Modules measured: ${[...new Set(Object.entries(json.wasm).map(([k, w]: [string, any]) => `${k.split('/')[1]} ${w.bytes} bytes, sha256 ${w.sha256.slice(0, 12)}`))].join('; ') || 'not recorded'}.`,
     ...torchLine(checks),
+    ...runsLine(measured),
     '',
     render(results, impls, status, peak, cold, tgts, true),
     '',
