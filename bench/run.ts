@@ -36,7 +36,7 @@ import { relaxedSimdSupported } from '../src/wasm/probe';
 import { compareWithReference, randomCase } from './lib/check';
 import { coldStart, coldTargets, type ColdResult } from './lib/cold';
 import { machine, machineLine } from './lib/machine';
-import { matmulFlops, SHAPES, torchSpec, type OpKey, type ShapeKey } from './lib/shapes';
+import { matmulFlops, RESET_EVERY, SHAPES, torchSpec, type OpKey, type ShapeKey } from './lib/shapes';
 import { fmt, summarize, table, type Summary } from './lib/stats';
 import { runPeak, type PeakResult } from './peak/run';
 import { args, opt } from './lib/args';
@@ -401,7 +401,7 @@ async function main(): Promise<void> {
     benchmark: 'nalu-wasm performance', machine: m,
     // the module each nalu-wasm worker instantiated, by shape (builds can change between shapes)
     wasm: Object.fromEntries(Object.entries(checks).filter(([, c]) => c.info?.wasm).map(([k, c]) => [k, c.info.wasm])),
-    method: { processPerConfiguration: true, samples: SAMPLES, minSecondsPerSample: SECONDS, clock: CLOCK, interleaved: true, warmUpSeconds: 0.5, trainResetEvery: 1000, statistic: 'median, min-max' },
+    method: { processPerConfiguration: true, samples: SAMPLES, minSecondsPerSample: SECONDS, clock: CLOCK, interleaved: true, warmUpSeconds: 0.5, trainResetEvery: RESET_EVERY, statistic: 'median, min-max' },
     shapes: Object.fromEntries(ALL_SHAPES.filter((k) => results[k]).map((k) => [k, SHAPES[k]])),
     implementations: Object.fromEntries(impls.map((i) => [i, LABELS[i]])),
     checks, status, results, peak, cold, coldNotes, targets: tgts, measured,
