@@ -24,17 +24,17 @@ import { partArgs, partBound, poolJoin, poolStart, poolThreads, threadTable } fr
 // ---- gemmAB -----------------------------------------------------------------------------
 //
 // Register blocks of 4 rows x 8 lanes (8 accumulators; x86 has 16 xmm registers) and their
-// 4 x 4, 2 x 8, 2 x 4, 1 x 8 and 1 x 4 tails; products of fewer than 4 rows take 2 x 16 and
-// 1 x 16 blocks, whose 8 and 4 accumulators hide the latency of the adds. `pb` points at the block's first lane in row 0
-// of B and `bs` is B's row stride in bytes; `pc` and `cs` likewise for C. When more than one
-// block of rows reads a column strip of B, up to STRIPS strips are first packed side by side
-// into contiguous [K, 8] panels (together at most PANEL_BYTES), and every block of A runs
-// against all of them while it is in L1: walking B itself with a stride of ld floats maps every
-// row to the same L1 set when ld is a multiple of 1024 (4 KiB), and the strip would not stay in
-// L1. Likewise, when A is strided along k (the forward reads W^T, whose k-stride is `outputs`
-// floats, so that a block's k-steps fall on a few L1 sets), its blocks of 4 rows are first
-// packed into contiguous [K, 4] strips, once per call. Packing moves data only: the float
-// operations and their order are those of the unpacked kernel.
+// 4 x 4, 2 x 8, 2 x 4, 1 x 8 and 1 x 4 tails; products of fewer than 4 rows take 2 x 16 blocks,
+// whose 8 accumulators hide the latency of the adds (an odd last row, two 1 x 8 blocks). `pb`
+// points at the block's first lane in row 0 of B and `bs` is B's row stride in bytes; `pc` and
+// `cs` likewise for C. When more than one block of rows reads a column strip of B, up to STRIPS
+// strips are first packed side by side into contiguous [K, 8] panels (together at most
+// PANEL_BYTES), and every block of A runs against all of them while it is in L1: walking B itself
+// with a stride of ld floats maps every row to the same L1 set when ld is a multiple of 1024
+// (4 KiB), and the strip would not stay in L1. Likewise, when A is strided along k (the forward
+// reads W^T, whose k-stride is `outputs` floats, so that a block's k-steps fall on a few L1
+// sets), its blocks of 4 rows are first packed into contiguous [K, 4] strips, once per call.
+// Packing moves data only: the float operations and their order are those of the unpacked kernel.
 
 // @ts-ignore: decorator
 @inline function abRows4x8(pc: usize, cs: usize, A: usize, sRow: i32, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
@@ -202,27 +202,6 @@ import { partArgs, partBound, poolJoin, poolStart, poolThreads, threadTable } fr
   }
   v128.store(pc, c00); v128.store(pc, c01, 16); v128.store(pc, c02, 32); v128.store(pc, c03, 48);
   v128.store(pc + cs, c10); v128.store(pc + cs, c11, 16); v128.store(pc + cs, c12, 32); v128.store(pc + cs, c13, 48);
-}
-
-// @ts-ignore: decorator
-@inline function abRow1x16(pc: usize, A: usize, sK: i32, pb: usize, bs: usize, K: i32, acc: bool): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-  let pa = A;
-  const stepA = <usize>sK << 2;
-  for (let k = 0; k < K; k++) {
-    const a = v128.load32_splat(pa);
-    c0 = madd(a, v128.load(pb), c0);
-    c1 = madd(a, v128.load(pb, 16), c1);
-    c2 = madd(a, v128.load(pb, 32), c2);
-    c3 = madd(a, v128.load(pb, 48), c3);
-    pb += bs;
-    pa += stepA;
-  }
-  if (acc) {
-    c0 = f32x4.add(v128.load(pc), c0); c1 = f32x4.add(v128.load(pc, 16), c1);
-    c2 = f32x4.add(v128.load(pc, 32), c2); c3 = f32x4.add(v128.load(pc, 48), c3);
-  }
-  v128.store(pc, c0); v128.store(pc, c1, 16); v128.store(pc, c2, 32); v128.store(pc, c3, 48);
 }
 
 // @ts-ignore: decorator
@@ -466,7 +445,11 @@ function abPart(C: usize, A: usize, sRow: i32, sK: i32, B: usize, K: i32, M: i32
         for (; n + 16 <= w8; n += 16) {
           const pc = C + (<usize>n << 2), pb = B + (<usize>n << 2);
           if (M >= 2) abRows2x16(pc, rowBytes, A, sRow, sK, pb, rowBytes, K, acc);
-          if (M & 1) abRow1x16(pc + last * rowBytes, A + ((last * <usize>sRow) << 2), sK, pb, rowBytes, K, acc);
+          if (M & 1) {
+            const pl = pc + last * rowBytes, Al = A + ((last * <usize>sRow) << 2);
+            abRow1x8(pl, Al, sK, pb, rowBytes, K, acc);
+            abRow1x8(pl + 32, Al, sK, pb + 32, rowBytes, K, acc);
+          }
         }
       }
       for (; n < w8; n += 8) abStrip(C, rowBytes, A, sRow, sK, Ap, B + (<usize>n << 2), rowBytes, K, M, n, true, acc);

@@ -5,7 +5,7 @@
 // of 8 lanes and one of 4). On these, the two builds agree to the bit, predictions do not depend
 // on the batch, and the gate bias's gradient (rowSums, four lane sums) equals the gradient of a
 // constant-1 input column (gemmABt), which holds only if gemmABt sums in the same order. The
-// last two take gemmAB's one- and two-row kernels over 16 lanes, and their inputs (over 2^14
+// last two take gemmAB's path for one and two rows (16 lanes at a time), and their inputs (over 2^14
 // values) are transposed and logged by both threads of the threads build.
 import { describe, expect, it } from 'vitest';
 import { dense, nalu, sequential, type LayerSpec } from '../src/index';
