@@ -267,7 +267,9 @@ export class Model {
       fail(`${what}: the gradient of ${where} is not finite; the parameters were not updated (pass allowNonFinite to sequential() to update anyway)`);
     }
     if (status === lay.S_THREAD_FAILED) {
-      fail(`${what}: worker thread ${arg} of the module failed during the call; its results were dropped and the parameters not updated. ` +
+      const said = this.engine.threadReport(arg);
+      fail(`${what}: worker thread ${arg} of the module failed during the call${said ? ` (${said})` : ''}; ` +
+        'its results were dropped and the parameters not updated. ' +
         'The module runs on one thread from now on (same results); call again');
     }
     fail(`${what}: the module reported status ${status}`);

@@ -116,7 +116,8 @@ describe('threads', () => {
       console.log(JSON.stringify({ trainError, unchanged, sameLoss: loss.every((l, i) => Object.is(l, refLoss[i])), nanError,
         info, newEngine: p.engine !== m.engine, predictError, sameY: y.every((v, i) => Object.is(v, refY[i])) }));`;
     const out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 }));
-    const says = 'worker thread 1 of the module failed during the call; its results were dropped and the parameters not updated. '
+    const says = 'worker thread 1 of the module failed during the call (RuntimeError: memory access out of bounds); '
+      + 'its results were dropped and the parameters not updated. '
       + 'The module runs on one thread from now on (same results); call again';
     expect(out.trainError).toBe(`trainStep: ${says}`);
     expect(out.unchanged).toBe(true);

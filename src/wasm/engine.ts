@@ -4,9 +4,14 @@ import { readLayout, type Layout } from './layout.js';
 
 /**
  * Starts `count` worker threads, numbered 1 .. count, each instantiating `module` on the shared
- * `memory` and running its export poolWork(ctl, thread); resolves once every one has started.
+ * `memory` and running its export poolWork(ctl, thread); resolves once every one has started,
+ * to a function that tells what a worker reported when its part failed (the error's text).
  */
-export type ThreadSpawner = (module: WebAssembly.Module, memory: WebAssembly.Memory, ctl: number, count: number) => Promise<void>;
+export type ThreadSpawner = (module: WebAssembly.Module, memory: WebAssembly.Memory, ctl: number, count: number)
+  => Promise<ThreadReports>;
+
+/** What worker `thread` reported when it failed (read once, synchronously, after the call that failed), or undefined. */
+export type ThreadReports = (thread: number) => string | undefined;
 
 /** Pages of a threads build's shared memory at the start, and at most (4 GiB). */
 const SHARED_INITIAL = 16, SHARED_MAXIMUM = 65536;
@@ -27,6 +32,8 @@ export class Engine {
   private u8v: Uint8Array;
   /** The address of the thread pool's control block (assembly/pool.ts); 0 without threads. */
   poolBlock = 0;
+  /** What a worker thread said when it failed (see ThreadSpawner). */
+  threadReport: ThreadReports = () => undefined;
 
   constructor(instance: WebAssembly.Instance, readonly backend: Backend, private readonly shared = false) {
     this.ex = instance.exports as unknown as NaluExports;
@@ -55,7 +62,7 @@ export class Engine {
     engine = new Engine(instance, backend, memory !== undefined);
     if (pool) {
       const [, ctl] = engine.alloc(engine.layout.POOL_BYTES); // kept for the life of the engine
-      await pool.spawner(module, memory!, ctl, pool.threads - 1);
+      engine.threadReport = await pool.spawner(module, memory!, ctl, pool.threads - 1);
       engine.ex.poolSet(ctl, pool.threads);
       engine.poolBlock = ctl;
     }
