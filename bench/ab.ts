@@ -2,9 +2,12 @@
 // [--shape S] [--op train|task|forward|predict1] [--rounds 5] [--seconds 1] [--pretrain N] [--threads N]`
 // (--pretrain: N Adam steps first, untimed; training then returns to that state every 1000 steps). Each round runs each module
 // in its own process (alternating), per second of CPU time (of wall time with --threads, for threads
-// builds); prints the medians and the ratio b/a.
+// builds); prints the medians and the ratio b/a. A module in the build/ of another checkout (a git
+// worktree of an older commit, say) runs under that checkout's bench/ab.ts, so with the host code
+// (src/) it was built with: the two sides of a layout change can be compared.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adam, init, nalu, sequential, staticTask } from '../src/index';
 import { makePool } from './lib/tasks';
@@ -66,10 +69,15 @@ if (args[0] === '--child') {
 } else {
   const [a, b] = [args[0]!, args[1]!];
   const here = fileURLToPath(import.meta.url);
+  const runner = (wasm: string): string => {
+    const dir = dirname(resolve(wasm));
+    const theirs = join(dir, '..', 'bench', 'ab.ts');
+    return dir.endsWith('/build') && existsSync(theirs) ? theirs : here;
+  };
   const ra: number[] = [], rb: number[] = [];
   for (let r = 0; r < Number(opt('rounds', '5')); r++) {
     for (const [w, out] of (r & 1 ? [[b, rb], [a, ra]] : [[a, ra], [b, rb]]) as Array<[string, number[]]>) {
-      out.push(Number(execFileSync(process.execPath, ['--import', 'tsx', here, '--child', w, ...args.slice(2)], { encoding: 'utf8' }).trim()));
+      out.push(Number(execFileSync(process.execPath, ['--import', 'tsx', runner(w), '--child', resolve(w), ...args.slice(2)], { encoding: 'utf8', cwd: dirname(runner(w)) }).trim()));
     }
   }
   console.log(`a ${median(ra).toFixed(0)}/s  b ${median(rb).toFixed(0)}/s  b/a ${(median(rb) / median(ra)).toFixed(3)}`);
