@@ -1,6 +1,7 @@
 import { checkInt, checkKeys, describe, fail } from './errors.js';
 import { layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, type Optimizer } from './optim.js';
+import { smallResult } from './results.js';
 import { Rng } from './rng.js';
 import { Sampler } from './tasks/sampler.js';
 import type { Engine } from './wasm/engine.js';
@@ -316,7 +317,7 @@ export class Model {
       const n = b * this.outputs, f32 = this.engine.f32;
       if (n > 16) return out ? (out.set(f32.subarray(y, y + n)), out) : f32.slice(y, y + n);
       // a few values: copied one by one into a new array (cheaper than slice in V8 and JSC)
-      const result = out ?? new Float32Array(n);
+      const result = out ?? smallResult(n);
       for (let i = 0; i < n; i++) result[i] = f32[y + i]!;
       return result;
     }

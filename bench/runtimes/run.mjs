@@ -155,7 +155,7 @@ async function main() {
     `Machine: ${machine}, ${new Date().toISOString().slice(0, 10)}, load average ${load.toFixed(1)} at the start. The packed package`,
     `in each runtime, one after another; wall clock (${SAMPLES} samples of about ${SECONDS} s after a warm-up; median (min-max)).`,
     'S: NALU 100-2-1, batch 128, Adam training step; E: the same stack, predict of one sample, returning a new',
-    'Float32Array or written into one buffer (`predict(x, 1, out)`; some engines pay for every new typed array).',
+    'Float32Array or written into one buffer (`predict(x, 1, out)`).',
     'workerd is timed from outside (its clock stands still while a request computes), one HTTP round trip subtracted.',
     '',
     '| runtime | engine | build | S train steps/s | vs Node | E predict us/call | vs Node | E predict into out, us/call |',

@@ -157,6 +157,44 @@ async function loadingPaths(nalu, c, { wasmUrl, wrongMimeUrl, htmlUrl }) {
   return out;
 }
 
+/**
+ * The arrays predict returns for one sample stay the caller's: 300 kept results (crossing the
+ * shared 4 KiB buffers Deno hands them out of) each still equal a prediction written into an
+ * array of its own, no two share memory, and after the last one's buffer is transferred away
+ * (detached) predictions go on. Returns the failures.
+ */
+function smallResults(nalu) {
+  const fails = [];
+  const model = nalu.sequential([nalu.nalu({ inputs: 3, outputs: 5 })], { seed: 1 });
+  try {
+    const xs = Array.from({ length: 300 }, (_, i) => f32([(i % 7) + 1, (i % 5) * 0.5 + 1, (i % 11) + 0.25]));
+    const kept = xs.map((x) => model.predict(x));
+    const own = (x) => hex32(model.predict(x, 1, new Float32Array(5)));
+    kept.forEach((y, i) => {
+      if (hex32(y) !== own(xs[i])) fails.push(`small results: prediction ${i} changed after later calls`);
+    });
+    const byBuffer = new Map();
+    for (const y of kept) byBuffer.set(y.buffer, [...(byBuffer.get(y.buffer) ?? []), [y.byteOffset, y.byteOffset + y.byteLength]]);
+    for (const ranges of byBuffer.values()) {
+      ranges.sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < ranges.length; i++) {
+        if (ranges[i][0] < ranges[i - 1][1]) fails.push(`small results: two results share bytes ${ranges[i][0]}..${ranges[i - 1][1]} of a buffer`);
+      }
+    }
+    const last = kept[kept.length - 1];
+    if (typeof structuredClone === 'function') {
+      structuredClone(last.buffer, { transfer: [last.buffer] });
+      if (last.length !== 0) fails.push('small results: transferring a result\'s buffer did not detach it');
+      if (hex32(model.predict(xs[0])) !== own(xs[0])) fails.push('small results: predict after a result\'s buffer was transferred');
+    }
+  } catch (err) {
+    fails.push(`small results threw ${err && err.stack ? err.stack : err}`);
+  } finally {
+    model.dispose();
+  }
+  return fails;
+}
+
 export async function runHarness(nalu, golden, runtime = {}, options = {}) {
   const report = {
     runtime,
@@ -224,6 +262,10 @@ export async function runHarness(nalu, golden, runtime = {}, options = {}) {
     } catch (err) {
       report.failures.push(`loading paths: ${err && err.stack ? err.stack : err}`);
     }
+  }
+  if (report.defaultBackend) {
+    await nalu.init();
+    report.failures.push(...smallResults(nalu));
   }
   // Without SIMD (WebAssembly.validate refusing everything, as an engine without SIMD refuses
   // the probe), init() loads the scalar build and forcing SIMD is a clear error.
