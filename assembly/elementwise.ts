@@ -567,32 +567,44 @@ function transposeTiles(dst: usize, src: usize, batch: i32, cols: i32, ld: i32, 
   if (lg) store<f32>(d + lgOff, logPosS(Mathf.abs(v) + eps));
 }
 
-/** [rows, ld] feature-major to [batch, rows] row-major. */
+/**
+ * [rows, ld] feature-major to [batch, rows] row-major. The SIMD build transposes 4 x 4 blocks in
+ * registers, in tiles of 16 rows x 16 samples: a tile reads one 64-byte line of each of its 16
+ * source rows and writes its 16 destination rows' 64 bytes, so every destination line is written
+ * whole while in L1 (walking the whole batch for four rows at a time wrote each line a quarter at
+ * a time, from memory once the output outgrew the cache). Within a tile, four source rows at a
+ * time: source rows ld floats apart fall in one L1 set when ld is a power of two.
+ */
 export function toRowMajor(dst: usize, src: usize, batch: i32, rows: i32, ld: i32): void {
   let r = 0;
   if (ASC_FEATURE_SIMD) {
-    // 4 x 4 blocks transposed in registers, four rows at a time along the batch.
     const ldBytes = <usize>ld << 2, rowBytes = <usize>rows << 2;
-    const b4 = batch & ~3;
-    for (; r + 4 <= rows; r += 4) {
-      const s = src + <usize>r * ldBytes;
-      let b = 0;
-      for (; b < b4; b += 4) {
-        const p = s + (<usize>b << 2);
-        const r0 = v128.load(p), r1 = v128.load(p + ldBytes);
-        const r2 = v128.load(p + (ldBytes << 1)), r3 = v128.load(p + ldBytes * 3);
-        const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
-        const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
-        const d = at(dst, b * rows + r);
-        v128.store(d, v128.shuffle<i32>(t0, t2, 0, 1, 4, 5));
-        v128.store(d + rowBytes, v128.shuffle<i32>(t0, t2, 2, 3, 6, 7));
-        v128.store(d + (rowBytes << 1), v128.shuffle<i32>(t1, t3, 0, 1, 4, 5));
-        v128.store(d + rowBytes * 3, v128.shuffle<i32>(t1, t3, 2, 3, 6, 7));
+    const b4 = batch & ~3, r4 = rows & ~3;
+    for (let rt = 0; rt < r4; rt += 16) {
+      const rEnd = min(rt + 16, r4);
+      for (let bt = 0; bt < b4; bt += 16) {
+        const bEnd = min(bt + 16, b4);
+        for (let rr = rt; rr < rEnd; rr += 4) {
+          const s = src + <usize>rr * ldBytes;
+          for (let b = bt; b < bEnd; b += 4) {
+            const p = s + (<usize>b << 2);
+            const r0 = v128.load(p), r1 = v128.load(p + ldBytes);
+            const r2 = v128.load(p + (ldBytes << 1)), r3 = v128.load(p + ldBytes * 3);
+            const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
+            const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
+            const d = at(dst, b * rows + rr);
+            v128.store(d, v128.shuffle<i32>(t0, t2, 0, 1, 4, 5));
+            v128.store(d + rowBytes, v128.shuffle<i32>(t0, t2, 2, 3, 6, 7));
+            v128.store(d + (rowBytes << 1), v128.shuffle<i32>(t1, t3, 0, 1, 4, 5));
+            v128.store(d + rowBytes * 3, v128.shuffle<i32>(t1, t3, 2, 3, 6, 7));
+          }
+        }
       }
-      for (; b < batch; b++) {
-        for (let j = 0; j < 4; j++) store<f32>(at(dst, b * rows + r + j), load<f32>(at(s + <usize>j * ldBytes, b)));
+      for (let b = b4; b < batch; b++) {
+        for (let j = rt; j < rEnd; j++) store<f32>(at(dst, b * rows + j), load<f32>(at(src + <usize>j * ldBytes, b)));
       }
     }
+    r = r4;
   }
   for (; r < rows; r++) {
     const s = src + (<usize>(r * ld) << 2);
