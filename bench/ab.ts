@@ -77,7 +77,8 @@ if (args[0] === '--child') {
   const ra: number[] = [], rb: number[] = [];
   for (let r = 0; r < Number(opt('rounds', '5')); r++) {
     for (const [w, out] of (r & 1 ? [[b, rb], [a, ra]] : [[a, ra], [b, rb]]) as Array<[string, number[]]>) {
-      out.push(Number(execFileSync(process.execPath, ['--import', 'tsx', runner(w), '--child', resolve(w), ...args.slice(2)], { encoding: 'utf8', cwd: dirname(runner(w)) }).trim()));
+      const script = runner(w);
+      out.push(Number(execFileSync(process.execPath, ['--import', 'tsx', script, '--child', resolve(w), ...args.slice(2)], { encoding: 'utf8', cwd: dirname(script) }).trim()));
     }
   }
   console.log(`a ${median(ra).toFixed(0)}/s  b ${median(rb).toFixed(0)}/s  b/a ${(median(rb) / median(ra)).toFixed(3)}`);

@@ -37,8 +37,7 @@ export const spawnNodeThreads: ThreadSpawner = async (module, memory, ctl, count
       transferList: [port2],
     });
     worker.once('error', reject);
-    port1.once('message', () => {
-      port1.removeAllListeners('message'); // later reports are read with receiveMessageOnPort
+    port1.once('message', () => { // 'ready'; a later report is read with receiveMessageOnPort
       port1.unref();
       worker.unref();
       resolve(port1);
