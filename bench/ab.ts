@@ -12,23 +12,20 @@ import { fileURLToPath } from 'node:url';
 import { adam, init, nalu, sequential, staticTask } from '../src/index';
 import { makePool } from './lib/tasks';
 import { args, opt } from './lib/args';
-
-const SHAPES: Record<string, { layers: Array<[number, number]>; batch: number }> = {
-  S: { layers: [[100, 2], [2, 1]], batch: 128 },
-  M: { layers: [[64, 64]], batch: 1024 },
-  L: { layers: [[256, 256]], batch: 4096 },
-};
+import { SHAPES, type ShapeKey } from './lib/shapes';
 
 async function child(wasm: string): Promise<void> {
-  const shape = SHAPES[opt('shape', 'S')]!;
+  const shape = SHAPES[opt('shape', 'S') as ShapeKey];
+  if (!shape) throw new Error(`unknown shape ${opt('shape')}: S, E, M or L`);
   const op = opt('op', 'train');
   const threads = Number(opt('threads', '1'));
   await init(threads > 1 ? { threads, wasm: readFileSync(wasm) } : { simd: true, wasm: readFileSync(wasm) });
-  const model = sequential(shape.layers.map(([i, o]) => nalu({ inputs: i, outputs: o })), { seed: 1 });
+  const model = sequential(shape.layers.map(({ inputs, outputs }) => nalu({ inputs, outputs })), { seed: 1 });
   const batch = op === 'predict1' ? 1 : shape.batch;
-  const pool = makePool(shape.layers[0]![0], shape.layers.at(-1)![1], batch, 8, 42);
+  const inputs = shape.layers[0]!.inputs, outputs = shape.layers.at(-1)!.outputs;
+  const pool = makePool(inputs, outputs, batch, 8, 42);
   let optim = adam({ learningRate: 1e-3 });
-  const trainPool = makePool(shape.layers[0]![0], shape.layers.at(-1)![1], shape.batch, 8, 42);
+  const trainPool = makePool(inputs, outputs, shape.batch, 8, 42);
   for (let s = 0; s < Number(opt('pretrain', '0')); s++) model.trainStep(trainPool.x[s & 7]!, trainPool.t[s & 7]!, optim, shape.batch);
   const start = model.getWeights();
   optim = adam({ learningRate: 1e-3 });

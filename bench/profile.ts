@@ -22,6 +22,7 @@ import { adam, init, nalu, sequential, staticTask } from '../src/index';
 import { fmt, table } from './lib/stats';
 import { makePool } from './lib/tasks';
 import { args, opt } from './lib/args';
+import { SHAPES, type ShapeKey } from './lib/shapes';
 
 const OP = opt('op', 'train');
 const SHAPE = opt('shape', 'S');
@@ -33,21 +34,15 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const root = here('../');
 const wasmPath = here(`./build/nalu-${BUILD}-names.wasm`);
 
-const SHAPES: Record<string, { layers: Array<[number, number]>; batch: number }> = {
-  S: { layers: [[100, 2], [2, 1]], batch: 128 },
-  E: { layers: [[100, 2], [2, 1]], batch: 1 },
-  M: { layers: [[64, 64]], batch: 1024 },
-  L: { layers: [[256, 256]], batch: 4096 },
-};
-
 async function child(): Promise<void> {
-  const shape = SHAPES[SHAPE]!;
+  const shape = SHAPES[SHAPE as ShapeKey];
+  if (!shape) throw new Error(`unknown shape ${SHAPE}: S, E, M or L`);
   const wasm = readFileSync(wasmPath);
   // the threads build on two threads: the main thread's profile (its waits for the worker included)
   await init(BUILD === 'threads' ? { threads: 2, wasm } : { simd: BUILD === 'simd', wasm });
-  const model = sequential(shape.layers.map(([i, o]) => nalu({ inputs: i, outputs: o })), { seed: 1 });
+  const model = sequential(shape.layers.map(({ inputs, outputs }) => nalu({ inputs, outputs })), { seed: 1 });
 
-  const inputs = shape.layers[0]![0], outputs = shape.layers.at(-1)![1];
+  const inputs = shape.layers[0]!.inputs, outputs = shape.layers.at(-1)!.outputs;
   const batch = OP === 'predict1' ? 1 : shape.batch;
   const pool = makePool(inputs, outputs, batch, 8, 42);
   let optim = adam({ learningRate: 1e-3 });
