@@ -12,6 +12,7 @@ export { simdSupported } from './wasm/probe.js';
 export { staticTask, StaticTask, OPS, type Op, type StaticTaskOptions } from './tasks/static.js';
 export { identityTask, IdentityTask } from './tasks/identity.js';
 export { Sampler, type Dataset } from './tasks/sampler.js';
-export { load, fromJSON, type SaveOptions, type ModelJSON, type JsonTensor, type JsonOptions } from './serialize.js';
+export { type SaveOptions, type ModelJSON, type JsonTensor, type JsonOptions } from './serialize.js';
+export { load, fromJSON } from './restore.js';
 export { MODELS, ReinitRule, reinitialize, type ModelEntry } from './experiment.js';
 export { ACTIVATIONS } from './layers.js';

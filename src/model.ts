@@ -605,12 +605,12 @@ export class Model {
    * same model gives the same bytes on every build and runtime.
    */
   save(options?: SaveOptions): Uint8Array {
-    return saveModel(this, options);
+    return saveModel(asModel('save', this), options);
   }
 
   /** The readable twin of save(), for fromJSON(); JSON.stringify(model) calls it. */
   toJSON(options?: SaveOptions | string): ModelJSON {
-    return modelToJSON(this, options);
+    return modelToJSON(asModel('toJSON', this), options);
   }
 
   /**
@@ -668,6 +668,12 @@ export class StagedBatch {
   get isDisposed(): boolean {
     return this.disposed;
   }
+}
+
+/** `self`, checked to be a Model: a method called on something else (through .call) is refused. */
+function asModel(what: string, self: unknown): Model {
+  if (!(self instanceof Model)) fail(`${what}: expected a model made by sequential(), got ${describe(self)}`);
+  return self;
 }
 
 /** Throws unless every entry of a plain array is a number (typed arrays hold numbers already). */

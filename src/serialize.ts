@@ -4,19 +4,18 @@
  * and parameters, and optionally the optimizer's kind, hyperparameters, step count and moments.
  * docs/serialization.md describes the binary format field by field.
  *
- * Loading checks everything before it returns a model, and every failure is a NaluError that
- * says what is wrong (not a nalu-wasm model, a newer format version, truncated, checksum
- * mismatch, an unknown layer type, a tensor of the wrong length, ...). A failed load leaves no
- * model behind (one built half-way is disposed).
+ * This file encodes and decodes; restore.ts builds the model. Decoding and building check
+ * everything before a model is returned, and every failure is a NaluError that says what is
+ * wrong (not a nalu-wasm model, a newer format version, truncated, checksum mismatch, an unknown
+ * layer type, a tensor of the wrong length, ...).
  *
  * Both encodings are deterministic: the same model saves to the same bytes every time, on
  * both builds and in every runtime. Parameters are copied bit for bit (NaN payloads and -0
  * included) on little-endian hosts; the JSON form keeps -0 and non-finite values as strings.
  */
-import { checkKeys, describe, fail, NaluError } from './errors.js';
-import { layerFromSpec, layerKind, type LayerSpec } from './layers.js';
-import { Model, type Weights } from './model.js';
-import { adam, rmsprop, sgd, type Optimizer } from './optim.js';
+import { checkKeys, describe, fail } from './errors.js';
+import { layerKind } from './layers.js';
+import type { Model, Weights } from './model.js';
 
 /** The first 8 bytes of every saved model: "NALUWASM" in ASCII. */
 export const MAGIC = 'NALUWASM';
@@ -86,7 +85,7 @@ interface SavedLayer {
   params: Array<[string, Float32Array]>;
 }
 
-interface SavedOptimizer {
+export interface SavedOptimizer {
   kind: string;
   step: number;
   settings: Array<[string, number]>;
@@ -120,7 +119,7 @@ function flatten(options: Readonly<Record<string, unknown>>): FlatOptions {
 }
 
 /** The inverse of flatten; refuses a key given twice. */
-function unflatten(what: string, where: string, flat: FlatOptions): Record<string, unknown> {
+export function unflatten(what: string, where: string, flat: FlatOptions): Record<string, unknown> {
   const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const [key, v] of flat) {
     const dot = key.indexOf('.');
@@ -150,8 +149,7 @@ function saveOptions(what: string, options: unknown): { optimizer: boolean } {
 }
 
 /** The content of `model` (copies). */
-function snapshot(what: string, model: unknown, options: unknown): SavedModel {
-  if (!(model instanceof Model)) fail(`${what}: expected a model made by sequential(), got ${describe(model)}`);
+function snapshot(what: string, model: Model, options: unknown): SavedModel {
   if (model.isDisposed) fail(`${what}: this model has been disposed`);
   const { optimizer: withOptimizer } = saveOptions(what, options);
   const weights = model.getWeights();
@@ -172,158 +170,6 @@ function snapshot(what: string, model: unknown, options: unknown): SavedModel {
     optimizer = { kind: state.optimizer.kind, step: state.step, settings, m: flat(state.m), v: flat(state.v) };
   }
   return { options: flatten(model.options), layers, optimizer };
-}
-
-/** Re-raises `err` as a NaluError whose message starts with `what: `. */
-function prefixed(what: string, err: unknown): never {
-  if (err instanceof NaluError) {
-    if (err.message.startsWith(`${what}: `)) throw err;
-    fail(`${what}: ${err.message}`);
-  }
-  throw err;
-}
-
-/** The optimizer factories, from an optimizer's fields (the inverse of adam(), rmsprop(), sgd()). */
-const FACTORIES: Record<string, (s: Record<string, number | undefined>) => Optimizer> = {
-  adam: (s) => adam({ learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon, clipValue: clip(s.clipValue) }),
-  rmsprop: (s) => rmsprop({ learningRate: s.learningRate, alpha: s.beta2, epsilon: s.epsilon, clipValue: clip(s.clipValue) }),
-  sgd: (s) => sgd({ learningRate: s.learningRate as number, clipValue: clip(s.clipValue) }),
-};
-
-/** clipValue 0 means "no clipping", which the factories spell as undefined. */
-function clip(v: number | undefined): number | undefined {
-  return v === 0 ? undefined : v;
-}
-
-/** Recreates the optimizer `o` describes and checks that it has exactly the saved settings. */
-function optimizerOf(o: SavedOptimizer): Optimizer {
-  if (!Object.prototype.hasOwnProperty.call(FACTORIES, o.kind)) {
-    fail(`unknown optimizer ${JSON.stringify(o.kind)} (known: ${Object.keys(FACTORIES).join(', ')})`);
-  }
-  const settings: Record<string, number> = Object.create(null) as Record<string, number>;
-  for (const [key, value] of o.settings) {
-    if (key in settings) fail(`the setting ${key} appears twice`);
-    settings[key] = value;
-  }
-  const made = FACTORIES[o.kind]!(settings);
-  const fields = Object.keys(made).filter((key) => key !== 'kind');
-  for (const key of Object.keys(settings)) {
-    if (!fields.includes(key)) fail(`${o.kind} has no setting ${key} (it has ${fields.join(', ')})`);
-  }
-  for (const key of fields) {
-    const want = (made as unknown as Record<string, number>)[key]!;
-    if (!(key in settings)) fail(`the setting ${key} of ${o.kind} is missing`);
-    if (!Object.is(settings[key], want)) fail(`${o.kind}: ${key} is ${settings[key]}, but ${o.kind}() with the saved settings has ${want}`);
-  }
-  if (!Number.isSafeInteger(o.step) || o.step < 0) fail(`step must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}, got ${describe(o.step)}`);
-  return made;
-}
-
-/**
- * Builds the model `saved` describes; validates everything it can before creating the model,
- * and disposes a model that fails afterwards.
- */
-function build(what: string, saved: SavedModel): Model {
-  if (saved.layers.length === 0) fail(`${what}: the model has no layers`);
-  const specs: LayerSpec[] = [];
-  const weights: Weights = [];
-  let count = 0;
-  saved.layers.forEach((l, k) => {
-    const options = unflatten(what, `layer ${k} (${l.type})`, l.options);
-    for (const key of ['type', 'inputs', 'outputs']) {
-      // layerFromSpec would let options override inputs and outputs: refuse them here.
-      if (key in options) fail(`${what}: layer ${k} (${l.type}) has an option named ${key}`);
-    }
-    // layerFromSpec looks types up with `in`, which finds Object.prototype's members.
-    if (l.type in Object.prototype) fail(`${what}: layer ${k}: unknown layer type ${JSON.stringify(l.type)}`);
-    let spec: LayerSpec;
-    try {
-      spec = layerFromSpec({ type: l.type, inputs: l.inputs, outputs: l.outputs, options });
-    } catch (err) {
-      prefixed(`${what}: layer ${k}`, err);
-    }
-    if (k > 0 && spec.inputs !== specs[k - 1]!.outputs) {
-      fail(`${what}: layer ${k} (${spec.type}) has ${spec.inputs} inputs but layer ${k - 1} has ${specs[k - 1]!.outputs} outputs`);
-    }
-    const expected = layerKind(spec.type).params(spec);
-    const rec: Record<string, Float32Array> = {};
-    for (const [name, values] of l.params) {
-      const p = expected.find((e) => e.name === name);
-      if (!p) {
-        fail(`${what}: layer ${k} (${spec.type}) has no parameter ${JSON.stringify(name)} (it has ${expected.map((e) => e.name).join(', ')})`);
-      }
-      if (rec[name]) fail(`${what}: ${name} of layer ${k} (${spec.type}) appears twice`);
-      if (values.length !== p.rows * p.cols) {
-        fail(`${what}: ${name} of layer ${k} (${spec.type}) has ${values.length} values, expected ${p.rows} x ${p.cols} = ${p.rows * p.cols}`);
-      }
-      rec[name] = values;
-    }
-    for (const p of expected) {
-      if (!rec[p.name]) fail(`${what}: ${p.name} of layer ${k} (${spec.type}) is missing`);
-    }
-    count += expected.length;
-    specs.push(spec);
-    weights.push(rec);
-  });
-
-  let optimizer: Optimizer | undefined;
-  let m: Weights | undefined;
-  let v: Weights | undefined;
-  const o = saved.optimizer;
-  if (o) {
-    try {
-      optimizer = optimizerOf(o);
-    } catch (err) {
-      prefixed(`${what}: optimizer`, err);
-    }
-    // The moments follow the order of the saved tensors (checked above to name each once).
-    const regroup = (name: string, flat: Float32Array[]): Weights => {
-      if (flat.length !== count) fail(`${what}: the optimizer's ${name} holds ${flat.length} tensors, the layers have ${count}`);
-      let i = 0;
-      return saved.layers.map((l, k) => Object.fromEntries(l.params.map(([n, p]) => {
-        const a = flat[i++]!;
-        if (a.length !== p.length) fail(`${what}: the optimizer's ${name} of ${n} of layer ${k} (${l.type}) has ${a.length} values, expected ${p.length}`);
-        return [n, a];
-      })));
-    };
-    m = regroup('m', o.m);
-    v = regroup('v', o.v);
-  }
-
-  const modelOptions = unflatten(what, 'the model', saved.options);
-  // sequential() reads allowNonFinite as `=== true`: a value of another type would pass as false.
-  if (modelOptions.allowNonFinite !== undefined && typeof modelOptions.allowNonFinite !== 'boolean') {
-    fail(`${what}: allowNonFinite must be true or false, got ${describe(modelOptions.allowNonFinite)}`);
-  }
-  if (m && v && modelOptions.allowNonFinite !== true) {
-    // Without allowNonFinite, training keeps m finite and v >= 0 (v may overflow to Infinity);
-    // restoreOptimizer takes anything, and a NaN or negative moment would turn the next step's
-    // update into NaN without an error.
-    saved.layers.forEach((l, k) => {
-      for (const [n] of l.params) {
-        const check = (name: string, a: Float32Array, ok: (x: number) => boolean, rule: string) => {
-          const i = a.findIndex((x) => !ok(x));
-          if (i >= 0) fail(`${what}: the optimizer's ${name} of ${n} of layer ${k} (${l.type}) holds ${a[i]} at index ${i}; ${rule}`);
-        };
-        check('m', m[k]![n]!, Number.isFinite, 'first moments must be finite');
-        check('v', v[k]![n]!, (x) => x >= 0, 'second moments must be >= 0');
-      }
-    });
-  }
-  let model: Model;
-  try {
-    model = new Model(specs, modelOptions);
-  } catch (err) {
-    prefixed(what, err);
-  }
-  try {
-    model.restoreWeights(what, weights);
-    if (optimizer) model.restoreOptimizer(optimizer, o!.step, m!, v!);
-  } catch (err) {
-    model.dispose();
-    prefixed(what, err);
-  }
-  return model;
 }
 
 // ---- CRC-32 ----------------------------------------------------------------------------------
@@ -622,15 +468,6 @@ export function saveModel(model: Model, options?: SaveOptions): Uint8Array {
   return encodeModel(snapshot('save', model, options));
 }
 
-/**
- * A model from the bytes `model.save()` returned. With `{ optimizer: true }` at saving, the
- * model's `optimizer` is the saved optimizer, its moments and step count restored: pass
- * `model.optimizer` to trainStep to continue training exactly.
- */
-export function load(bytes: Uint8Array): Model {
-  return build('load', decodeModel('load', bytes));
-}
-
 // ---- the JSON form --------------------------------------------------------------------------
 
 /** The shortest decimal that rounds back to the same f32; -0 and non-finite values as strings. */
@@ -741,7 +578,7 @@ function optionsFromJson(what: string, where: string, v: unknown): FlatOptions {
 }
 
 /** Validates the JSON form's structure and decodes it. */
-function decodeJSON(what: string, input: unknown): SavedModel {
+export function decodeJSON(what: string, input: unknown): SavedModel {
   let json = input;
   if (typeof input === 'string') {
     try {
@@ -799,9 +636,4 @@ function decodeJSON(what: string, input: unknown): SavedModel {
     optimizer = { kind: o.kind, step: o.step, settings: settings as Array<[string, number]>, m: flat('m'), v: flat('v') };
   }
   return { options, layers, optimizer };
-}
-
-/** A model from model.toJSON()'s object or its JSON text. */
-export function fromJSON(json: ModelJSON | string): Model {
-  return build('fromJSON', decodeJSON('fromJSON', json));
 }
