@@ -249,7 +249,7 @@ const PANEL_BYTES: usize = 32 << 10;
  * SCRATCH for the main thread, one per worker thread in the pool's control block (pool.ts).
  */
 const PANEL: i32 = 0, APACK: i32 = 1, QPACK: i32 = 2, ABT_ACC: i32 = 3;
-const SCRATCH = memory.data(4 * 8, 8);
+export const SCRATCH = memory.data(4 * 8, 8);
 
 /**
  * A 16-byte aligned buffer of at least `bytes` in `slot` of table `tab`, kept for the next call.

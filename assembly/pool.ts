@@ -13,6 +13,10 @@
 // which counts the part as finished, so the main thread is not left waiting. The main thread
 // stops the pool at the end of that job and runs on alone; the call's entry point learns of the
 // failure from poolLost (model.ts reports it and applies no update from that call).
+// If the main thread traps in its own part instead (the call ends with the exception while the
+// workers still run theirs), the job stays pending: the next poolThreads, which every shared
+// kernel asks before it writes a part's arguments, first waits for those parts to finish, so a
+// late one cannot be counted as a part of the next job, nor read arguments written for it.
 //
 // Control block, in bytes from ctl (16-byte aligned, POOL_BYTES long, zeroed by the host):
 //   0    SEQ   jobs started (atomic; idle workers wait on it)
@@ -36,6 +40,8 @@ let ctl: usize = 0;
 let threads: i32 = 1;
 /** The worker that failed since poolLost last asked (main thread), else 0. */
 let lost: i32 = 0;
+/** A job was started and not yet joined (main thread). */
+let pending = false;
 
 /** Tells the main thread's instance about the pool: `n` threads in all, itself included. */
 export function poolSet(block: usize, n: i32): void {
@@ -43,8 +49,12 @@ export function poolSet(block: usize, n: i32): void {
   threads = n;
 }
 
-/** Threads that share a product, the calling one included: 1 without a pool or once it stopped. */
+/**
+ * Threads that share a product, the calling one included: 1 without a pool or once it stopped.
+ * Joins a job left pending first (see above).
+ */
 export function poolThreads(): i32 {
+  if (ASC_FEATURE_THREADS && pending) poolJoin();
   return threads;
 }
 
@@ -76,6 +86,7 @@ export function poolStart(kind: i32): void {
     atomic.store<i32>(ctl + DONE, 0);
     atomic.add<i32>(ctl + SEQ, 1);
     atomic.notify(ctl + SEQ, threads - 1);
+    pending = kind != 0;
   }
 }
 
@@ -84,7 +95,7 @@ export function poolStart(kind: i32): void {
  * and runs every later product on this thread alone, with the same results.
  */
 export function poolStop(): void {
-  if (ASC_FEATURE_THREADS && threads > 1) {
+  if (ASC_FEATURE_THREADS && poolThreads() > 1) {
     poolStart(0);
     threads = 1;
   }
@@ -99,6 +110,7 @@ export function poolJoin(): void {
     while (atomic.load<i32>(ctl + DONE) < threads - 1) {
       // spin: the main thread has finished its own part, the others end about now
     }
+    pending = false;
     const failed = atomic.load<i32>(ctl + FAILED);
     if (failed) {
       lost = failed;

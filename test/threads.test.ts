@@ -2,7 +2,9 @@
 // threads (BACKENDS in helpers.ts), bit for bit equal to the SIMD build. Here: what init says,
 // its errors, and that the worker threads never keep a process alive.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { init, nalu, sequential } from '../src/index';
@@ -127,6 +129,55 @@ describe('threads', () => {
     expect(out.newEngine).toBe(true);
     expect(out.predictError).toBe(`predict: ${says}`);
     expect(out.sameY).toBe(true);
+  });
+
+  it('the main thread trapping in its own part of a shared product: the next call waits for the worker\'s part first', () => {
+    // test/fixtures/main-thread-fault.ts: the threads build plus exports that break and reset the
+    // main thread's scratch buffers. The worker's half of this 256 x 512 x 4096 product runs for
+    // ~25 ms after the main thread's trap. The call that follows at once starts with the shared
+    // check of x for NaN; had that job counted the late part as its own, the worker would have
+    // skipped it, and the NaN in its half of x would have gone unreported.
+    const dir = mkdtempSync(join(tmpdir(), 'nalu-fault-'));
+    const wasmPath = join(dir, 'fault.wasm');
+    execFileSync(process.execPath, [join(root, 'node_modules/assemblyscript/bin/asc.js'), 'test/fixtures/main-thread-fault.ts',
+      '--config', 'asconfig.json', '--target', 'threads', '-o', wasmPath, '--textFile', join(dir, 'fault.wat')], { cwd: root, stdio: 'pipe' });
+    const script = `
+      import { readFileSync } from 'node:fs';
+      import { init, nalu, sequential } from './src/index.ts';
+      const make = () => sequential([nalu({ inputs: 256, outputs: 256 })], { seed: 4 });
+      const x = new Float32Array(256 * 4096).map((_, i) => Math.sin(i));
+      const bad = x.slice();
+      bad[bad.length - 1] = NaN;
+      await init({ threads: 1 });
+      const ref = make().predict(x);
+      await init({ threads: 2, wasm: readFileSync(${JSON.stringify(wasmPath)}) });
+      const m = make(), ex = m.engine.ex;
+      const attempt = (f) => { try { f(); return ''; } catch (err) { return err.name + ': ' + err.message; } };
+      const rounds = [];
+      for (let r = 0; r < 3; r++) {
+        ex.breakMainScratch();
+        const trap = attempt(() => m.predict(x));
+        ex.resetMainScratch();
+        const nan = attempt(() => m.predict(bad));
+        ex.breakMainScratch();
+        attempt(() => m.predict(x));
+        ex.resetMainScratch();
+        const y = m.predict(x);
+        rounds.push({ trap, nan, same: y.every((v, i) => Object.is(v, ref[i])) });
+      }
+      console.log(JSON.stringify({ rounds, threads: m.engine.threads }));`;
+    try {
+      const out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 }));
+      expect(out.rounds).toHaveLength(3);
+      for (const round of out.rounds) {
+        expect(round.trap).toBe('RuntimeError: memory access out of bounds');
+        expect(round.nan).toMatch(/^NaluError: predict: x holds NaN at index 1048575 \(sample 4095, input 255\)/);
+        expect(round.same).toBe(true);
+      }
+      expect(out.threads).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a model keeps the engine it was made with', async () => {
