@@ -25,11 +25,14 @@ export function checkNumber(what: string, value: unknown, min: number, max: numb
   return value as number;
 }
 
+/** "a Float32Array", "an Int32Array": the article a name takes. */
+export const article = (name: string): string => (/^[AEIO]/.test(name) ? `an ${name}` : `a ${name}`);
+
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  if (ArrayBuffer.isView(value)) return article(value.constructor.name);
   return typeof value === 'object' ? 'an object' : typeof value;
 }
 

@@ -454,7 +454,7 @@ export class Model {
   }
 
   private checkOptimizer(what: string, optimizer: Optimizer): void {
-    if (!isOptimizer(optimizer)) fail(`${what}: optimizer must come from adam() or sgd(), got ${describe(optimizer)}`);
+    if (!isOptimizer(optimizer)) fail(`${what}: optimizer must come from adam(), sgd() or rmsprop(), got ${describe(optimizer)}`);
   }
 
   /** Runs one update through `call` with the optimizer's scalars for the next step. */

@@ -13,7 +13,7 @@
  * both builds and in every runtime. Parameters are copied bit for bit (NaN payloads and -0
  * included) on little-endian hosts; the JSON form keeps -0 and non-finite values as strings.
  */
-import { checkKeys, describe, fail } from './errors.js';
+import { article, checkKeys, describe, fail } from './errors.js';
 import { layerKind } from './layers.js';
 import type { Model, Weights } from './model.js';
 
@@ -355,7 +355,6 @@ class Reader {
   }
 }
 
-const article = (name: string) => (/^[AEIO]/.test(name) ? `an ${name}` : `a ${name}`);
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** Describes a wrong argument of load() or fromJSON(), with a hint where one helps. */

@@ -68,7 +68,7 @@ const ROWS: Row[] = [
   { name: 'predict: x of the wrong length for the batch', run: (c) => c.m.predict(c.x, 5), message: /^predict: x has 12 values but batch 5 x 3 inputs needs 15/ },
   { name: 'predict: empty x', run: (c) => c.m.predict(new Float32Array(0)), message: /^predict: x has 0 values/ },
   { name: 'predict: x a string', run: (c) => c.m.predict(any('1,2,3')), message: /^predict: x must be a Float32Array .*got "1,2,3"/ },
-  { name: 'predict: x an Int32Array', run: (c) => c.m.predict(any(new Int32Array(3))), message: /^predict: x must be a Float32Array .*got a Int32Array/ },
+  { name: 'predict: x an Int32Array', run: (c) => c.m.predict(any(new Int32Array(3))), message: /^predict: x must be a Float32Array .*got an Int32Array$/ },
   { name: 'predict: batch 0', run: (c) => c.m.predict(c.x, 0), message: /^predict: batch must be an integer from 1 to \d+, got 0/ },
   { name: 'predict: negative batch', run: (c) => c.m.predict(c.x, -4), message: /^predict: batch must be an integer .*got -4/ },
   { name: 'predict: non-integer batch', run: (c) => c.m.predict(c.x, 2.5), message: /^predict: batch must be an integer .*got 2\.5/ },
@@ -209,17 +209,17 @@ const ROWS: Row[] = [
   { name: 'sgd: learningRate -1', run: () => sgd({ learningRate: -1 }), message: /^sgd: learningRate must be a finite number > 0/ },
 
   // ---- trainStep without a real optimizer ----
-  { name: 'trainStep: an empty object as optimizer', run: (c) => c.m.trainStep(c.x, c.t, any({})), message: /^trainStep: optimizer must come from adam\(\) or sgd\(\), got an object/ },
-  { name: 'trainStep: null as optimizer', run: (c) => c.m.trainStep(c.x, c.t, any(null)), message: /^trainStep: optimizer must come from adam\(\) or sgd\(\), got null/ },
-  { name: 'trainStep: the string "adam" as optimizer', run: (c) => c.m.trainStep(c.x, c.t, any('adam')), message: /^trainStep: optimizer must come from adam\(\) or sgd\(\), got "adam"/ },
-  { name: 'trainStep: the function adam itself as optimizer', run: (c) => c.m.trainStep(c.x, c.t, any(adam)), message: /^trainStep: optimizer must come from adam\(\) or sgd\(\)/ },
+  { name: 'trainStep: an empty object as optimizer', run: (c) => c.m.trainStep(c.x, c.t, any({})), message: /^trainStep: optimizer must come from adam\(\), sgd\(\) or rmsprop\(\), got an object/ },
+  { name: 'trainStep: null as optimizer', run: (c) => c.m.trainStep(c.x, c.t, any(null)), message: /^trainStep: optimizer must come from adam\(\), sgd\(\) or rmsprop\(\), got null/ },
+  { name: 'trainStep: the string "adam" as optimizer', run: (c) => c.m.trainStep(c.x, c.t, any('adam')), message: /^trainStep: optimizer must come from adam\(\), sgd\(\) or rmsprop\(\), got "adam"/ },
+  { name: 'trainStep: the function adam itself as optimizer', run: (c) => c.m.trainStep(c.x, c.t, any(adam)), message: /^trainStep: optimizer must come from adam\(\), sgd\(\) or rmsprop\(\)/ },
   // A hand-made object with the right `kind` is not an optimizer either: without checks its
   // missing or invalid settings reach the update as NaN.
-  { name: 'trainStep: a hand-made { kind: "adam" }', run: (c) => c.m.trainStep(c.x, c.t, any({ kind: 'adam' })), message: /^trainStep: optimizer must come from adam\(\) or sgd\(\)/ },
+  { name: 'trainStep: a hand-made { kind: "adam" }', run: (c) => c.m.trainStep(c.x, c.t, any({ kind: 'adam' })), message: /^trainStep: optimizer must come from adam\(\), sgd\(\) or rmsprop\(\)/ },
   {
     name: 'trainStep: a copy of adam() with learningRate NaN',
     run: (c) => c.m.trainStep(c.x, c.t, any({ ...adam(), learningRate: NaN })),
-    message: /^trainStep: optimizer must come from adam\(\) or sgd\(\)/,
+    message: /^trainStep: optimizer must come from adam\(\), sgd\(\) or rmsprop\(\)/,
   },
 
   // ---- calls after dispose() ----
