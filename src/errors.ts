@@ -31,7 +31,12 @@ export const article = (name: string): string => (/^[AEIO]/.test(name) ? `an ${n
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return 'an empty array';
+    // a few plain values are shown: "got [2, 1]" says more than "got an array of length 2"
+    const plain = value.length <= 4 && value.every((v) => v === null || (typeof v !== 'object' && typeof v !== 'function'));
+    return plain ? `[${value.map(describe).join(', ')}]` : `an array of length ${value.length}`;
+  }
   if (ArrayBuffer.isView(value)) return article(value.constructor.name);
   return typeof value === 'object' ? 'an object' : typeof value;
 }

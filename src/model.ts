@@ -257,7 +257,7 @@ export class Model {
       const width = isX ? this.inputs : this.outputs;
       const index = first * width + arg;
       const value = (isX ? x : target!)[index];
-      fail(`${what}: ${isX ? 'x' : 'target'} holds ${value} at index ${index} (sample ${Math.floor(index / width)}, ${isX ? 'input' : 'output'} ${index % width}); inputs must be finite`);
+      fail(`${what}: ${isX ? 'x' : 'target'} holds ${value} at index ${index} (sample ${Math.floor(index / width)}, ${isX ? 'input' : 'output'} ${index % width}); ${isX ? 'inputs' : 'targets'} must be finite`);
     }
     if (status === lay.S_LOSS_NONFINITE) {
       fail(`${what}: the loss is not finite; the parameters were not updated (pass allowNonFinite to sequential() to update anyway)`);
@@ -299,7 +299,7 @@ export class Model {
     this.live('predict');
     const b = this.batchOf('predict', 'x', x, this.inputs, batch, Number.MAX_SAFE_INTEGER);
     if (out !== undefined && (!(out instanceof Float32Array) || out.length !== b * this.outputs)) {
-      fail(`predict: out must be a Float32Array of batch ${b} x ${this.outputs} outputs = ${b * this.outputs} values, got ${describe(out)}`);
+      fail(`predict: out must be a Float32Array of batch ${b} x ${this.outputs} outputs = ${b * this.outputs} values, got ${out instanceof Float32Array ? `one of ${out.length}` : describe(out)}`);
     }
     if (out && ArrayBuffer.isView(x) && x.buffer === out.buffer
       && x.byteOffset < out.byteOffset + out.byteLength && out.byteOffset < x.byteOffset + x.byteLength) {

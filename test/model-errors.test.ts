@@ -73,7 +73,7 @@ const ROWS: Row[] = [
   { name: 'predict: negative batch', run: (c) => c.m.predict(c.x, -4), message: /^predict: batch must be an integer .*got -4/ },
   { name: 'predict: non-integer batch', run: (c) => c.m.predict(c.x, 2.5), message: /^predict: batch must be an integer .*got 2\.5/ },
   { name: 'predict: NaN batch', run: (c) => c.m.predict(c.x, NaN), message: /^predict: batch must be an integer .*got NaN/ },
-  { name: 'predict: out too short', run: (c) => c.m.predict(c.x, 4, new Float32Array(3)), message: /^predict: out must be a Float32Array of batch 4 x 1 outputs = 4 values, got a Float32Array/ },
+  { name: 'predict: out too short', run: (c) => c.m.predict(c.x, 4, new Float32Array(3)), message: /^predict: out must be a Float32Array of batch 4 x 1 outputs = 4 values, got one of 3$/ },
   { name: 'predict: out a Float64Array', run: (c) => c.m.predict(c.x, 4, any(new Float64Array(4))), message: /^predict: out must be a Float32Array of batch 4/ },
   { name: 'predict: out an array', run: (c) => c.m.predict(c.x, 4, any([0, 0, 0, 0])), message: /^predict: out must be a Float32Array/ },
   {
@@ -91,7 +91,7 @@ const ROWS: Row[] = [
   { name: 'trainStep: non-integer batch', run: (c) => c.m.trainStep(c.x, c.t, c.opt, 1.5), message: /^trainStep: batch must be an integer .*got 1\.5/ },
 
   // ---- non-finite inputs and targets: rejected with the index ----
-  { name: 'predict: NaN in x', run: (c) => c.m.predict(nanAt(c.x, 5)), message: /^predict: x holds NaN at index 5 \(sample 1, input 2\)/ },
+  { name: 'predict: NaN in x', run: (c) => c.m.predict(nanAt(c.x, 5)), message: /^predict: x holds NaN at index 5 \(sample 1, input 2\); inputs must be finite$/ },
   { name: 'predict: Infinity in x', run: (c) => c.m.predict(nanAt(c.x, 0, Infinity)), message: /^predict: x holds Infinity at index 0 \(sample 0, input 0\)/ },
   { name: 'predict: -Infinity in x', run: (c) => c.m.predict(nanAt(c.x, 11, -Infinity)), message: /^predict: x holds -Infinity at index 11 \(sample 3, input 2\)/ },
   {
@@ -103,7 +103,7 @@ const ROWS: Row[] = [
   { name: 'predict: NaN in a Float64Array', run: (c) => c.m.predict(Float64Array.of(1, 2, 3, NaN, 5, 6)), message: /^predict: x holds NaN at index 3/ },
   { name: 'predict: a Float64Array value beyond the f32 range', run: (c) => c.m.predict(Float64Array.of(1, 2, 1e39)), message: /^predict: x holds 1e\+39 at index 2/ },
   { name: 'evaluate: NaN in x', run: (c) => c.m.evaluate(nanAt(c.x, 7), c.t), message: /^evaluate: x holds NaN at index 7 \(sample 2, input 1\)/ },
-  { name: 'evaluate: NaN in target', run: (c) => c.m.evaluate(c.x, nanAt(c.t, 2)), message: /^evaluate: target holds NaN at index 2 \(sample 2, output 0\)/ },
+  { name: 'evaluate: NaN in target', run: (c) => c.m.evaluate(c.x, nanAt(c.t, 2)), message: /^evaluate: target holds NaN at index 2 \(sample 2, output 0\); targets must be finite$/ },
   {
     name: 'evaluate: NaN in target in the second chunk',
     run: (c) => { const t = new Float32Array(5000); t[4500] = NaN; return c.m.evaluate(new Float32Array(15000).fill(1), t); },

@@ -40,6 +40,8 @@ describe('static arithmetic task', () => {
     expect(Math.max(...e.x)).toBeLessThan(7);
     expect(() => staticTask({ op: 'add', inputSize: 10, subsetRatio: 0.9 })).toThrow(/span/);
     expect(() => staticTask({ op: 'pow' as 'add' })).toThrow(/op must be one of/);
+    expect(() => staticTask({ op: 'add', interpolation: [2, 1] })).toThrow('staticTask: interpolation must be [lo, hi] with lo < hi, both finite f32 values, got [2, 1]');
+    expect(() => staticTask({ op: 'add', extrapolation: [2, NaN] })).toThrow(/extrapolation must be .*, got \[2, NaN\]$/);
   });
 
   it.each(OPS)('%s: fixed sets of 10,000 in their ranges, targets op(sum of subset 1, sum of subset 2) in f64', async (op) => {
