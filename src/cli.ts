@@ -152,27 +152,75 @@ function experimentConfig(args: Args): ExperimentConfig {
 
 class Progress {
   private readonly tty = process.stderr.isTTY === true;
-  private lastPlain = -1;
+  private lastPlain = 0;
   private readonly started = performance.now();
+  private done_ = 0;
+  private detail = '';
   constructor(private readonly label: string, private readonly total: number) {}
 
+  /** A redrawn bar on a terminal; otherwise a line at each tenth, the last one from finish(). */
   update(done: number, detail = ''): void {
-    const frac = this.total > 0 ? Math.min(1, done / this.total) : 1;
-    const elapsed = (performance.now() - this.started) / 1000;
-    const eta = frac > 0 ? elapsed * (1 - frac) / frac : 0;
+    this.done_ = done;
+    this.detail = detail;
+    const frac = this.fraction();
     const pct = Math.floor(frac * 100);
-    if (this.tty) {
-      const width = 28;
-      const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
-      process.stderr.write(`\r${this.label} [${bar}] ${String(pct).padStart(3)}% ${fmtTime(elapsed)} elapsed, ${fmtTime(eta)} left ${detail}\x1b[K`);
-    } else if (pct >= this.lastPlain + 10 || (frac === 1 && this.lastPlain < 100)) {
+    if (this.tty) this.draw();
+    else if (frac < 1 && pct >= this.lastPlain + 10) {
       this.lastPlain = pct - (pct % 10);
-      process.stderr.write(`${this.label}: ${pct}% (${fmtTime(elapsed)} elapsed) ${detail}\n`);
+      this.line();
     }
   }
 
-  done(): void {
+  finish(): void {
     if (this.tty) process.stderr.write('\n');
+    else this.line();
+  }
+
+  private fraction(): number {
+    return this.total > 0 ? Math.min(1, this.done_ / this.total) : 1;
+  }
+
+  private draw(): void {
+    const frac = this.fraction(), elapsed = this.elapsed();
+    const eta = frac > 0 ? elapsed * (1 - frac) / frac : 0;
+    const bar = '#'.repeat(Math.round(frac * 28)).padEnd(28, '.');
+    process.stderr.write(`\r${this.label} [${bar}] ${String(Math.floor(frac * 100)).padStart(3)}% ${fmtTime(elapsed)} elapsed, ${fmtTime(eta)} left ${this.detail}\x1b[K`);
+  }
+
+  private line(): void {
+    process.stderr.write(`${this.label}: ${Math.floor(this.fraction() * 100)}% (${fmtTime(this.elapsed())} elapsed) ${this.detail}\n`);
+  }
+
+  private elapsed(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+}
+
+/** Progress of jobs that report the iteration they reached: their sum against jobs x iterations. */
+class JobProgress {
+  private readonly at = new Map<string, number>();
+  private finished = 0;
+  private readonly bar: Progress;
+  constructor(label: string, private readonly jobs: number, iterations: number, private readonly unit: string) {
+    this.bar = new Progress(label, jobs * iterations);
+  }
+
+  reached(key: string, iteration: number): void {
+    this.at.set(key, iteration);
+    this.show();
+  }
+
+  ended(): void {
+    this.finished++;
+    this.show();
+  }
+
+  finish(): void {
+    this.bar.finish();
+  }
+
+  private show(): void {
+    this.bar.update([...this.at.values()].reduce((a, b) => a + b, 0), `(${this.finished}/${this.jobs} ${this.unit})`);
   }
 }
 
@@ -258,17 +306,14 @@ async function experiment(argv: string[]): Promise<void> {
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
   const started = performance.now();
   const threshold = thresholdOf(config);
-  const progress = new Progress(`${config.op}/${config.model}`, seeds.length * config.iterations);
-  const done = new Map<number, number>();
+  const progress = new JobProgress(`${config.op}/${config.model}`, seeds.length, config.iterations, 'seeds');
   const results: SeedResult[] = [];
   const jobs = seeds.map((seed) => ({ config, seed, threshold, key: String(seed) }));
-  await runJobs(jobs, workers, (job, e) => {
-    done.set(job.seed, e.iteration);
-    progress.update([...done.values()].reduce((s, v) => s + v, 0), `(${results.length}/${seeds.length} seeds)`);
-  }, (_job, r) => {
+  await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (_job, r) => {
     results.push(r);
+    progress.ended();
   });
-  progress.done();
+  progress.finish();
   results.sort((a, b) => a.seed - b.seed);
   const wall = (performance.now() - started) / 1000;
   const k = results.filter((r) => r.success).length;
@@ -301,7 +346,7 @@ async function identity(argv: string[]): Promise<IdentityCurve[]> {
     curves.push(runIdentity(name, layers, config));
     progress.update(curves.length);
   }
-  progress.done();
+  progress.finish();
   printIdentity(curves, config.steps, config.seeds);
   const json = args.get('json');
   if (json) writeFileSync(json, JSON.stringify({ config, curves }, null, 2) + '\n');
@@ -373,19 +418,14 @@ async function reproduce(argv: string[]): Promise<void> {
     }
   }
   console.error(`reproduce: ${jobs.length} runs to go, ${ops.length * models.length * seeds.length - jobs.length} already in ${file}`);
-  const progress = new Progress('reproduce', jobs.length * iterations);
-  const at = new Map<string, number>();
-  let finished = 0;
-  await runJobs(jobs, workers, (job, e) => {
-    at.set(job.key, e.iteration);
-    progress.update([...at.values()].reduce((a, b) => a + b, 0), `(${finished}/${jobs.length} runs)`);
-  }, (job, result) => {
+  const progress = new JobProgress('reproduce', jobs.length, iterations, 'runs');
+  await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (job, result) => {
     const line: ReproduceLine = { op: job.config.op, model: job.config.model, seed: job.seed, iterations, result };
     appendFileSync(file, JSON.stringify(line) + '\n');
     done.set(job.key, line);
-    finished++;
+    progress.ended();
   });
-  progress.done();
+  progress.finish();
   console.log(`Static task, ${iterations} iterations, seeds ${seeds[0]}..${seeds[seeds.length - 1]}: success [Wilson 95%] | Madsen & Johansen 2020 (100 seeds)\n`);
   console.log(table([
     ['model', ...ops],
@@ -416,14 +456,13 @@ async function showcase(argv: string[]): Promise<void> {
     const threshold = thresholdOf(config, 200_000);
     for (const model of models) jobs.push({ config: { ...config, model }, seed: 0, threshold, key: `${op}/${model}` });
   }
-  const progress = new Progress('static task', jobs.length * iterations);
-  const done = new Map<string, number>();
+  const progress = new JobProgress('static task', jobs.length, iterations, 'runs');
   const results = new Map<string, SeedResult>();
-  await runJobs(jobs, workers, (job, e) => {
-    done.set(job.key, e.iteration);
-    progress.update([...done.values()].reduce((s, v) => s + v, 0), `(${results.size}/${jobs.length} runs)`);
-  }, (job, r) => results.set(job.key, r));
-  progress.done();
+  await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (job, r) => {
+    results.set(job.key, r);
+    progress.ended();
+  });
+  progress.finish();
   console.log(`Static arithmetic task (Madsen & Johansen 2020): 100 inputs, a and b sums of two overlapping subsets of 25,`);
   console.log(`trained on U[1, 2], tested on U[2, 6]. Each cell: extrapolation MSE, with * where it is below the success threshold.\n`);
   const thresholds = OPS.map((op) => jobs.find((j) => j.config.op === op)!.threshold);

@@ -47,6 +47,12 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
       '--log-every', '1000', '--workers', '2', '--lr', '1e-2', '--json', json);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/sub with nac: success \d\/3/);
+    // progress on stderr (not a terminal here): a line per tenth reached, the last one at 100% with every seed done
+    const lines = r.err.trim().split('\n');
+    const pcts = lines.map((l) => Number(/^sub\/nac: (\d+)% \(\d+s elapsed\) \(\d\/3 seeds\)$/.exec(l)?.[1]));
+    expect(pcts.every(Number.isInteger)).toBe(true);
+    expect(pcts.slice(1).every((p, i) => Math.floor(p / 10) > Math.floor(pcts[i]! / 10))).toBe(true);
+    expect(lines.at(-1)).toMatch(/^sub\/nac: 100% .*\(3\/3 seeds\)$/);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.seeds.map((s: { seed: number }) => s.seed)).toEqual([0, 1, 2]);
     for (const s of report.seeds) {
