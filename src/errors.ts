@@ -38,7 +38,10 @@ export function describe(value: unknown): string {
     return plain ? `[${value.map(describe).join(', ')}]` : `an array of length ${value.length}`;
   }
   if (ArrayBuffer.isView(value)) return article(value.constructor.name);
-  return typeof value === 'object' ? 'an object' : typeof value;
+  if (typeof value !== 'object') return typeof value;
+  // an instance of a class is named by it ("got a Promise"), a plain object is "an object"
+  const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? article(name) : 'an object';
 }
 
 /** Throws if `options` has keys outside `allowed` (catches misspelt options). */

@@ -68,6 +68,7 @@ const ROWS: Row[] = [
   { name: 'predict: x of the wrong length for the batch', run: (c) => c.m.predict(c.x, 5), message: /^predict: x has 12 values but batch 5 x 3 inputs needs 15/ },
   { name: 'predict: empty x', run: (c) => c.m.predict(new Float32Array(0)), message: /^predict: x has 0 values/ },
   { name: 'predict: x a string', run: (c) => c.m.predict(any('1,2,3')), message: /^predict: x must be a Float32Array .*got "1,2,3"/ },
+  { name: 'predict: x a Promise', run: (c) => c.m.predict(any(Promise.resolve(1))), message: /^predict: x must be a Float32Array .*got a Promise$/ },
   { name: 'predict: x an Int32Array', run: (c) => c.m.predict(any(new Int32Array(3))), message: /^predict: x must be a Float32Array .*got an Int32Array$/ },
   { name: 'predict: batch 0', run: (c) => c.m.predict(c.x, 0), message: /^predict: batch must be an integer from 1 to \d+, got 0/ },
   { name: 'predict: negative batch', run: (c) => c.m.predict(c.x, -4), message: /^predict: batch must be an integer .*got -4/ },

@@ -448,7 +448,7 @@ const ROWS: Row[] = [
   { name: 'load: a number', run: () => load(any(42)), message: /^load: bytes must be a Uint8Array .*got 42$/ },
   { name: 'load: the JSON text', run: (c) => load(any(JSON.stringify(c.json))), message: /^load: bytes must be a Uint8Array .*got a string of \d+ characters \(it looks like JSON: use fromJSON/ },
   { name: 'load: the JSON object', run: (c) => load(any(c.json)), message: /^load: bytes must be a Uint8Array .*got the JSON form of a model \(use fromJSON for it\)/ },
-  { name: 'load: the model itself', run: (c) => load(any(c.m)), message: /^load: bytes must be a Uint8Array .*got an object$/ },
+  { name: 'load: the model itself', run: (c) => load(any(c.m)), message: /^load: bytes must be a Uint8Array .*got a Model$/ },
 
   // ---- load: not a nalu-wasm model ----
   { name: 'load: empty', run: () => load(new Uint8Array(0)), message: /^load: not a nalu-wasm model: the data is empty \(0 bytes\)/ },
