@@ -3,6 +3,7 @@
  * The nalu-wasm command line: `experiment`, `identity` and `showcase` (what `npm start` runs).
  * Seeds run in parallel on worker threads, each with its own Wasm instance.
  */
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -14,6 +15,7 @@ import {
 import { identityFigure } from './figure.js';
 import { init } from './index.js';
 import { OPS, type Op } from './tasks/static.js';
+import { wasmFile } from './wasm/load-node.js';
 
 class UsageError extends Error {}
 
@@ -281,7 +283,17 @@ async function workerMain(): Promise<void> {
 
 // ---- commands ------------------------------------------------------------------------------
 
+/**
+ * The module the workers run: its build and the first 12 hex digits of its SHA-256. Runs of the
+ * same module give the same bits; another module (a change to the kernels) may move them.
+ */
+async function moduleId(): Promise<string> {
+  const { backend } = await init();
+  return `${backend} ${createHash('sha256').update(readFileSync(wasmFile(backend))).digest('hex').slice(0, 12)}`;
+}
+
 export interface ExperimentReport {
+  module: string;
   seeds: Array<Omit<SeedResult, 'log'>>;
   aggregate: { threshold: number; successRate: number; successInterval: [number, number]; wallSeconds: number; workers: number };
   config: ExperimentConfig & { seeds: number[]; workers: number };
@@ -304,6 +316,7 @@ async function experiment(argv: string[]): Promise<void> {
   const config = experimentConfig(args);
   const seeds = seedList(args.get('seeds'));
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
+  const module = await moduleId();
   const started = performance.now();
   const threshold = thresholdOf(config);
   const progress = new JobProgress(`${config.op}/${config.model}`, seeds.length, config.iterations, 'seeds');
@@ -318,6 +331,7 @@ async function experiment(argv: string[]): Promise<void> {
   const wall = (performance.now() - started) / 1000;
   const k = results.filter((r) => r.success).length;
   const report: ExperimentReport = {
+    module,
     seeds: results,
     aggregate: { threshold, successRate: k / results.length, successInterval: wilson(k, results.length), wallSeconds: wall, workers },
     config: { ...config, seeds, workers },
@@ -371,7 +385,7 @@ const PAPER: Record<string, string> = {
   'div/linear': '0%', 'div/nac': '0%', 'div/nacmul': '0%', 'div/nalu': '0%', 'div/nau': '0%', 'div/nmu': '0%',
 };
 
-interface ReproduceLine { op: Op; model: string; seed: number; iterations: number; result: SeedResult }
+interface ReproduceLine { op: Op; model: string; seed: number; iterations: number; module?: string; result: SeedResult }
 
 function list<T extends string>(args: Args, key: string, def: readonly T[], known: readonly string[]): T[] {
   const v = args.get(key);
@@ -417,10 +431,11 @@ async function reproduce(argv: string[]): Promise<void> {
       }
     }
   }
+  const module = await moduleId();
   console.error(`reproduce: ${jobs.length} runs to go, ${ops.length * models.length * seeds.length - jobs.length} already in ${file}`);
   const progress = new JobProgress('reproduce', jobs.length, iterations, 'runs');
   await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (job, result) => {
-    const line: ReproduceLine = { op: job.config.op, model: job.config.model, seed: job.seed, iterations, result };
+    const line: ReproduceLine = { op: job.config.op, model: job.config.model, seed: job.seed, iterations, module, result };
     appendFileSync(file, JSON.stringify(line) + '\n');
     done.set(job.key, line);
     progress.ended();

@@ -1,11 +1,14 @@
 // The command line, as built into dist/ by `npm run build` (npm test builds first).
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
+const SIMD_WASM = new URL('../dist/nalu-simd.wasm', import.meta.url);
+const SIMD_SHA = existsSync(SIMD_WASM) ? createHash('sha256').update(readFileSync(SIMD_WASM)).digest('hex').slice(0, 12) : '';
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -54,6 +57,7 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(pcts.slice(1).every((p, i) => Math.floor(p / 10) > Math.floor(pcts[i]! / 10))).toBe(true);
     expect(lines.at(-1)).toMatch(/^sub\/nac: 100% .*\(3\/3 seeds\)$/);
     const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.module).toBe(`simd ${SIMD_SHA}`);
     expect(report.seeds.map((s: { seed: number }) => s.seed)).toEqual([0, 1, 2]);
     for (const s of report.seeds) {
       expect(Object.keys(s)).toEqual(expect.arrayContaining(['seed', 'success', 'solvedAt', 'bestIteration',
@@ -88,6 +92,8 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(all.length).toBe(12);
     expect(new Set(all.map((l) => `${l.op}/${l.model}/${l.seed}`)).size).toBe(12);
     expect(all[0].result).toHaveProperty('extrapolationMse');
+    // each line names the module that ran it: the build and its SHA-256's first 12 hex digits
+    expect(new Set(all.map((l) => l.module))).toEqual(new Set([`simd ${SIMD_SHA}`]));
     // Another iteration count is another run.
     const third = run(...common.map((a) => (a === '1000' ? '1500' : a)), '--seeds', '0');
     expect(third.err).toMatch(/4 runs to go, 0 already/);

@@ -11,14 +11,19 @@ const PACKAGED: Record<Build, () => URL> = {
   'relaxed-threads': () => new URL('./nalu-relaxed-threads.wasm', import.meta.url),
 };
 
+/** Where loadFromFile reads the module of `backend`. */
+export function wasmFile(backend: Build): URL {
+  const fromSource = /\/src\/wasm\/load-node\.[cm]?[jt]s$/.test(new URL(import.meta.url).pathname);
+  return fromSource ? new URL(`../../build/nalu-${backend}.wasm`, import.meta.url) : PACKAGED[backend]();
+}
+
 /**
  * Node (and Deno or Bun when they resolve the `node` condition): read the .wasm file beside
  * this module, the package's dist/. Node's fetch cannot load file: URLs. Running from source
  * (src/wasm/load-node.ts under tsx or vitest), the files are the development build in build/.
  */
 export async function loadFromFile(backend: Build): Promise<WebAssembly.Module> {
-  const fromSource = /\/src\/wasm\/load-node\.[cm]?[jt]s$/.test(new URL(import.meta.url).pathname);
-  const url = fromSource ? new URL(`../../build/nalu-${backend}.wasm`, import.meta.url) : PACKAGED[backend]();
+  const url = wasmFile(backend);
   let bytes: Uint8Array<ArrayBuffer>;
   try {
     bytes = await readFile(url);
