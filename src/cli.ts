@@ -156,13 +156,13 @@ class Progress {
   private readonly tty = process.stderr.isTTY === true;
   private lastPlain = 0;
   private readonly started = performance.now();
-  private done_ = 0;
+  private count = 0;
   private detail = '';
   constructor(private readonly label: string, private readonly total: number) {}
 
   /** A redrawn bar on a terminal; otherwise a line at each tenth, the last one from finish(). */
   update(done: number, detail = ''): void {
-    this.done_ = done;
+    this.count = done;
     this.detail = detail;
     const frac = this.fraction();
     const pct = Math.floor(frac * 100);
@@ -179,7 +179,7 @@ class Progress {
   }
 
   private fraction(): number {
-    return this.total > 0 ? Math.min(1, this.done_ / this.total) : 1;
+    return this.total > 0 ? Math.min(1, this.count / this.total) : 1;
   }
 
   private draw(): void {
