@@ -8,6 +8,8 @@
 //
 // --reuse keeps the figures of the previous bench.json that this run does not measure, e.g.
 // `--reuse --shapes none --no-peak` re-measures only the cold start. `--shapes none` skips all.
+// A shape it measures is measured with every implementation of the previous run as well (so
+// --impls only adds to them), and its figures and ratios all come from this run.
 //
 // Shapes (bench/lib/shapes.ts): S = NALU 100-2-1 at batch 128 (train on a pool of batches, train
 // on a fresh batch of the static task every step, forward), E = S at batch 1
@@ -345,6 +347,11 @@ async function main(): Promise<void> {
   console.log(machineLine(m));
   console.log(`method: one process per configuration, warm-up, ${SAMPLES} samples of >= ${SECONDS} s (${CLOCK === 'cpu' ? 'CPU time of the worker' : 'wall clock'}), configurations interleaved; median (min-max)`);
   const impls = [...IMPLS];
+  // --reuse: start from the previous bench.json and replace only the shapes this run measures,
+  // each with every implementation the previous run had too, so that a shape's figures (and the
+  // ratios between them) come from one run
+  const prior = REUSE && existsSync(join(OUT, 'bench.json')) ? JSON.parse(readFileSync(join(OUT, 'bench.json'), 'utf8')) : null;
+  if (prior) for (const impl of Object.keys(prior.implementations ?? {})) if (!impls.includes(impl)) impls.push(impl);
   const status: Record<string, Record<string, string>> = {};
   if (impls.some((i) => i.startsWith('torch'))) {
     PYTHON = ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) ?? '';
@@ -357,11 +364,8 @@ async function main(): Promise<void> {
       }
     }
   }
-  // --reuse: start from the previous bench.json and replace only what this run measures
-  const prior = REUSE && existsSync(join(OUT, 'bench.json')) ? JSON.parse(readFileSync(join(OUT, 'bench.json'), 'utf8')) : null;
   const results: Results = prior ? Object.fromEntries(Object.entries(prior.results).filter(([k]) => !SHAPE_KEYS.includes(k as ShapeKey))) : {};
   const checks: Record<string, any> = prior?.checks ?? {};
-  if (prior) for (const impl of Object.keys(prior.implementations ?? {})) if (!impls.includes(impl) && impl !== 'torch') impls.push(impl);
   for (const k of SHAPE_KEYS) {
     if (!SHAPES[k]) throw new Error(`unknown shape ${k}`);
     results[k] = await benchShape(k, impls, status, checks);
