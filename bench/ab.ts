@@ -9,34 +9,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { adam, init, nalu, sequential, staticTask } from '../src/index';
-import { makePool } from './lib/tasks';
+import { init } from '../src/index';
 import { args, opt } from './lib/args';
-import { SHAPES, type ShapeKey } from './lib/shapes';
+import { naluWorkload } from './lib/workload';
 
 async function child(wasm: string): Promise<void> {
-  const shape = SHAPES[opt('shape', 'S') as ShapeKey];
-  if (!shape) throw new Error(`unknown shape ${opt('shape')}: S, E, M or L`);
-  const op = opt('op', 'train');
   const threads = Number(opt('threads', '1'));
   await init(threads > 1 ? { threads, wasm: readFileSync(wasm) } : { simd: true, wasm: readFileSync(wasm) });
-  const model = sequential(shape.layers.map(({ inputs, outputs }) => nalu({ inputs, outputs })), { seed: 1 });
-  const batch = op === 'predict1' ? 1 : shape.batch;
-  const inputs = shape.layers[0]!.inputs, outputs = shape.layers.at(-1)!.outputs;
-  const pool = makePool(inputs, outputs, batch, 8, 42);
-  let optim = adam({ learningRate: 1e-3 });
-  const trainPool = makePool(inputs, outputs, shape.batch, 8, 42);
-  for (let s = 0; s < Number(opt('pretrain', '0')); s++) model.trainStep(trainPool.x[s & 7]!, trainPool.t[s & 7]!, optim, shape.batch);
-  const start = model.getWeights();
-  optim = adam({ learningRate: 1e-3 });
-  const sampler = op === 'task' ? staticTask({ op: 'add', seed: 0 }).trainSampler() : null;
+  const call = naluWorkload(opt('shape', 'S'), opt('op', 'train'), Number(opt('pretrain', '0')));
   const run = (n: number): void => {
-    for (let s = 0; s < n; s++) {
-      const k = s & 7;
-      if (op === 'train') model.trainStep(pool.x[k]!, pool.t[k]!, optim, batch);
-      else if (op === 'task') model.trainStepOn(sampler!, optim, batch);
-      else model.predict(pool.x[k]!, batch);
-    }
+    for (let s = 0; s < n; s++) call();
   };
   run(200);
   let calls = 0;
@@ -50,7 +32,6 @@ async function child(wasm: string): Promise<void> {
   while (us < Number(opt('seconds', '1')) * 1e6) {
     run(10);
     calls += 10;
-    if ((op === 'train' || op === 'task') && calls % 1000 === 0) { model.setWeights(start); optim = adam({ learningRate: 1e-3 }); }
     us = elapsed();
   }
   console.log(String(calls / (us / 1e6)));

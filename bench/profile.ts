@@ -18,11 +18,10 @@ import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { adam, init, nalu, sequential, staticTask } from '../src/index';
+import { init } from '../src/index';
 import { fmt, table } from './lib/stats';
-import { makePool } from './lib/tasks';
 import { args, opt } from './lib/args';
-import { SHAPES, type ShapeKey } from './lib/shapes';
+import { naluWorkload } from './lib/workload';
 
 const OP = opt('op', 'train');
 const SHAPE = opt('shape', 'S');
@@ -35,22 +34,10 @@ const root = here('../');
 const wasmPath = here(`./build/nalu-${BUILD}-names.wasm`);
 
 async function child(): Promise<void> {
-  const shape = SHAPES[SHAPE as ShapeKey];
-  if (!shape) throw new Error(`unknown shape ${SHAPE}: S, E, M or L`);
   const wasm = readFileSync(wasmPath);
   // the threads build on two threads: the main thread's profile (its waits for the worker included)
   await init(BUILD === 'threads' ? { threads: 2, wasm } : { simd: BUILD === 'simd', wasm });
-  const model = sequential(shape.layers.map(({ inputs, outputs }) => nalu({ inputs, outputs })), { seed: 1 });
-
-  const inputs = shape.layers[0]!.inputs, outputs = shape.layers.at(-1)!.outputs;
-  const batch = OP === 'predict1' ? 1 : shape.batch;
-  const pool = makePool(inputs, outputs, batch, 8, 42);
-  let optim = adam({ learningRate: 1e-3 });
-  const trainPool = makePool(inputs, outputs, shape.batch, 8, 42);
-  for (let s = 0; s < PRETRAIN; s++) model.trainStep(trainPool.x[s & 7]!, trainPool.t[s & 7]!, optim, shape.batch);
-  const start = model.getWeights();
-  // --op task: the static task (add) drawn inside Wasm every step (shape S only: 100 inputs, 1 output)
-  const sampler = OP === 'task' ? staticTask({ op: 'add', seed: 0 }).trainSampler() : null;
+  const call = naluWorkload(SHAPE, OP, PRETRAIN);
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) => new Promise<any>((res, rej) =>
@@ -61,12 +48,8 @@ async function child(): Promise<void> {
   const t0 = Date.now();
   let calls = 0;
   while (Date.now() - t0 < SECONDS * 1000) {
-    const k = calls++ & 7;
-    if (OP === 'train') model.trainStep(pool.x[k]!, pool.t[k]!, optim, batch);
-    else if (OP === 'task') model.trainStepOn(sampler!, optim, batch);
-    else model.predict(pool.x[k]!, batch);
-    // keep the state of training stationary: back to the starting point every 1000 steps
-    if (OP !== 'forward' && OP !== 'predict1' && calls % 1000 === 0) { model.setWeights(start); optim = adam({ learningRate: 1e-3 }); }
+    call();
+    calls++;
   }
   const { profile } = await post('Profiler.stop');
   writeFileSync(join(OUT_DIR, 'child.cpuprofile'), JSON.stringify(profile));

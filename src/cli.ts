@@ -201,6 +201,7 @@ class Progress {
 /** Progress of jobs that report the iteration they reached: their sum against jobs x iterations. */
 class JobProgress {
   private readonly at = new Map<string, number>();
+  private sum = 0;
   private finished = 0;
   private readonly bar: Progress;
   constructor(label: string, private readonly jobs: number, iterations: number, private readonly unit: string) {
@@ -208,6 +209,7 @@ class JobProgress {
   }
 
   reached(key: string, iteration: number): void {
+    this.sum += iteration - (this.at.get(key) ?? 0);
     this.at.set(key, iteration);
     this.show();
   }
@@ -222,7 +224,7 @@ class JobProgress {
   }
 
   private show(): void {
-    this.bar.update([...this.at.values()].reduce((a, b) => a + b, 0), `(${this.finished}/${this.jobs} ${this.unit})`);
+    this.bar.update(this.sum, `(${this.finished}/${this.jobs} ${this.unit})`);
   }
 }
 
