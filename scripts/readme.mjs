@@ -9,10 +9,12 @@
 //   math-accuracy docs/math-accuracy.md
 //   serialization docs/serialization.md
 //   demo       docs/demo.md
-// Usage: node scripts/readme.mjs [--showcase]   (--showcase reruns the showcase first)
+// Usage: node --import tsx scripts/readme.mjs [--showcase]   (--showcase reruns the showcase first)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { wilson } from '../src/experiment.ts';
+import { paperRate, rateText } from '../src/paper.ts';
 
 const root = new URL('../', import.meta.url);
 const path = (p) => new URL(p, root);
@@ -29,13 +31,6 @@ if (process.argv.includes('--showcase')) {
   const wall = ((Date.now() - started) / 1000).toFixed(0);
   writeFileSync(path('docs/showcase.md'), `Output of \`npm start\` (${machine()}, ${wall} s wall):\n\n\`\`\`\n${out.trim()}\n\`\`\`\n`);
 }
-
-// Madsen & Johansen 2020's success rates (static task, U[2, 6]) for the recorded cells.
-const PAPER = {
-  'add/nac': '100%', 'sub/nac': '100%', 'mul/nalu': '0% [0%, 4%]', 'add/linear': '100%',
-  'add/nalu': '14% [9%, 22%]', 'mul/nmu': '98% [93%, 99%]', 'mul/nacmul': '31% [23%, 41%]',
-  'add/nau': '100%', 'sub/nau': '100%', 'div/nalu': '0%', 'div/nacmul': '0%',
-};
 
 /** The median of `values` (the mean of the middle two for an even count), or each value when there are 3 or fewer. */
 function middle(values, show = String) {
@@ -57,18 +52,10 @@ function fullRuns() {
     const k = r.seeds.filter((s) => s.success).length;
     const [lo, hi] = r.aggregate.successInterval;
     const solved = r.seeds.map((s) => s.solvedAt).filter((v) => v !== null);
-    const pct = (v) => `${Math.round(100 * v)}%`;
-    return `| ${c.op} | ${c.model} | ${c.seeds.length} | ${c.iterations.toExponential(0).replace('+', '')} | ${k}/${r.seeds.length} = ${pct(k / r.seeds.length)} [${pct(lo)}, ${pct(hi)}] | ${PAPER[`${c.op}/${c.model}`] ?? '-'} | ${middle(solved)} | ${r.aggregate.threshold.toExponential(2)} | ${Math.round(r.aggregate.wallSeconds)} s, ${r.aggregate.workers} workers |`;
+    return `| ${c.op} | ${c.model} | ${c.seeds.length} | ${c.iterations.toExponential(0).replace('+', '')} | ${k}/${r.seeds.length} = ${rateText(k / r.seeds.length, lo, hi)} | ${paperRate(c.op, c.model)} | ${middle(solved)} | ${r.aggregate.threshold.toExponential(2)} | ${Math.round(r.aggregate.wallSeconds)} s, ${r.aggregate.workers} workers |`;
   });
   return ['| op | model | seeds | iterations | success [Wilson 95%] | Madsen & Johansen (100 seeds) | solved at (median; each if <= 3) | threshold | wall |',
     '|---|---|---:|---:|---|---|---:|---:|---|', ...rows].join('\n');
-}
-
-/** Wilson 95% interval, as src/experiment.ts computes it. */
-function wilson(k, n, z = 1.959963984540054) {
-  const p = k / n, z2 = z * z, d = 1 + z2 / n;
-  const c = (p + z2 / (2 * n)) / d, h = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / d;
-  return [Math.max(0, c - h), Math.min(1, c + h)];
 }
 
 function reproduceTable() {
@@ -88,8 +75,7 @@ function reproduceTable() {
     const [lo, hi] = wilson(k, n);
     const solved = c.results.map((r) => r.solvedAt).filter((v) => v !== null);
     const sparsity = c.results.filter((r) => r.success && r.sparsityError !== null).map((r) => r.sparsityError);
-    const pct = (v) => `${Math.round(100 * v)}%`;
-    return `| ${c.op} | ${c.model} | ${n} | ${c.iterations.toExponential(0).replace('+', '')} | ${k}/${n} = ${pct(k / n)} [${pct(lo)}, ${pct(hi)}] | ${PAPER[`${c.op}/${c.model}`] ?? '-'} | ${middle(solved)} | ${middle(sparsity, (x) => x.toExponential(1))} |`;
+    return `| ${c.op} | ${c.model} | ${n} | ${c.iterations.toExponential(0).replace('+', '')} | ${k}/${n} = ${rateText(k / n, lo, hi)} | ${paperRate(c.op, c.model)} | ${middle(solved)} | ${middle(sparsity, (x) => x.toExponential(1))} |`;
   });
   return ['| op | model | seeds | iterations | success [Wilson 95%] | Madsen & Johansen (100 seeds) | solved at (median; each if <= 3) | sparsity error of the successes (same) |',
     '|---|---|---:|---:|---|---|---:|---:|', ...rows].join('\n');

@@ -15,6 +15,7 @@ import {
 import { identityFigure } from './figure.js';
 import { init } from './index.js';
 import { OPS, type Op } from './tasks/static.js';
+import { paperRate, rateText } from './paper.js';
 import { wasmFile } from './wasm/load-node.js';
 
 class UsageError extends Error {}
@@ -379,14 +380,6 @@ function printIdentity(curves: IdentityCurve[], steps: number, seeds: number): v
   ]));
 }
 
-/** Madsen & Johansen 2020, static task on U[2, 6], success rate [Wilson 95%] over 100 seeds. */
-const PAPER: Record<string, string> = {
-  'add/nau': '100%', 'add/nac': '100%', 'add/nalu': '14% [9, 22]', 'add/linear': '100%',
-  'sub/nau': '100%', 'sub/nac': '100%',
-  'mul/nmu': '98% [93, 99]', 'mul/nacmul': '31% [23, 41]', 'mul/nalu': '0% [0, 4]',
-  'div/linear': '0%', 'div/nac': '0%', 'div/nacmul': '0%', 'div/nalu': '0%', 'div/nau': '0%', 'div/nmu': '0%',
-};
-
 interface ReproduceLine { op: Op; model: string; seed: number; iterations: number; module?: string; result: SeedResult }
 
 function list<T extends string>(args: Args, key: string, def: readonly T[], known: readonly string[]): T[] {
@@ -450,7 +443,7 @@ async function reproduce(argv: string[]): Promise<void> {
       const rs = seeds.map((seed) => done.get(key(op, model, seed))!.result);
       const k = rs.filter((r) => r.success).length;
       const [lo, hi] = wilson(k, rs.length);
-      return `${Math.round(100 * k / rs.length)}% [${Math.round(100 * lo)}, ${Math.round(100 * hi)}] | ${PAPER[`${op}/${model}`] ?? '-'}`;
+      return `${rateText(k / rs.length, lo, hi)} | ${paperRate(op, model)}`;
     })]),
   ]));
 }

@@ -82,7 +82,10 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     const first = run(...common, '--seeds', '0..1');
     expect(first.code).toBe(0);
     expect(first.err).toMatch(/8 runs to go, 0 already/);
-    expect(first.out).toMatch(/add \| 100%|100%/);
+    // a row per model, a cell per op: the rate over the seeds [Wilson 95%] | the paper's rate
+    for (const model of ['nac', 'nau']) {
+      expect(first.out).toMatch(new RegExp(`^${model}( +\\d+% \\[\\d+%, \\d+%\\] \\| 100%){2}$`, 'm'));
+    }
     const lines = () => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines().length).toBe(8);
     const second = run(...common, '--seeds', '0..2');
