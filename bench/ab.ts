@@ -9,14 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { init } from '../src/index';
 import { args, opt } from './lib/args';
 import { naluWorkload } from './lib/workload';
 
 async function child(wasm: string): Promise<void> {
   const threads = Number(opt('threads', '1'));
-  await init(threads > 1 ? { threads, wasm: readFileSync(wasm) } : { simd: true, wasm: readFileSync(wasm) });
-  const call = naluWorkload(opt('shape', 'S'), opt('op', 'train'), Number(opt('pretrain', '0')));
+  const call = await naluWorkload(opt('shape', 'S'), opt('op', 'train'),
+    { build: threads > 1 ? 'threads' : 'simd', bytes: readFileSync(wasm), threads, pretrain: Number(opt('pretrain', '0')) });
   const run = (n: number): void => {
     for (let s = 0; s < n; s++) call();
   };

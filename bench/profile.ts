@@ -18,7 +18,7 @@ import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { init } from '../src/index';
+import type { Build } from '../src/wasm/exports';
 import { fmt, table } from './lib/stats';
 import { args, opt } from './lib/args';
 import { naluWorkload } from './lib/workload';
@@ -34,10 +34,8 @@ const root = here('../');
 const wasmPath = here(`./build/nalu-${BUILD}-names.wasm`);
 
 async function child(): Promise<void> {
-  const wasm = readFileSync(wasmPath);
   // the threads build on two threads: the main thread's profile (its waits for the worker included)
-  await init(BUILD === 'threads' ? { threads: 2, wasm } : { simd: BUILD === 'simd', wasm });
-  const call = naluWorkload(SHAPE, OP, PRETRAIN);
+  const call = await naluWorkload(SHAPE, OP, { build: BUILD as Build, bytes: readFileSync(wasmPath), pretrain: PRETRAIN });
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) => new Promise<any>((res, rej) =>

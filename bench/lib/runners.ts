@@ -40,18 +40,20 @@ export interface StackShape {
 
 /**
  * nalu-wasm on one of its builds (`true`: simd, `false`: scalar, or by name); the model is
- * created right after init. The bytes of build/nalu-<build>.wasm are read here and handed to
- * init, so that the recorded sha256 is the module actually measured even when the build is
- * rewritten meanwhile. The relaxed build needs an engine with relaxed SIMD (Node 20: a flag).
+ * created right after init. The bytes of build/nalu-<build>.wasm (or `options.bytes`, a module of
+ * that build from elsewhere) are read here and handed to init, so that the recorded sha256 is the
+ * module actually measured even when the build is rewritten meanwhile. Threads builds run on
+ * `options.threads` threads (default 2). The relaxed build needs an engine with relaxed SIMD
+ * (Node 20: a flag).
  */
-export async function wasmRunner(shape: StackShape, which: boolean | Build): Promise<Runner> {
+export async function wasmRunner(shape: StackShape, which: boolean | Build, options: { bytes?: Uint8Array; threads?: number } = {}): Promise<Runner> {
   const build: Build = which === true ? 'simd' : which === false ? 'scalar' : which;
-  const bytes = readFileSync(fileURLToPath(new URL(`../../build/nalu-${build}.wasm`, import.meta.url)));
+  const bytes = options.bytes ?? readFileSync(fileURLToPath(new URL(`../../build/nalu-${build}.wasm`, import.meta.url)));
   const wasm = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
   const info = await init({
     wasm: bytes,
     ...(build.startsWith('relaxed') ? { relaxed: true } : { simd: build !== 'scalar' }),
-    ...(build.endsWith('threads') ? { threads: 2 } : {}),
+    ...(build.endsWith('threads') ? { threads: options.threads ?? 2 } : {}),
   });
   const got = buildOf(info.backend, info.threads);
   if (got !== build) throw new Error(`asked for the ${build} build, got ${got}`);
