@@ -1,26 +1,52 @@
-// Madsen & Johansen 2020 ("Neural Arithmetic Units", ICLR), static arithmetic task with
-// extrapolation on U[2, 6]: the success rates this project's reproductions are set against, as the
-// CLI's reproduce table and the README's (scripts/readme.mjs) print them.
+// Madsen & Johansen 2020 ("Neural Arithmetic Units", ICLR), the static arithmetic task with
+// extrapolation on U[2, 6]: the figures this project's reproductions are set against, from their
+// Table 1 and its appendix extension to every op and model (100 seeds per cell). The CLI's
+// reproduce table and the README's (scripts/readme.mjs) print them.
 
-/** Success rate over the paper's 100 seeds and, where the paper gives one, its 95% interval. */
-export type PaperRate = readonly [rate: number, lo?: number, hi?: number];
+export interface PaperCell {
+  /** success rate and its 95% interval */
+  rate: number;
+  lo: number;
+  hi: number;
+  /** median iteration at which the successful seeds were solved */
+  solvedAt?: number;
+}
 
-export const PAPER_SUCCESS: Readonly<Record<string, PaperRate>> = {
-  'add/linear': [1], 'add/nac': [1], 'add/nau': [1], 'add/nalu': [0.14, 0.09, 0.22],
-  'sub/nac': [1], 'sub/nau': [1],
-  'mul/nmu': [0.98, 0.93, 0.99], 'mul/nacmul': [0.31, 0.23, 0.41], 'mul/nalu': [0, 0, 0.04],
-  'div/linear': [0], 'div/nac': [0], 'div/nacmul': [0], 'div/nalu': [0], 'div/nau': [0], 'div/nmu': [0],
+/** No seed of 100 solved the cell: 0% [0%, 4%]. */
+const NONE: PaperCell = { rate: 0, lo: 0, hi: 0.04 };
+const ALL = (solvedAt: number): PaperCell => ({ rate: 1, lo: 0.96, hi: 1, solvedAt });
+
+/** By `op/model`, in this project's names (nac: NAC+, nacmul: NAC*). */
+export const PAPER: Readonly<Record<string, PaperCell>> = {
+  'mul/nacmul': { rate: 0.31, lo: 0.23, hi: 0.41, solvedAt: 2.8e6 }, 'mul/nmu': { rate: 0.98, lo: 0.93, hi: 0.99, solvedAt: 1.4e6 },
+  'mul/nac': NONE, 'mul/linear': NONE, 'mul/nalu': NONE, 'mul/nau': NONE, 'mul/relu': NONE, 'mul/relu6': NONE,
+  'div/nacmul': NONE, 'div/nmu': NONE, 'div/nac': NONE, 'div/linear': NONE, 'div/nalu': NONE, 'div/nau': NONE, 'div/relu': NONE, 'div/relu6': NONE,
+  'add/nac': ALL(2.5e5), 'add/linear': ALL(6.1e4), 'add/nau': ALL(1.8e4), 'add/nalu': { rate: 0.14, lo: 0.09, hi: 0.22, solvedAt: 1.5e6 },
+  'add/relu': { rate: 0.62, lo: 0.52, hi: 0.71, solvedAt: 6.2e4 }, 'add/nacmul': NONE, 'add/nmu': NONE, 'add/relu6': NONE,
+  'sub/nac': ALL(9.0e3), 'sub/nau': ALL(5.0e3), 'sub/linear': { rate: 0.07, lo: 0.03, hi: 0.14, solvedAt: 3.3e6 },
+  'sub/nalu': { rate: 0.14, lo: 0.09, hi: 0.22, solvedAt: 1.9e6 }, 'sub/nmu': { rate: 0.56, lo: 0.46, hi: 0.65, solvedAt: 1.0e6 },
+  'sub/nacmul': NONE, 'sub/relu': NONE, 'sub/relu6': NONE,
+  'sqrt/nacmul': { rate: 0.07, lo: 0.03, hi: 0.14, solvedAt: 4.0e5 }, 'sqrt/nalu': { rate: 0.02, lo: 0.01, hi: 0.07, solvedAt: 2.6e6 },
+  'sqrt/nac': NONE, 'sqrt/linear': NONE, 'sqrt/nau': NONE, 'sqrt/nmu': NONE, 'sqrt/relu': NONE, 'sqrt/relu6': NONE,
+  'square/nmu': ALL(1.2e6), 'square/nacmul': { rate: 0.77, lo: 0.68, hi: 0.84, solvedAt: 3.3e6 },
+  'square/nac': NONE, 'square/linear': NONE, 'square/nalu': NONE, 'square/nau': NONE, 'square/relu': NONE, 'square/relu6': NONE,
 };
 
 const percent = (v: number): string => `${Math.round(100 * v)}%`;
 
-/** "14% [9%, 22%]"; the rate alone without an interval. */
-export function rateText(rate: number, lo?: number, hi?: number): string {
-  return lo === undefined || hi === undefined ? percent(rate) : `${percent(rate)} [${percent(lo)}, ${percent(hi)}]`;
+/** "14% [9%, 22%]". */
+export function rateText(rate: number, lo: number, hi: number): string {
+  return `${percent(rate)} [${percent(lo)}, ${percent(hi)}]`;
 }
 
-/** The paper's rate for `op`/`model` as rateText writes it, "-" for a cell the paper does not report. */
+/** The paper's success rate for `op`/`model` as rateText writes it, "-" for a cell it does not report. */
 export function paperRate(op: string, model: string): string {
-  const r = PAPER_SUCCESS[`${op}/${model}`];
-  return r ? rateText(...r) : '-';
+  const c = PAPER[`${op}/${model}`];
+  return c ? rateText(c.rate, c.lo, c.hi) : '-';
+}
+
+/** The paper's median "solved at" iteration for `op`/`model`, such as "1.5e6"; "-" when none. */
+export function paperSolvedAt(op: string, model: string): string {
+  const at = PAPER[`${op}/${model}`]?.solvedAt;
+  return at === undefined ? '-' : at.toExponential(1).replace('e+', 'e');
 }
