@@ -65,14 +65,39 @@ function normal(std: number) {
 }
 
 /**
+ * Var[tanh(w) sigmoid(m)] for independent w, m ~ U[-r, r]: E[tanh^2 w] E[sigmoid^2 m], where
+ * E[tanh^2 w] = 1 - tanh(r) / r and, as sigmoid^2 = sigmoid - sigmoid', E[sigmoid^2 m] =
+ * (r - tanh(r / 2)) / (2 r). It rises from 0 toward 1/2 as r grows.
+ */
+export function nacWeightVariance(r: number): number {
+  return r === 0 ? 0 : (1 - Math.tanh(r) / r) * ((r - Math.tanh(r / 2)) / (2 * r));
+}
+
+/**
+ * Madsen & Johansen's NAC+ initialisation bound: the r for which W_hat, M_hat ~ U[-r, r] give
+ * fan Var[W] = 2 with fan = max(inputs + outputs, 5) (their appendix on the moments of the weight
+ * construction). Found by bisection on [0, 10] (2 / fan <= 0.4 < Var at r = 10), then rounded to
+ * a multiple of 2^-24, so that a last-bit difference between engines' Math.tanh cannot change the
+ * weights drawn.
+ */
+export function madsenBound(inputs: number, outputs: number): number {
+  const target = 2 / Math.max(inputs + outputs, 5);
+  let lo = 0, hi = 10;
+  for (let k = 0; k < 64; k++) {
+    const mid = (lo + hi) / 2;
+    if (nacWeightVariance(mid) < target) lo = mid; else hi = mid;
+  }
+  return Math.round(((lo + hi) / 2) * 2 ** 24) / 2 ** 24;
+}
+
+/**
  * W_hat and M_hat of a NAC under `init`: 'glorot' (default) U[-r, r] with r = sqrt(6 / (in +
- * out)); 'seed' U[-2, 2] as the seed article's code; 'madsen' the NAC+ init of Madsen &
- * Johansen, U[-r, r] with fan Var = 2, i.e. r = sqrt(6 / fan), fan = max(in + out, 5).
+ * out)); 'seed' U[-2, 2] as the seed article's code; 'madsen' U[-r, r] with r = madsenBound.
  */
 function nacParams(spec: LayerSpec, suffix = ''): ParamSpec[] {
   const { inputs: i, outputs: o } = spec;
   const init = spec.options.init === 'seed' ? uniform(-2, 2)
-    : spec.options.init === 'madsen' ? uniform(-Math.sqrt(6 / Math.max(i + o, 5)), Math.sqrt(6 / Math.max(i + o, 5)))
+    : spec.options.init === 'madsen' ? uniform(-madsenBound(i, o), madsenBound(i, o))
     : glorot(i, o);
   return [
     { name: `W_hat${suffix}`, rows: i, cols: o, init },

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { adam, dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, sequential, sgd, type LayerSpec, type Model } from '../src/index';
 import { BUILDS, bits, useBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
+import { madsenBound, nacWeightVariance, type InitScheme } from '../src/layers';
 
 /**
  * The models the invariants run on: every layer type, both NALU variants, stacks. A single
@@ -230,7 +231,7 @@ describe.each(BUILDS)('%s build', (backend) => {
 
   // ---- (d) initialisation ----------------------------------------------------------------------
   describe('initialisation', () => {
-    const layersOf = (init?: 'glorot' | 'seed') => [
+    const layersOf = (init?: InitScheme) => [
       nalu({ inputs: 100, outputs: 100, sharedWeights: false, ...(init ? { init } : {}) }),
       nalu({ inputs: 100, outputs: 3, ...(init ? { init } : {}) }),
     ];
@@ -335,6 +336,45 @@ describe.each(BUILDS)('%s build', (backend) => {
       // A layer's own init wins over the model's.
       const mixed = sequential([nac({ inputs: 100, outputs: 100, init: 'glorot' })], { seed: 9, init: 'seed' }).getWeights();
       checkUniform(mixed[0]!.W_hat!, Math.sqrt(6 / 200), 'W_hat with its own glorot');
+    });
+
+    // Var[tanh(w) sigmoid(m)] for w, m ~ U[-r, r] by the midpoint rule on 20000 cells (error
+    // ~1e-8 relative here), independent of the closed form in src/layers.ts.
+    function weightVarianceByQuadrature(r: number): number {
+      const n = 20000, h = (2 * r) / n;
+      let t = 0, s = 0;
+      for (let k = 0; k < n; k++) {
+        const x = -r + (k + 0.5) * h;
+        t += Math.tanh(x) ** 2;
+        s += (1 / (1 + Math.exp(-x))) ** 2;
+      }
+      return (t / n) * (s / n);
+    }
+
+    it("the 'madsen' bound gives fan Var[W] = 2, fan = max(inputs + outputs, 5)", () => {
+      for (const [i, o] of [[1, 1], [2, 1], [3, 2], [100, 2], [100, 100], [1000, 1000]] as const) {
+        const r = madsenBound(i, o);
+        expect(Math.max(i + o, 5) * weightVarianceByQuadrature(r), `${i} -> ${o}: r = ${r}`).toBeCloseTo(2, 5);
+        expect(nacWeightVariance(r), `${i} -> ${o}`).toBeCloseTo(weightVarianceByQuadrature(r), 8);
+      }
+      // below a fan of 5 the bound is that of 5
+      expect(madsenBound(1, 1)).toBe(madsenBound(3, 2));
+    });
+
+    // Over the 10000 weights of the 100x100 layer, the sample variance of W = tanh(W_hat)
+    // sigmoid(M_hat) has a relative standard deviation of sqrt((kurtosis - 1) / n) ~ 0.9 %
+    // (kurtosis ~1.85 for this product), so 5 % is 5 sigma; the glorot bound gives a quarter of it.
+    it("the 'madsen' preset: W_hat, M_hat uniform within the bound, G glorot, Var[W] = 2 / fan", async () => {
+      await useBackend(backend);
+      const w = sequential(layersOf('madsen'), { seed: 11 }).getWeights();
+      const r0 = madsenBound(100, 100);
+      for (const name of ['W_hat', 'M_hat', 'W_hat_mul', 'M_hat_mul']) checkUniform(w[0]![name]!, r0, `layer 0 ${name}`);
+      checkUniform(w[0]!.G!, Math.sqrt(6 / 200), 'layer 0 G');
+      for (const name of ['W_hat', 'M_hat']) checkUniform(w[1]![name]!, madsenBound(100, 3), `layer 1 ${name}`);
+      const { W_hat: wh, M_hat: mh } = w[0]!;
+      let sq = 0;
+      for (let k = 0; k < wh!.length; k++) sq += (Math.tanh(wh![k]!) / (1 + Math.exp(-mh![k]!))) ** 2;
+      expect(Math.abs((sq / wh!.length) / (2 / 200) - 1), 'sample Var[W] against 2 / fan').toBeLessThan(0.05);
     });
   });
 
