@@ -52,7 +52,7 @@ function fullRuns() {
     const k = r.seeds.filter((s) => s.success).length;
     const [lo, hi] = r.aggregate.successInterval;
     const solved = r.seeds.map((s) => s.solvedAt).filter((v) => v !== null);
-    return `| ${c.op} | ${c.model} | ${c.seeds.length} | ${c.iterations.toExponential(0).replace('+', '')} | ${k}/${r.seeds.length} = ${rateText(k / r.seeds.length, lo, hi)} | ${paperRate(c.op, c.model)} | ${middle(solved)} | ${paperSolvedAt(c.op, c.model)} | ${r.aggregate.threshold.toExponential(2)} | ${Math.round(r.aggregate.wallSeconds)} s, ${r.aggregate.workers} workers |`;
+    return `| ${c.op} | ${c.model}${c.init ? ` (init ${c.init})` : ''} | ${c.seeds.length} | ${c.iterations.toExponential(0).replace('+', '')} | ${k}/${r.seeds.length} = ${rateText(k / r.seeds.length, lo, hi)} | ${paperRate(c.op, c.model)} | ${middle(solved)} | ${paperSolvedAt(c.op, c.model)} | ${r.aggregate.threshold.toExponential(2)} | ${Math.round(r.aggregate.wallSeconds)} s, ${r.aggregate.workers} workers |`;
   });
   return ['| op | model | seeds | iterations | success [Wilson 95%] | Madsen & Johansen (100 seeds) | solved at (median; each if <= 3) | theirs (median) | threshold | wall |',
     '|---|---|---:|---:|---|---|---:|---:|---:|---|', ...rows].join('\n');
@@ -65,17 +65,17 @@ function reproduceTable() {
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     const r = JSON.parse(line);
-    const key = `${r.op}/${r.model}/${r.iterations}`;
-    if (!cells.has(key)) cells.set(key, { op: r.op, model: r.model, iterations: r.iterations, results: [] });
+    const key = `${r.op}/${r.model}/${r.iterations}/${r.init ?? ''}`;
+    if (!cells.has(key)) cells.set(key, { op: r.op, model: r.model, init: r.init, iterations: r.iterations, results: [] });
     cells.get(key).results.push(r.result);
   }
   const order = ['mul', 'add', 'sub', 'div', 'square', 'sqrt'];
-  const rows = [...cells.values()].sort((a, b) => order.indexOf(a.op) - order.indexOf(b.op) || a.model.localeCompare(b.model)).map((c) => {
+  const rows = [...cells.values()].sort((a, b) => order.indexOf(a.op) - order.indexOf(b.op) || a.model.localeCompare(b.model) || (a.init ?? '').localeCompare(b.init ?? '')).map((c) => {
     const n = c.results.length, k = c.results.filter((r) => r.success).length;
     const [lo, hi] = wilson(k, n);
     const solved = c.results.map((r) => r.solvedAt).filter((v) => v !== null);
     const sparsity = c.results.filter((r) => r.success && r.sparsityError !== null).map((r) => r.sparsityError);
-    return `| ${c.op} | ${c.model} | ${n} | ${c.iterations.toExponential(0).replace('+', '')} | ${k}/${n} = ${rateText(k / n, lo, hi)} | ${paperRate(c.op, c.model)} | ${middle(solved)} | ${paperSolvedAt(c.op, c.model)} | ${middle(sparsity, (x) => x.toExponential(1))} |`;
+    return `| ${c.op} | ${c.model}${c.init ? ` (init ${c.init})` : ''} | ${n} | ${c.iterations.toExponential(0).replace('+', '')} | ${k}/${n} = ${rateText(k / n, lo, hi)} | ${paperRate(c.op, c.model)} | ${middle(solved)} | ${paperSolvedAt(c.op, c.model)} | ${middle(sparsity, (x) => x.toExponential(1))} |`;
   });
   return ['| op | model | seeds | iterations | success [Wilson 95%] | Madsen & Johansen (100 seeds) | solved at (median; each if <= 3) | theirs (median) | sparsity error of the successes (same) |',
     '|---|---|---:|---:|---|---|---:|---:|---:|', ...rows].join('\n');

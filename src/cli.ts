@@ -9,11 +9,12 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { NaluError } from './errors.js';
 import {
-  DEFAULTS, IDENTITY_DEFAULTS, identityModels, MODELS, runIdentity, runSeed, thresholdOf, wilson,
+  DEFAULTS, IDENTITY_DEFAULTS, identityModels, modelTakesInit, MODELS, runIdentity, runSeed, thresholdOf, wilson,
   type ExperimentConfig, type IdentityCurve, type LogEntry, type SeedResult,
 } from './experiment.js';
 import { identityFigure } from './figure.js';
 import { init } from './index.js';
+import { INIT_SCHEMES, type InitScheme } from './layers.js';
 import { OPS, type Op } from './tasks/static.js';
 import { paperRate, rateText } from './paper.js';
 import { wasmFile } from './wasm/load-node.js';
@@ -45,6 +46,8 @@ experiment options:
   --interp LO,HI         training and validation range, default 1,2
   --extrap LO,HI         test range, default 2,6
   --log-every N          default 1000
+  --init <glorot|seed|madsen>   init of the NAC+, NAC* and NALU layers, default glorot
+                         (madsen: Madsen & Johansen's code, fan Var[W] = 2)
   --workers N            worker threads, default: the number of cores
   --json FILE            write the results as JSON
 
@@ -54,7 +57,8 @@ reproduce options:
   --ops a,b,...          default ${OPS.join(',')}
   --models a,b,...       default ${REPRODUCE_MODELS.join(',')}
   --file FILE            results, one JSON line per seed, default reproduce.jsonl; a rerun skips the
-                         (op, model, seed, iterations) already in it
+                         (op, model, seed, iterations, init) already in it
+  --init <glorot|seed|madsen>   as for experiment; each line records it
   --workers N
 
 identity options:
@@ -126,6 +130,16 @@ function seedList(v: string | undefined): number[] {
   return seeds;
 }
 
+/** --init, for models that have a layer taking an init scheme. */
+function initOption(args: Args, models: readonly string[]): InitScheme | undefined {
+  const v = args.get('init');
+  if (v === undefined) return undefined;
+  if (!INIT_SCHEMES.includes(v as InitScheme)) throw new UsageError(`--init must be one of ${INIT_SCHEMES.join(', ')}, got ${JSON.stringify(v)}`);
+  const without = models.filter((m) => !modelTakesInit(m));
+  if (without.length) throw new UsageError(`--init: ${without.join(', ')} ${without.length > 1 ? 'have' : 'has'} no layer that takes an init scheme (nac, nacmul and nalu do)`);
+  return v as InitScheme;
+}
+
 function experimentConfig(args: Args): ExperimentConfig {
   const op = args.get('op');
   const model = args.get('model');
@@ -148,6 +162,7 @@ function experimentConfig(args: Args): ExperimentConfig {
     hidden: DEFAULTS.hidden,
     validationSize: DEFAULTS.validationSize,
     testSize: DEFAULTS.testSize,
+    ...(args.has('init') ? { init: initOption(args, [model]) } : {}),
   };
 }
 
@@ -315,7 +330,7 @@ function table(rows: string[][]): string {
 
 async function experiment(argv: string[]): Promise<void> {
   const args = parseArgs(argv, ['op', 'model', 'seeds', 'iterations', 'batch', 'lr', 'input-size', 'subset', 'overlap',
-    'interp', 'extrap', 'log-every', 'workers', 'json']);
+    'interp', 'extrap', 'log-every', 'init', 'workers', 'json']);
   const config = experimentConfig(args);
   const seeds = seedList(args.get('seeds'));
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
@@ -380,7 +395,7 @@ function printIdentity(curves: IdentityCurve[], steps: number, seeds: number): v
   ]));
 }
 
-interface ReproduceLine { op: Op; model: string; seed: number; iterations: number; module?: string; result: SeedResult }
+interface ReproduceLine { op: Op; model: string; seed: number; iterations: number; init?: InitScheme; module?: string; result: SeedResult }
 
 function list<T extends string>(args: Args, key: string, def: readonly T[], known: readonly string[]): T[] {
   const v = args.get(key);
@@ -393,14 +408,17 @@ function list<T extends string>(args: Args, key: string, def: readonly T[], know
 }
 
 async function reproduce(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['seeds', 'iterations', 'ops', 'models', 'file', 'workers']);
+  const args = parseArgs(argv, ['seeds', 'iterations', 'ops', 'models', 'file', 'init', 'workers']);
   const seeds = seedList(args.get('seeds'));
   const iterations = int(args, 'iterations', DEFAULTS.iterations, 1, 1e10);
   const ops = list(args, 'ops', OPS, OPS);
   const models = list(args, 'models', REPRODUCE_MODELS, Object.keys(MODELS));
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
+  const chosen = initOption(args, models);
+  const init = chosen === 'glorot' ? undefined : chosen; // the default: lines without init
   const file = args.get('file') ?? 'reproduce.jsonl';
-  const key = (op: string, model: string, seed: number, its = iterations) => `${op}/${model}/${seed}/${its}`;
+  const lineKey = (op: string, model: string, seed: number, its: number, scheme: InitScheme | undefined) => `${op}/${model}/${seed}/${its}/${scheme ?? ''}`;
+  const key = (op: string, model: string, seed: number) => lineKey(op, model, seed, iterations, init);
   const done = new Map<string, ReproduceLine>();
   if (existsSync(file)) {
     readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
@@ -411,14 +429,14 @@ async function reproduce(argv: string[]): Promise<void> {
       } catch {
         throw new UsageError(`${file}: line ${i + 1} is not JSON; fix or remove it`);
       }
-      done.set(key(r.op, r.model, r.seed, r.iterations), r);
+      done.set(lineKey(r.op, r.model, r.seed, r.iterations, r.init), r);
     });
   }
   appendFileSync(file, ''); // fail now, not after hours, when the file cannot be written
   const thresholds = new Map<Op, number>();
   const jobs: Job[] = [];
   for (const op of ops) {
-    const config: ExperimentConfig = { ...DEFAULTS, op, model: '', iterations };
+    const config: ExperimentConfig = { ...DEFAULTS, op, model: '', iterations, ...(init ? { init } : {}) };
     thresholds.set(op, thresholdOf(config));
     for (const model of models) {
       for (const seed of seeds) {
@@ -430,13 +448,13 @@ async function reproduce(argv: string[]): Promise<void> {
   console.error(`reproduce: ${jobs.length} runs to go, ${ops.length * models.length * seeds.length - jobs.length} already in ${file}`);
   const progress = new JobProgress('reproduce', jobs.length, iterations, 'runs');
   await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (job, result) => {
-    const line: ReproduceLine = { op: job.config.op, model: job.config.model, seed: job.seed, iterations, module, result };
+    const line: ReproduceLine = { op: job.config.op, model: job.config.model, seed: job.seed, iterations, ...(init ? { init } : {}), module, result };
     appendFileSync(file, JSON.stringify(line) + '\n');
     done.set(job.key, line);
     progress.ended();
   });
   progress.finish();
-  console.log(`Static task, ${iterations} iterations, seeds ${seeds[0]}..${seeds[seeds.length - 1]}: success [Wilson 95%] | Madsen & Johansen 2020 (100 seeds)\n`);
+  console.log(`Static task, ${iterations} iterations, seeds ${seeds[0]}..${seeds[seeds.length - 1]}${init ? `, init ${init}` : ''}: success [Wilson 95%] | Madsen & Johansen 2020 (100 seeds)\n`);
   console.log(table([
     ['model', ...ops],
     ...models.map((model) => [model, ...ops.map((op) => {

@@ -4,7 +4,7 @@
  * MODELS.
  */
 import { NaluError } from './errors.js';
-import { dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, ACTIVATIONS, type Activation, type LayerSpec } from './layers.js';
+import { dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, takesInit, ACTIVATIONS, type Activation, type InitScheme, type LayerSpec } from './layers.js';
 import { sequential, type Model, type SequentialOptions, type Weights } from './model.js';
 import { adam } from './optim.js';
 import { Rng } from './rng.js';
@@ -92,6 +92,11 @@ export const MODELS: Record<string, ModelEntry> = {
   realnpu: { description: 'NAU then RealNPU (Heim et al.)', layers: (i, h) => [nau({ inputs: i, outputs: h }), realNpu({ inputs: h, outputs: 1 })] },
 };
 
+/** True when some layer of the experiment model `name` takes an init scheme. */
+export function modelTakesInit(name: string): boolean {
+  return MODELS[name]!.layers(2, 2).some((l) => takesInit(l.type));
+}
+
 export interface ExperimentConfig {
   op: Op;
   model: string;
@@ -107,6 +112,8 @@ export interface ExperimentConfig {
   hidden: number;
   validationSize: number;
   testSize: number;
+  /** The init scheme of the model's layers that take one (NAC+, NAC*, NALU); theirs (glorot) when absent. */
+  init?: InitScheme;
 }
 
 export const DEFAULTS: Omit<ExperimentConfig, 'op' | 'model'> = {
@@ -212,7 +219,7 @@ export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
   const task = staticTask(taskOptions(c, seed));
   const validation = task.validationSet(c.validationSize);
   const test = task.testSet(c.testSize);
-  const model = sequential(entry.layers(c.inputSize, c.hidden), { ...entry.options, seed });
+  const model = sequential(entry.layers(c.inputSize, c.hidden), { ...entry.options, seed, ...(c.init ? { init: c.init } : {}) });
   const sampler = task.trainSampler();
   const optimizer = adam({ learningRate: c.learningRate, clipValue: entry.clipValue });
   const rule = entry.reinit ? new ReinitRule() : undefined;

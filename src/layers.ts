@@ -7,6 +7,7 @@ export type Activation = 'linear' | 'relu' | 'relu6' | 'tanh' | 'sigmoid' | 'sof
 /** Activation names in the order of their codes in assembly/activations.ts. */
 export const ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'relu6', 'tanh', 'sigmoid', 'softsign', 'selu', 'elu'];
 export type InitScheme = 'glorot' | 'seed' | 'madsen';
+export const INIT_SCHEMES: readonly InitScheme[] = ['glorot', 'seed', 'madsen'];
 
 /** One parameter tensor: `rows x cols`, row-major ([inputs, outputs] for weight matrices). */
 export interface ParamSpec {
@@ -124,8 +125,8 @@ function eps(o: Record<string, unknown>): number {
 
 /** The layer's own init scheme, or undefined to follow the model's (default 'glorot'). */
 function initScheme(o: Record<string, unknown>): InitScheme | undefined {
-  const v = o.init;
-  if (v !== undefined && v !== 'glorot' && v !== 'seed' && v !== 'madsen') {
+  const v = o.init as InitScheme | undefined;
+  if (v !== undefined && !INIT_SCHEMES.includes(v)) {
     fail(`init must be "glorot", "seed" or "madsen", got ${describe(v)}`);
   }
   return v;
