@@ -136,7 +136,7 @@ function initOption(args: Args, models: readonly string[]): InitScheme | undefin
   if (v === undefined) return undefined;
   if (!INIT_SCHEMES.includes(v as InitScheme)) throw new UsageError(`--init must be one of ${INIT_SCHEMES.join(', ')}, got ${JSON.stringify(v)}`);
   const without = models.filter((m) => !modelTakesInit(m));
-  if (without.length) throw new UsageError(`--init: ${without.join(', ')} ${without.length > 1 ? 'have' : 'has'} no layer that takes an init scheme (nac, nacmul and nalu do)`);
+  if (without.length) throw new UsageError(`--init: ${without.join(', ')} ${without.length > 1 ? 'have' : 'has'} no layer that takes an init scheme (${Object.keys(MODELS).filter(modelTakesInit).join(', ')} do)`);
   return v as InitScheme;
 }
 
