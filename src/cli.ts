@@ -58,7 +58,8 @@ reproduce options:
   --models a,b,...       default ${REPRODUCE_MODELS.join(',')}
   --file FILE            results, one JSON line per seed, default reproduce.jsonl; a rerun skips the
                          (op, model, seed, iterations, init) already in it
-  --init <glorot|seed|madsen>   as for experiment; each line records it
+  --init <glorot|seed|madsen>   init of the NAC+, NAC* and NALU layers, default madsen (the
+                         paper's code); each of their lines records it
   --workers N
 
 identity options:
@@ -414,10 +415,12 @@ async function reproduce(argv: string[]): Promise<void> {
   const ops = list(args, 'ops', OPS, OPS);
   const models = list(args, 'models', REPRODUCE_MODELS, Object.keys(MODELS));
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
-  const chosen = initOption(args, models);
-  const init = chosen === 'glorot' ? undefined : chosen; // the default: lines without init
+  const withInit = models.filter(modelTakesInit);
+  const init = (withInit.length ? initOption(args, withInit) : initOption(args, models)) ?? 'madsen';
   const file = args.get('file') ?? 'reproduce.jsonl';
-  const lineKey = (op: string, model: string, seed: number, its: number, scheme: InitScheme | undefined) => `${op}/${model}/${seed}/${its}/${scheme ?? ''}`;
+  // Lines recorded before reproduce took --init ran the layers' default, glorot.
+  const lineKey = (op: string, model: string, seed: number, its: number, scheme: InitScheme | undefined) =>
+    `${op}/${model}/${seed}/${its}/${modelTakesInit(model) ? scheme ?? 'glorot' : ''}`;
   const key = (op: string, model: string, seed: number) => lineKey(op, model, seed, iterations, init);
   const done = new Map<string, ReproduceLine>();
   if (existsSync(file)) {
@@ -436,11 +439,11 @@ async function reproduce(argv: string[]): Promise<void> {
   const thresholds = new Map<Op, number>();
   const jobs: Job[] = [];
   for (const op of ops) {
-    const config: ExperimentConfig = { ...DEFAULTS, op, model: '', iterations, ...(init ? { init } : {}) };
+    const config: ExperimentConfig = { ...DEFAULTS, op, model: '', iterations };
     thresholds.set(op, thresholdOf(config));
     for (const model of models) {
       for (const seed of seeds) {
-        if (!done.has(key(op, model, seed))) jobs.push({ config: { ...config, model }, seed, threshold: thresholds.get(op)!, key: key(op, model, seed) });
+        if (!done.has(key(op, model, seed))) jobs.push({ config: { ...config, model, ...(modelTakesInit(model) ? { init } : {}) }, seed, threshold: thresholds.get(op)!, key: key(op, model, seed) });
       }
     }
   }
@@ -448,13 +451,13 @@ async function reproduce(argv: string[]): Promise<void> {
   console.error(`reproduce: ${jobs.length} runs to go, ${ops.length * models.length * seeds.length - jobs.length} already in ${file}`);
   const progress = new JobProgress('reproduce', jobs.length, iterations, 'runs');
   await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (job, result) => {
-    const line: ReproduceLine = { op: job.config.op, model: job.config.model, seed: job.seed, iterations, ...(init ? { init } : {}), module, result };
+    const line: ReproduceLine = { op: job.config.op, model: job.config.model, seed: job.seed, iterations, ...(job.config.init ? { init } : {}), module, result };
     appendFileSync(file, JSON.stringify(line) + '\n');
     done.set(job.key, line);
     progress.ended();
   });
   progress.finish();
-  console.log(`Static task, ${iterations} iterations, seeds ${seeds[0]}..${seeds[seeds.length - 1]}${init ? `, init ${init}` : ''}: success [Wilson 95%] | Madsen & Johansen 2020 (100 seeds)\n`);
+  console.log(`Static task, ${iterations} iterations, seeds ${seeds[0]}..${seeds[seeds.length - 1]}${withInit.length ? `, ${withInit.join(', ')} from init ${init}` : ''}: success [Wilson 95%] | Madsen & Johansen 2020 (100 seeds)\n`);
   console.log(table([
     ['model', ...ops],
     ...models.map((model) => [model, ...ops.map((op) => {
