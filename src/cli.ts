@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { NaluError } from './errors.js';
 import {
-  DEFAULTS, IDENTITY_DEFAULTS, identityModels, modelTakesInit, MODELS, runIdentity, runSeed, thresholdOf, wilson,
+  DEFAULTS, IDENTITY_DEFAULTS, identityModels, modelTakesInit, MODELS, reportJson, runIdentity, runSeed, thresholdOf, wilson,
   type ExperimentConfig, type IdentityCurve, type LogEntry, type SeedResult,
 } from './experiment.js';
 import { identityFigure } from './figure.js';
@@ -365,7 +365,7 @@ async function experiment(argv: string[]): Promise<void> {
     `[${(100 * lo).toFixed(0)}%, ${(100 * hi).toFixed(0)}%] (Wilson 95%), threshold ${fmt(threshold)}, ` +
     `${config.iterations} iterations, ${fmtTime(wall)} on ${workers} worker${workers > 1 ? 's' : ''}`);
   const json = args.get('json');
-  if (json) writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
+  if (json) writeFileSync(json, reportJson(report, 2) + '\n');
 }
 
 async function identity(argv: string[]): Promise<IdentityCurve[]> {
@@ -382,7 +382,7 @@ async function identity(argv: string[]): Promise<IdentityCurve[]> {
   progress.finish();
   printIdentity(curves, config.steps, config.seeds);
   const json = args.get('json');
-  if (json) writeFileSync(json, JSON.stringify({ config, curves }, null, 2) + '\n');
+  if (json) writeFileSync(json, reportJson({ config, curves }, 2) + '\n');
   const svg = args.get('svg');
   if (svg) writeFileSync(svg, identityFigure(curves));
   return curves;
@@ -452,7 +452,7 @@ async function reproduce(argv: string[]): Promise<void> {
   const progress = new JobProgress('reproduce', jobs.length, iterations, 'runs');
   await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (job, result) => {
     const line: ReproduceLine = { op: job.config.op, model: job.config.model, seed: job.seed, iterations, ...(job.config.init ? { init } : {}), module, result };
-    appendFileSync(file, JSON.stringify(line) + '\n');
+    appendFileSync(file, reportJson(line) + '\n');
     done.set(job.key, line);
     progress.ended();
   });
@@ -511,7 +511,7 @@ async function showcase(argv: string[]): Promise<void> {
   console.log(`simulated samples instead of 1,000,000. Wall time ${fmtTime(wall)} on ${workers} worker${workers > 1 ? 's' : ''}.`);
   console.log('Run the full protocol with: nalu-wasm experiment --op add --model nac --seeds 0..9');
   const json = args.get('json');
-  if (json) writeFileSync(json, JSON.stringify({ iterations, results: Object.fromEntries(results) }, null, 2) + '\n');
+  if (json) writeFileSync(json, reportJson({ iterations, results: Object.fromEntries(results) }, 2) + '\n');
 }
 
 async function main(argv: string[]): Promise<number> {

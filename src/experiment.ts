@@ -92,6 +92,14 @@ export const MODELS: Record<string, ModelEntry> = {
   realnpu: { description: 'NAU then RealNPU (Heim et al.)', layers: (i, h) => [nau({ inputs: i, outputs: h }), realNpu({ inputs: h, outputs: 1 })] },
 };
 
+/**
+ * JSON of a report, with non-finite numbers written as the strings "Infinity", "-Infinity" and
+ * "NaN": JSON.stringify writes null for them, so an MSE that overflowed would read as missing.
+ */
+export function reportJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), indent);
+}
+
 /** True when some layer of the experiment model `name` takes an init scheme. */
 export function modelTakesInit(name: string): boolean {
   return MODELS[name]!.layers(2, 2).some((l) => takesInit(l.type));

@@ -1,6 +1,6 @@
 // The experiment protocol: metrics, the success criterion, and a short run that succeeds.
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, MODELS, ReinitRule, runSeed, sparsityError, thresholdOf, wilson } from '../src/experiment';
+import { DEFAULTS, MODELS, ReinitRule, reportJson, runSeed, sparsityError, thresholdOf, wilson } from '../src/experiment';
 import { nac, sequential } from '../src/index';
 import { useBackend } from './helpers';
 
@@ -73,5 +73,13 @@ describe('iNALU reinitialisation rule', () => {
     // Flat but below the limit: never.
     const low = new ReinitRule(100, 200, 1);
     for (let t = 1; t <= 2000; t++) expect(low.record(t, 0.5)).toBe(false);
+  });
+});
+
+describe('reportJson', () => {
+  it('writes non-finite numbers as strings, not null, and everything else as JSON.stringify does', () => {
+    const report = { mse: Infinity, low: -Infinity, bad: NaN, ok: 1.5e-7, none: null, list: [1, Infinity], s: 'x' };
+    expect(reportJson(report)).toBe('{"mse":"Infinity","low":"-Infinity","bad":"NaN","ok":1.5e-7,"none":null,"list":[1,"Infinity"],"s":"x"}');
+    expect(JSON.parse(reportJson(report, 2))).toEqual({ ...report, mse: 'Infinity', low: '-Infinity', bad: 'NaN', list: [1, 'Infinity'] });
   });
 });
