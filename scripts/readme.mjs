@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { modelTakesInit, wilson } from '../src/experiment.ts';
+import { recordedInit, wilson } from '../src/experiment.ts';
 import { paperRate, paperSolvedAt, rateText } from '../src/paper.ts';
 
 const root = new URL('../', import.meta.url);
@@ -52,7 +52,7 @@ function fullRuns() {
     const k = r.seeds.filter((s) => s.success).length;
     const [lo, hi] = r.aggregate.successInterval;
     const solved = r.seeds.map((s) => s.solvedAt).filter((v) => v !== null);
-    const init = modelTakesInit(c.model) ? c.init ?? 'glorot' : undefined;
+    const init = recordedInit(c.model, c.init);
     return `| ${c.op} | ${c.model}${init ? ` (init ${init})` : ''} | ${c.seeds.length} | ${c.iterations.toExponential(0).replace('+', '')} | ${k}/${r.seeds.length} = ${rateText(k / r.seeds.length, lo, hi)} | ${paperRate(c.op, c.model)} | ${middle(solved)} | ${paperSolvedAt(c.op, c.model)} | ${r.aggregate.threshold.toExponential(2)} | ${Math.round(r.aggregate.wallSeconds)} s, ${r.aggregate.workers} workers |`;
   });
   return ['| op | model | seeds | iterations | success [Wilson 95%] | Madsen & Johansen (100 seeds) | solved at (median; each if <= 3) | theirs (median) | threshold | wall |',
@@ -66,8 +66,7 @@ function reproduceTable() {
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     const r = JSON.parse(line);
-    // lines from before reproduce took --init ran the layers' default, glorot
-    const init = modelTakesInit(r.model) ? r.init ?? 'glorot' : undefined;
+    const init = recordedInit(r.model, r.init);
     const key = `${r.op}/${r.model}/${r.iterations}/${init ?? ''}`;
     if (!cells.has(key)) cells.set(key, { op: r.op, model: r.model, init, iterations: r.iterations, results: [] });
     cells.get(key).results.push(r.result);

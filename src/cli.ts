@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { NaluError } from './errors.js';
 import {
-  DEFAULTS, IDENTITY_DEFAULTS, identityModels, modelTakesInit, MODELS, reportJson, runIdentity, runSeed, thresholdOf, wilson,
+  DEFAULTS, IDENTITY_DEFAULTS, identityModels, modelTakesInit, MODELS, recordedInit, reportJson, runIdentity, runSeed, thresholdOf, wilson,
   type ExperimentConfig, type IdentityCurve, type LogEntry, type SeedResult,
 } from './experiment.js';
 import { identityFigure } from './figure.js';
@@ -416,11 +416,10 @@ async function reproduce(argv: string[]): Promise<void> {
   const models = list(args, 'models', REPRODUCE_MODELS, Object.keys(MODELS));
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
   const withInit = models.filter(modelTakesInit);
-  const init = (withInit.length ? initOption(args, withInit) : initOption(args, models)) ?? 'madsen';
+  const init = initOption(args, withInit.length ? withInit : models) ?? 'madsen';
   const file = args.get('file') ?? 'reproduce.jsonl';
-  // Lines recorded before reproduce took --init ran the layers' default, glorot.
   const lineKey = (op: string, model: string, seed: number, its: number, scheme: InitScheme | undefined) =>
-    `${op}/${model}/${seed}/${its}/${modelTakesInit(model) ? scheme ?? 'glorot' : ''}`;
+    `${op}/${model}/${seed}/${its}/${recordedInit(model, scheme) ?? ''}`;
   const key = (op: string, model: string, seed: number) => lineKey(op, model, seed, iterations, init);
   const done = new Map<string, ReproduceLine>();
   if (existsSync(file)) {

@@ -105,6 +105,14 @@ export function modelTakesInit(name: string): boolean {
   return MODELS[name]!.layers(2, 2).some((l) => takesInit(l.type));
 }
 
+/**
+ * The init scheme a recorded run of `model` used: the one recorded, glorot (the layers' default)
+ * for records from before runs recorded it, undefined for a model without such layers.
+ */
+export function recordedInit(model: string, init: InitScheme | undefined): InitScheme | undefined {
+  return modelTakesInit(model) ? init ?? 'glorot' : undefined;
+}
+
 export interface ExperimentConfig {
   op: Op;
   model: string;
