@@ -361,8 +361,8 @@ async function experiment(argv: string[]): Promise<void> {
       String(r.bestIteration), fmt(r.interpolationMse), fmt(r.extrapolationMse), fmt(r.sparsityError)]),
   ]));
   const [lo, hi] = report.aggregate.successInterval;
-  console.log(`\n${config.op} with ${config.model}: success ${k}/${results.length} = ${(100 * k / results.length).toFixed(0)}% ` +
-    `[${(100 * lo).toFixed(0)}%, ${(100 * hi).toFixed(0)}%] (Wilson 95%), threshold ${fmt(threshold)}, ` +
+  console.log(`\n${config.op} with ${config.model}: success ${k}/${results.length} = ${rateText(k / results.length, lo, hi)} ` +
+    `(Wilson 95%), threshold ${fmt(threshold)}, ` +
     `${config.iterations} iterations, ${fmtTime(wall)} on ${workers} worker${workers > 1 ? 's' : ''}`);
   const json = args.get('json');
   if (json) writeFileSync(json, reportJson(report, 2) + '\n');
@@ -450,7 +450,7 @@ async function reproduce(argv: string[]): Promise<void> {
   console.error(`reproduce: ${jobs.length} runs to go, ${ops.length * models.length * seeds.length - jobs.length} already in ${file}`);
   const progress = new JobProgress('reproduce', jobs.length, iterations, 'runs');
   await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (job, result) => {
-    const line: ReproduceLine = { op: job.config.op, model: job.config.model, seed: job.seed, iterations, ...(job.config.init ? { init } : {}), module, result };
+    const line: ReproduceLine = { op: job.config.op, model: job.config.model, seed: job.seed, iterations, ...(job.config.init ? { init: job.config.init } : {}), module, result };
     appendFileSync(file, reportJson(line) + '\n');
     done.set(job.key, line);
     progress.ended();

@@ -47,10 +47,12 @@ const DEFAULT_EPS = 1e-7;
 
 /** Glorot (Xavier) uniform: U[-r, r], r = sqrt(6 / (fanIn + fanOut)). */
 function glorot(fanIn: number, fanOut: number) {
-  const r = Math.sqrt(6 / (fanIn + fanOut));
-  return (rng: Rng, out: Float32Array) => {
-    for (let i = 0; i < out.length; i++) out[i] = rng.range(-r, r);
-  };
+  const r = glorotBound(fanIn, fanOut);
+  return uniform(-r, r);
+}
+
+function glorotBound(fanIn: number, fanOut: number): number {
+  return Math.sqrt(6 / (fanIn + fanOut));
 }
 
 function uniform(lo: number, hi: number) {
@@ -97,9 +99,8 @@ export function madsenBound(inputs: number, outputs: number): number {
  */
 function nacParams(spec: LayerSpec, suffix = ''): ParamSpec[] {
   const { inputs: i, outputs: o } = spec;
-  const init = spec.options.init === 'seed' ? uniform(-2, 2)
-    : spec.options.init === 'madsen' ? uniform(-madsenBound(i, o), madsenBound(i, o))
-    : glorot(i, o);
+  const r = spec.options.init === 'seed' ? 2 : spec.options.init === 'madsen' ? madsenBound(i, o) : glorotBound(i, o);
+  const init = uniform(-r, r);
   return [
     { name: `W_hat${suffix}`, rows: i, cols: o, init },
     { name: `M_hat${suffix}`, rows: i, cols: o, init },
@@ -123,13 +124,17 @@ function eps(o: Record<string, unknown>): number {
   return o.eps === undefined ? DEFAULT_EPS : checkNumber('eps', o.eps, 0, 1);
 }
 
+/** `v` as an init scheme (undefined stays undefined); `prefix` starts the error message. */
+export function checkInitScheme(prefix: string, v: unknown): InitScheme | undefined {
+  if (v !== undefined && !INIT_SCHEMES.includes(v as InitScheme)) {
+    fail(`${prefix}init must be ${INIT_SCHEMES.map((s) => `"${s}"`).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${describe(v)}`);
+  }
+  return v as InitScheme | undefined;
+}
+
 /** The layer's own init scheme, or undefined to follow the model's (default 'glorot'). */
 function initScheme(o: Record<string, unknown>): InitScheme | undefined {
-  const v = o.init as InitScheme | undefined;
-  if (v !== undefined && !INIT_SCHEMES.includes(v)) {
-    fail(`init must be "glorot", "seed" or "madsen", got ${describe(v)}`);
-  }
-  return v;
+  return checkInitScheme('', o.init);
 }
 
 const KINDS: Record<LayerType, LayerKind> = {

@@ -1,5 +1,5 @@
 import { checkInt, checkKeys, describe, fail } from './errors.js';
-import { layerFromSpec, layerKind, takesInit, INIT_SCHEMES, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
+import { checkInitScheme, layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
 import { Rng } from './rng.js';
@@ -82,9 +82,7 @@ export class Model {
       fail(`sequential: allowNonFinite must be true or false, got ${describe(options.allowNonFinite)}`);
     }
     const seed = options.seed === undefined ? 0 : checkInt('sequential: seed', options.seed, 0, 0xffffffff);
-    if (options.init !== undefined && !INIT_SCHEMES.includes(options.init)) {
-      fail(`sequential: init must be "glorot", "seed" or "madsen", got ${describe(options.init)}`);
-    }
+    checkInitScheme('sequential: ', options.init);
     this.regularizer = checkRegularizer(options.regularizer);
     this.layers = Object.freeze(layers.map((l) => {
       const spec = layerFromSpec(l);
