@@ -41,6 +41,11 @@ function middle(values, show = String) {
   return show(v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2);
 }
 
+/** The columns both result tables start with: op, model (and init), seeds, iterations, success, the paper's, solved at, theirs. */
+function cellColumns(op, model, init, iterations, k, n, lo, hi, solved) {
+  return `| ${op} | ${model}${init ? ` (init ${init})` : ''} | ${n} | ${iterations.toExponential(0).replace('+', '')} | ${k}/${n} = ${rateText(k / n, lo, hi)} | ${paperRate(op, model)} | ${middle(solved)} | ${paperSolvedAt(op, model)} |`;
+}
+
 function fullRuns() {
   const dir = path('docs/results/');
   if (!existsSync(dir)) return undefined;
@@ -53,7 +58,7 @@ function fullRuns() {
     const [lo, hi] = r.aggregate.successInterval;
     const solved = r.seeds.map((s) => s.solvedAt).filter((v) => v !== null);
     const init = recordedInit(c.model, c.init);
-    return `| ${c.op} | ${c.model}${init ? ` (init ${init})` : ''} | ${c.seeds.length} | ${c.iterations.toExponential(0).replace('+', '')} | ${k}/${r.seeds.length} = ${rateText(k / r.seeds.length, lo, hi)} | ${paperRate(c.op, c.model)} | ${middle(solved)} | ${paperSolvedAt(c.op, c.model)} | ${r.aggregate.threshold.toExponential(2)} | ${Math.round(r.aggregate.wallSeconds)} s, ${r.aggregate.workers} workers |`;
+    return `${cellColumns(c.op, c.model, init, c.iterations, k, r.seeds.length, lo, hi, solved)} ${r.aggregate.threshold.toExponential(2)} | ${Math.round(r.aggregate.wallSeconds)} s, ${r.aggregate.workers} workers |`;
   });
   return ['| op | model | seeds | iterations | success [Wilson 95%] | Madsen & Johansen (100 seeds) | solved at (median; each if <= 3) | theirs (median) | threshold | wall |',
     '|---|---|---:|---:|---|---|---:|---:|---:|---|', ...rows].join('\n');
@@ -77,7 +82,7 @@ function reproduceTable() {
     const [lo, hi] = wilson(k, n);
     const solved = c.results.map((r) => r.solvedAt).filter((v) => v !== null);
     const sparsity = c.results.filter((r) => r.success && r.sparsityError !== null).map((r) => r.sparsityError);
-    return `| ${c.op} | ${c.model}${c.init ? ` (init ${c.init})` : ''} | ${n} | ${c.iterations.toExponential(0).replace('+', '')} | ${k}/${n} = ${rateText(k / n, lo, hi)} | ${paperRate(c.op, c.model)} | ${middle(solved)} | ${paperSolvedAt(c.op, c.model)} | ${middle(sparsity, (x) => x.toExponential(1))} |`;
+    return `${cellColumns(c.op, c.model, c.init, c.iterations, k, n, lo, hi, solved)} ${middle(sparsity, (x) => x.toExponential(1))} |`;
   });
   return ['| op | model | seeds | iterations | success [Wilson 95%] | Madsen & Johansen (100 seeds) | solved at (median; each if <= 3) | theirs (median) | sparsity error of the successes (same) |',
     '|---|---|---:|---:|---|---|---:|---:|---:|', ...rows].join('\n');
