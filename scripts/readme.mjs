@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { recordedInit, wilson } from '../src/experiment.ts';
+import { parseReproduceLines, recordedInit, wilson } from '../src/experiment.ts';
 import { paperRate, paperSolvedAt, rateText } from '../src/paper.ts';
 
 const root = new URL('../', import.meta.url);
@@ -68,9 +68,7 @@ function reproduceTable() {
   const file = path('docs/results/reproduce.jsonl');
   if (!existsSync(file)) return undefined;
   const cells = new Map();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const r = JSON.parse(line);
+  for (const r of parseReproduceLines(readFileSync(file, 'utf8'), 'docs/results/reproduce.jsonl')) {
     const init = recordedInit(r.model, r.init);
     const key = `${r.op}/${r.model}/${r.iterations}/${init ?? ''}`;
     if (!cells.has(key)) cells.set(key, { op: r.op, model: r.model, init, iterations: r.iterations, results: [] });

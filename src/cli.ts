@@ -9,8 +9,8 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { NaluError } from './errors.js';
 import {
-  DEFAULTS, IDENTITY_DEFAULTS, identityModels, modelTakesInit, MODELS, recordedInit, reportJson, runIdentity, runSeed, thresholdOf, wilson,
-  type ExperimentConfig, type IdentityCurve, type LogEntry, type SeedResult,
+  DEFAULTS, IDENTITY_DEFAULTS, identityModels, modelTakesInit, MODELS, parseReproduceLines, recordedInit, reportJson, runIdentity, runSeed,
+  thresholdOf, wilson, type ExperimentConfig, type IdentityCurve, type LogEntry, type ReproduceLine, type SeedResult,
 } from './experiment.js';
 import { identityFigure } from './figure.js';
 import { init } from './index.js';
@@ -396,7 +396,6 @@ function printIdentity(curves: IdentityCurve[], steps: number, seeds: number): v
   ]));
 }
 
-interface ReproduceLine { op: Op; model: string; seed: number; iterations: number; init?: InitScheme; module?: string; result: SeedResult }
 
 function list<T extends string>(args: Args, key: string, def: readonly T[], known: readonly string[]): T[] {
   const v = args.get(key);
@@ -423,16 +422,7 @@ async function reproduce(argv: string[]): Promise<void> {
   const key = (op: string, model: string, seed: number) => lineKey(op, model, seed, iterations, init);
   const done = new Map<string, ReproduceLine>();
   if (existsSync(file)) {
-    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-      if (!line.trim()) return;
-      let r: ReproduceLine;
-      try {
-        r = JSON.parse(line) as ReproduceLine;
-      } catch {
-        throw new UsageError(`${file}: line ${i + 1} is not JSON; fix or remove it`);
-      }
-      done.set(lineKey(r.op, r.model, r.seed, r.iterations, r.init), r);
-    });
+    for (const r of parseReproduceLines(readFileSync(file, 'utf8'), file)) done.set(lineKey(r.op, r.model, r.seed, r.iterations, r.init), r);
   }
   appendFileSync(file, ''); // fail now, not after hours, when the file cannot be written
   const thresholds = new Map<Op, number>();

@@ -10,7 +10,7 @@ import { adam } from './optim.js';
 import { Rng } from './rng.js';
 import { identityTask } from './tasks/identity.js';
 import type { Dataset } from './tasks/sampler.js';
-import { staticTask, type Op, type StaticTaskOptions } from './tasks/static.js';
+import { OPS, staticTask, type Op, type StaticTaskOptions } from './tasks/static.js';
 
 export interface ModelEntry {
   readonly description: string;
@@ -98,6 +98,44 @@ export const MODELS: Record<string, ModelEntry> = {
  */
 export function reportJson(value: unknown, indent?: number): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), indent);
+}
+
+/** reportJson's inverse: JSON whose strings "Infinity", "-Infinity" and "NaN" are read back as numbers. */
+export function parseReport(text: string): unknown {
+  return JSON.parse(text, (_key, v: unknown) => (v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === 'NaN' ? NaN : v));
+}
+
+/** One line of a reproduce file: one seed's result and what ran it. */
+export interface ReproduceLine {
+  op: Op;
+  model: string;
+  seed: number;
+  iterations: number;
+  /** The init of the NAC+, NAC* and NALU layers; absent for other models and in lines from before the field. */
+  init?: InitScheme;
+  /** The build and the first 12 hex digits of its SHA-256, such as "simd 471e15c75ad3". */
+  module?: string;
+  result: SeedResult;
+}
+
+/** The lines of a reproduce file's `text` (one reportJson record per line); an error names `file`'s first bad line. */
+export function parseReproduceLines(text: string, file: string): ReproduceLine[] {
+  const lines: ReproduceLine[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    let r: Partial<ReproduceLine> | null;
+    try {
+      r = parseReport(line) as Partial<ReproduceLine> | null;
+    } catch {
+      throw new NaluError(`${file}: line ${i + 1} is not JSON; fix or remove it`);
+    }
+    if (!r || !(OPS as readonly unknown[]).includes(r.op) || !MODELS[r.model!] || !Number.isInteger(r.seed)
+      || !Number.isInteger(r.iterations) || typeof r.result?.success !== 'boolean') {
+      throw new NaluError(`${file}: line ${i + 1} is not a reproduce line (op, model, seed, iterations and result); fix or remove it`);
+    }
+    lines.push(r as ReproduceLine);
+  });
+  return lines;
 }
 
 /** True when some layer of the experiment model `name` takes an init scheme. */

@@ -1,6 +1,6 @@
 // The experiment protocol: metrics, the success criterion, and a short run that succeeds.
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, MODELS, ReinitRule, reportJson, runSeed, sparsityError, thresholdOf, wilson } from '../src/experiment';
+import { DEFAULTS, MODELS, parseReport, parseReproduceLines, ReinitRule, reportJson, runSeed, sparsityError, thresholdOf, wilson } from '../src/experiment';
 import { nac, sequential } from '../src/index';
 import { useBackend } from './helpers';
 
@@ -81,5 +81,28 @@ describe('reportJson', () => {
     const report = { mse: Infinity, low: -Infinity, bad: NaN, ok: 1.5e-7, none: null, list: [1, Infinity], s: 'x' };
     expect(reportJson(report)).toBe('{"mse":"Infinity","low":"-Infinity","bad":"NaN","ok":1.5e-7,"none":null,"list":[1,"Infinity"],"s":"x"}');
     expect(JSON.parse(reportJson(report, 2))).toEqual({ ...report, mse: 'Infinity', low: '-Infinity', bad: 'NaN', list: [1, 'Infinity'] });
+    expect(parseReport(reportJson(report))).toEqual(report);
+  });
+});
+
+describe('parseReproduceLines', () => {
+  const result = { seed: 3, success: false, solvedAt: null, bestIteration: 2000, interpolationMse: 0.5, extrapolationMse: Infinity,
+    sparsityError: 0.25, skippedSteps: 0, wallSeconds: 1.5 };
+  const line = { op: 'add', model: 'nalu', seed: 3, iterations: 5000, init: 'madsen', module: 'simd 0123456789ab', result };
+
+  it('reads back what reportJson wrote, one record per line, an overflowed MSE as Infinity', () => {
+    const text = `${reportJson(line)}\n\n${reportJson({ ...line, seed: 4, result: { ...result, seed: 4 } })}\n`;
+    const lines = parseReproduceLines(text, 'r.jsonl');
+    expect(lines).toEqual([line, { ...line, seed: 4, result: { ...result, seed: 4 } }]);
+    expect(lines[0]!.result.extrapolationMse).toBe(Infinity);
+  });
+
+  it('names the file and the first line that is not JSON or not a reproduce record', () => {
+    const good = reportJson(line);
+    expect(() => parseReproduceLines(`${good}\n{"op":"add","mo`, 'r.jsonl')).toThrow('r.jsonl: line 2 is not JSON; fix or remove it');
+    for (const bad of [{ ...line, op: 'pow' }, { ...line, model: 'lstm' }, { ...line, seed: '3' }, { ...line, iterations: 1.5 },
+      { ...line, result: undefined }, [1, 2], null]) {
+      expect(() => parseReproduceLines(`${good}\n${good}\n${JSON.stringify(bad)}`, 'r.jsonl')).toThrow(/^r\.jsonl: line 3 is not a reproduce line/);
+    }
   });
 });
