@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseReproduceLines, recordedInit, wilson } from '../src/experiment.ts';
-import { paperRate, paperSolvedAt, rateText } from '../src/paper.ts';
+import { paperRate, paperSolvedAt, paperSparsity, rateText } from '../src/paper.ts';
 
 const root = new URL('../', import.meta.url);
 const path = (p) => new URL(p, root);
@@ -80,10 +80,10 @@ function reproduceTable() {
     const [lo, hi] = wilson(k, n);
     const solved = c.results.map((r) => r.solvedAt).filter((v) => v !== null);
     const sparsity = c.results.filter((r) => r.success && r.sparsityError !== null).map((r) => r.sparsityError);
-    return `${cellColumns(c.op, c.model, c.init, c.iterations, k, n, lo, hi, solved)} ${middle(sparsity, (x) => x.toExponential(1))} |`;
+    return `${cellColumns(c.op, c.model, c.init, c.iterations, k, n, lo, hi, solved)} ${middle(sparsity, (x) => x.toExponential(1))} | ${paperSparsity(c.op, c.model)} |`;
   });
-  return ['| op | model | seeds | iterations | success [Wilson 95%] | Madsen & Johansen (100 seeds) | solved at (median; each if <= 3) | theirs (median) | sparsity error of the successes (same) |',
-    '|---|---|---:|---:|---|---|---:|---:|---:|', ...rows].join('\n');
+  return ['| op | model | seeds | iterations | success [Wilson 95%] | Madsen & Johansen (100 seeds) | solved at (median; each if <= 3) | theirs (median) | sparsity error of the successes (same) | theirs (median) |',
+    '|---|---|---:|---:|---|---|---:|---:|---:|---:|', ...rows].join('\n');
 }
 
 const parts = {

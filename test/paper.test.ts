@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MODELS } from '../src/experiment';
-import { PAPER, paperRate, paperSolvedAt, rateText } from '../src/paper';
+import { PAPER, paperRate, paperSolvedAt, paperSparsity, rateText } from '../src/paper';
 import { OPS } from '../src/tasks/static';
 
 describe("Madsen & Johansen's figures (src/paper.ts)", () => {
@@ -11,8 +11,9 @@ describe("Madsen & Johansen's figures (src/paper.ts)", () => {
       expect(Object.keys(MODELS), key).toContain(model);
       expect(c.lo, key).toBeLessThanOrEqual(c.rate);
       expect(c.rate, key).toBeLessThanOrEqual(c.hi);
-      // a median "solved at" exists exactly when some seed succeeded
+      // a median "solved at" and sparsity error exist exactly when some seed succeeded
       expect(c.solvedAt !== undefined, key).toBe(c.rate > 0);
+      expect(c.sparsity !== undefined, key).toBe(c.rate > 0);
     }
   });
 
@@ -28,6 +29,8 @@ describe("Madsen & Johansen's figures (src/paper.ts)", () => {
     expect(paperRate('add', 'inalu')).toBe('-');
     expect(paperSolvedAt('sub', 'nau')).toBe('5.0e3');
     expect(paperSolvedAt('mul', 'nalu')).toBe('-');
+    expect(paperSparsity('sub', 'nmu')).toBe('6.3e-4');
+    expect(paperSparsity('div', 'nmu')).toBe('-');
     expect(rateText(0.2, 0.0567, 0.5098)).toBe('20% [6%, 51%]');
   });
 });
