@@ -46,8 +46,8 @@ experiment options:
   --interp LO,HI         training and validation range, default 1,2
   --extrap LO,HI         test range, default 2,6
   --log-every N          default 1000
-  --init <glorot|seed|madsen>   init of the NAC+, NAC* and NALU layers, default glorot
-                         (madsen: Madsen & Johansen's code, fan Var[W] = 2)
+  --init <glorot|seed|madsen>   init of the NAC+, NAC*, NALU and dense layers, default glorot
+                         (dense: nn.Linear's); madsen: Madsen & Johansen's code (NAC: fan Var[W] = 2)
   --workers N            worker threads, default: the number of cores
   --json FILE            write the results as JSON
 
@@ -58,8 +58,8 @@ reproduce options:
   --models a,b,...       default ${REPRODUCE_MODELS.join(',')}
   --file FILE            results, one JSON line per seed, default reproduce.jsonl; a rerun skips the
                          (op, model, seed, iterations, init) already in it
-  --init <glorot|seed|madsen>   init of the NAC+, NAC* and NALU layers, default madsen (the
-                         paper's code); each of their lines records it
+  --init <glorot|seed|madsen>   init of the NAC+, NAC*, NALU and dense layers, default madsen
+                         (the paper's code); each of their lines records it
   --workers N
 
 identity options:

@@ -144,11 +144,13 @@ export function modelTakesInit(name: string): boolean {
 }
 
 /**
- * The init scheme a recorded run of `model` used: the one recorded, glorot (the layers' default)
- * for records from before runs recorded it, undefined for a model without such layers.
+ * The init scheme a recorded run of `model` used: the one recorded; for records without one (from
+ * before runs recorded it, or run with the layers' default), glorot, the default of the NAC+, NAC*
+ * and NALU layers, or undefined for an MLP (whose default is nn.Linear's) or a model that takes none.
  */
 export function recordedInit(model: string, init: InitScheme | undefined): InitScheme | undefined {
-  return modelTakesInit(model) ? init ?? 'glorot' : undefined;
+  if (!modelTakesInit(model)) return undefined;
+  return init ?? (MODELS[model]!.layers(2, 2).some((l) => l.type !== 'dense') ? 'glorot' : undefined);
 }
 
 export interface ExperimentConfig {

@@ -107,6 +107,31 @@ function nacParams(spec: LayerSpec, suffix = ''): ParamSpec[] {
   ];
 }
 
+/**
+ * W and b of a dense layer under `init`. By default, and under 'seed' (the seed article's code has
+ * no MLP), PyTorch's nn.Linear: both U[-r, r] with r = 1 / sqrt(inputs). 'glorot': W Glorot
+ * uniform, b 0. 'madsen', Madsen & Johansen's code: b 0 and W U[-r, r] with r by activation,
+ * sqrt(6 / inputs) (Kaiming's, for ReLU) for relu, relu6 and elu, sqrt(3 / inputs) for selu, the
+ * Glorot bound for the others, times 5/3 (PyTorch's gain) for tanh.
+ */
+function denseParams(spec: LayerSpec): ParamSpec[] {
+  const { inputs: i, outputs: o } = spec;
+  const { activation: a, init } = spec.options;
+  let r = 1 / Math.sqrt(i);
+  let bias = uniform(-r, r);
+  if (init === 'glorot' || init === 'madsen') {
+    bias = fill(0);
+    r = init === 'glorot' ? glorotBound(i, o)
+      : a === 'relu' || a === 'relu6' || a === 'elu' ? Math.sqrt(6 / i)
+      : a === 'selu' ? Math.sqrt(3 / i)
+      : (a === 'tanh' ? 5 / 3 : 1) * glorotBound(i, o);
+  }
+  return [
+    { name: 'W', rows: i, cols: o, init: uniform(-r, r) },
+    { name: 'b', rows: 1, cols: o, init: bias },
+  ];
+}
+
 /** Normal draws N(mean, std^2) (Box-Muller, rng.ts). */
 function normalAt(mean: number, std: number) {
   return (rng: Rng, out: Float32Array) => {
@@ -177,22 +202,15 @@ const KINDS: Record<LayerType, LayerKind> = {
   },
   dense: {
     code: 3,
-    options: ['activation'],
+    options: ['activation', 'init'],
     normalize: (o) => {
       const a = o.activation ?? 'linear';
       if (!ACTIVATIONS.includes(a as Activation)) {
         fail(`activation must be one of ${ACTIVATIONS.join(', ')}, got ${describe(a)}`);
       }
-      return { activation: a };
+      return { activation: a, init: initScheme(o) };
     },
-    // PyTorch's nn.Linear default: W and b uniform in +-1/sqrt(inputs).
-    params: (s) => {
-      const r = 1 / Math.sqrt(s.inputs);
-      return [
-        { name: 'W', rows: s.inputs, cols: s.outputs, init: uniform(-r, r) },
-        { name: 'b', rows: 1, cols: s.outputs, init: uniform(-r, r) },
-      ];
-    },
+    params: (s) => denseParams(s),
     flags: () => 0,
     activation: (s) => ACTIVATIONS.indexOf(s.options.activation as Activation),
   },
@@ -323,9 +341,10 @@ export function nalu(options: UnitOptions & { eps?: number; sharedWeights?: bool
 /**
  * A fully connected layer with bias, y = act(x W + b), for the MLP baselines. `activation`
  * (default 'linear') follows PyTorch's definitions. Parameters W [inputs, outputs] and b
- * [outputs], initialised as PyTorch's nn.Linear (uniform in +-1/sqrt(inputs)).
+ * [outputs], initialised as PyTorch's nn.Linear (uniform in +-1/sqrt(inputs)) unless `init` is
+ * 'glorot' or 'madsen' (see denseParams).
  */
-export function dense(options: UnitOptions & { activation?: Activation }): LayerSpec {
+export function dense(options: UnitOptions & { activation?: Activation; init?: InitScheme }): LayerSpec {
   return makeLayer('dense', options);
 }
 

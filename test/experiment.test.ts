@@ -1,6 +1,6 @@
 // The experiment protocol: metrics, the success criterion, and a short run that succeeds.
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, MODELS, parseReport, parseReproduceLines, ReinitRule, reportJson, runSeed, sparsityError, thresholdOf, wilson } from '../src/experiment';
+import { DEFAULTS, MODELS, parseReport, parseReproduceLines, recordedInit, ReinitRule, reportJson, runSeed, sparsityError, thresholdOf, wilson } from '../src/experiment';
 import { nac, sequential } from '../src/index';
 import { useBackend } from './helpers';
 
@@ -82,6 +82,16 @@ describe('reportJson', () => {
     expect(reportJson(report)).toBe('{"mse":"Infinity","low":"-Infinity","bad":"NaN","ok":1.5e-7,"none":null,"list":[1,"Infinity"],"s":"x"}');
     expect(JSON.parse(reportJson(report, 2))).toEqual({ ...report, mse: 'Infinity', low: '-Infinity', bad: 'NaN', list: [1, 'Infinity'] });
     expect(parseReport(reportJson(report))).toEqual(report);
+  });
+});
+
+describe('recordedInit', () => {
+  it("reads a record without an init as its layers' default: glorot for the NAC family, none for MLPs (nn.Linear's) and the NAU", () => {
+    expect(recordedInit('nac', undefined)).toBe('glorot');
+    expect(recordedInit('nalu', 'madsen')).toBe('madsen');
+    expect(recordedInit('relu', undefined)).toBeUndefined();
+    expect(recordedInit('relu', 'madsen')).toBe('madsen');
+    expect(recordedInit('nau', undefined)).toBeUndefined();
   });
 });
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { adam, dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, sequential, sgd, type LayerSpec, type Model } from '../src/index';
 import { BUILDS, bits, useBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
-import { madsenBound, nacWeightVariance, type InitScheme } from '../src/layers';
+import { madsenBound, nacWeightVariance, type Activation, type InitScheme } from '../src/layers';
 
 /**
  * The models the invariants run on: every layer type, both NALU variants, stacks. A single
@@ -375,6 +375,28 @@ describe.each(BUILDS)('%s build', (backend) => {
       let sq = 0;
       for (let k = 0; k < wh!.length; k++) sq += (Math.tanh(wh![k]!) / (1 + Math.exp(-mh![k]!))) ** 2;
       expect(Math.abs((sq / wh!.length) / (2 / 200) - 1), 'sample Var[W] against 2 / fan').toBeLessThan(0.05);
+    });
+
+    it("dense: nn.Linear's by default and under 'seed', Glorot or Madsen & Johansen's by activation with b = 0", async () => {
+      await useBackend(backend);
+      const draw = (activation: Activation, init?: InitScheme, modelInit?: InitScheme) => sequential(
+        [dense({ inputs: 100, outputs: 100, activation, ...(init ? { init } : {}) })], { seed: 12, ...(modelInit ? { init: modelInit } : {}) }).getWeights()[0]!;
+      const byDefault = draw('relu');
+      checkUniform(byDefault.W!, 0.1, 'default W');
+      checkUniform(byDefault.b!, 0.1, 'default b');
+      expect(sameBits([draw('relu', 'seed')], [byDefault])).toBe(true);
+      const glorot = draw('relu', 'glorot');
+      checkUniform(glorot.W!, Math.sqrt(6 / 200), 'glorot W');
+      expect(Array.from(glorot.b!)).toEqual(new Array(100).fill(0));
+      const madsen: Array<[Activation, number]> = [['relu', Math.sqrt(6 / 100)], ['relu6', Math.sqrt(6 / 100)], ['elu', Math.sqrt(6 / 100)],
+        ['selu', Math.sqrt(3 / 100)], ['tanh', (5 / 3) * Math.sqrt(6 / 200)], ['sigmoid', Math.sqrt(6 / 200)], ['linear', Math.sqrt(6 / 200)]];
+      for (const [activation, r] of madsen) {
+        const w = draw(activation, 'madsen');
+        checkUniform(w.W!, r, `madsen ${activation} W`);
+        expect(Array.from(w.b!), `madsen ${activation} b`).toEqual(new Array(100).fill(0));
+        // the model's init reaches dense layers as it reaches the NAC family's
+        expect(sameBits([draw(activation, undefined, 'madsen')], [w])).toBe(true);
+      }
     });
   });
 
