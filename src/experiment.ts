@@ -202,7 +202,7 @@ export interface SeedResult {
   bestIteration: number;
   interpolationMse: number;
   extrapolationMse: number;
-  /** max over the arithmetic units' weights of min(|W|, |1 - |W||), at the best iteration; null for MLPs. */
+  /** max over the layers' weights of min(|W|, |1 - |W||), at the best iteration (sparsityError); null for a model without weights. */
   sparsityError: number | null;
   /** Training steps skipped because their loss or gradients were not finite. */
   skippedSteps: number;
@@ -236,7 +236,11 @@ export function datasetMse(model: Model, d: Dataset): number {
   return Number.isNaN(mse) ? Infinity : mse;
 }
 
-/** max over the weights of the arithmetic units of min(|w|, |1 - |w||). */
+/**
+ * max over the layers' weights of min(|w|, |1 - |w||), as Madsen & Johansen measure it: the
+ * effective weights of the arithmetic units (tanh(W_hat) sigmoid(M_hat), clamped W, ...) and a
+ * dense layer's W as it is (not its bias).
+ */
 export function sparsityError(model: Model, weights: Weights = model.getWeights()): number | null {
   let worst: number | null = null;
   const visit = (w: number) => {
@@ -252,6 +256,8 @@ export function sparsityError(model: Model, weights: Weights = model.getWeights(
         const wh = p[`W_hat${suffix}`]!, mh = p[`M_hat${suffix}`]!;
         for (let i = 0; i < wh.length; i++) visit(Math.tanh(wh[i]!) / (1 + Math.exp(-mh[i]!)));
       }
+    } else if (layer.type === 'dense') {
+      for (const w of p.W!) visit(w);
     } else if (layer.type === 'nau' || layer.type === 'nmu') {
       for (const w of p.W!) visit(layer.type === 'nau' ? Math.min(1, Math.max(-1, w)) : Math.min(1, Math.max(0, w)));
     } else if (layer.type === 'nac' || layer.type === 'nacMul' || layer.type === 'nalu') {
