@@ -396,7 +396,6 @@ function printIdentity(curves: IdentityCurve[], steps: number, seeds: number): v
   ]));
 }
 
-
 function list<T extends string>(args: Args, key: string, def: readonly T[], known: readonly string[]): T[] {
   const v = args.get(key);
   if (v === undefined) return [...def];

@@ -111,7 +111,7 @@ export interface ReproduceLine {
   model: string;
   seed: number;
   iterations: number;
-  /** The init of the NAC+, NAC* and NALU layers; absent for other models and in lines from before the field. */
+  /** The init of the NAC+, NAC*, NALU and dense layers; absent for other models and in lines from before the field. */
   init?: InitScheme;
   /** The build and the first 12 hex digits of its SHA-256, such as "simd 471e15c75ad3". */
   module?: string;
@@ -202,7 +202,7 @@ export interface SeedResult {
   bestIteration: number;
   interpolationMse: number;
   extrapolationMse: number;
-  /** max over the layers' weights of min(|W|, |1 - |W||), at the best iteration (sparsityError); null for a model without weights. */
+  /** max over the layers' weights of min(|W|, |1 - |W||), at the best iteration (sparsityError); null in MLP records from before it took dense layers. */
   sparsityError: number | null;
   /** Training steps skipped because their loss or gradients were not finite. */
   skippedSteps: number;
@@ -241,27 +241,24 @@ export function datasetMse(model: Model, d: Dataset): number {
  * effective weights of the arithmetic units (tanh(W_hat) sigmoid(M_hat), clamped W, ...) and a
  * dense layer's W as it is (not its bias).
  */
-export function sparsityError(model: Model, weights: Weights = model.getWeights()): number | null {
-  let worst: number | null = null;
+export function sparsityError(model: Model, weights: Weights = model.getWeights()): number {
+  let worst = 0;
   const visit = (w: number) => {
     const a = Math.abs(w);
-    worst = Math.max(worst ?? 0, Math.min(a, Math.abs(1 - a)));
+    worst = Math.max(worst, Math.min(a, Math.abs(1 - a)));
   };
   model.layers.forEach((layer, k) => {
     const p = weights[k]!;
     if (layer.type === 'npu' || layer.type === 'realNpu') {
       for (const w of p.W_re!) visit(w);
-    } else if (layer.type === 'inalu') {
-      for (const suffix of ['', '_mul']) {
-        const wh = p[`W_hat${suffix}`]!, mh = p[`M_hat${suffix}`]!;
-        for (let i = 0; i < wh.length; i++) visit(Math.tanh(wh[i]!) / (1 + Math.exp(-mh[i]!)));
-      }
     } else if (layer.type === 'dense') {
       for (const w of p.W!) visit(w);
     } else if (layer.type === 'nau' || layer.type === 'nmu') {
       for (const w of p.W!) visit(layer.type === 'nau' ? Math.min(1, Math.max(-1, w)) : Math.min(1, Math.max(0, w)));
-    } else if (layer.type === 'nac' || layer.type === 'nacMul' || layer.type === 'nalu') {
-      for (const suffix of layer.type === 'nalu' && !layer.options.sharedWeights ? ['', '_mul'] : ['']) {
+    } else {
+      // the NAC family and the iNALU, W = tanh(W_hat) sigmoid(M_hat) on each path that has its own
+      const separate = layer.type === 'inalu' || (layer.type === 'nalu' && !layer.options.sharedWeights);
+      for (const suffix of separate ? ['', '_mul'] : ['']) {
         const wh = p[`W_hat${suffix}`]!, mh = p[`M_hat${suffix}`]!;
         for (let i = 0; i < wh.length; i++) visit(Math.tanh(wh[i]!) / (1 + Math.exp(-mh[i]!)));
       }
