@@ -16,13 +16,12 @@ import { identityFigure } from './figure.js';
 import { init } from './index.js';
 import { INIT_SCHEMES, type InitScheme } from './layers.js';
 import { OPS, type Op } from './tasks/static.js';
-import { paperRate, rateText } from './paper.js';
+import { PAPER_MODELS, paperRate, rateText } from './paper.js';
 import { wasmFile } from './wasm/load-node.js';
 
 class UsageError extends Error {}
 
 /** The models of Madsen & Johansen's static-task table. */
-const REPRODUCE_MODELS = ['linear', 'nac', 'nacmul', 'nalu', 'nau', 'nmu'];
 
 const USAGE = `usage: nalu-wasm <command> [options]
 
@@ -55,7 +54,7 @@ reproduce options:
   --seeds A..B           default 0..9
   --iterations N         default 5000000
   --ops a,b,...          default ${OPS.join(',')}
-  --models a,b,...       default ${REPRODUCE_MODELS.join(',')}
+  --models a,b,...       default ${PAPER_MODELS.join(',')} (the paper's)
   --file FILE            results, one JSON line per seed, default reproduce.jsonl; a rerun skips the
                          (op, model, seed, iterations, init) already in it
   --init <glorot|seed|madsen>   init of the NAC+, NAC*, NALU and dense layers, default madsen
@@ -411,7 +410,7 @@ async function reproduce(argv: string[]): Promise<void> {
   const seeds = seedList(args.get('seeds'));
   const iterations = int(args, 'iterations', DEFAULTS.iterations, 1, 1e10);
   const ops = list(args, 'ops', OPS, OPS);
-  const models = list(args, 'models', REPRODUCE_MODELS, Object.keys(MODELS));
+  const models = list(args, 'models', PAPER_MODELS, Object.keys(MODELS));
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
   const withInit = models.filter(modelTakesInit);
   const init = initOption(args, withInit.length ? withInit : models) ?? 'madsen';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MODELS } from '../src/experiment';
-import { PAPER, paperRate, paperSolvedAt, paperSparsity, rateText } from '../src/paper';
+import { PAPER, PAPER_MODELS, paperRate, paperSolvedAt, paperSparsity, rateText } from '../src/paper';
 import { OPS } from '../src/tasks/static';
 
 describe("Madsen & Johansen's figures (src/paper.ts)", () => {
@@ -17,9 +17,10 @@ describe("Madsen & Johansen's figures (src/paper.ts)", () => {
     }
   });
 
-  it('cover every op for the models of their table', () => {
+  it('cover every op for the models of their table, and only those', () => {
+    expect(Object.keys(PAPER).length).toBe(OPS.length * PAPER_MODELS.length);
     for (const op of OPS) {
-      for (const model of ['linear', 'relu', 'relu6', 'nac', 'nacmul', 'nalu', 'nau', 'nmu']) expect(PAPER, `${op}/${model}`).toHaveProperty([`${op}/${model}`]);
+      for (const model of PAPER_MODELS) expect(PAPER, `${op}/${model}`).toHaveProperty([`${op}/${model}`]);
     }
   });
 
