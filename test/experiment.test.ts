@@ -1,7 +1,7 @@
 // The experiment protocol: metrics, the success criterion, and a short run that succeeds.
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, MODELS, parseReport, parseReproduceLines, recordedInit, ReinitRule, reportJson, runSeed, sparsityError, thresholdOf, wilson } from '../src/experiment';
-import { nac, sequential } from '../src/index';
+import { inalu, nac, nalu, sequential } from '../src/index';
 import { useBackend } from './helpers';
 
 describe('Wilson score interval', () => {
@@ -34,6 +34,22 @@ describe('sparsity error', () => {
     mlp.setWeights([{ W: Float32Array.from([0.25, -1, 0, 1]), b: Float32Array.from([0.5, 0.5]) }, { W: Float32Array.from([1, -2.5]), b: Float32Array.from([0]) }]);
     expect(sparsityError(mlp)).toBe(1.5);
     mlp.dispose();
+  });
+
+  it("takes a NALU's or iNALU's separate log-path weights (W_hat_mul, M_hat_mul) too, the gate not at all", async () => {
+    await useBackend('simd');
+    const nacWeights = (w: number[]) => Float32Array.from(w.map(Math.atanh));
+    const big = Float32Array.from([30, 30]); // sigmoid(30) = 1 - 1e-13
+    for (const layer of [nalu({ inputs: 2, outputs: 1, sharedWeights: false }), inalu({ inputs: 2, outputs: 1 })]) {
+      const m = sequential([layer]);
+      const w = m.getWeights()[0]!;
+      const set = (main: number[], mul: number[]) => m.setWeights([{ ...w, W_hat: nacWeights(main), M_hat: big, W_hat_mul: nacWeights(mul), M_hat_mul: big }]);
+      set([0.1, 0.99], [0, -0.95]);
+      expect(sparsityError(m), layer.type).toBeCloseTo(0.1, 6);
+      set([0, 0.99], [0.4, -0.99]);
+      expect(sparsityError(m), layer.type).toBeCloseTo(0.4, 6);
+      m.dispose();
+    }
   });
 });
 
