@@ -21,8 +21,6 @@ import { wasmFile } from './wasm/load-node.js';
 
 class UsageError extends Error {}
 
-/** The models of Madsen & Johansen's static-task table. */
-
 const USAGE = `usage: nalu-wasm <command> [options]
 
 commands:
@@ -429,8 +427,10 @@ async function reproduce(argv: string[]): Promise<void> {
     const config: ExperimentConfig = { ...DEFAULTS, op, model: '', iterations };
     thresholds.set(op, thresholdOf(config));
     for (const model of models) {
+      const modelConfig = { ...config, model, ...(modelTakesInit(model) ? { init } : {}) };
       for (const seed of seeds) {
-        if (!done.has(key(op, model, seed))) jobs.push({ config: { ...config, model, ...(modelTakesInit(model) ? { init } : {}) }, seed, threshold: thresholds.get(op)!, key: key(op, model, seed) });
+        const k = key(op, model, seed);
+        if (!done.has(k)) jobs.push({ config: modelConfig, seed, threshold: thresholds.get(op)!, key: k });
       }
     }
   }

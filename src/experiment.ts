@@ -149,8 +149,9 @@ export function modelTakesInit(name: string): boolean {
  * and NALU layers, or undefined for an MLP (whose default is nn.Linear's) or a model that takes none.
  */
 export function recordedInit(model: string, init: InitScheme | undefined): InitScheme | undefined {
-  if (!modelTakesInit(model)) return undefined;
-  return init ?? (MODELS[model]!.layers(2, 2).some((l) => l.type !== 'dense') ? 'glorot' : undefined);
+  const withInit = MODELS[model]!.layers(2, 2).filter((l) => takesInit(l.type));
+  if (!withInit.length) return undefined;
+  return init ?? (withInit.some((l) => l.type !== 'dense') ? 'glorot' : undefined);
 }
 
 export interface ExperimentConfig {

@@ -157,7 +157,7 @@ export function checkInitScheme(prefix: string, v: unknown): InitScheme | undefi
   return v as InitScheme | undefined;
 }
 
-/** The layer's own init scheme, or undefined to follow the model's (default 'glorot'). */
+/** The layer's own init scheme, or undefined to follow the model's (or else the layer's default: nacParams, denseParams). */
 function initScheme(o: Record<string, unknown>): InitScheme | undefined {
   return checkInitScheme('', o.init);
 }
