@@ -11,7 +11,7 @@ export {
   S_OK, S_X_NONFINITE, S_T_NONFINITE, S_LOSS_NONFINITE, S_GRAD_NONFINITE, S_THREAD_FAILED, O_ALLOW_NONFINITE,
 } from "./memory";
 export {
-  modelPredict, modelEvaluate, modelGradients, modelTrainStep, modelStageBatch, modelTrainBatch, modelInputLogged, OPT_SGD, OPT_ADAM, OPT_RMSPROP,
+  modelPredict, modelEvaluate, modelGradients, modelTrainStep, modelStageBatch, modelTrainBatch, modelPredictBatch, modelInputLogged, OPT_SGD, OPT_ADAM, OPT_RMSPROP,
 } from "./model";
 export { mathSweep, logPosSweep } from "./math";
 export { trigSweep } from "./trig";

@@ -195,10 +195,15 @@ export function modelPredict(model: usize, batch: i32): void {
   }
   if (stage(model, batch, false)) {
     forward(model, batch);
-    const last = lastLayer(model);
-    toRowMajor(hdr(model, H_YROW), fld(last, L_Y), batch, fldI(last, L_OUT), padded(batch));
+    rowMajorOutput(model, batch);
   }
   threadFailed(model);
+}
+
+/** Writes the last forward's output row-major into the y staging buffer. */
+function rowMajorOutput(model: usize, batch: i32): void {
+  const last = lastLayer(model);
+  toRowMajor(hdr(model, H_YROW), fld(last, L_Y), batch, fldI(last, L_OUT), padded(batch));
 }
 
 /** The sum of squared errors of the staged x and target (NaN on bad input: see the status). */
@@ -310,6 +315,18 @@ export function modelTrainBatch(model: usize, rec: usize, batch: i32, opt: i32, 
   exchangeBatch(model, rec);
   setLogReady(model, false);
   return loss;
+}
+
+/** modelPredict on a staged batch: no checks, transposes or logs of the input. */
+export function modelPredictBatch(model: usize, rec: usize, batch: i32): void {
+  exchangeBatch(model, rec);
+  setLogReady(model, modelInputLogged(model));
+  setStatus(model, S_OK, 0);
+  forward(model, batch);
+  exchangeBatch(model, rec);
+  setLogReady(model, false);
+  rowMajorOutput(model, batch);
+  threadFailed(model);
 }
 
 /**

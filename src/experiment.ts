@@ -225,16 +225,24 @@ export function thresholdOf(c: ExperimentConfig, samples = 1_000_000): number {
   return staticTask(taskOptions(c, 0)).threshold({ samples });
 }
 
-/** Mean squared error in f64 of the model's f32 predictions against f64 targets. */
-export function datasetMse(model: Model, d: Dataset): number {
-  const y = model.predict(d.x);
-  let s = 0;
-  for (let i = 0; i < d.n; i++) {
-    const e = y[i]! - d.target[i]!;
-    s += e * e;
-  }
-  const mse = s / d.n;
-  return Number.isNaN(mse) ? Infinity : mse;
+/**
+ * The mean squared error in f64 of the model's f32 predictions for d against d's f64 targets, as
+ * a function to call as often as needed: d's samples are staged in the model once (disposed with
+ * it) and predicted into one array. NaN (a prediction that is NaN) reads as Infinity.
+ */
+export function stagedMse(model: Model, d: Dataset): () => number {
+  const staged = model.stageBatch(d.x, d.target, d.n);
+  const y = new Float32Array(d.n);
+  return () => {
+    model.predict(staged, undefined, y);
+    let s = 0;
+    for (let i = 0; i < y.length; i++) {
+      const e = y[i]! - d.target[i]!;
+      s += e * e;
+    }
+    const mse = s / y.length;
+    return Number.isNaN(mse) ? Infinity : mse;
+  };
 }
 
 /**
@@ -277,9 +285,9 @@ export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
   if (!entry) throw new NaluError(`unknown model ${JSON.stringify(c.model)} (known: ${Object.keys(MODELS).join(', ')})`);
   const started = performance.now();
   const task = staticTask(taskOptions(c, seed));
-  const validation = task.validationSet(c.validationSize);
-  const test = task.testSet(c.testSize);
   const model = sequential(entry.layers(c.inputSize, c.hidden), { ...entry.options, seed, ...(c.init ? { init: c.init } : {}) });
+  const validation = stagedMse(model, task.validationSet(c.validationSize));
+  const test = stagedMse(model, task.testSet(c.testSize));
   const sampler = task.trainSampler();
   const optimizer = adam({ learningRate: c.learningRate, clipValue: entry.clipValue });
   const rule = entry.reinit ? new ReinitRule() : undefined;
@@ -306,7 +314,7 @@ export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
         if (++inARow >= MAX_SKIPPED_IN_A_ROW) break;
       }
       if (it % c.logEvery === 0 || it === c.iterations) {
-        const e = { iteration: it, interpolationMse: datasetMse(model, validation), extrapolationMse: datasetMse(model, test) };
+        const e = { iteration: it, interpolationMse: validation(), extrapolationMse: test() };
         if (keepLog) log.push(e);
         if (solvedAt === null && e.extrapolationMse < threshold) solvedAt = it;
         if (!best || e.interpolationMse < best.interpolationMse) {
@@ -316,7 +324,7 @@ export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
         onLog?.(e);
       }
     }
-    best ??= { iteration: 0, interpolationMse: datasetMse(model, validation), extrapolationMse: datasetMse(model, test) };
+    best ??= { iteration: 0, interpolationMse: validation(), extrapolationMse: test() };
     return {
       seed,
       success: best.extrapolationMse < threshold,

@@ -291,11 +291,16 @@ export class Model {
    * Float32Array of exactly batch * outputs values, not overlapping x) the predictions are
    * written there and `out` is returned: no allocation per call. If x holds a NaN or an
    * infinity, predict throws; with a batch larger than one work block (4,096 samples), out
-   * may then hold the predictions of the blocks before the bad one.
+   * may then hold the predictions of the blocks before the bad one. x may also be a
+   * StagedBatch of this model (leave batch out): its samples are not copied, checked or
+   * transposed again, nor their log recomputed (for a validation set predicted many times).
    */
-  predict(x: Numbers, batch?: number, out?: Float32Array): Float32Array {
+  predict(x: Numbers | StagedBatch, batch?: number, out?: Float32Array): Float32Array {
     this.live('predict');
-    const b = this.batchOf('predict', 'x', x, this.inputs, batch, Number.MAX_SAFE_INTEGER);
+    const staged = x instanceof StagedBatch ? x : undefined;
+    const rows = x as Numbers; // when not staged
+    if (staged) this.checkStaged('predict', staged, batch);
+    const b = staged ? staged.batch : this.batchOf('predict', 'x', rows, this.inputs, batch, Number.MAX_SAFE_INTEGER);
     if (out !== undefined && (!(out instanceof Float32Array) || out.length !== b * this.outputs)) {
       fail(`predict: out must be a Float32Array of batch ${b} x ${this.outputs} outputs = ${b * this.outputs} values, got ${out instanceof Float32Array ? `one of ${out.length}` : describe(out)}`);
     }
@@ -304,13 +309,16 @@ export class Model {
       fail('predict: out must not overlap x');
     }
     const lay = this.engine.layout;
-    if (b <= this.capacity) {
+    if (staged || b <= this.capacity) {
       // One chunk that fits the work block: the short path of small-batch inference.
       const h = this.desc >> 2;
-      this.engine.f32.set(x, this.engine.i32[h + lay.H_XROW]! >> 2);
-      this.engine.ex.modelPredict(this.desc, b);
+      if (staged) this.engine.ex.modelPredictBatch(this.desc, staged.ptr, b);
+      else {
+        this.engine.f32.set(rows, this.engine.i32[h + lay.H_XROW]! >> 2);
+        this.engine.ex.modelPredict(this.desc, b);
+      }
       const i32 = this.engine.i32;
-      if (i32[h + lay.H_STATUS] !== lay.S_OK) this.checkStatus('predict', x, undefined, 0);
+      if (i32[h + lay.H_STATUS] !== lay.S_OK) this.checkStatus('predict', staged ? [] : rows, undefined, 0);
       const y = i32[h + lay.H_YROW]! >> 2;
       const n = b * this.outputs, f32 = this.engine.f32;
       if (n > 16) return out ? (out.set(f32.subarray(y, y + n)), out) : f32.slice(y, y + n);
@@ -323,9 +331,9 @@ export class Model {
     for (let first = 0; first < b; first += CHUNK) {
       const n = Math.min(CHUNK, b - first);
       this.ensureCapacity(n);
-      this.stage(lay.H_XROW, x, this.inputs, first, n);
+      this.stage(lay.H_XROW, rows, this.inputs, first, n);
       this.engine.ex.modelPredict(this.desc, n);
-      this.checkStatus('predict', x, undefined, first);
+      this.checkStatus('predict', rows, undefined, first);
       const y = this.engine.i32[(this.desc >> 2) + lay.H_YROW]! >> 2;
       result.set(this.engine.f32.subarray(y, y + n * this.outputs), first * this.outputs);
     }
@@ -434,14 +442,19 @@ export class Model {
       this.engine.ex.modelTrainTask(this.desc, sampler.ptr, scratch, b, opt, lr, b1, b2, eps, step, bc2));
   }
 
-  private trainOnStaged(staged: StagedBatch, optimizer: Optimizer, batch: number | undefined): number {
-    if (staged.model !== this) fail('trainStepOn: this StagedBatch was staged by another model');
-    if (staged.isDisposed) fail('trainStepOn: the StagedBatch has been disposed');
+  /** Throws unless `staged` is a live batch of this model (of `batch` samples when given); makes room for it. */
+  private checkStaged(what: string, staged: StagedBatch, batch: number | undefined): void {
+    if (staged.model !== this) fail(`${what}: this StagedBatch was staged by another model`);
+    if (staged.isDisposed) fail(`${what}: the StagedBatch has been disposed`);
     if (batch !== undefined && batch !== staged.batch) {
-      fail(`trainStepOn: the StagedBatch holds ${staged.batch} samples, got batch ${describe(batch)} (leave batch out)`);
+      fail(`${what}: the StagedBatch holds ${staged.batch} samples, got batch ${describe(batch)} (leave batch out)`);
     }
-    this.checkOptimizer('trainStepOn', optimizer);
     this.ensureCapacity(staged.batch);
+  }
+
+  private trainOnStaged(staged: StagedBatch, optimizer: Optimizer, batch: number | undefined): number {
+    this.checkOptimizer('trainStepOn', optimizer);
+    this.checkStaged('trainStepOn', staged, batch);
     return this.optimize('trainStepOn', optimizer, [], [], (opt, lr, b1, b2, eps, step, bc2) =>
       this.engine.ex.modelTrainBatch(this.desc, staged.ptr, staged.batch, opt, lr, b1, b2, eps, step, bc2));
   }
@@ -647,7 +660,8 @@ export class Model {
 
 /**
  * A batch laid out inside the module by Model.stageBatch, for training steps with
- * model.trainStepOn(batch, optimizer). Owned by its model: the model's dispose() disposes it.
+ * model.trainStepOn(batch, optimizer) and for model.predict(batch). Owned by its model: the
+ * model's dispose() disposes it.
  */
 export class StagedBatch {
   private disposed = false;
@@ -656,7 +670,7 @@ export class StagedBatch {
   constructor(readonly model: Model, readonly batch: number, private readonly raw: number,
     /** @internal byte address of the batch's record */ readonly ptr: number) {}
 
-  /** Releases the batch's memory; training on it afterwards throws. */
+  /** Releases the batch's memory; training on or predicting it afterwards throws. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

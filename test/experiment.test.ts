@@ -1,7 +1,7 @@
 // The experiment protocol: metrics, the success criterion, and a short run that succeeds.
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, MODELS, parseReport, parseReproduceLines, recordedInit, ReinitRule, reportJson, runSeed, sparsityError, thresholdOf, wilson } from '../src/experiment';
-import { inalu, nac, nalu, sequential } from '../src/index';
+import { DEFAULTS, MODELS, parseReport, parseReproduceLines, recordedInit, ReinitRule, reportJson, runSeed, sparsityError, stagedMse, thresholdOf, wilson } from '../src/experiment';
+import { adam, dense, inalu, nac, nalu, sequential, staticTask } from '../src/index';
 import { useBackend } from './helpers';
 
 describe('Wilson score interval', () => {
@@ -50,6 +50,37 @@ describe('sparsity error', () => {
       expect(sparsityError(m), layer.type).toBeCloseTo(0.4, 6);
       m.dispose();
     }
+  });
+});
+
+describe('stagedMse', () => {
+  it("is the f64 mean of (f32 prediction - f64 target)^2 over the set, bit for bit, as the model trains", async () => {
+    await useBackend('simd');
+    const task = staticTask({ op: 'mul', seed: 3 });
+    const d = task.testSet(1001);
+    const model = sequential([nalu({ inputs: 100, outputs: 2 }), nalu({ inputs: 2, outputs: 1 })], { seed: 3 });
+    const mse = stagedMse(model, d);
+    const sampler = task.trainSampler(), opt = adam();
+    for (let round = 0; round < 3; round++) {
+      const y = model.predict(d.x);
+      let s = 0;
+      for (let i = 0; i < d.n; i++) s += (y[i]! - d.target[i]!) ** 2;
+      expect(mse()).toBe(s / d.n);
+      for (let i = 0; i < 50; i++) model.trainStepOn(sampler, opt);
+    }
+    sampler.dispose();
+    model.dispose();
+  });
+
+  it('reads a NaN prediction as an infinite error', async () => {
+    await useBackend('simd');
+    const model = sequential([dense({ inputs: 100, outputs: 2 }), dense({ inputs: 2, outputs: 1 })], { seed: 0 });
+    const W = new Float32Array(200).map((_, i) => (i % 2 ? -3e38 : 3e38)); // +Inf and -Inf, then their sum
+    model.setWeights([{ W, b: new Float32Array(2) }, { W: new Float32Array([1, 1]), b: new Float32Array(1) }]);
+    const d = staticTask({ op: 'add', seed: 0 }).validationSet(8);
+    expect(Number.isNaN(model.predict(d.x)[0])).toBe(true);
+    expect(stagedMse(model, d)()).toBe(Infinity);
+    model.dispose();
   });
 });
 

@@ -1,5 +1,5 @@
-// Staged batches (Model.stageBatch + trainStepOn): the same bits as trainStep on the same
-// arrays, the model's own buffers untouched between calls, and clear errors.
+// Staged batches (Model.stageBatch + trainStepOn, predict): the same bits as trainStep and
+// predict on the same arrays, the model's own buffers untouched between calls, and clear errors.
 import { describe, expect, it } from 'vitest';
 import {
   adam, dense, inalu, nac, nacMul, nalu, nau, nmu, npu, sequential, sgd, staticTask, NaluError,
@@ -46,6 +46,24 @@ describe.each(BUILDS)('staged batches, %s build', (backend) => {
     expect(weightBits(b)).toEqual(weightBits(a));
     a.dispose();
     b.dispose();
+  });
+
+  it.each(STACKS)('%s: predict(stageBatch(x, t)) gives the bits of predict(x), before and after training', async (_, layers, batch) => {
+    await useBackend(backend);
+    const m = sequential(layers(), { seed: 4 });
+    const d = data(20, batch, m.inputs, m.outputs), other = data(21, batch, m.inputs, m.outputs);
+    const staged = m.stageBatch(d.x, d.t);
+    const out = new Float32Array(batch * m.outputs);
+    for (let round = 0; round < 2; round++) {
+      const want = bits(m.predict(d.x));
+      expect(bits(m.predict(other.x))).not.toEqual(want); // the model's own input now holds other.x
+      expect(bits(m.predict(staged))).toEqual(want);
+      expect(m.predict(staged, batch, out)).toBe(out);
+      expect(bits(out)).toEqual(want);
+      expect(bits(m.predict(other.x))).not.toEqual(want); // and the staged batch did not stay behind
+      for (let i = 0; i < 3; i++) m.trainStepOn(staged, adam({ learningRate: 1e-2 }));
+    }
+    m.dispose();
   });
 
   it('the model\'s own input, log and target are left as they were: other calls in between agree', async () => {
@@ -124,5 +142,22 @@ describe('staged batches: errors', () => {
     expect(staged.isDisposed).toBe(true); // disposed with its model
     expect(() => other.stageBatch(d.x, d.t)).toThrow(NaluError);
     m.dispose();
+  });
+
+  it('predict refuses another model\'s batch, a disposed one, a different batch size and a wrong out', async () => {
+    await useBackend('simd');
+    const m = mk(), other = mk();
+    const d = data(1, 4, 3, 1);
+    const foreign = other.stageBatch(d.x, d.t), own = m.stageBatch(d.x, d.t);
+    expect(() => m.predict(foreign)).toThrow('predict: this StagedBatch was staged by another model');
+    expect(() => m.predict(own, 3)).toThrow('predict: the StagedBatch holds 4 samples, got batch 3 (leave batch out)');
+    expect(() => m.predict(own, undefined, new Float32Array(3))).toThrow(/out must be a Float32Array of batch 4 x 1 outputs = 4 values, got one of 3/);
+    const y = m.predict(own);
+    own.dispose();
+    expect(() => m.predict(own)).toThrow('predict: the StagedBatch has been disposed');
+    expect(bits(m.predict(d.x))).toEqual(bits(y));
+    other.dispose();
+    m.dispose();
+    expect(() => m.predict(foreign)).toThrow(/disposed/);
   });
 });

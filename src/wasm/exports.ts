@@ -15,6 +15,8 @@ export interface NaluExports {
   modelInputLogged(model: number): number;
   modelTrainBatch(model: number, staged: number, batch: number, opt: number, lr: number, beta1: number, beta2: number,
     eps: number, stepSize: number, bc2sqrt: number): number;
+  /** Predicts the staged batch at `staged` into the y staging buffer (as modelPredict). */
+  modelPredictBatch(model: number, staged: number, batch: number): void;
   mathSweep(fn: number, src: number, dst: number, n: number): void;
   taskSeed(task: number, seed: number): void;
   taskFill(task: number, x: number, t64: number, scratch: number, batch: number): void;
