@@ -85,6 +85,8 @@ async function main(): Promise<void> {
   const stream = SHAPE.ops.includes('task') ? new TaskStream(B) : null;
   const residentStep = !SHAPE.ops.includes('resident') ? null
     : runner.resident?.(pool.x, pool.t, B) ?? ((k: number) => runner.train(pool.x[k]!, pool.t[k]!, B));
+  const residentPredict = !SHAPE.ops.includes('residentForward') ? null
+    : runner.residentPredict?.(pool.x, pool.t, B) ?? ((k: number) => runner.predict(pool.x[k]!, B));
   const make = (op: OpKey): (() => unknown) => {
     runner.reset(initial);
     let i = 0;
@@ -103,6 +105,7 @@ async function main(): Promise<void> {
         return op === 'train' ? runner.train(pool.x[k]!, pool.t[k]!, B) : residentStep!(k);
       };
     }
+    if (op === 'residentForward') return () => residentPredict!(i++ % count);
     return () => runner.predict(pool.x[i++ % count]!, B);
   };
   const chunks: Partial<Record<OpKey, number>> = {};

@@ -25,6 +25,11 @@ export interface Runner {
    * returns a step on pool entry k. Without it, the step is train(xs[k], ts[k], batch).
    */
   resident?(xs: Float32Array[], ts: Float32Array[], batch: number): (k: number) => unknown;
+  /**
+   * For the 'residentForward' operation: as resident, and returns a prediction of pool entry k.
+   * Without it, the prediction is predict(xs[k], batch).
+   */
+  residentPredict?(xs: Float32Array[], ts: Float32Array[], batch: number): (k: number) => Float32Array;
   /** One Adam step on a fresh batch of the static task drawn by the implementation itself, if it can. */
   trainTask?(batch: number): unknown;
   /** y, loss and gradients of the current weights, for the correctness gate. */
@@ -76,6 +81,10 @@ export async function wasmRunner(shape: StackShape, which: boolean | Build, opti
     resident(xs, ts) {
       const staged = xs.map((x, k) => model.stageBatch(x, ts[k]!));
       return (k) => model.trainStepOn(staged[k]!, opt);
+    },
+    residentPredict(xs, ts) {
+      const staged = xs.map((x, k) => model.stageBatch(x, ts[k]!));
+      return (k) => model.predict(staged[k]!);
     },
     ...(sampler ? { trainTask: (batch: number) => model.trainStepOn(sampler, opt, batch) } : {}),
     compute(x, t, batch) {

@@ -1,6 +1,7 @@
 // The shapes of the performance issue.
 //
-//   S  the NALU stack 100 -> 2 -> 1 (tied weights), batch 128: train step and forward
+//   S  the NALU stack 100 -> 2 -> 1 (tied weights), batch 128: train step and forward, each also
+//      on data held inside the library
 //   E  S at batch 1: predict only (latency)
 //   M  one NALU 64 -> 64, batch 1024: train step and forward
 //   L  one NALU 256 -> 256, batch 4096: train step and forward
@@ -15,8 +16,13 @@ export type ShapeKey = 'S' | 'E' | 'M' | 'L';
  * resident: the same steps with the pool held inside each library once (nalu-wasm stageBatch,
  * tfjs tensors and PyTorch tensors made once; naive JS computes on the arrays as in train);
  * task: Adam steps on a fresh batch of the static arithmetic task (add) generated every step;
- * forward: predictions. */
-export type OpKey = 'train' | 'resident' | 'task' | 'forward';
+ * forward: predictions of the pool handed over as Float32Arrays every call;
+ * residentForward: the same predictions of the pool held inside each library once (nalu-wasm
+ * stageBatch, tfjs tensors made once; PyTorch's forward reads tensors in both, naive JS arrays). */
+export type OpKey = 'train' | 'resident' | 'task' | 'forward' | 'residentForward';
+
+/** Operations that predict (their figure is samples/s, not calls/s). */
+export const isForward = (op: OpKey): boolean => op === 'forward' || op === 'residentForward';
 
 export interface BenchShape {
   key: ShapeKey;
@@ -33,7 +39,7 @@ export interface BenchShape {
 export const RESET_EVERY = 1000;
 
 export const SHAPES: Record<ShapeKey, BenchShape> = {
-  S: { key: 'S', title: 'NALU 100-2-1, batch 128', layers: [{ inputs: 100, outputs: 2 }, { inputs: 2, outputs: 1 }], batch: 128, ops: ['train', 'resident', 'task', 'forward'], learningRate: 1e-3, checkBatch: 128 },
+  S: { key: 'S', title: 'NALU 100-2-1, batch 128', layers: [{ inputs: 100, outputs: 2 }, { inputs: 2, outputs: 1 }], batch: 128, ops: ['train', 'resident', 'task', 'forward', 'residentForward'], learningRate: 1e-3, checkBatch: 128 },
   E: { key: 'E', title: 'NALU 100-2-1, batch 1', layers: [{ inputs: 100, outputs: 2 }, { inputs: 2, outputs: 1 }], batch: 1, ops: ['forward'], learningRate: 1e-3, checkBatch: 1 },
   M: { key: 'M', title: 'NALU 64-64, batch 1024', layers: [{ inputs: 64, outputs: 64 }], batch: 1024, ops: ['train', 'resident', 'forward'], learningRate: 1e-3, checkBatch: 64 },
   L: { key: 'L', title: 'NALU 256-256, batch 4096', layers: [{ inputs: 256, outputs: 256 }], batch: 4096, ops: ['train', 'resident', 'forward'], learningRate: 1e-3, checkBatch: 32 },
@@ -49,7 +55,7 @@ export function matmulFlops(shape: BenchShape, op: OpKey): number {
   shape.layers.forEach((l, k) => {
     const p = 2 * shape.batch * l.inputs * l.outputs;
     f += 3 * p;
-    if (op !== 'forward') f += 3 * p + (k > 0 ? 3 * p : 0);
+    if (!isForward(op)) f += 3 * p + (k > 0 ? 3 * p : 0);
   });
   return f;
 }

@@ -101,6 +101,15 @@ export function tfRunner(tf: any, backend: TfBackend, shape: BenchShape, initial
         return loss;
       };
     },
+    residentPredict(xs, _ts, batch) {
+      const xts = xs.map((x) => tf.tensor2d(x, [batch, inputs]));
+      return (k) => {
+        const y = tf.tidy(() => forward(xts[k]));
+        const out = y.dataSync() as Float32Array;
+        y.dispose();
+        return out;
+      };
+    },
     predict(x, batch) {
       const y = tf.tidy(() => forward(tf.tensor2d(x, [batch, inputs])));
       const out = y.dataSync() as Float32Array;
