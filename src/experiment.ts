@@ -4,7 +4,7 @@
  * MODELS.
  */
 import { NaluError } from './errors.js';
-import { dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, takesInit, ACTIVATIONS, type Activation, type InitScheme, type LayerSpec } from './layers.js';
+import { dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, takesInit, ACTIVATIONS, type Activation, type InitScheme, type LayerSpec, type LayerType } from './layers.js';
 import { sequential, type Model, type SequentialOptions, type Weights } from './model.js';
 import { adam } from './optim.js';
 import { Rng } from './rng.js';
@@ -138,9 +138,18 @@ export function parseReproduceLines(text: string, file: string): ReproduceLine[]
   return lines;
 }
 
+const initTypes = new Map<string, LayerType[]>();
+
+/** The types of the layers of the experiment model `name` that take an init scheme (built once). */
+function layersWithInit(name: string): LayerType[] {
+  let types = initTypes.get(name);
+  if (!types) initTypes.set(name, types = MODELS[name]!.layers(2, 2).map((l) => l.type).filter(takesInit));
+  return types;
+}
+
 /** True when some layer of the experiment model `name` takes an init scheme. */
 export function modelTakesInit(name: string): boolean {
-  return MODELS[name]!.layers(2, 2).some((l) => takesInit(l.type));
+  return layersWithInit(name).length > 0;
 }
 
 /**
@@ -149,9 +158,9 @@ export function modelTakesInit(name: string): boolean {
  * and NALU layers, or undefined for an MLP (whose default is nn.Linear's) or a model that takes none.
  */
 export function recordedInit(model: string, init: InitScheme | undefined): InitScheme | undefined {
-  const withInit = MODELS[model]!.layers(2, 2).filter((l) => takesInit(l.type));
-  if (!withInit.length) return undefined;
-  return init ?? (withInit.some((l) => l.type !== 'dense') ? 'glorot' : undefined);
+  const types = layersWithInit(model);
+  if (!types.length) return undefined;
+  return init ?? (types.some((t) => t !== 'dense') ? 'glorot' : undefined);
 }
 
 export interface ExperimentConfig {
