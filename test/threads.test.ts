@@ -28,6 +28,17 @@ describe('threads', () => {
     await expect(init({ wasm: moduleOf('threads') })).rejects.toThrow(/is a threads build .*, but a single thread was asked for/);
   });
 
+  it('an engine without SIMD runs the scalar build on one thread when threads are asked for', async () => {
+    const validate = WebAssembly.validate;
+    try {
+      WebAssembly.validate = () => false; // as an engine without SIMD refuses the probe
+      expect(await init({ threads: 2 })).toEqual({ backend: 'scalar', threads: 1 });
+    } finally {
+      WebAssembly.validate = validate;
+    }
+    expect(await init()).toEqual({ backend: 'simd', threads: 1 });
+  });
+
   it('a process that used them exits by itself', () => {
     const script = `
       import { init, nalu, sequential, adam } from './src/index.ts';

@@ -81,8 +81,9 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     }
     const backend: Backend = options.relaxed === true ? 'relaxed' : (options.simd ?? supported) ? 'simd' : 'scalar';
     const asked = options.threads === undefined ? 1 : checkInt('init: threads', options.threads, 1, MAX_THREADS);
-    if (asked > 1 && backend === 'scalar') fail('init: threads run a SIMD build; they cannot be combined with the scalar build');
-    const threads = asked > 1 && spawner && typeof SharedArrayBuffer === 'function' ? asked : 1;
+    if (asked > 1 && options.simd === false) fail('init: threads run a SIMD build; they cannot be combined with the scalar build');
+    // one thread where the host has none to give, or the engine no SIMD (the scalar build)
+    const threads = asked > 1 && backend !== 'scalar' && spawner && typeof SharedArrayBuffer === 'function' ? asked : 1;
     const pool = threads > 1 ? { threads, spawner: spawner! } : undefined;
     const build = buildOf(backend, threads);
     if (options.wasm !== undefined) {
