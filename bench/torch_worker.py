@@ -25,7 +25,7 @@ import os
 import sys
 import time
 
-EPS = 1e-7  # the NALU's eps in log(|x| + eps), DESIGN.md
+EPS = 1e-7  # the NALU's eps in log(|x| + eps), ../shared/DESIGN.md
 
 
 def mulberry32(seed):

@@ -565,7 +565,10 @@ export class Model {
     return out;
   }
 
-  /** Copies of every parameter, per layer, named as in DESIGN.md ([inputs, outputs] row-major). */
+  /**
+   * Copies of every parameter, per layer, by name (W_hat, M_hat, G, ...): a matrix [inputs, outputs]
+   * row-major, a vector (b, G_bias, g) as it is.
+   */
   getWeights(): Weights {
     this.live('getWeights');
     return this.readRegion(0);

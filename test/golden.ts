@@ -15,7 +15,7 @@
 //                                   before Adam step s (so losses[0] is the float32 twin of
 //                                   expected.loss), finalParams the parameters after the last step.
 //                                   The training ran in float32 with torch.optim.Adam defaults.
-// Each layer's params keep the file's order, which is DESIGN.md section 1's order.
+// Each layer's params keep the file's order, which is ../shared/DESIGN.md section 1's order.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -91,8 +91,8 @@ const CASES: Case[] = [
   { name: 'stack nac 5->3, nalu 3->1, batch 64', layers: [nac(5, 3), naluT(3, 1)], batch: 64, seed: 501, scale: S1, input: X },
   { name: 'stack nalu separate 17->4, nacMul 4->1, batch 5', layers: [naluS(17, 4), nacMul(4, 1)], batch: 5, seed: 502, scale: [SW, S1], input: X },
   { name: 'stack nalu 64->3, nalu 3->1, batch 1024', layers: [naluT(64, 3), naluT(3, 1)], batch: 1024, seed: 503, scale: [SW, S1], input: XWIDE },
-  // The 100->2->1 NALU stack of DESIGN.md. Sample 30's hidden value h = 0.0137 is what remains of
-  // the first layer's g a + (1 - g) m after cancelling terms of order 10, so f32 gets it with a
+  // The 100->2->1 NALU stack of ../shared/DESIGN.md. Sample 30's hidden value h = 0.0137 is what
+  // remains of the first layer's g a + (1 - g) m after cancelling terms of order 10, so f32 gets it with a
   // relative error of 2.3e-4 (measured against the reference: 0.0137005 vs 0.0136974); the second
   // layer takes log|h| and divides by |h| + eps, and that sample's term dominates the first
   // layer's dG (5.7e-5 of the tensor's largest value; y 3.7e-6 of the largest output, 43).

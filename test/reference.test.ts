@@ -2,7 +2,7 @@
 //   1. against every golden case (PyTorch autograd, float64; the training runs float32);
 //   2. by central finite differences of the MSE loss w.r.t. every parameter and every input, for
 //      every layer type and option, on small seeded random cases kept away from the kinks;
-//   3. at the kinks, with exact expected values (the conventions of DESIGN.md section 1).
+//   3. at the kinks, with exact expected values (the conventions of ../shared/DESIGN.md section 1).
 
 import { describe, expect, test } from 'vitest';
 import { goldenParams, loadGolden, maxErrRelToMax, maxRelErr, type GoldenCase } from './golden';
@@ -93,7 +93,7 @@ function checkGoldenCase(c: GoldenCase): void {
   const x = f64(c.x);
   const target = f64(c.target);
 
-  // parameter names and order are DESIGN.md's
+  // parameter names and order are ../shared/DESIGN.md's
   c.layers.forEach((l, k) => expect(Object.keys(l.params), `layer ${k} names`).toEqual(refParamNames(l)));
 
   const r = refStack(c.layers, params, x, target, c.batch);
@@ -605,7 +605,7 @@ describe('invariants', () => {
     }
   });
 
-  test('refParamNames follows DESIGN.md section 1', () => {
+  test('refParamNames follows ../shared/DESIGN.md section 1', () => {
     const l = (type: RefLayer['type'], o: Partial<RefLayer> = {}): RefLayer => ({ type, inputs: 2, outputs: 3, ...o });
     expect(refParamNames(l('nac'))).toEqual(['W_hat', 'M_hat']);
     expect(refParamNames(l('nacMul'))).toEqual(['W_hat', 'M_hat']);

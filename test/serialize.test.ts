@@ -782,3 +782,28 @@ describe('hardening of the other entry points', () => {
     expect(thrown(() => staticTask({ op: 'add', interpolation: [1, 1e39] }))).toBeInstanceOf(NaluError);
   });
 });
+
+describe('docs/serialization.md', () => {
+  const doc = readFileSync(new URL('../docs/serialization.md', import.meta.url), 'utf8');
+  const message = (f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('no error');
+  };
+
+  it("states the 100 -> 2 -> 1 stack's saved size with Adam's state and quotes load's messages on it", async () => {
+    await useBackend('simd');
+    const model = sequential([nalu({ inputs: 100, outputs: 2 }), nalu({ inputs: 2, outputs: 1 })], { seed: 0 });
+    model.trainStep(new Float32Array(100).fill(1), [2], adam());
+    const bytes = model.save({ optimizer: true });
+    const stated = /stack saves to ([\d,]+) bytes with its Adam state/.exec(doc);
+    expect(stated).not.toBeNull();
+    expect(Number(stated![1]!.replace(/,/g, ''))).toBe(bytes.length);
+    expect(doc).toContain('`' + message(() => load(bytes.subarray(0, 3000))) + '`');
+    expect(doc).toContain('`' + message(() => load(Uint8Array.from([...bytes, ...bytes]))) + '`');
+    model.dispose();
+  });
+});

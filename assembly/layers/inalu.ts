@@ -18,7 +18,7 @@
 //   (never by dividing by a factor, which can be exactly 0)
 //   dx = da W^T + (dzm Wm^T) sign(x) / |x| where |x| >= eps, else 0 (max passes its boundary)
 // then through the weight transforms as for the NAC (vnacWeightsBack). min and max pass the
-// gradient inside their range and on its boundary, none outside (DESIGN.md section 1).
+// gradient inside their range and on its boundary, none outside (../shared/DESIGN.md section 1).
 //
 // Buffers: L_E = W, L_EM = Wm, L_TMP = G ([out]), L_LOG = lx, L_A = [a; zm] ([2 out, ld]),
 // L_M = m, L_T2 = sr (forward) then ds (backward), L_T = [da; dzm] ([2 out, ld]), L_T3 = the

@@ -1,6 +1,6 @@
 // A naive JavaScript NALU stack: the baseline the benchmarks divide by.
 //
-// Written straight from DESIGN.md section 2 with plain loops over Float32Array, row-major
+// Written straight from ../shared/DESIGN.md section 2 with plain loops over Float32Array, row-major
 // [batch, features], weights [inputs, outputs]. It is what a careful JavaScript programmer
 // writes without tricks: buffers are allocated once per batch size and reused, the effective
 // weights are computed once per forward, loops run in the cache-friendly i-k-j order, and the

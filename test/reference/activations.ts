@@ -1,5 +1,5 @@
-// Activations of `dense`, PyTorch's definitions (DESIGN.md section 1), with the derivative each
-// one's PyTorch backward uses, including at the kinks:
+// Activations of `dense`, PyTorch's definitions (../shared/DESIGN.md section 1), with the
+// derivative each one's PyTorch backward uses, including at the kinks:
 //
 //   linear   z                                   1
 //   relu     max(z, 0)                           z > 0 ? 1 : 0          (threshold_backward: relu'(0) = 0)

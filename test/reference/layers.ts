@@ -1,6 +1,6 @@
 // Float64 reference of every layer, forward and backward, written straight from the equations of
-// DESIGN.md sections 1 and 2. Plain loops, no cleverness: this is what the f32 kernels are checked
-// against (together with ../../shared/golden/, PyTorch autograd) and what the finite-difference
+// ../shared/DESIGN.md sections 1 and 2. Plain loops, no cleverness: this is what the f32 kernels are
+// checked against (together with ../../shared/golden/, PyTorch autograd) and what the finite-difference
 // tests of test/reference.test.ts check in turn.
 //
 // Shapes (row-major): x [batch, inputs], every weight [inputs, outputs], dense b [outputs],
@@ -21,7 +21,7 @@ export { refNauReg, refNmuReg } from './regularizers';
 // Names and small helpers
 // ---------------------------------------------------------------------------------------------
 
-/** Parameter names of a layer, in the order of DESIGN.md section 1's table. */
+/** Parameter names of a layer, in the order of ../shared/DESIGN.md section 1's table. */
 export function refParamNames(layer: RefLayer): string[] {
   switch (layer.type) {
     case 'nac':

@@ -4,7 +4,7 @@
 //   m = beta1 m + (1 - beta1) g
 //   v = beta2 v + (1 - beta2) g^2
 //   p -= (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-// Defaults beta1 0.9, beta2 0.999, eps 1e-8 (DESIGN.md section 1).
+// Defaults beta1 0.9, beta2 0.999, eps 1e-8 (../shared/DESIGN.md section 1).
 
 import type { Params } from './types';
 

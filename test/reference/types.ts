@@ -1,6 +1,6 @@
 // Shared types of the float64 reference (test/reference/) and the golden loader (test/golden.ts).
-// They mirror the API's names (DESIGN.md section 1); the reference does not import src/ so that it
-// stays an independent check of it.
+// They mirror the API's names (../shared/DESIGN.md section 1); the reference does not import src/ so
+// that it stays an independent check of it.
 
 export type LayerType = 'nac' | 'nacMul' | 'nalu' | 'dense' | 'nau' | 'nmu';
 

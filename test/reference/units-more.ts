@@ -6,7 +6,7 @@
 // Shapes (row-major): x [batch, inputs], weights [inputs, outputs], iNALU g [outputs], NPU g
 // [inputs], y and dy [batch, outputs]. Parameter gradients are summed over the batch.
 //
-// Conventions at the kinks (DESIGN.md section 1, PyTorch's):
+// Conventions at the kinks (../shared/DESIGN.md section 1, PyTorch's):
 //   d|x|/dx = sign(x) with sign(0) = 0; sign(x) itself has derivative 0 (so has the NPU's k);
 //   clamp, min and max pass the gradient inside their range and on its boundary, none outside:
 //     min(zm, omega) passes for zm <= omega, max(|x|, eps) for |x| >= eps,
