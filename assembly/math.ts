@@ -8,8 +8,8 @@
 //
 // Constants of the f32x4 versions live in 16-byte aligned data segments, pre-splatted to four
 // lanes, and are loaded with v128.load: on V8 a v128.const or f32x4.splat(constant) inside a
-// hot loop is rebuilt every iteration (../shared/DESIGN.md section 6). The scalar twins use the same named
-// constants as f32.const / i32.const immediates.
+// hot loop is rebuilt every iteration (../shared/DESIGN.md section 6). The scalar twins use the
+// same named constants as f32.const / i32.const immediates.
 //
 // Polynomial coefficients were fitted for this file (minimax in the relative error, by linear
 // programming on 3000 Chebyshev points, coefficients rounded to f32 one at a time from the lowest

@@ -3,7 +3,8 @@
 // reduction, same polynomials and constants, same evaluation order, no FMA, no f64), so the SIMD
 // and scalar builds give identical bits (test/trig.test.ts checks this). The conventions are
 // those of math.ts: constants of the f32x4 version live pre-splatted in 16-byte aligned data
-// segments (../shared/DESIGN.md section 6); the scalar twin uses the same named constants as immediates.
+// segments (../shared/DESIGN.md section 6); the scalar twin uses the same named constants as
+// immediates.
 //
 // Reduction: n = round(x * 2/pi) by adding 1.5 * 2^23 (round to nearest even, the integer read
 // from the low bits of the sum); r = (((x - n P1) - n P2) - n P3) - n P4 with pi/2 split as

@@ -453,8 +453,8 @@ export class Model {
   }
 
   private trainOnStaged(staged: StagedBatch, optimizer: Optimizer, batch: number | undefined): number {
-    this.checkOptimizer('trainStepOn', optimizer);
     this.checkStaged('trainStepOn', staged, batch);
+    this.checkOptimizer('trainStepOn', optimizer);
     return this.optimize('trainStepOn', optimizer, [], [], (opt, lr, b1, b2, eps, step, bc2) =>
       this.engine.ex.modelTrainBatch(this.desc, staged.ptr, staged.batch, opt, lr, b1, b2, eps, step, bc2));
   }
