@@ -5,7 +5,7 @@
  */
 import { NaluError } from './errors.js';
 import { dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, takesInit, ACTIVATIONS, type Activation, type InitScheme, type LayerSpec, type LayerType } from './layers.js';
-import { sequential, type Model, type SequentialOptions, type Weights } from './model.js';
+import { sequential, type Model, type SequentialOptions, type StagedBatch, type Weights } from './model.js';
 import { adam } from './optim.js';
 import { Rng } from './rng.js';
 import { identityTask } from './tasks/identity.js';
@@ -234,16 +234,25 @@ export function thresholdOf(c: ExperimentConfig, samples = 1_000_000): number {
   return staticTask(taskOptions(c, 0)).threshold({ samples });
 }
 
+/** Samples per staged block of a fixed set: the model's work memory stays that of predict's blocks. */
+const STAGE_BLOCK = 4096;
+
 /**
  * The mean squared error in f64 of the model's f32 predictions for d against d's f64 targets, as
- * a function to call as often as needed: d's samples are staged in the model once (disposed with
- * it) and predicted into one array. NaN (a prediction that is NaN) reads as Infinity.
+ * a function to call as often as needed: d's samples are staged in the model once, in blocks of
+ * 4,096 (disposed with the model), and predicted into one array. NaN (a prediction that is NaN)
+ * reads as Infinity.
  */
 export function stagedMse(model: Model, d: Dataset): () => number {
-  const staged = model.stageBatch(d.x, d.target, d.n);
   const y = new Float32Array(d.n);
+  const blocks: Array<[StagedBatch, Float32Array]> = [];
+  for (let first = 0; first < d.n; first += STAGE_BLOCK) {
+    const end = Math.min(first + STAGE_BLOCK, d.n);
+    const x = d.x.subarray(first * model.inputs, end * model.inputs);
+    blocks.push([model.stageBatch(x, d.target.subarray(first, end)), y.subarray(first, end)]);
+  }
   return () => {
-    model.predict(staged, undefined, y);
+    for (const [staged, out] of blocks) model.predict(staged, undefined, out);
     let s = 0;
     for (let i = 0; i < y.length; i++) {
       const e = y[i]! - d.target[i]!;

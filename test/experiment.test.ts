@@ -57,7 +57,7 @@ describe('stagedMse', () => {
   it("is the f64 mean of (f32 prediction - f64 target)^2 over the set, bit for bit, as the model trains", async () => {
     await useBackend('simd');
     const task = staticTask({ op: 'mul', seed: 3 });
-    const d = task.testSet(1001);
+    const d = task.testSet(4099); // a block of 4,096 and one of 3
     const model = sequential([nalu({ inputs: 100, outputs: 2 }), nalu({ inputs: 2, outputs: 1 })], { seed: 3 });
     const mse = stagedMse(model, d);
     const sampler = task.trainSampler(), opt = adam();
