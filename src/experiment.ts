@@ -5,7 +5,7 @@
  */
 import { NaluError } from './errors.js';
 import { dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, takesInit, ACTIVATIONS, type Activation, type InitScheme, type LayerSpec, type LayerType } from './layers.js';
-import { sequential, type Model, type SequentialOptions, type StagedBatch, type Weights } from './model.js';
+import { CHUNK, sequential, type Model, type SequentialOptions, type StagedBatch, type Weights } from './model.js';
 import { adam } from './optim.js';
 import { Rng } from './rng.js';
 import { identityTask } from './tasks/identity.js';
@@ -234,9 +234,6 @@ export function thresholdOf(c: ExperimentConfig, samples = 1_000_000): number {
   return staticTask(taskOptions(c, 0)).threshold({ samples });
 }
 
-/** Samples per staged block of a fixed set: the model's work memory stays that of predict's blocks. */
-const STAGE_BLOCK = 4096;
-
 /**
  * The mean squared error in f64 of the model's f32 predictions for d against d's f64 targets, as
  * a function to call as often as needed: d's samples are staged in the model once, in blocks of
@@ -246,8 +243,8 @@ const STAGE_BLOCK = 4096;
 export function stagedMse(model: Model, d: Dataset): () => number {
   const y = new Float32Array(d.n);
   const blocks: Array<[StagedBatch, Float32Array]> = [];
-  for (let first = 0; first < d.n; first += STAGE_BLOCK) {
-    const end = Math.min(first + STAGE_BLOCK, d.n);
+  for (let first = 0; first < d.n; first += CHUNK) { // predict's blocks: the work memory stays theirs
+    const end = Math.min(first + CHUNK, d.n);
     const x = d.x.subarray(first * model.inputs, end * model.inputs);
     blocks.push([model.stageBatch(x, d.target.subarray(first, end)), y.subarray(first, end)]);
   }

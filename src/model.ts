@@ -44,7 +44,7 @@ interface Tensor {
 }
 
 /** Predictions and evaluations run in chunks of at most this many samples. */
-const CHUNK = 4096;
+export const CHUNK = 4096;
 /** The largest batch of one gradient or training call. */
 export const MAX_BATCH = 1 << 20;
 

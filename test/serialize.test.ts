@@ -20,6 +20,12 @@ import { crc32, decodeModel, encodeModel, FORMAT_VERSION, MAGIC, MIN_BYTES, type
 import { BACKENDS, BUILDS, backendOf, bits, moduleOf, useBackend, type TestBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
 
+/** The error f throws, or undefined. */
+const thrown = (f: () => unknown): Error | undefined => {
+  try { f(); } catch (e) { return e as Error; }
+  return undefined;
+};
+
 const INPUTS = { lo: 0.1, hi: 3, zeros: 0.1, negatives: 0.4 };
 const any = (v: unknown) => v as never;
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -702,11 +708,6 @@ describe('layers given as specs (exported LayerSpec objects) load as the factori
 // the behaviour the entry point should have, and FAILS until the file named in it is fixed
 // (the loaders above already guard against each of these themselves).
 describe('hardening of the other entry points', () => {
-  const thrown = (f: () => unknown): Error | undefined => {
-    try { f(); } catch (e) { return e as Error; }
-    return undefined;
-  };
-
   it('src/model.ts: a model-wide init applies to the layers that have an init option, and a dense, nau or nmu layer beside them is fine', async () => {
     await useBackend('simd');
     const m = sequential([nalu({ inputs: 2, outputs: 3 }), dense({ inputs: 3, outputs: 2, activation: 'relu' }), nau({ inputs: 2, outputs: 1 })], { init: 'seed' });
@@ -785,14 +786,7 @@ describe('hardening of the other entry points', () => {
 
 describe('docs/serialization.md', () => {
   const doc = readFileSync(new URL('../docs/serialization.md', import.meta.url), 'utf8');
-  const message = (f: () => unknown) => {
-    try {
-      f();
-    } catch (err) {
-      return (err as Error).message;
-    }
-    throw new Error('no error');
-  };
+  const message = (f: () => unknown) => thrown(f)?.message ?? 'no error';
 
   it("states the 100 -> 2 -> 1 stack's saved size with Adam's state and quotes load's messages on it", async () => {
     await useBackend('simd');

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { adam, init, nalu, sequential, staticTask, type Model, type Optimizer } from '../../src/index';
+import { adam, init, nalu, sequential, staticTask, type Model, type Optimizer, type StagedBatch } from '../../src/index';
 import { buildOf, type Build } from '../../src/wasm/exports';
 import { NaiveNaluStack, type NaiveLayerSpec } from '../naive/nalu';
 import type { Computed, F32Weights } from './check';
@@ -65,6 +65,8 @@ export async function wasmRunner(shape: StackShape, which: boolean | Build, opti
   const model: Model = sequential(shape.layers.map((l) => nalu({ inputs: l.inputs, outputs: l.outputs, eps: l.eps, sharedWeights: l.sharedWeights })), { seed: shape.seed });
   const initial = model.getWeights();
   let opt: Optimizer = adam({ learningRate: shape.learningRate });
+  let staged: StagedBatch[] | undefined; // the pool, staged once for resident and residentPredict
+  const stagedPool = (xs: Float32Array[], ts: Float32Array[]) => (staged ??= xs.map((x, k) => model.stageBatch(x, ts[k]!)));
   const sampler = shape.layers[0]!.inputs === 100 && shape.layers.at(-1)!.outputs === 1
     ? staticTask({ op: 'add', seed: 0 }).trainSampler() : null;
   return {
@@ -79,12 +81,12 @@ export async function wasmRunner(shape: StackShape, which: boolean | Build, opti
     train: (x, t, batch) => model.trainStep(x, t, opt, batch),
     predict: (x, batch) => model.predict(x, batch),
     resident(xs, ts) {
-      const staged = xs.map((x, k) => model.stageBatch(x, ts[k]!));
-      return (k) => model.trainStepOn(staged[k]!, opt);
+      const pool = stagedPool(xs, ts);
+      return (k) => model.trainStepOn(pool[k]!, opt);
     },
     residentPredict(xs, ts) {
-      const staged = xs.map((x, k) => model.stageBatch(x, ts[k]!));
-      return (k) => model.predict(staged[k]!);
+      const pool = stagedPool(xs, ts);
+      return (k) => model.predict(pool[k]!);
     },
     ...(sampler ? { trainTask: (batch: number) => model.trainStepOn(sampler, opt, batch) } : {}),
     compute(x, t, batch) {

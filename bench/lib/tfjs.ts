@@ -69,6 +69,8 @@ export function tfRunner(tf: any, backend: TfBackend, shape: BenchShape, initial
       }
     });
   };
+  let pooled: any[] | undefined; // the pool's inputs as tensors, made once for resident and residentPredict
+  const residentInputs = (xs: Float32Array[], batch: number) => (pooled ??= xs.map((x) => tf.tensor2d(x, [batch, inputs])));
 
   return {
     label: `tfjs ${backend}`,
@@ -92,7 +94,7 @@ export function tfRunner(tf: any, backend: TfBackend, shape: BenchShape, initial
       return loss;
     },
     resident(xs, ts, batch) {
-      const xts = xs.map((x) => tf.tensor2d(x, [batch, inputs]));
+      const xts = residentInputs(xs, batch);
       const tts = ts.map((t) => tf.tensor2d(t, [batch, outputs]));
       return (k) => {
         const cost = optimizer.minimize(() => lossOf(xts[k], tts[k]), true, varList);
@@ -102,7 +104,7 @@ export function tfRunner(tf: any, backend: TfBackend, shape: BenchShape, initial
       };
     },
     residentPredict(xs, _ts, batch) {
-      const xts = xs.map((x) => tf.tensor2d(x, [batch, inputs]));
+      const xts = residentInputs(xs, batch);
       return (k) => {
         const y = tf.tidy(() => forward(xts[k]));
         const out = y.dataSync() as Float32Array;
