@@ -33,6 +33,9 @@ export const H_LAMBDA: i32 = 16; // f32: weight of the NAU/NMU sparsity regulari
 export const H_CLIP: i32 = 17; // f32: clip every gradient to [-clip, clip] when > 0
 export const H_WORDS: i32 = 20;
 
+/** The build, for the host: bit 0 SIMD, bit 1 relaxed SIMD, bit 2 threads (shared memory). */
+export const FEATURES: i32 = (ASC_FEATURE_SIMD ? 1 : 0) | (ASC_FEATURE_RELAXED_SIMD ? 2 : 0) | (ASC_FEATURE_THREADS ? 4 : 0);
+
 // Layer record, in 32-bit words; record k starts at word H_WORDS + k * L_WORDS.
 export const L_TYPE: i32 = 0;
 export const L_IN: i32 = 1;
@@ -56,8 +59,8 @@ export const L_T3: i32 = 17; // [in, ld] backward scratch
 export const L_DE: i32 = 18; // gradient of the effective weights, same layout as L_E
 export const L_DEM: i32 = 19; // gradient of L_EM
 export const L_TMP: i32 = 20; // [in * out] contiguous scratch for the weight transform
-export const L_P: i32 = 24; // up to 5 parameter pointers, in the API's order
-export const L_G: i32 = 29; // the matching gradient pointers (in the gradient region)
+export const L_P: i32 = 24; // up to 6 parameter pointers, in the API's order
+export const L_G: i32 = 30; // the matching gradient pointers (in the gradient region)
 export const L_WORDS: i32 = 40;
 
 // Layer types.

@@ -147,10 +147,14 @@ function backward(model: usize, batch: i32): void {
   }
 }
 
-function lossOf(model: usize, batch: i32): f64 {
+/** The sum of squared errors of the last forward against the staged target. */
+function sseOf(model: usize, batch: i32): f64 {
   const last = lastLayer(model);
-  const out = fldI(last, L_OUT);
-  return sumSquares(fld(last, L_Y), hdr(model, H_T), out, batch, padded(batch)) / <f64>(batch * out);
+  return sumSquares(fld(last, L_Y), hdr(model, H_T), fldI(last, L_OUT), batch, padded(batch));
+}
+
+function lossOf(model: usize, batch: i32): f64 {
+  return sseOf(model, batch) / <f64>(batch * fldI(lastLayer(model), L_OUT));
 }
 
 /** True when every layer has a forward for one sample's row (xxxForwardRow). */
@@ -211,8 +215,7 @@ export function modelEvaluate(model: usize, batch: i32): f64 {
   let sse = NaN;
   if (stage(model, batch, true)) {
     forward(model, batch);
-    const last = lastLayer(model);
-    sse = sumSquares(fld(last, L_Y), hdr(model, H_T), fldI(last, L_OUT), batch, padded(batch));
+    sse = sseOf(model, batch);
   }
   return threadFailed(model) ? NaN : sse;
 }
@@ -297,36 +300,50 @@ function exchangeBatch(model: usize, rec: usize): void {
   }
 }
 
+/**
+ * Makes the staged batch at `rec` the model's input, input log and target (on), or gives the
+ * model its own buffers back (off); the first layer then finds its log ready, or computes it.
+ */
+function useBatch(model: usize, rec: usize, on: bool): void {
+  exchangeBatch(model, rec);
+  setLogReady(model, on && modelInputLogged(model));
+}
+
 /** Checks the staged x and target and writes them into the batch's buffers (see stage). */
 export function modelStageBatch(model: usize, rec: usize, batch: i32): void {
   exchangeBatch(model, rec);
   stage(model, batch, true);
-  exchangeBatch(model, rec);
-  setLogReady(model, false);
+  useBatch(model, rec, false);
   threadFailed(model);
 }
 
 /** modelTrainStep on a staged batch: no checks, transposes or logs of the input. */
 export function modelTrainBatch(model: usize, rec: usize, batch: i32, opt: i32, lr: f32,
                                 beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
-  exchangeBatch(model, rec);
-  setLogReady(model, modelInputLogged(model));
+  useBatch(model, rec, true);
   const loss = modelTrainStaged(model, batch, opt, lr, beta1, beta2, eps, stepSize, bc2sqrt);
-  exchangeBatch(model, rec);
-  setLogReady(model, false);
+  useBatch(model, rec, false);
   return loss;
 }
 
 /** modelPredict on a staged batch: no checks, transposes or logs of the input. */
 export function modelPredictBatch(model: usize, rec: usize, batch: i32): void {
-  exchangeBatch(model, rec);
-  setLogReady(model, modelInputLogged(model));
+  useBatch(model, rec, true);
   setStatus(model, S_OK, 0);
   forward(model, batch);
-  exchangeBatch(model, rec);
-  setLogReady(model, false);
+  useBatch(model, rec, false);
   rowMajorOutput(model, batch);
   threadFailed(model);
+}
+
+/** modelEvaluate on a staged batch: the sum of squared errors against its target. */
+export function modelEvaluateBatch(model: usize, rec: usize, batch: i32): f64 {
+  useBatch(model, rec, true);
+  setStatus(model, S_OK, 0);
+  forward(model, batch);
+  const sse = sseOf(model, batch);
+  useBatch(model, rec, false);
+  return threadFailed(model) ? NaN : sse;
 }
 
 /**

@@ -5,7 +5,7 @@
 export type { InitInfo, InitOptions, WasmSource } from './wasm/init.js';
 export type { Backend } from './wasm/exports.js';
 export { nac, nacMul, nalu, dense, nau, nmu, inalu, npu, realNpu, type LayerSpec, type LayerType, type InitScheme, type Activation } from './layers.js';
-export { sequential, Model, StagedBatch, type SequentialOptions, type Regularizer, type Weights, type Numbers } from './model.js';
+export { sequential, Model, StagedBatch, type SequentialOptions, type Regularizer, type Weights, type Numbers, type OptimizerState } from './model.js';
 export { adam, sgd, rmsprop, type Optimizer, type AdamOptions, type RmspropOptions } from './optim.js';
 export { NaluError } from './errors.js';
 export { simdSupported } from './wasm/probe.js';
@@ -14,5 +14,5 @@ export { identityTask, IdentityTask } from './tasks/identity.js';
 export { Sampler, type Dataset } from './tasks/sampler.js';
 export { type SaveOptions, type ModelJSON, type JsonTensor, type JsonOptions } from './serialize.js';
 export { load, fromJSON } from './restore.js';
-export { MODELS, ReinitRule, reinitialize, type ModelEntry } from './experiment.js';
+export { MODELS, type ModelEntry } from './experiment.js';
 export { ACTIVATIONS } from './layers.js';

@@ -238,7 +238,7 @@ class JobProgress {
   }
 
   private show(): void {
-    this.bar.update(this.sum, `(${this.finished}/${this.jobs} ${this.unit})`);
+    this.bar.update(this.sum, `(${this.finished} of ${this.jobs} ${this.unit} done)`);
   }
 }
 

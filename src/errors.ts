@@ -25,6 +25,24 @@ export function checkNumber(what: string, value: unknown, min: number, max: numb
   return value as number;
 }
 
+/**
+ * checkNumber for a number the module computes with in f32, whose f32 rounding must stay above
+ * `min` too (1e-46 is > 0 but rounds to 0). Maximums are chosen below 1 in f32 (0.9999999).
+ */
+export function checkF32(what: string, value: unknown, min: number, max: number, closedMin = false): number {
+  const v = checkNumber(what, value, min, max, closedMin), f = Math.fround(v);
+  if (!(closedMin ? f >= min : f > min)) {
+    fail(`${what} must be ${closedMin ? '>=' : '>'} ${min} in f32, the precision the module computes in; got ${v}, which rounds to ${f}`);
+  }
+  return v;
+}
+
+/** What follows "must be finite" for a value that is finite in f64 but not in f32. */
+export const inF32 = (v: unknown): string => (Number.isFinite(v) && Math.abs(v as number) > F32_MAX ? ` in f32, whose largest value is ${F32_MAX}` : '');
+
+/** The largest finite f32. */
+export const F32_MAX = 3.4028234663852886e38;
+
 /** "a Float32Array", "an Int32Array": the article a name takes. */
 export const article = (name: string): string => (/^[AEIO]/.test(name) ? `an ${name}` : `a ${name}`);
 

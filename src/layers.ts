@@ -1,4 +1,4 @@
-import { checkInt, checkKeys, checkNumber, describe, fail } from './errors.js';
+import { checkF32, checkInt, checkKeys, checkNumber, describe, fail } from './errors.js';
 import type { Rng } from './rng.js';
 
 export type LayerType = 'nac' | 'nacMul' | 'nalu' | 'dense' | 'nau' | 'nmu' | 'inalu' | 'npu' | 'realNpu';
@@ -146,7 +146,7 @@ function fill(value: number) {
 const DEFAULT_OMEGA = 20;
 
 function eps(o: Record<string, unknown>): number {
-  return o.eps === undefined ? DEFAULT_EPS : checkNumber('eps', o.eps, 0, 1);
+  return o.eps === undefined ? DEFAULT_EPS : checkF32('eps', o.eps, 0, 1);
 }
 
 /** `v` as an init scheme (undefined stays undefined); `prefix` starts the error message. */

@@ -1,15 +1,24 @@
-import { checkInt, checkKeys, describe, fail } from './errors.js';
+import { checkInt, checkKeys, describe, fail, inF32 } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
 import { Rng } from './rng.js';
 import { Sampler } from './tasks/sampler.js';
-import type { Engine } from './wasm/engine.js';
+import { MAX_BLOCK, type Engine } from './wasm/engine.js';
 import { currentEngine } from './wasm/init.js';
 import { modelToJSON, saveModel, type ModelJSON, type SaveOptions } from './serialize.js';
 
 export type Weights = Array<Record<string, Float32Array>>;
 export type Numbers = Float32Array | Float64Array | ArrayLike<number>;
+
+/** An optimizer's state in a model: its settings, step count and first and second moments. */
+export interface OptimizerState {
+  optimizer: Optimizer;
+  step: number;
+  /** laid out as getWeights() */
+  m: Weights;
+  v: Weights;
+}
 
 export interface SequentialOptions {
   /** Seed of the initialisation (xoshiro128**, see rng.ts); default 0. */
@@ -118,10 +127,10 @@ export class Model {
     for (const t of this.tensors) {
       const values = new Float32Array(t.size);
       t.spec.init(rng, values);
-      f32.set(values, (this.state >> 2) + t.offset);
+      f32.set(values, (this.state >>> 2) + t.offset);
     }
     try {
-      this.ensureCapacity(1);
+      this.ensureCapacity('sequential', 1);
     } catch (err) {
       this.engine.free(this.stateRaw);
       throw err;
@@ -135,7 +144,7 @@ export class Model {
   }
 
   /** (Re)allocates the work block for batches of up to `batch` samples. */
-  private ensureCapacity(batch: number): void {
+  private ensureCapacity(what: string, batch: number): void {
     if (batch <= this.capacity) return;
     const cap = round4(Math.max(batch, this.capacity * 2 > MAX_BATCH ? batch : Math.min(this.capacity * 2, MAX_BATCH)));
     const lay = this.engine.layout;
@@ -169,8 +178,8 @@ export class Model {
     const descBytes = round4(lay.H_WORDS + n * lay.L_WORDS) * 4;
     let bytes = descBytes;
     for (const p of plan) bytes += round4(p[2]) * 4;
-    if (bytes > (1 << 30)) {
-      fail(`a batch of ${batch} needs ${bytes} bytes of work memory for this model, more than the 1 GiB a block may use: use smaller batches`);
+    if (bytes > MAX_BLOCK) {
+      fail(`${what}: a batch of ${batch} needs ${bytes} bytes of work memory for this model, more than the ${MAX_BLOCK} a block may use: use smaller batches`);
     }
     const [raw, base] = this.engine.alloc(bytes);
     if (this.workRaw) this.engine.free(this.workRaw);
@@ -180,7 +189,7 @@ export class Model {
 
     const i32 = this.engine.i32;
     const f32 = this.engine.f32;
-    const h = base >> 2;
+    const h = base >>> 2;
     const rec = (k: number) => h + lay.H_WORDS + k * lay.L_WORDS;
     let at = base + descBytes;
     for (const [k, field, floats] of plan) {
@@ -247,15 +256,15 @@ export class Model {
   private checkStatus(what: string, x: ArrayLike<number>, target: ArrayLike<number> | undefined, first: number): void {
     const lay = this.engine.layout;
     const i32 = this.engine.i32;
-    const status = i32[(this.desc >> 2) + lay.H_STATUS]!;
+    const status = i32[(this.desc >>> 2) + lay.H_STATUS]!;
     if (status === lay.S_OK) return;
-    const arg = i32[(this.desc >> 2) + lay.H_STATUS_ARG]!;
+    const arg = i32[(this.desc >>> 2) + lay.H_STATUS_ARG]!;
     if (status === lay.S_X_NONFINITE || status === lay.S_T_NONFINITE) {
       const isX = status === lay.S_X_NONFINITE;
       const width = isX ? this.inputs : this.outputs;
       const index = first * width + arg;
       const value = (isX ? x : target!)[index];
-      fail(`${what}: ${isX ? 'x' : 'target'} holds ${value} at index ${index} (sample ${Math.floor(index / width)}, ${isX ? 'input' : 'output'} ${index % width}); ${isX ? 'inputs' : 'targets'} must be finite`);
+      fail(`${what}: ${isX ? 'x' : 'target'} holds ${value} at index ${index} (sample ${Math.floor(index / width)}, ${isX ? 'input' : 'output'} ${index % width}); ${isX ? 'inputs' : 'targets'} must be finite${inF32(value)}`);
     }
     if (status === lay.S_LOSS_NONFINITE) {
       fail(`${what}: the loss is not finite; the parameters were not updated (pass allowNonFinite to sequential() to update anyway)`);
@@ -277,7 +286,7 @@ export class Model {
   /** Writes rows [first, first + batch) of `data` into a staging buffer. */
   private stage(field: number, data: ArrayLike<number>, width: number, first: number, batch: number): void {
     const f32 = this.engine.f32;
-    const dst = this.engine.i32[(this.desc >> 2) + field]! >> 2;
+    const dst = this.engine.i32[(this.desc >>> 2) + field]! >>> 2;
     const lo = first * width, hi = (first + batch) * width;
     if (lo === 0 && hi === data.length) f32.set(data, dst);
     else if (ArrayBuffer.isView(data)) f32.set((data as Float32Array).subarray(lo, hi), dst);
@@ -311,15 +320,15 @@ export class Model {
     const lay = this.engine.layout;
     if (staged || b <= this.capacity) {
       // One chunk that fits the work block: the short path of small-batch inference.
-      const h = this.desc >> 2;
+      const h = this.desc >>> 2;
       if (staged) this.engine.ex.modelPredictBatch(this.desc, staged.ptr, b);
       else {
-        this.engine.f32.set(rows, this.engine.i32[h + lay.H_XROW]! >> 2);
+        this.engine.f32.set(rows, this.engine.i32[h + lay.H_XROW]! >>> 2);
         this.engine.ex.modelPredict(this.desc, b);
       }
       const i32 = this.engine.i32;
       if (i32[h + lay.H_STATUS] !== lay.S_OK) this.checkStatus('predict', staged ? [] : rows, undefined, 0);
-      const y = i32[h + lay.H_YROW]! >> 2;
+      const y = i32[h + lay.H_YROW]! >>> 2;
       const n = b * this.outputs, f32 = this.engine.f32;
       if (n > 16) return out ? (out.set(f32.subarray(y, y + n)), out) : f32.slice(y, y + n);
       // a few values: copied one by one into a new array (cheaper than slice in V8 and JSC)
@@ -330,28 +339,40 @@ export class Model {
     const result = out ?? new Float32Array(b * this.outputs);
     for (let first = 0; first < b; first += CHUNK) {
       const n = Math.min(CHUNK, b - first);
-      this.ensureCapacity(n);
+      this.ensureCapacity('predict', n);
       this.stage(lay.H_XROW, rows, this.inputs, first, n);
       this.engine.ex.modelPredict(this.desc, n);
       this.checkStatus('predict', rows, undefined, first);
-      const y = this.engine.i32[(this.desc >> 2) + lay.H_YROW]! >> 2;
+      const y = this.engine.i32[(this.desc >>> 2) + lay.H_YROW]! >>> 2;
       result.set(this.engine.f32.subarray(y, y + n * this.outputs), first * this.outputs);
     }
     return result;
   }
 
-  /** The mean squared error of the predictions for x against target, computed in f64. */
-  evaluate(x: Numbers, target: Numbers, batch?: number): number {
+  /**
+   * The mean squared error of the predictions for x against target, computed in f64; or of a
+   * StagedBatch of this model against the target staged with it (pass it alone).
+   */
+  evaluate(staged: StagedBatch): number;
+  evaluate(x: Numbers, target: Numbers, batch?: number): number;
+  evaluate(x: Numbers | StagedBatch, target?: Numbers, batch?: number): number {
     this.live('evaluate');
+    if (x instanceof StagedBatch) {
+      if (target !== undefined) fail('evaluate: a StagedBatch holds its own target; pass it alone');
+      this.checkStaged('evaluate', x, batch);
+      const sse = this.engine.ex.modelEvaluateBatch(this.desc, x.ptr, x.batch);
+      this.checkStatus('evaluate', [], undefined, 0);
+      return sse / (x.batch * this.outputs);
+    }
     const b = this.batchOf('evaluate', 'x', x, this.inputs, batch, Number.MAX_SAFE_INTEGER);
     this.batchOf('evaluate', 'target', target, this.outputs, b, Number.MAX_SAFE_INTEGER);
     const lay = this.engine.layout;
     let sum = 0;
     for (let first = 0; first < b; first += CHUNK) {
       const n = Math.min(CHUNK, b - first);
-      this.ensureCapacity(n);
+      this.ensureCapacity('evaluate', n);
       this.stage(lay.H_XROW, x, this.inputs, first, n);
-      this.stage(lay.H_TROW, target, this.outputs, first, n);
+      this.stage(lay.H_TROW, target!, this.outputs, first, n);
       sum += this.engine.ex.modelEvaluate(this.desc, n);
       this.checkStatus('evaluate', x, target, first);
     }
@@ -361,7 +382,7 @@ export class Model {
   private run(what: string, x: Numbers, target: Numbers, batch: number | undefined): number {
     const b = this.batchOf(what, 'x', x, this.inputs, batch, MAX_BATCH);
     this.batchOf(what, 'target', target, this.outputs, b, MAX_BATCH);
-    this.ensureCapacity(b);
+    this.ensureCapacity(what, b);
     const lay = this.engine.layout;
     this.stage(lay.H_XROW, x, this.inputs, 0, b);
     this.stage(lay.H_TROW, target, this.outputs, 0, b);
@@ -400,7 +421,7 @@ export class Model {
     const logged = this.engine.ex.modelInputLogged(this.desc) !== 0;
     const xBytes = this.inputs * ld * 4;
     const [raw, rec] = this.engine.alloc(16 + xBytes * (logged ? 2 : 1) + this.outputs * ld * 4);
-    const w = rec >> 2, i32 = this.engine.i32;
+    const w = rec >>> 2, i32 = this.engine.i32;
     i32[w] = rec + 16;
     i32[w + 1] = logged ? rec + 16 + xBytes : 0;
     i32[w + 2] = rec + 16 + xBytes * (logged ? 2 : 1);
@@ -436,7 +457,7 @@ export class Model {
     }
     this.checkOptimizer('trainStepOn', optimizer);
     const b = batch === undefined ? 128 : checkInt('trainStepOn: batch', batch, 1, MAX_BATCH);
-    this.ensureCapacity(b);
+    this.ensureCapacity('trainStepOn', b);
     const scratch = sampler.scratch(2 * round4(b));
     return this.optimize('trainStepOn', optimizer, [], [], (opt, lr, b1, b2, eps, step, bc2) =>
       this.engine.ex.modelTrainTask(this.desc, sampler.ptr, scratch, b, opt, lr, b1, b2, eps, step, bc2));
@@ -449,7 +470,7 @@ export class Model {
     if (batch !== undefined && batch !== staged.batch) {
       fail(`${what}: the StagedBatch holds ${staged.batch} samples, got batch ${describe(batch)} (leave batch out)`);
     }
-    this.ensureCapacity(staged.batch);
+    this.ensureCapacity(what, staged.batch);
   }
 
   private trainOnStaged(staged: StagedBatch, optimizer: Optimizer, batch: number | undefined): number {
@@ -473,13 +494,13 @@ export class Model {
     call: (opt: number, lr: number, b1: number, b2: number, eps: number, stepSize: number, bc2sqrt: number) => number): number {
     // A model keeps the state of one optimizer: switching starts that optimizer afresh, and
     // a failed first step restores the previous optimizer's moments.
-    const moments = this.region(2) >> 2;
+    const moments = this.region(2) >>> 2;
     const switching = this.binding?.optimizer !== o;
     const previous = switching && this.binding ? this.engine.f32.slice(moments, moments + 2 * this.nParam) : undefined;
     if (switching) this.engine.f32.fill(0, moments, moments + 2 * this.nParam);
     const t = switching ? 1 : this.binding!.step + 1;
     const lay = this.engine.layout;
-    const h = this.desc >> 2;
+    const h = this.desc >>> 2;
     this.engine.f32[h + lay.H_LAMBDA] = this.lambdaAt(t);
     this.engine.f32[h + lay.H_CLIP] = o.clipValue;
     const loss = o.kind === 'adam'
@@ -499,6 +520,7 @@ export class Model {
 
   /** The regulariser's weight at optimizer step t (see SequentialOptions.regularizer). */
   lambdaAt(t: number): number {
+    this.live('lambdaAt');
     const r = this.regularizer;
     if (!r) return 0;
     if (r.end <= r.start) return t >= r.start ? r.lambda : 0;
@@ -524,32 +546,37 @@ export class Model {
    * The optimizer's state: its step count and first and second moments (copies, laid out as
    * getWeights), or undefined before the first training step.
    */
-  optimizerState(): { optimizer: Optimizer; step: number; m: Weights; v: Weights } | undefined {
+  optimizerState(): OptimizerState | undefined {
     this.live('optimizerState');
     if (!this.binding) return undefined;
     return { optimizer: this.binding.optimizer, step: this.binding.step, m: this.readRegion(2), v: this.readRegion(3) };
   }
 
-  /** Restores an optimizer's state saved by optimizerState(); the next step continues it. */
-  restoreOptimizer(optimizer: Optimizer, step: number, m: Weights, v: Weights): void {
+  /**
+   * Restores an optimizer's state as optimizerState() returned it (of this model or one of the
+   * same layers); a step with `state.optimizer` continues it.
+   */
+  restoreOptimizer(state: OptimizerState): void {
     this.live('restoreOptimizer');
+    if (state === null || typeof state !== 'object') fail(`restoreOptimizer: expected what optimizerState() returns, got ${describe(state)}`);
+    const { optimizer, step, m, v } = state;
     this.checkOptimizer('restoreOptimizer', optimizer);
     checkInt('restoreOptimizer: step', step, 0, Number.MAX_SAFE_INTEGER);
     const moments: Array<[number, Weights]> = [[2, m], [3, v]];
-    for (const [, w] of moments) this.checkWeights('restoreOptimizer', w, true);
+    for (const [k, w] of moments) this.checkWeights(`restoreOptimizer: ${k === 2 ? 'm' : 'v'}`, w, true);
     if (!this.allowNonFinite) {
       for (const t of this.tensors) {
         const mt = m[t.layer]![t.spec.name]!, vt = v[t.layer]![t.spec.name]!;
         for (let i = 0; i < t.size; i++) {
-          if (!Number.isFinite(mt[i]) || !(vt[i]! >= 0)) {
-            fail(`restoreOptimizer: the moments of ${t.spec.name} of layer ${t.layer} hold m = ${mt[i]}, v = ${vt[i]} at index ${i}; m must be finite and v >= 0`);
+          if (!Number.isFinite(Math.fround(mt[i]!)) || !(vt[i]! >= 0)) {
+            fail(`restoreOptimizer: the moments of ${t.spec.name} of layer ${t.layer} hold m = ${mt[i]}, v = ${vt[i]} at index ${i}; m must be finite${inF32(mt[i])} and v >= 0`);
           }
         }
       }
     }
     const f32 = this.engine.f32;
     for (const [k, w] of moments) {
-      const base = this.region(k) >> 2;
+      const base = this.region(k) >>> 2;
       for (const t of this.tensors) f32.set(w[t.layer]![t.spec.name]!, base + t.offset);
     }
     this.binding = { optimizer, step };
@@ -557,7 +584,7 @@ export class Model {
 
   private readRegion(k: number): Weights {
     const f32 = this.engine.f32;
-    const base = this.region(k) >> 2;
+    const base = this.region(k) >>> 2;
     const out: Weights = this.layers.map(() => ({}));
     for (const t of this.tensors) {
       out[t.layer]![t.spec.name] = f32.slice(base + t.offset, base + t.offset + t.size);
@@ -579,9 +606,9 @@ export class Model {
     this.live('setWeights');
     this.checkWeights('setWeights', weights, false);
     const f32 = this.engine.f32;
-    const base = this.region(0) >> 2;
+    const base = this.region(0) >>> 2;
     for (const t of this.tensors) f32.set(weights[t.layer]![t.spec.name]!, base + t.offset);
-    this.engine.i32[(this.desc >> 2) + this.engine.layout.H_WVALID] = 0;
+    this.engine.i32[(this.desc >>> 2) + this.engine.layout.H_WVALID] = 0;
   }
 
   /** Checks that `weights` names every parameter of every layer with the right length. */
@@ -607,7 +634,7 @@ export class Model {
       if (arr.length !== t.size) fail(`${where} has ${arr.length} values, expected ${t.spec.rows} x ${t.spec.cols} = ${t.size}`);
       if (!allowNonFinite) {
         for (let i = 0; i < arr.length; i++) {
-          if (!Number.isFinite(arr[i])) fail(`${where} holds ${arr[i]} at index ${i}; weights must be finite`);
+          if (!Number.isFinite(Math.fround(arr[i]!))) fail(`${where} holds ${arr[i]} at index ${i}; weights must be finite${inF32(arr[i])}`);
         }
       }
     }
@@ -636,9 +663,9 @@ export class Model {
     this.live(what);
     this.checkWeights(what, weights, this.allowNonFinite);
     const f32 = this.engine.f32;
-    const base = this.region(0) >> 2;
+    const base = this.region(0) >>> 2;
     for (const t of this.tensors) f32.set(weights[t.layer]![t.spec.name]!, base + t.offset);
-    this.engine.i32[(this.desc >> 2) + this.engine.layout.H_WVALID] = 0;
+    this.engine.i32[(this.desc >>> 2) + this.engine.layout.H_WVALID] = 0;
   }
 
   /** The number of trainable parameters. */

@@ -1,4 +1,4 @@
-import { checkKeys, checkNumber, describe, fail } from './errors.js';
+import { checkF32, checkKeys, describe, fail } from './errors.js';
 
 /** An optimizer's settings. Its state (moments, step count) lives with each model it trains. */
 export interface Optimizer {
@@ -37,7 +37,7 @@ export interface RmspropOptions {
 }
 
 function clipValue(v: unknown): number {
-  return v === undefined ? 0 : checkNumber('clipValue (0: no clipping)', v, 0, 1e30, true);
+  return v === undefined || v === 0 ? 0 : checkF32('clipValue (0: no clipping)', v, 0, 1e30);
 }
 
 function options(what: string, o: unknown, keys: string[]): Record<string, unknown> {
@@ -56,10 +56,10 @@ export function adam(opts: AdamOptions = {}): Optimizer {
   try {
     return made(Object.freeze({
       kind: 'adam' as const,
-      learningRate: checkNumber('learningRate', o.learningRate ?? 1e-3, 0, 1e6),
-      beta1: checkNumber('beta1', o.beta1 ?? 0.9, 0, 0.999999, true),
-      beta2: checkNumber('beta2', o.beta2 ?? 0.999, 0, 0.999999999, true),
-      epsilon: checkNumber('epsilon', o.epsilon ?? 1e-8, 0, 1),
+      learningRate: checkF32('learningRate', o.learningRate ?? 1e-3, 0, 1e6),
+      beta1: checkF32('beta1', o.beta1 ?? 0.9, 0, 0.999999, true),
+      beta2: checkF32('beta2', o.beta2 ?? 0.999, 0, 0.9999999, true),
+      epsilon: checkF32('epsilon', o.epsilon ?? 1e-8, 0, 1),
       clipValue: clipValue(o.clipValue),
     }));
   } catch (err) {
@@ -76,10 +76,10 @@ export function rmsprop(opts: RmspropOptions = {}): Optimizer {
   try {
     return made(Object.freeze({
       kind: 'rmsprop' as const,
-      learningRate: checkNumber('learningRate', o.learningRate ?? 1e-2, 0, 1e6),
+      learningRate: checkF32('learningRate', o.learningRate ?? 1e-2, 0, 1e6),
       beta1: 0,
-      beta2: checkNumber('alpha', o.alpha ?? 0.99, 0, 0.999999999, true),
-      epsilon: checkNumber('epsilon', o.epsilon ?? 1e-8, 0, 1),
+      beta2: checkF32('alpha', o.alpha ?? 0.99, 0, 0.9999999, true),
+      epsilon: checkF32('epsilon', o.epsilon ?? 1e-8, 0, 1),
       clipValue: clipValue(o.clipValue),
     }));
   } catch (err) {
@@ -94,7 +94,7 @@ export function sgd(opts: { learningRate: number; clipValue?: number }): Optimiz
   try {
     return made(Object.freeze({
       kind: 'sgd' as const,
-      learningRate: checkNumber('learningRate', o.learningRate, 0, 1e6),
+      learningRate: checkF32('learningRate', o.learningRate, 0, 1e6),
       beta1: 0,
       beta2: 0,
       epsilon: 0,

@@ -154,7 +154,7 @@ function build(what: string, saved: SavedModel): Model {
   }
   try {
     model.restoreWeights(what, weights);
-    if (optimizer) model.restoreOptimizer(optimizer, o!.step, m!, v!);
+    if (optimizer) model.restoreOptimizer({ optimizer, step: o!.step, m: m!, v: v! });
   } catch (err) {
     model.dispose();
     prefixed(what, err);

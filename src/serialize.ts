@@ -628,7 +628,11 @@ export function decodeJSON(what: string, input: unknown): SavedModel {
       }
       return layers.flatMap((l, k) => {
         const names = l.params.map(([n]) => n);
-        const rec = record(what, `optimizer.${name}[${k}]`, w[k], names, names);
+        const rec = record(what, `optimizer.${name}[${k}]`, w[k], undefined, []);
+        const keys = Object.keys(rec);
+        if (keys.length !== names.length || !names.every((n) => Object.hasOwn(rec, n))) {
+          fail(`${what}: optimizer.${name}[${k}] has the tensors ${keys.join(', ') || 'none'} but the params of layer ${k} are ${names.join(', ') || 'none'}; the moments must name the params`);
+        }
         return names.map((n) => tensorFromJson(what, `optimizer.${name} ${n} of layer ${k}`, rec[n]));
       });
     };

@@ -8,7 +8,7 @@
 // compiled module instantiates anew each time), and each test that needs growth asserts that it
 // did happen, so that none can pass vacuously.
 import { describe, expect, it } from 'vitest';
-import { adam, nac, nalu, sequential, type Model } from '../src/index';
+import { adam, dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, sequential, staticTask, type Model } from '../src/index';
 import { BUILDS, bits, moduleOf, useBackend, type TestBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
 
@@ -114,6 +114,44 @@ describe.each(BUILDS)('%s build', (backend) => {
     });
   });
 
+  it('models whose memory lies above 2 GiB (addresses past 2^31) give the bits of low ones', async () => {
+    // The same work on two fresh instances, one with 2.25 GiB of its memory taken first (never
+    // touched, so never backed by RAM): every address the host reads or writes is then past
+    // 2^31, where a signed 32-bit shift or mask would turn it negative.
+    const run = (high: boolean) => {
+      const probe = sequential([nac({ inputs: 1, outputs: 1 })]);
+      const ex = (probe as unknown as { engine: { ex: { alloc(n: number): number } } }).engine.ex;
+      if (high) for (let i = 0; i < 3; i++) ex.alloc(3 << 28);
+      const m = sequential([nalu({ inputs: 100, outputs: 2 }), nalu({ inputs: 2, outputs: 1 })], { seed: 7 });
+      const desc = (m as unknown as { desc: number }).desc >>> 0;
+      const task = staticTask({ op: 'mul', seed: 3 });
+      const val = task.validationSet(300), sampler = task.trainSampler();
+      const opt = adam({ learningRate: 0.01 });
+      const staged = m.stageBatch(val.x, val.target);
+      const out = {
+        desc,
+        y: bits(m.predict(val.x)),
+        losses: [m.trainStep(val.x, val.target, opt), m.trainStepOn(staged, opt), m.trainStepOn(sampler, opt, 64)],
+        staged: [bits(m.predict(staged)), m.evaluate(staged), m.evaluate(val.x, val.target)],
+        grads: m.gradients(val.x.subarray(0, 500), val.target.subarray(0, 5)),
+        saved: Array.from(m.save({ optimizer: true })),
+        memory: memoryBytes(m),
+      };
+      m.dispose(); probe.dispose();
+      return out;
+    };
+    await useFreshInstance(backend);
+    const low = run(false);
+    await useFreshInstance(backend);
+    const high = run(true);
+    expect(low.desc).toBeLessThan(2 ** 31);
+    expect(high.desc, 'the model lies past 2^31').toBeGreaterThan(2 ** 31);
+    expect(high.memory).toBeGreaterThan(2.25 * 2 ** 30);
+    const { desc: _a, memory: _b, ...lowResults } = low;
+    const { desc: _c, memory: _d, ...highResults } = high;
+    expect(highResults).toEqual(lowResults);
+  });
+
   it('memory stays flat over 10,000 training steps of the 100->2->1 NALU stack at batch 128', async () => {
     await useFreshInstance(backend);
     const m = sequential([nalu({ inputs: 100, outputs: 2 }), nalu({ inputs: 2, outputs: 1 })], { seed: 4 });
@@ -175,4 +213,22 @@ describe.each(BUILDS)('%s build', (backend) => {
     expect(sizes[0]! - start, 'the first model grew memory').toBeGreaterThan(100 * MiB);
     expect(sizes[9]).toBe(sizes[0]);
   });
+});
+
+it('the parameters of every layer fit the address slots of its record in the module', async () => {
+  await useBackend('simd');
+  const lay = (sequential([nac({ inputs: 1, outputs: 1 })]) as unknown as { engine: { layout: Record<string, number> } }).engine.layout;
+  const io = { inputs: 3, outputs: 2 };
+  const most = Math.max(...[
+    nac(io), nacMul(io), nalu(io), nalu({ ...io, gateBias: true }), nalu({ ...io, sharedWeights: false }),
+    nalu({ ...io, sharedWeights: false, gateBias: true }), dense(io), nau(io), nmu(io), inalu(io), npu(io), realNpu(io),
+  ].map((l) => Object.keys(sequential([l]).getWeights()[0]!).length));
+  expect(most).toBe(6); // the NALU with separate weights and a gate bias
+  const slots = lay.L_G! - lay.L_P!;
+  expect(most).toBeLessThanOrEqual(slots);
+  expect(lay.L_G! + slots).toBeLessThanOrEqual(lay.L_WORDS!);
+  // the single-word fields lie below the address slots
+  for (const [name, word] of Object.entries(lay)) {
+    if (name.startsWith('L_') && !['L_P', 'L_G', 'L_WORDS'].includes(name)) expect(word, name).toBeLessThan(lay.L_P!);
+  }
 });

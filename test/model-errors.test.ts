@@ -5,7 +5,7 @@
 // optimizer) run against the same check, so that no failed construction disturbs a live model.
 import { describe, expect, it, vi } from 'vitest';
 import {
-  adam, nac, nacMul, nalu, NaluError, sequential, sgd, type LayerSpec, type Model, type Optimizer, type Weights,
+  adam, nac, nacMul, nalu, NaluError, nau, rmsprop, sequential, sgd, staticTask, type LayerSpec, type Model, type Optimizer, type Weights,
 } from '../src/index';
 import { BUILDS, bits, useBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
@@ -102,7 +102,7 @@ const ROWS: Row[] = [
   },
   { name: 'predict: NaN in a number[]', run: (c) => c.m.predict([1, 2, 3, 4, NaN, 6]), message: /^predict: x holds NaN at index 4 \(sample 1, input 1\)/ },
   { name: 'predict: NaN in a Float64Array', run: (c) => c.m.predict(Float64Array.of(1, 2, 3, NaN, 5, 6)), message: /^predict: x holds NaN at index 3/ },
-  { name: 'predict: a Float64Array value beyond the f32 range', run: (c) => c.m.predict(Float64Array.of(1, 2, 1e39)), message: /^predict: x holds 1e\+39 at index 2/ },
+  { name: 'predict: a Float64Array value beyond the f32 range', run: (c) => c.m.predict(Float64Array.of(1, 2, 1e39)), message: /^predict: x holds 1e\+39 at index 2 \(sample 0, input 2\); inputs must be finite in f32, whose largest value is 3\.4028234663852886e\+38$/ },
   { name: 'evaluate: NaN in x', run: (c) => c.m.evaluate(nanAt(c.x, 7), c.t), message: /^evaluate: x holds NaN at index 7 \(sample 2, input 1\)/ },
   { name: 'evaluate: NaN in target', run: (c) => c.m.evaluate(c.x, nanAt(c.t, 2)), message: /^evaluate: target holds NaN at index 2 \(sample 2, output 0\); targets must be finite$/ },
   {
@@ -203,7 +203,16 @@ const ROWS: Row[] = [
   { name: 'adam: learningRate 0', run: () => adam({ learningRate: 0 }), message: /^adam: learningRate must be a finite number > 0/ },
   { name: 'adam: beta1 1', run: () => adam({ beta1: 1 }), message: /^adam: beta1 must be a finite number >= 0 and <= 0\.999999, got 1/ },
   { name: 'adam: negative beta1', run: () => adam({ beta1: -0.1 }), message: /^adam: beta1 must be .*got -0\.1/ },
-  { name: 'adam: beta2 1', run: () => adam({ beta2: 1 }), message: /^adam: beta2 must be a finite number >= 0 and <= 0\.999999999, got 1/ },
+  { name: 'adam: beta2 1', run: () => adam({ beta2: 1 }), message: /^adam: beta2 must be a finite number >= 0 and <= 0\.9999999, got 1/ },
+  // Settings the module computes with in f32 are checked there too: a value in range that f32
+  // rounds to 0 would silently change the optimizer, and one that rounds to 1 is refused by the
+  // maximum (0.99999995 would be 1 in f32).
+  { name: 'adam: epsilon 1e-46 (0 in f32)', run: () => adam({ epsilon: 1e-46 }), message: /^adam: epsilon must be > 0 in f32, the precision the module computes in; got 1e-46, which rounds to 0$/ },
+  { name: 'adam: beta2 that f32 would round to 1', run: () => adam({ beta2: 0.99999995 }), message: /^adam: beta2 must be a finite number >= 0 and <= 0\.9999999, got 0\.99999995/ },
+  { name: 'rmsprop: epsilon 1e-46', run: () => rmsprop({ epsilon: 1e-46 }), message: /^rmsprop: epsilon must be > 0 in f32.*got 1e-46, which rounds to 0$/ },
+  { name: 'sgd: learningRate 1e-46', run: () => sgd({ learningRate: 1e-46 }), message: /^sgd: learningRate must be > 0 in f32.*got 1e-46, which rounds to 0$/ },
+  { name: 'adam: clipValue 1e-46 (0, no clipping, in f32)', run: () => adam({ clipValue: 1e-46 }), message: /^adam: clipValue \(0: no clipping\) must be > 0 in f32.*which rounds to 0$/ },
+  { name: 'nalu: eps 1e-46', run: () => nalu({ inputs: 2, outputs: 1, eps: 1e-46 }), message: /^nalu: eps must be > 0 in f32.*which rounds to 0$/ },
   { name: 'adam: negative epsilon', run: () => adam({ epsilon: -1 }), message: /^adam: epsilon must be a finite number > 0/ },
   { name: 'adam: unknown option', run: () => adam(any({ lr: 0.1 })), message: /^adam: unknown option "lr"/ },
   { name: 'sgd: learningRate missing', run: () => sgd(any({})), message: /^sgd: learningRate is required/ },
@@ -230,6 +239,33 @@ const ROWS: Row[] = [
   { name: 'trainStep after dispose', run: (c) => disposed().trainStep(c.x, c.t, c.opt), message: /^trainStep: this model has been disposed/ },
   { name: 'getWeights after dispose', run: () => disposed().getWeights(), message: /^getWeights: this model has been disposed/ },
   { name: 'setWeights after dispose', run: (c) => disposed().setWeights(c.other), message: /^setWeights: this model has been disposed/ },
+  { name: 'lambdaAt after dispose', run: () => disposed().lambdaAt(0), message: /^lambdaAt: this model has been disposed/ },
+
+  // ---- numbers that are finite in f64 but not in f32 ----
+  { name: 'trainStep: target beyond the f32 range', run: (c) => c.m.trainStep(c.x, [0, -4e38, 0, 0], c.opt), message: /^trainStep: target holds -4e\+38 at index 1 .*targets must be finite in f32, whose largest/ },
+  { name: 'setWeights: a weight beyond the f32 range', run: (c) => c.m.setWeights(weightsWith(c, 1, 'W_hat', [1, 1e39])), message: /^setWeights: W_hat of layer 1 \(nac\) holds 1e\+39 at index 1; weights must be finite in f32, whose largest value is 3\.4028234663852886e\+38$/ },
+
+  // ---- restoreOptimizer ----
+  { name: 'restoreOptimizer: not a state', run: (c) => c.m.restoreOptimizer(any(c.opt)), message: /^restoreOptimizer: optimizer must come from adam\(\), sgd\(\) or rmsprop\(\), got undefined/ },
+  { name: 'restoreOptimizer: null', run: (c) => c.m.restoreOptimizer(any(null)), message: /^restoreOptimizer: expected what optimizerState\(\) returns, got null/ },
+  { name: 'restoreOptimizer: a second moment of the wrong length', run: (c) => c.m.restoreOptimizer({ optimizer: c.opt, step: 1, m: c.other, v: weightsWith(c, 0, 'G', new Float32Array(5)) }), message: /^restoreOptimizer: v: G of layer 0 \(nalu\) has 5 values, expected 3 x 2 = 6/ },
+  { name: 'restoreOptimizer: a first moment beyond the f32 range', run: (c) => c.m.restoreOptimizer({ optimizer: c.opt, step: 1, m: weightsWith(c, 1, 'M_hat', [-1e39, 0]), v: c.other.map((r) => Object.fromEntries(Object.entries(r).map(([k, a]) => [k, a.map(Math.abs)]))) }), message: /^restoreOptimizer: the moments of M_hat of layer 1 hold m = -1e\+39, v = [\d.]+ at index 0; m must be finite in f32, whose largest value is .* and v >= 0/ },
+
+  // ---- evaluate of a staged batch ----
+  { name: 'evaluate: a StagedBatch and a target', run: (c) => c.m.evaluate(any(c.m.stageBatch(c.x, c.t)), c.t), message: /^evaluate: a StagedBatch holds its own target; pass it alone/ },
+  { name: "evaluate: another model's StagedBatch", run: (c) => c.m.evaluate(defaultModel().stageBatch(c.x, c.t)), message: /^evaluate: this StagedBatch was staged by another model/ },
+  { name: 'evaluate: a disposed StagedBatch', run: (c) => { const s = c.m.stageBatch(c.x, c.t); s.dispose(); return c.m.evaluate(s); }, message: /^evaluate: the StagedBatch has been disposed/ },
+
+  // ---- work memory ----
+  {
+    name: 'trainStepOn: a batch whose work memory would exceed a block',
+    model: () => sequential([nau({ inputs: 65536, outputs: 1 })]),
+    run: (c) => c.m.trainStepOn(staticTask({ op: 'add', inputSize: 65536 }).trainSampler(), c.opt, 1 << 14),
+    message: /^trainStepOn: a batch of 16384 needs \d+ bytes of work memory for this model, more than the 1073741760 a block may use: use smaller batches$/,
+  },
+
+  // ---- tasks whose op is undefined on the range ----
+  { name: 'staticTask: sqrt of a range below 0', run: () => staticTask({ op: 'sqrt', interpolation: [-2, -1] }), message: /^staticTask: sqrt takes the root of a, a sum of inputs: its ranges must not go below 0, got interpolation \[-2, -1\] and extrapolation \[2, 6\]/ },
 ];
 
 function contextOf(row: Row): Ctx {

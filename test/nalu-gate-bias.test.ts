@@ -36,10 +36,16 @@ describe.each(BUILDS)('NALU gateBias, %s build', (backend) => {
     const ga = withBias.gradients(x, t), gb = extended.gradients(x1, t);
     expect(ga.loss).toBe(gb.loss);
     expect(bits(ga.grads[0]!.G_bias!)).toEqual(bits(gb.grads[0]!.G!.subarray(n * out)));
-    expect(bits(ga.grads[0]!.G!)).toEqual(bits(gb.grads[0]!.G!.subarray(0, n * out)));
-    // ... and it trains: G_bias moves.
+    // every other parameter's gradient is the extended one's without its extra row (separate
+    // weights have six tensors: the layer record must hold six parameter and gradient addresses)
+    for (const k of names) expect(bits(ga.grads[0]![k]!), k).toEqual(bits(gb.grads[0]![k]!.subarray(0, n * out)));
+    expect(names.length).toBe(shared ? 3 : 5);
+    // gradients() writes gradients only
+    expect(bits(withBias.getWeights()[0]!.G_bias!)).toEqual(bits(set.G_bias));
+    for (const k of names) expect(bits(withBias.getWeights()[0]![k]!), k).toEqual(bits(set[k]!));
+    // ... and it trains: every parameter moves.
     withBias.trainStep(x, t, adam({ learningRate: 0.01 }));
-    expect(bits(withBias.getWeights()[0]!.G_bias!)).not.toEqual(bits(set.G_bias));
+    for (const k of [...names, 'G_bias']) expect(bits(withBias.getWeights()[0]![k]!), k).not.toEqual(bits(set[k]!));
     withBias.dispose();
     extended.dispose();
   });

@@ -595,7 +595,9 @@ const ROWS: Row[] = [
   { name: 'fromJSON: a tensor that is a string', run: (c) => j(c, (o) => { o.layers[0].params.G = '1,2,3,4,5,6'; }), message: /^fromJSON: G of layer 0 must be an array of numbers, got "1,2,3,4,5,6"/ },
   { name: 'fromJSON: the optimizer without v', run: (c) => j(c, (o) => { delete o.optimizer.v; }), message: /^fromJSON: optimizer has no field v/ },
   { name: 'fromJSON: the moments of one layer only', run: (c) => j(c, (o) => { o.optimizer.m.pop(); }), message: /^fromJSON: optimizer\.m must be an array of 2 records \(one per layer\), got an array of length 1/ },
-  { name: 'fromJSON: a moment tensor missing', run: (c) => j(c, (o) => { delete o.optimizer.v[0].G; }), message: /^fromJSON: optimizer\.v\[0\] has no field G/ },
+  { name: 'fromJSON: a moment tensor missing', run: (c) => j(c, (o) => { delete o.optimizer.v[0].G; }), message: /^fromJSON: optimizer\.v\[0\] has the tensors W_hat, M_hat but the params of layer 0 are W_hat, M_hat, G; the moments must name the params$/ },
+  { name: 'fromJSON: a parameter missing where the moments have it', run: (c) => j(c, (o) => { delete o.layers[0].params.M_hat; }), message: /^fromJSON: optimizer\.m\[0\] has the tensors W_hat, M_hat, G but the params of layer 0 are W_hat, G; the moments must name the params$/ },
+  { name: 'fromJSON: a moment named as no parameter', run: (c) => j(c, (o) => { o.optimizer.m[1].q = [0, 0]; }), message: /^fromJSON: optimizer\.m\[1\] has the tensors W_hat, M_hat, q but the params of layer 1 are W_hat, M_hat;/ },
   { name: 'fromJSON: a moment of the wrong length', run: (c) => j(c, (o) => { o.optimizer.m[1].W_hat.push(0); }), message: /^fromJSON: the optimizer's m of W_hat of layer 1 \(nac\) has 3 values, expected 2/ },
   { name: 'fromJSON: a second moment "NaN" without allowNonFinite', run: (c) => j(c, (o) => { o.optimizer.v[0].G[5] = 'NaN'; }), message: /^fromJSON: the optimizer's v of G of layer 0 \(nalu\) holds NaN at index 5; second moments must be >= 0/ },
   { name: 'fromJSON: a negative step', run: (c) => j(c, (o) => { o.optimizer.step = -1; }), message: /^fromJSON: optimizer: step must be an integer from 0 to 9007199254740991, got -1/ },
@@ -744,7 +746,7 @@ describe('hardening of the other entry points', () => {
     const zeros = () => [{ W_hat: new Float32Array(3), M_hat: new Float32Array(3) }];
     const nanM = zeros();
     nanM[0]!.W_hat[0] = NaN;
-    const e = thrown(() => m.restoreOptimizer(adam(), 3, nanM, zeros()));
+    const e = thrown(() => m.restoreOptimizer({ optimizer: adam(), step: 3, m: nanM, v: zeros() }));
     if (!e) {
       const loss = m.trainStep([1, 2, 3], [1], m.optimizer!);
       expect(Number.isFinite(loss)).toBe(true);
@@ -799,5 +801,23 @@ describe('docs/serialization.md', () => {
     expect(doc).toContain('`' + message(() => load(bytes.subarray(0, 3000))) + '`');
     expect(doc).toContain('`' + message(() => load(Uint8Array.from([...bytes, ...bytes]))) + '`');
     model.dispose();
+  });
+
+  it('its example runs as written: the copy resumes as the model would, the JSON copy predicts the same', async () => {
+    await useBackend('simd');
+    const example = /```js\n([\s\S]*?)```/.exec(doc)![1]!;
+    const imported = /^import \{ ([^}]+) \} from 'nalu-wasm';\n/.exec(example)!;
+    const names = imported[1]!.split(', ');
+    const api = { init, load, fromJSON, sequential, nalu, adam } as Record<string, unknown>;
+    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<Record<string, Model>>;
+    const run = new AsyncFunction(...names, `${example.slice(imported[0].length)}\nreturn { model, copy, again };`);
+    const { model, copy, again } = await run(...names.map((n) => api[n]));
+    const x = new Float32Array([1, 2, 3, 4]), target = new Float32Array([3, 7]);
+    const weightBits = (m: Model) => m.getWeights().map((r) => Object.values(r).map((a) => Array.from(bits(a))));
+    expect(bits(again!.predict(x))).toEqual(bits(model!.predict(x))); // the JSON copy of the model as it is
+    expect(model!.optimizer).toBeDefined();
+    model!.trainStep(x, target, model!.optimizer!); // the step the loaded copy took
+    expect(weightBits(copy!)).toEqual(weightBits(model!));
+    for (const m of [model, copy, again]) m!.dispose();
   });
 });

@@ -66,6 +66,34 @@ describe.each(BUILDS)('staged batches, %s build', (backend) => {
     m.dispose();
   });
 
+  it.each(STACKS)('%s: evaluate(stageBatch(x, t)) gives the bits of evaluate(x, t), before and after training', async (_, layers, batch) => {
+    await useBackend(backend);
+    const m = sequential(layers(), { seed: 5 });
+    const d = data(22, batch, m.inputs, m.outputs), other = data(23, batch, m.inputs, m.outputs);
+    const staged = m.stageBatch(d.x, d.t);
+    for (let round = 0; round < 2; round++) {
+      const want = m.evaluate(d.x, d.t);
+      expect(m.evaluate(other.x, other.t)).not.toBe(want); // the model's own input and target now hold other's
+      expect(m.evaluate(staged)).toBe(want);
+      expect(m.evaluate(other.x, other.t)).not.toBe(want);
+      for (let i = 0; i < 3; i++) m.trainStepOn(staged, adam({ learningRate: 1e-2 }));
+    }
+    m.dispose();
+  });
+
+  it('evaluate of a staged batch larger than a work block (4,096 samples) sums it at once: within rounding of evaluate(x, t)', async () => {
+    await useBackend(backend);
+    const m = sequential([nalu({ inputs: 6, outputs: 2 })], { seed: 6 });
+    const d = data(24, 5000, 6, 2);
+    const staged = m.stageBatch(d.x, d.t);
+    const whole = m.evaluate(staged), chunked = m.evaluate(d.x, d.t);
+    // The same f64 squared errors, grouped as one sum instead of 4,096 + 904.
+    expect(Math.abs(whole - chunked)).toBeLessThanOrEqual(1e-12 * chunked);
+    const first = m.stageBatch(d.x.subarray(0, 4096 * 6), d.t.subarray(0, 4096 * 2));
+    expect(m.evaluate(first)).toBe(m.evaluate(d.x.subarray(0, 4096 * 6), d.t.subarray(0, 4096 * 2)));
+    m.dispose();
+  });
+
   it('the model\'s own input, log and target are left as they were: other calls in between agree', async () => {
     await useBackend(backend);
     const layers = () => [nalu({ inputs: 10, outputs: 3 }), nalu({ inputs: 3, outputs: 1 })];

@@ -1,8 +1,5 @@
-import { checkInt, checkKeys, describe, fail } from '../errors.js';
+import { checkInt, checkKeys, describe, F32_MAX, fail } from '../errors.js';
 import { Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
-
-/** The largest finite f32: ranges beyond it would draw Infinity. */
-export const F32_MAX = 3.4028234663852886e38;
 
 /**
  * Trask et al.'s identity task (their figure 1): f(x) = x for one scalar input, trained on

@@ -51,7 +51,7 @@ export class Sampler {
     [this.raw, this.ptr] = this.engine.alloc(RECORD_BYTES);
     const i32 = this.engine.i32;
     const f32 = this.engine.f32;
-    const w = this.ptr >> 2;
+    const w = this.ptr >>> 2;
     i32[w] = config.kind;
     i32[w + 1] = config.inputs;
     i32[w + 2] = config.start1;
@@ -87,7 +87,7 @@ export class Sampler {
       this.engine.ex.taskFill(this.ptr, x, t64, scratch, n);
       return {
         n,
-        x: this.engine.f32.slice(x >> 2, (x >> 2) + n * inputs),
+        x: this.engine.f32.slice(x >>> 2, (x >>> 2) + n * inputs),
         target: new Float64Array(this.engine.u8.buffer.slice(t64, t64 + n * 8)),
       };
     } finally {

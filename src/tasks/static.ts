@@ -1,6 +1,5 @@
-import { checkInt, checkKeys, checkNumber, describe, fail } from '../errors.js';
+import { checkInt, checkKeys, checkNumber, describe, F32_MAX, fail } from '../errors.js';
 import { Rng } from '../rng.js';
-import { F32_MAX } from './identity.js';
 import { Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
 
 export const OPS = ['add', 'sub', 'mul', 'div', 'square', 'sqrt'] as const;
@@ -68,6 +67,9 @@ export class StaticTask {
       }
       this.interpolation = range('interpolation', options.interpolation ?? [1, 2]);
       this.extrapolation = range('extrapolation', options.extrapolation ?? [2, 6]);
+      if (this.op === 'sqrt' && Math.min(this.interpolation[0], this.extrapolation[0]) < 0) {
+        fail(`sqrt takes the root of a, a sum of inputs: its ranges must not go below 0, got interpolation ${describe(this.interpolation)} and extrapolation ${describe(this.extrapolation)}`);
+      }
     } catch (err) {
       fail(`staticTask: ${(err as Error).message}`);
     }

@@ -35,9 +35,14 @@ export class Engine {
   /** What a worker thread said when it failed (see ThreadSpawner). */
   threadReport: ThreadReports = () => undefined;
 
-  constructor(instance: WebAssembly.Instance, readonly backend: Backend, private readonly shared = false) {
+  /** The module's build, as it says itself (its FEATURES). */
+  readonly backend: Backend;
+
+  constructor(instance: WebAssembly.Instance, private readonly shared = false) {
     this.ex = instance.exports as unknown as NaluExports;
     this.layout = readLayout(this.ex);
+    const f = this.layout.FEATURES;
+    this.backend = f & 2 ? 'relaxed' : f & 1 ? 'simd' : 'scalar';
     this.buffer = this.ex.memory.buffer;
     this.f32v = new Float32Array(this.buffer);
     this.i32v = new Int32Array(this.buffer);
@@ -45,8 +50,7 @@ export class Engine {
   }
 
   /** Instantiates `module`; with `pool`, the threads build on a new shared memory and its workers. */
-  static async create(module: WebAssembly.Module, backend: Backend,
-    pool?: { threads: number; spawner: ThreadSpawner }): Promise<Engine> {
+  static async create(module: WebAssembly.Module, pool?: { threads: number; spawner: ThreadSpawner }): Promise<Engine> {
     let engine: Engine | undefined;
     const memory = pool ? new WebAssembly.Memory({ initial: SHARED_INITIAL, maximum: SHARED_MAXIMUM, shared: true }) : undefined;
     const imports = {
@@ -58,8 +62,9 @@ export class Engine {
         },
       },
     };
-    const instance = await WebAssembly.instantiate(module, imports);
-    engine = new Engine(instance, backend, memory !== undefined);
+    const instance = await WebAssembly.instantiate(module, imports).catch((err: unknown) =>
+      fail(`init: the module cannot be instantiated: ${(err as Error).message}`));
+    engine = new Engine(instance, memory !== undefined);
     if (pool) {
       const [, ctl] = engine.alloc(engine.layout.POOL_BYTES); // kept for the life of the engine
       engine.threadReport = await pool.spawner(module, memory!, ctl, pool.threads - 1);
@@ -119,7 +124,7 @@ export class Engine {
     } catch (err) {
       fail(`out of linear memory allocating ${bytes} bytes (${(err as Error).message})`);
     }
-    const ptr = (raw + 15) & ~15;
+    const ptr = raw + (-raw & 15); // unsigned: addresses reach 4 GiB
     this.u8.fill(0, ptr, ptr + bytes);
     return [raw, ptr];
   }
@@ -138,5 +143,8 @@ export class Engine {
   }
 }
 
-/** The largest single block the engine hands out (1 GiB; wasm32 memory ends at 4 GiB). */
-export const MAX_BLOCK = 1 << 30;
+/**
+ * The largest single block the engine hands out: 1 GiB less the allocator's own overhead (its
+ * blocks stop below 2^30 bytes, headers included); wasm32 memory ends at 4 GiB.
+ */
+export const MAX_BLOCK = (1 << 30) - 64;

@@ -17,6 +17,8 @@ export interface NaluExports {
     eps: number, stepSize: number, bc2sqrt: number): number;
   /** Predicts the staged batch at `staged` into the y staging buffer (as modelPredict). */
   modelPredictBatch(model: number, staged: number, batch: number): void;
+  /** The sum of squared errors of the staged batch at `staged` (as modelEvaluate). */
+  modelEvaluateBatch(model: number, staged: number, batch: number): number;
   mathSweep(fn: number, src: number, dst: number, n: number): void;
   taskSeed(task: number, seed: number): void;
   taskFill(task: number, x: number, t64: number, scratch: number, batch: number): void;

@@ -29,9 +29,11 @@ export interface InitOptions {
    */
   threads?: number;
   /**
-   * The module of the chosen build, or its bytes, URL or Response, for bundlers and hosts; it is
-   * instantiated anew by each call. With threads, the next init ends that instance's worker
-   * threads: the models made on it carry on, on one thread, with the same results.
+   * The module of a build, or its bytes, URL (in Node, a file: URL is read from disk) or
+   * Response, for bundlers and hosts; it is instantiated anew by each call. The module says which
+   * build it is (InitInfo.backend); `simd` or `relaxed` options that name another build throw.
+   * With threads, the next init ends that instance's worker threads: the models made on it carry
+   * on, on one thread, with the same results.
    */
   wasm?: WasmSource;
 }
@@ -61,8 +63,9 @@ export function currentEngine(): Engine {
  * threads that share memory (Node), starts the pool's worker threads.
  */
 export function makeInit(loader: (backend: Backend) => Promise<WebAssembly.Module>): (options?: InitOptions) => Promise<InitInfo>;
-export function makeInit(loader: ModuleLoader, spawner: ThreadSpawner): (options?: InitOptions) => Promise<InitInfo>;
-export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<WebAssembly.Module>), spawner?: ThreadSpawner): (options?: InitOptions) => Promise<InitInfo> {
+export function makeInit(loader: ModuleLoader, spawner: ThreadSpawner, readFile: FileReader): (options?: InitOptions) => Promise<InitInfo>;
+export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<WebAssembly.Module>), spawner?: ThreadSpawner,
+  readFile?: FileReader): (options?: InitOptions) => Promise<InitInfo> {
   const load = loader as ModuleLoader; // asked for 'threads' only with a spawner
   return async function init(options: InitOptions = {}): Promise<InitInfo> {
     if (options === null || typeof options !== 'object') fail(`init: options must be an object, got ${describe(options)}`);
@@ -88,20 +91,27 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     const build = buildOf(backend, threads);
     if (options.wasm !== undefined) {
       // A module handed in is the caller's: instantiate it each time, caching nothing.
-      const module = await compileSource(options.wasm);
+      const module = await compileSource(options.wasm, readFile);
       const importsMemory = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
       if (importsMemory !== (pool !== undefined)) {
         fail(`init: the module passed as wasm ${importsMemory ? 'is' : 'is not'} a threads build (nalu-threads.wasm, nalu-relaxed-threads.wasm), ` +
           `but ${pool ? `threads: ${threads}` : 'a single thread'} was asked for`);
       }
-      current = await Engine.create(module, backend, pool);
+      // The module says which build it is; options that name another one are a mistake.
+      const made = await Engine.create(module, pool);
+      const b = made.backend;
+      if ((options.relaxed !== undefined && options.relaxed !== (b === 'relaxed')) || options.simd === (b === 'scalar')) {
+        made.stopThreads();
+        fail(`init: the module passed as wasm is the ${b} build, but the options ask for ${JSON.stringify({ simd: options.simd, relaxed: options.relaxed })}`);
+      }
+      current = made;
     } else {
       const key = `${build}:${threads}`;
       let engine = engines.get(key);
       // an engine whose pool lost a worker runs on one thread now: its models keep it, init makes another
       if (engine && pool && (await engine).threads < threads) engine = undefined;
       if (!engine) {
-        engine = load(build).then((module) => Engine.create(module, backend, pool));
+        engine = load(build).then((module) => Engine.create(module, pool));
         engines.set(key, engine);
         engine.catch(() => engines.delete(key));
       }
@@ -111,14 +121,22 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     // (its models carry on, on one thread), so that repeated init({ wasm, threads }) leaks none.
     if (provided && provided !== current) provided.stopThreads();
     provided = options.wasm !== undefined ? current : undefined;
-    return { backend, threads };
+    return { backend: current.backend, threads };
   };
 }
 
-export async function compileSource(source: WasmSource): Promise<WebAssembly.Module> {
+/** Reads a file: URL (Node, whose fetch cannot). */
+export type FileReader = (url: URL) => Promise<Uint8Array<ArrayBuffer>>;
+
+export async function compileSource(source: WasmSource, readFile?: FileReader): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return compileBytes(source as BufferSource, 'the bytes passed to init');
-  if (typeof source === 'string' || source instanceof URL) return compileResponse(fetch(source));
+  if (typeof source === 'string' || source instanceof URL) {
+    const where = String(source);
+    const failed = (err: unknown): never => fail(`init: cannot load the wasm module from ${where}: ${(err as Error).message}`);
+    if (readFile && where.startsWith('file:')) return compileBytes(await readFile(new URL(where)).catch(failed), where);
+    return compileResponse(fetch(source).catch(failed));
+  }
   if (typeof Response !== 'undefined' && (source instanceof Response || source instanceof Promise)) {
     return compileResponse(source);
   }
@@ -158,6 +176,5 @@ function rethrow(err: unknown, where: string): never {
     fail(`init: this host refuses to compile WebAssembly from bytes (${message}); ` +
       'pass init({ wasm }) a WebAssembly.Module, e.g. `import wasm from "nalu-wasm/nalu-simd.wasm"` on Cloudflare Workers');
   }
-  if (err instanceof Error) err.message = `${err.message} (compiling ${where})`;
-  throw err;
+  fail(`init: ${where} is not a valid WebAssembly module for this engine: ${message}`);
 }

@@ -1,3 +1,4 @@
+import { fail } from '../errors.js';
 import type { NaluExports } from './exports.js';
 
 /**
@@ -10,7 +11,7 @@ const NAMES = [
   'L_TYPE', 'L_IN', 'L_OUT', 'L_FLAGS', 'L_EPS', 'L_ACT', 'L_OMEGA', 'L_X', 'L_Y', 'L_DX', 'L_DY', 'L_E', 'L_EM',
   'L_LOG', 'L_A', 'L_M', 'L_T', 'L_T2', 'L_T3', 'L_DE', 'L_DEM', 'L_TMP', 'L_P', 'L_G', 'L_WORDS',
   'S_OK', 'S_X_NONFINITE', 'S_T_NONFINITE', 'S_LOSS_NONFINITE', 'S_GRAD_NONFINITE', 'S_THREAD_FAILED',
-  'O_ALLOW_NONFINITE', 'OPT_SGD', 'OPT_ADAM', 'OPT_RMSPROP', 'POOL_BYTES',
+  'O_ALLOW_NONFINITE', 'OPT_SGD', 'OPT_ADAM', 'OPT_RMSPROP', 'POOL_BYTES', 'FEATURES',
 ] as const;
 
 export type Layout = Record<(typeof NAMES)[number], number>;
@@ -20,7 +21,7 @@ export function readLayout(ex: NaluExports): Layout {
   const globals = ex as unknown as Record<string, WebAssembly.Global | undefined>;
   for (const name of NAMES) {
     const g = globals[name];
-    if (!g || typeof g.value !== 'number') throw new Error(`nalu-wasm: the module does not export ${name}`);
+    if (!g || typeof g.value !== 'number') fail(`init: the module is not a build of nalu-wasm: it does not export ${name}`);
     out[name] = g.value;
   }
   return out;

@@ -1,0 +1,67 @@
+// init({ wasm }): a module handed in says which build it is (its FEATURES export), options that
+// name another build are refused, and every way such a module or its URL can be wrong gives a
+// NaluError that says so, leaving the engine of the last good init in place.
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { init, nac, NaluError, sequential } from '../src/index';
+import { relaxedSimdSupported } from '../src/wasm/probe';
+
+const fileOf = (build: string) => new URL(`../build/nalu-${build}.wasm`, import.meta.url);
+const bytesOf = (build: string) => readFileSync(fileOf(build));
+
+/** A module with one import, which init cannot provide. */
+const NEEDS_AN_IMPORT = Uint8Array.of(
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // one type: () -> ()
+  0x02, 0x07, 0x01, 0x01, 0x6d, 0x01, 0x66, 0x00, 0x00, // import "m" "f", a function of that type
+);
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('init did not fail');
+}
+
+afterAll(() => init());
+
+describe('init({ wasm })', () => {
+  it.each([['simd'], ['scalar'], ...(relaxedSimdSupported() ? [['relaxed']] : [])])('names the build it was given: %s', async (build) => {
+    const info = await init({ wasm: bytesOf(build) });
+    expect(info).toEqual({ backend: build, threads: 1 });
+    expect(sequential([nac({ inputs: 1, outputs: 1 })]).backend).toBe(build);
+  });
+
+  it('reads a file: URL (Node, whose fetch cannot), as a URL or a string', async () => {
+    expect(await init({ wasm: fileOf('scalar') })).toEqual({ backend: 'scalar', threads: 1 });
+    expect(await init({ wasm: fileOf('simd').href })).toEqual({ backend: 'simd', threads: 1 });
+  });
+
+  it.each([
+    ['options that name another build', () => ({ wasm: bytesOf('scalar'), simd: true }),
+      /^init: the module passed as wasm is the scalar build, but the options ask for \{"simd":true\}$/],
+    ['simd: false with the SIMD build', () => ({ wasm: bytesOf('simd'), simd: false }),
+      /^init: the module passed as wasm is the simd build, but the options ask for \{"simd":false\}$/],
+    ['relaxed: true with the SIMD build', () => ({ wasm: bytesOf('simd'), relaxed: true }),
+      relaxedSimdSupported() ? /^init: the module passed as wasm is the simd build, but the options ask for \{"relaxed":true\}$/ : /^init: relaxed: true needs WebAssembly relaxed SIMD/],
+    ['bytes that start as Wasm and go on as garbage', () => ({ wasm: Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0xff) }),
+      /^init: the bytes passed to init is not a valid WebAssembly module for this engine: /],
+    ['a valid module that is not nalu-wasm', () => ({ wasm: Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0) }),
+      /^init: the module is not a build of nalu-wasm: it does not export H_NLAYERS$/],
+    ['a module that needs imports', () => ({ wasm: NEEDS_AN_IMPORT }), /^init: the module cannot be instantiated: /],
+    ['a string that is not a URL', () => ({ wasm: 'not a url' }), /^init: cannot load the wasm module from not a url: /],
+    ['a file: URL of no file', () => ({ wasm: new URL('file:///nonexistent/nalu.wasm') }),
+      /^init: cannot load the wasm module from file:\/\/\/nonexistent\/nalu\.wasm: ENOENT/],
+  ])('refuses %s with a NaluError, and the last engine stays', async (_name, options, message) => {
+    await init({ wasm: bytesOf('scalar') });
+    const before = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 1 });
+    const err = await rejection(init(options() as Parameters<typeof init>[0]));
+    expect(err).toBeInstanceOf(NaluError);
+    expect(err.message).toMatch(message);
+    const after = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 1 });
+    expect(after.backend).toBe('scalar');
+    expect(Array.from(after.predict([1, 2]))).toEqual(Array.from(before.predict([1, 2])));
+  });
+});
