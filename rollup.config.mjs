@@ -38,6 +38,9 @@ function wasmFiles() {
         if (!existsSync(path)) this.error(`${path} is missing: run npm run asbuild first`);
         this.emitFile({ type: 'asset', fileName: name, source: readFileSync(path) });
       }
+      // The type of `import wasm from 'nalu-wasm/nalu-simd.wasm'` where the host compiles it
+      // (workerd, and bundlers told to), for init({ wasm }).
+      this.emitFile({ type: 'asset', fileName: 'wasm.d.ts', source: 'declare const module: WebAssembly.Module;\nexport default module;\n' });
     },
   };
 }
