@@ -467,6 +467,8 @@ export class Model {
   private checkStaged(what: string, staged: StagedBatch, batch: number | undefined): void {
     if (staged.model !== this) fail(`${what}: this StagedBatch was staged by another model`);
     if (staged.isDisposed) fail(`${what}: the StagedBatch has been disposed`);
+    // an object made to look like one (its address is trusted from here on)
+    if (!this.stagedBatches.has(staged)) fail(`${what}: this StagedBatch was not made by the model's stageBatch`);
     if (batch !== undefined && batch !== staged.batch) {
       fail(`${what}: the StagedBatch holds ${staged.batch} samples, got batch ${describe(batch)} (leave batch out)`);
     }

@@ -2,7 +2,7 @@
 // predict on the same arrays, the model's own buffers untouched between calls, and clear errors.
 import { describe, expect, it } from 'vitest';
 import {
-  adam, dense, inalu, nac, nacMul, nalu, nau, nmu, npu, sequential, sgd, staticTask, NaluError,
+  adam, dense, inalu, nac, nacMul, nalu, nau, nmu, npu, sequential, sgd, staticTask, NaluError, StagedBatch,
   type LayerSpec, type Model,
 } from '../src/index';
 import { BUILDS, bits, prng, useBackend } from './helpers';
@@ -180,6 +180,11 @@ describe('staged batches: errors', () => {
     expect(() => m.predict(foreign)).toThrow('predict: this StagedBatch was staged by another model');
     expect(() => m.predict(own, 3)).toThrow('predict: the StagedBatch holds 4 samples, got batch 3 (leave batch out)');
     expect(() => m.predict(own, undefined, new Float32Array(3))).toThrow(/out must be a Float32Array of batch 4 x 1 outputs = 4 values, got one of 3/);
+    // an object dressed as a batch of this model, pointing at address 0
+    const forged = Object.create(StagedBatch.prototype, { model: { value: m }, batch: { value: 4 }, ptr: { value: 0 } }) as StagedBatch;
+    for (const call of [() => m.predict(forged), () => m.evaluate(forged), () => m.trainStepOn(forged, adam())]) {
+      expect(call).toThrow(/this StagedBatch was not made by the model's stageBatch/);
+    }
     const y = m.predict(own);
     own.dispose();
     expect(() => m.predict(own)).toThrow('predict: the StagedBatch has been disposed');
