@@ -252,13 +252,17 @@ export class Model {
     return batch;
   }
 
+  /** The 32-bit word `field` of the model's descriptor header (H_*). */
+  private header(field: number): number {
+    return this.engine.i32[(this.desc >>> 2) + field]!;
+  }
+
   /** Throws the error that the module's status after a call describes. */
   private checkStatus(what: string, x: ArrayLike<number>, target: ArrayLike<number> | undefined, first: number): void {
     const lay = this.engine.layout;
-    const i32 = this.engine.i32;
-    const status = i32[(this.desc >>> 2) + lay.H_STATUS]!;
+    const status = this.header(lay.H_STATUS);
     if (status === lay.S_OK) return;
-    const arg = i32[(this.desc >>> 2) + lay.H_STATUS_ARG]!;
+    const arg = this.header(lay.H_STATUS_ARG);
     if (status === lay.S_X_NONFINITE || status === lay.S_T_NONFINITE) {
       const isX = status === lay.S_X_NONFINITE;
       const width = isX ? this.inputs : this.outputs;
@@ -286,7 +290,7 @@ export class Model {
   /** Writes rows [first, first + batch) of `data` into a staging buffer. */
   private stage(field: number, data: ArrayLike<number>, width: number, first: number, batch: number): void {
     const f32 = this.engine.f32;
-    const dst = this.engine.i32[(this.desc >>> 2) + field]! >>> 2;
+    const dst = this.header(field) >>> 2;
     const lo = first * width, hi = (first + batch) * width;
     if (lo === 0 && hi === data.length) f32.set(data, dst);
     else if (ArrayBuffer.isView(data)) f32.set((data as Float32Array).subarray(lo, hi), dst);
@@ -343,7 +347,7 @@ export class Model {
       this.stage(lay.H_XROW, rows, this.inputs, first, n);
       this.engine.ex.modelPredict(this.desc, n);
       this.checkStatus('predict', rows, undefined, first);
-      const y = this.engine.i32[(this.desc >>> 2) + lay.H_YROW]! >>> 2;
+      const y = this.header(lay.H_YROW) >>> 2;
       result.set(this.engine.f32.subarray(y, y + n * this.outputs), first * this.outputs);
     }
     return result;
@@ -606,7 +610,12 @@ export class Model {
   /** Replaces every parameter; checks all of them before writing any. */
   setWeights(weights: Weights): void {
     this.live('setWeights');
-    this.checkWeights('setWeights', weights, false);
+    this.writeWeights('setWeights', weights, false);
+  }
+
+  /** Checks `weights` (see checkWeights), then writes them; the effective weights are recomputed on next use. */
+  private writeWeights(what: string, weights: Weights, allowNonFinite: boolean): void {
+    this.checkWeights(what, weights, allowNonFinite);
     const f32 = this.engine.f32;
     const base = this.region(0) >>> 2;
     for (const t of this.tensors) f32.set(weights[t.layer]![t.spec.name]!, base + t.offset);
@@ -663,11 +672,7 @@ export class Model {
    */
   restoreWeights(what: string, weights: Weights): void {
     this.live(what);
-    this.checkWeights(what, weights, this.allowNonFinite);
-    const f32 = this.engine.f32;
-    const base = this.region(0) >>> 2;
-    for (const t of this.tensors) f32.set(weights[t.layer]![t.spec.name]!, base + t.offset);
-    this.engine.i32[(this.desc >>> 2) + this.engine.layout.H_WVALID] = 0;
+    this.writeWeights(what, weights, this.allowNonFinite);
   }
 
   /** The number of trainable parameters. */
