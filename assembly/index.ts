@@ -13,7 +13,5 @@ export {
 export {
   modelPredict, modelEvaluate, modelGradients, modelTrainStep, modelStageBatch, modelTrainBatch, modelPredictBatch, modelEvaluateBatch, modelInputLogged, OPT_SGD, OPT_ADAM, OPT_RMSPROP,
 } from "./model";
-export { mathSweep, logPosSweep } from "./math";
-export { trigSweep } from "./trig";
 export { taskFill, taskSeed, modelTrainTask } from "./tasks";
 export { poolSet, poolStop, poolWork, poolFail, poolThreads, POOL_BYTES, POOL_MAX } from "./pool";

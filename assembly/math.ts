@@ -336,14 +336,6 @@ const V_LOGP_A2 = memory.data<f32>([LOGP_A2, LOGP_A2, LOGP_A2, LOGP_A2], 16);
   return eps >= reinterpret<f32>(LOG_MIN_NORMAL) && eps <= <f32>1e30;
 }
 
-/** dst[i] = logPos(src[i]): fn 0 the f32x4 version (SIMD build) or twin, fn 1 the scalar twin. */
-export function logPosSweep(fn: i32, src: usize, dst: usize, n: i32): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD && fn == 0) {
-    for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), logPos4(v128.load(src + (<usize>i << 2))));
-  }
-  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), logPosS(load<f32>(src + (<usize>i << 2))));
-}
 
 // ---------------------------------------------------------------------------------------------
 // tanh
@@ -426,35 +418,4 @@ export function logPosSweep(fn: i32, src: usize, dst: usize, n: i32): void {
 // @ts-ignore: decorator
 @inline export function sigmoidOfExpS(x: f32, e: f32): f32 {
   return select<f32>(e, ONE, x < 0) / (ONE + e);
-}
-
-// ---------------------------------------------------------------------------------------------
-// mathSweep: dst[i] = fn(src[i]) for i < n. fn: 0 exp, 1 log, 2 tanh, 3 sigmoid (f32x4 versions
-// over groups of four in the SIMD build, scalar twins for the tail and in the scalar build);
-// 4..7: the scalar twins of 0..3 everywhere (to compare twins inside one build).
-
-export function mathSweep(fn: i32, src: usize, dst: usize, n: i32): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    let n4 = n & ~3;
-    if (fn == 0) {
-      for (; i < n4; i += 4) v128.store(dst + (<usize>i << 2), exp4(v128.load(src + (<usize>i << 2))));
-    } else if (fn == 1) {
-      for (; i < n4; i += 4) v128.store(dst + (<usize>i << 2), log4(v128.load(src + (<usize>i << 2))));
-    } else if (fn == 2) {
-      for (; i < n4; i += 4) v128.store(dst + (<usize>i << 2), tanh4(v128.load(src + (<usize>i << 2))));
-    } else if (fn == 3) {
-      for (; i < n4; i += 4) v128.store(dst + (<usize>i << 2), sigmoid4(v128.load(src + (<usize>i << 2))));
-    }
-  }
-  let f = fn & 3;
-  if (f == 0) {
-    for (; i < n; i++) store<f32>(dst + (<usize>i << 2), expS(load<f32>(src + (<usize>i << 2))));
-  } else if (f == 1) {
-    for (; i < n; i++) store<f32>(dst + (<usize>i << 2), logS(load<f32>(src + (<usize>i << 2))));
-  } else if (f == 2) {
-    for (; i < n; i++) store<f32>(dst + (<usize>i << 2), tanhS(load<f32>(src + (<usize>i << 2))));
-  } else {
-    for (; i < n; i++) store<f32>(dst + (<usize>i << 2), sigmoidS(load<f32>(src + (<usize>i << 2))));
-  }
 }

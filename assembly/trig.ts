@@ -143,25 +143,3 @@ const V_I_TWO = memory.data<i32>([I_TWO, I_TWO, I_TWO, I_TWO], 16);
   store<f32>(sinOut, reinterpret<f32>(reinterpret<i32>(sv) ^ ((n & I_TWO) << 30)));
   store<f32>(cosOut, reinterpret<f32>(reinterpret<i32>(cv) ^ (((n + I_ONE) & I_TWO) << 30)));
 }
-
-// ---------------------------------------------------------------------------------------------
-// trigSweep: for i < n, sinDst[i] = sin(src[i]) and cosDst[i] = cos(src[i]). fn 0: the f32x4
-// version over groups of four in the SIMD build (the scalar twin for the tail and in the scalar
-// build); fn 1: the scalar twin everywhere (to compare the twins inside one build).
-
-export function trigSweep(fn: i32, src: usize, sinDst: usize, cosDst: usize, n: i32): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    if (fn == 0) {
-      const n4 = n & ~3;
-      for (; i < n4; i += 4) {
-        const o = <usize>i << 2;
-        sincos4(v128.load(src + o), sinDst + o, cosDst + o);
-      }
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    sincosS(load<f32>(src + o), sinDst + o, cosDst + o);
-  }
-}

@@ -1,11 +1,15 @@
-// Helpers of the tests that drive the kernels' exports directly (math, trig, logPos): loading a
-// build without the API, and f32 bit patterns and ulp distances.
-import { readFileSync } from 'node:fs';
+// Helpers of the tests that drive the transcendentals directly (math, trig, logPos): loading the
+// sweeps build, and f32 bit patterns and ulp distances.
+import { existsSync, readFileSync } from 'node:fs';
 
-/** The raw exports of build/nalu-<name>.wasm, instantiated on their own. */
-export async function instantiateBuild<T>(name: 'simd' | 'scalar'): Promise<T> {
-  const bytes = readFileSync(new URL(`../build/nalu-${name}.wasm`, import.meta.url));
-  const { instance } = await WebAssembly.instantiate(bytes, { env: { abort: () => { throw new Error('abort'); } } });
+/**
+ * The test build of assembly/sweeps.ts (npm run asbuild:sweeps), which drives the transcendentals
+ * over whole arrays, in its SIMD or scalar form.
+ */
+export async function instantiateSweeps<T>(name: 'simd' | 'scalar'): Promise<T> {
+  const url = new URL(`../build/sweeps-${name}.wasm`, import.meta.url);
+  if (!existsSync(url)) throw new Error(`${url.pathname} is missing: run npm run asbuild:sweeps (npm test does)`);
+  const { instance } = await WebAssembly.instantiate(readFileSync(url), { env: { abort: () => { throw new Error('abort'); } } });
   return instance.exports as unknown as T;
 }
 

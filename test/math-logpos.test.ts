@@ -2,7 +2,7 @@
 // rounded f32 of Math.log over positive normal floats, log's own results elsewhere, and the
 // same bits from the f32x4 version, its scalar twin and the scalar build.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { instantiateBuild, ulps } from './f32';
+import { instantiateSweeps, ulps } from './f32';
 
 interface Ex { memory: WebAssembly.Memory; logPosSweep(fn: number, src: number, dst: number, n: number): void; mathSweep(fn: number, src: number, dst: number, n: number): void }
 
@@ -11,7 +11,7 @@ let builds: Record<'simd' | 'scalar', { ex: Ex; src: number; dst: number }>;
 
 beforeAll(async () => {
   const load = async (name: 'simd' | 'scalar') => {
-    const ex = await instantiateBuild<Ex>(name);
+    const ex = await instantiateSweeps<Ex>(name);
     const base = ex.memory.grow(Math.ceil((8 * N + 64) / 65536)) * 65536;
     return { ex, src: base, dst: base + 4 * N };
   };

@@ -1,10 +1,11 @@
 // Accuracy, edge cases and bit identity of assembly/math.ts (exp, log, tanh, sigmoid), driven
-// through the mathSweep export of both builds:
+// through mathSweep (assembly/sweeps.ts) in its SIMD and scalar builds:
 //   fn 0..3 = exp, log, tanh, sigmoid (f32x4 versions in the SIMD build, scalar twins for the
 //   tail and in the scalar build); fn 4..7 = the scalar twins of 0..3 in both builds.
 // Errors are counted in ulps against the correctly rounded f32 of the f64 Math.* result.
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bitsOf, fromBits, instantiateBuild, linspace, ulps } from './f32';
+import { bitsOf, fromBits, instantiateSweeps, linspace, ulps } from './f32';
 
 interface MathExports {
   memory: WebAssembly.Memory;
@@ -34,7 +35,7 @@ class Harness {
 }
 
 async function instantiate(name: 'simd' | 'scalar'): Promise<Harness> {
-  return new Harness(await instantiateBuild<MathExports>(name));
+  return new Harness(await instantiateSweeps<MathExports>(name));
 }
 
 let simd: Harness;
@@ -230,6 +231,17 @@ function ev(id: number, xs: number[]): number[] {
 }
 const isNegZero = (x: number) => Object.is(x, -0);
 const isPosZero = (x: number) => Object.is(x, 0);
+
+describe('the sweeps build', () => {
+  it('compiles with the shipped builds\' compiler options and features', () => {
+    const read = (name: string) => JSON.parse(readFileSync(new URL(`../${name}`, import.meta.url), 'utf8'));
+    const shipped = read('asconfig.json'), sweeps = read('asconfig.sweeps.json');
+    expect(sweeps.options).toEqual(shipped.options);
+    for (const t of ['simd', 'scalar']) {
+      expect([sweeps.targets[t].enable, sweeps.targets[t].disable]).toEqual([shipped.targets[t].enable, shipped.targets[t].disable]);
+    }
+  });
+});
 
 describe('exp edge cases', () => {
   it('handles infinities, NaN and zeros', () => {

@@ -1,10 +1,11 @@
 // Accuracy, special values and bit identity of assembly/trig.ts (sin and cos together), driven
-// through the trigSweep export of both builds: fn 0 = the f32x4 version over groups of four in
-// the SIMD build (the scalar twin for the tail and in the scalar build), fn 1 = the scalar twin
-// everywhere. Errors are counted in ulps against the correctly rounded f32 of Math.sin/cos in
-// f64 (the distance between the f32 bit patterns), and absolutely against the f64 values.
+// through trigSweep (assembly/sweeps.ts) in its SIMD and scalar builds: fn 0 = the f32x4
+// version over groups of four in the SIMD build (the scalar twin for the tail and in the scalar
+// build), fn 1 = the scalar twin everywhere. Errors are counted in ulps against the correctly
+// rounded f32 of Math.sin/cos in f64 (the distance between the f32 bit patterns), and absolutely
+// against the f64 values.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bitsOf, fromBits, instantiateBuild, linspace, ulps } from './f32';
+import { bitsOf, fromBits, instantiateSweeps, linspace, ulps } from './f32';
 
 interface TrigExports {
   memory: WebAssembly.Memory;
@@ -34,7 +35,7 @@ class Harness {
 }
 
 async function instantiate(name: 'simd' | 'scalar'): Promise<Harness> {
-  return new Harness(await instantiateBuild<TrigExports>(name));
+  return new Harness(await instantiateSweeps<TrigExports>(name));
 }
 
 let simd: Harness;

@@ -19,7 +19,6 @@ export interface NaluExports {
   modelPredictBatch(model: number, staged: number, batch: number): void;
   /** The sum of squared errors of the staged batch at `staged` (as modelEvaluate). */
   modelEvaluateBatch(model: number, staged: number, batch: number): number;
-  mathSweep(fn: number, src: number, dst: number, n: number): void;
   taskSeed(task: number, seed: number): void;
   taskFill(task: number, x: number, t64: number, scratch: number, batch: number): void;
   modelTrainTask(model: number, task: number, scratch: number, batch: number, opt: number, lr: number, beta1: number,
