@@ -8,7 +8,7 @@ export {
   H_WVALID, H_STATUS, H_STATUS_ARG, H_OPTIONS, H_LAMBDA, H_CLIP, H_WORDS,
   L_TYPE, L_IN, L_OUT, L_FLAGS, L_EPS, L_ACT, L_OMEGA, L_X, L_Y, L_DX, L_DY, L_E, L_EM, L_LOG, L_A, L_M, L_T, L_T2,
   L_T3, L_DE, L_DEM, L_TMP, L_P, L_G, L_WORDS,
-  FEATURES, S_OK, S_X_NONFINITE, S_T_NONFINITE, S_LOSS_NONFINITE, S_GRAD_NONFINITE, S_THREAD_FAILED, O_ALLOW_NONFINITE,
+  FEATURES, S_OK, S_X_NONFINITE, S_T_NONFINITE, S_LOSS_NONFINITE, S_GRAD_NONFINITE, S_THREAD_FAILED, S_UPDATE_NONFINITE, O_ALLOW_NONFINITE,
 } from "./memory";
 export {
   modelPredict, modelEvaluate, modelGradients, modelTrainStep, modelStageBatch, modelTrainBatch, modelPredictBatch, modelEvaluateBatch, modelInputLogged, OPT_SGD, OPT_ADAM, OPT_RMSPROP,

@@ -86,6 +86,7 @@ export const S_T_NONFINITE: i32 = 2; // H_STATUS_ARG = index into the target
 export const S_LOSS_NONFINITE: i32 = 3; // the update was skipped
 export const S_GRAD_NONFINITE: i32 = 4; // H_STATUS_ARG = index into the gradient region; skipped
 export const S_THREAD_FAILED: i32 = 5; // H_STATUS_ARG = the worker thread; results dropped, no update
+export const S_UPDATE_NONFINITE: i32 = 6; // H_STATUS_ARG = index into the parameter region; skipped
 
 @inline export function hdr(model: usize, field: i32): usize {
   return <usize>load<u32>(model + (<usize>field << 2));

@@ -9,12 +9,12 @@ import {
   H_CLIP, H_DY, H_GRADS, H_LAMBDA, H_MOM1, H_MOM2, H_NLAYERS, H_NPARAM, H_OPTIONS, H_PARAMS, H_STATUS,
   H_STATUS_ARG, H_T, H_TROW, H_WVALID, H_X, H_XROW, H_YROW,
   L_EPS, L_FLAGS, L_G, L_IN, L_LOG, L_OUT, L_P, L_TYPE, L_X, L_Y,
-  F_LOG_READY, O_ALLOW_NONFINITE, S_GRAD_NONFINITE, S_LOSS_NONFINITE, S_OK, S_T_NONFINITE, S_THREAD_FAILED, S_X_NONFINITE,
+  F_LOG_READY, O_ALLOW_NONFINITE, S_GRAD_NONFINITE, S_LOSS_NONFINITE, S_OK, S_T_NONFINITE, S_THREAD_FAILED, S_UPDATE_NONFINITE, S_X_NONFINITE,
   T_DENSE, T_INALU, T_NAC, T_NACMUL, T_NALU, T_NAU, T_NMU, T_NPU, T_REALNPU,
 } from "./memory";
 import { mseGrad, sumSquares } from "./loss";
 import { poolLost } from "./pool";
-import { adamUpdate, rmspropUpdate, sgdUpdate } from "./optim";
+import { adamPass, rmspropPass, sgdPass, updateSafe } from "./optim";
 import { nacBackward, nacForward, nacForwardRow, nacWeights } from "./layers/nac";
 import { nacMulBackward, nacMulForward, nacMulForwardRow } from "./layers/nacmul";
 import { naluBackward, naluForward, naluForwardRow, naluWeights } from "./layers/nalu";
@@ -233,9 +233,10 @@ export function modelGradients(model: usize, batch: i32): f64 {
 
 /**
  * One training step: forward, loss, backward and the optimizer's update, for the staged batch.
- * Returns the loss before the update. A non-finite loss or gradient skips the update (status
- * S_LOSS_NONFINITE or S_GRAD_NONFINITE) unless the model's options allow it; so does a worker
- * thread that failed (S_THREAD_FAILED).
+ * Returns the loss before the update. A non-finite loss or gradient, or an update that would make
+ * a parameter or moment non-finite, skips the update (status S_LOSS_NONFINITE, S_GRAD_NONFINITE or
+ * S_UPDATE_NONFINITE) unless the model's options allow it; so does a worker thread that failed
+ * (S_THREAD_FAILED).
  */
 export function modelTrainStep(model: usize, batch: i32, opt: i32, lr: f32,
                                beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
@@ -266,12 +267,36 @@ export function modelTrainStaged(model: usize, batch: i32, opt: i32, lr: f32,
   }
   const clip = load<f32>(model + (<usize>H_CLIP << 2));
   if (clip > 0) vclamp(g, g, n, -clip, clip);
-  if (opt == OPT_ADAM) adamUpdate(p, g, hdr(model, H_MOM1), hdr(model, H_MOM2), n, beta1, beta2, eps, stepSize, bc2sqrt);
-  else if (opt == OPT_RMSPROP) rmspropUpdate(p, g, hdr(model, H_MOM2), n, lr, beta2, eps);
-  else sgdUpdate(p, g, n, lr);
+  const m = hdr(model, H_MOM1), v = hdr(model, H_MOM2);
+  if (checked) {
+    const over = updateOverflow(opt, p, g, m, v, n, lr, beta1, beta2, eps, stepSize, bc2sqrt);
+    if (over >= 0) { setStatus(model, S_UPDATE_NONFINITE, over); return loss; }
+  }
+  optimizerPass(true, opt, p, g, m, v, n, lr, beta1, beta2, eps, stepSize, bc2sqrt);
   eachUnit(model, 0, true);
   store<i32>(model + (<usize>H_WVALID << 2), 0);
   return loss;
+}
+
+/**
+ * The index of the first parameter whose new value or moment the update would make non-finite,
+ * or -1: the quick screen (updateSafe), then, when it cannot rule an overflow out, the exact check.
+ */
+@noinline function updateOverflow(opt: i32, p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32,
+                                  beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): i32 {
+  if (updateSafe(opt != OPT_SGD, opt == OPT_ADAM, p, g, m, v, n, beta2, opt == OPT_ADAM ? stepSize : lr, eps)) return -1;
+  return optimizerPass(false, opt, p, g, m, v, n, lr, beta1, beta2, eps, stepSize, bc2sqrt);
+}
+
+/**
+ * The optimizer's pass over the parameter region (optim.ts): with commit the update, without it
+ * the check for a parameter or moment that the update would make non-finite (its index, or -1).
+ */
+@inline function optimizerPass(commit: bool, opt: i32, p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32,
+                               beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): i32 {
+  if (opt == OPT_ADAM) return adamPass(commit, p, g, m, v, n, beta1, beta2, eps, stepSize, bc2sqrt);
+  if (opt == OPT_RMSPROP) return rmspropPass(commit, p, g, v, n, lr, beta2, eps);
+  return sgdPass(commit, p, g, n, lr);
 }
 
 // ---------------------------------------------------------------------------------------------

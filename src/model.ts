@@ -270,13 +270,13 @@ export class Model {
       const value = (isX ? x : target!)[index];
       fail(`${what}: ${isX ? 'x' : 'target'} holds ${value} at index ${index} (sample ${Math.floor(index / width)}, ${isX ? 'input' : 'output'} ${index % width}); ${isX ? 'inputs' : 'targets'} must be finite${inF32(value)}`);
     }
-    if (status === lay.S_LOSS_NONFINITE) {
-      fail(`${what}: the loss is not finite; the parameters were not updated (pass allowNonFinite to sequential() to update anyway)`);
-    }
-    if (status === lay.S_GRAD_NONFINITE) {
+    const notUpdated = 'the parameters were not updated (pass allowNonFinite to sequential() to update anyway)';
+    if (status === lay.S_LOSS_NONFINITE) fail(`${what}: the loss is not finite; ${notUpdated}`);
+    if (status === lay.S_GRAD_NONFINITE || status === lay.S_UPDATE_NONFINITE) {
       const t = this.tensors.find((t) => arg >= t.offset && arg < t.offset + round4(t.size));
       const where = t ? `${t.spec.name} of layer ${t.layer}` : `index ${arg}`;
-      fail(`${what}: the gradient of ${where} is not finite; the parameters were not updated (pass allowNonFinite to sequential() to update anyway)`);
+      fail(status === lay.S_GRAD_NONFINITE ? `${what}: the gradient of ${where} is not finite; ${notUpdated}`
+        : `${what}: the update of ${where}${t ? ` at index ${arg - t.offset}` : ''} is not finite in f32 (a new value or optimizer moment overflows; lower the learning rate or set clipValue); ${notUpdated}`);
     }
     if (status === lay.S_THREAD_FAILED) {
       const said = this.engine.threadReport(arg);

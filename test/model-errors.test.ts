@@ -137,6 +137,30 @@ const ROWS: Row[] = [
     message: /^trainStep: the gradient of W_hat of layer 0 is not finite; the parameters were not updated/,
   },
 
+  // ---- a training step whose loss and gradient are finite but whose update is not ----
+  {
+    // x = 1e10: the loss (~1e20) and dW_hat (~1e20) are finite in f32, but Adam's g^2 (~1e40) is
+    // not: v would be infinite, and W_hat's steps 0 for good.
+    name: 'trainStep: adam, nac with x = 1e10: the second moment would overflow',
+    model: () => sequential([nac({ inputs: 2, outputs: 1 })], { seed: 4 }),
+    run: (c) => c.m.trainStep(new Float32Array(4).fill(1e10), new Float32Array(2), c.opt),
+    message: /^trainStep: the update of W_hat of layer 0 at index 0 is not finite in f32 \(a new value or optimizer moment overflows; lower the learning rate or set clipValue\); the parameters were not updated/,
+  },
+  {
+    // only input 2 is huge, so only W_hat[2]'s gradient squares past f32: the lane is named
+    name: 'trainStep: rmsprop, nac with one input 1e12: the moment of that weight would overflow',
+    model: () => sequential([nac({ inputs: 4, outputs: 1 })], { seed: 4 }),
+    run: (c) => c.m.trainStep(Float32Array.of(1, 1, 1e12, 1, 2, 1, 1e12, 1), new Float32Array(2), rmsprop()),
+    message: /^trainStep: the update of W_hat of layer 0 at index 2 is not finite in f32/,
+  },
+  {
+    // x = 1e17: dW_hat ~1e33 is finite, and a learning rate of 1e6 moves W_hat by ~1e39
+    name: 'trainStep: sgd with learningRate 1e6 and x = 1e17: the new weights would overflow',
+    model: () => sequential([nac({ inputs: 2, outputs: 1 })], { seed: 4 }),
+    run: (c) => c.m.trainStep(new Float32Array(4).fill(1e17), new Float32Array(2), sgd({ learningRate: 1e6 })),
+    message: /^trainStep: the update of W_hat of layer 0 at index 0 is not finite in f32/,
+  },
+
   // ---- layer options ----
   { name: 'nac: inputs 0', run: () => nac({ inputs: 0, outputs: 1 }), message: /^nac: inputs must be an integer from 1 to 65536, got 0/ },
   { name: 'nac: negative inputs', run: () => nac({ inputs: -3, outputs: 1 }), message: /^nac: inputs must be an integer .*got -3/ },
@@ -353,19 +377,97 @@ describe.each(BUILDS)('bad input is rejected and changes nothing, %s build', (ba
     expect(strict.step).toBe(0);
   });
 
+  it('with allowNonFinite: true an update that overflows is applied (and freezes what it overflows)', async () => {
+    await useBackend(backend);
+    const x = new Float32Array(4).fill(1e10), t = new Float32Array(2);
+    const m = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 4, allowNonFinite: true });
+    const w0 = copyWeights(m.getWeights());
+    expect(Number.isFinite(m.trainStep(x, t, adam()))).toBe(true);
+    expect(m.step).toBe(1);
+    // v is infinite, so the step m / sqrt(v) is 0: W_hat stays where it was, now for good
+    expect(m.optimizerState()!.v[0]!.W_hat![0]).toBe(Infinity);
+    expect(sameBits(m.getWeights(), w0)).toBe(true);
+    m.dispose();
+  });
+
+  it('a weight near the f32 limit fails the quick screen, and the exact check lets a safe step through', async () => {
+    await useBackend(backend);
+    const rand = prng(5);
+    const x = randomInputs(rand, 8 * 3, INPUTS), t = uniform32(rand, 8, -2, 2);
+    const train = (allowNonFinite: boolean) => {
+      const m = sequential([nac({ inputs: 3, outputs: 2 }), nac({ inputs: 2, outputs: 1 })], { seed: 6, allowNonFinite });
+      const w = copyWeights(m.getWeights());
+      w[0]!.W_hat![1] = 2e38; // above half the largest f32, where the screen gives up; tanh is 1
+      m.setWeights(w);
+      const opt = adam({ learningRate: 0.01 });
+      for (let s = 0; s < 3; s++) m.trainStep(x, t, opt);
+      const out = { w: m.getWeights(), state: m.optimizerState()! };
+      m.dispose();
+      return out;
+    };
+    const checked = train(false), unchecked = train(true); // unchecked: no screen, no check
+    expect(sameBits(checked.w, unchecked.w)).toBe(true);
+    expect(sameBits(checked.state.m, unchecked.state.m) && sameBits(checked.state.v, unchecked.state.v)).toBe(true);
+    expect(checked.w[0]!.W_hat![1]).toBe(Math.fround(2e38));
+  });
+
+  it('Adam: a large first moment over a denominator of eps overflows in the quotient m / denom, and is refused', async () => {
+    await useBackend(backend);
+    const x = Float32Array.of(1, 2, 3, 1), t = Float32Array.of(1, 2);
+    const step = (allowNonFinite: boolean) => {
+      const m = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 4, allowNonFinite });
+      m.setWeights([{ W_hat: Float32Array.of(100, 0.5), M_hat: Float32Array.of(0, 0) }]); // tanh'(100) = 0: no gradient
+      const opt = adam({ learningRate: 1e-6, epsilon: 1e-8 });
+      m.trainStep(x, t, opt);
+      const state = m.optimizerState()!;
+      state.m[0]!.W_hat![0] = 1e35; // v stays 0, so denom = eps and m / denom = 9e42: infinite in f32,
+      state.v[0]!.W_hat![0] = 0; //    while stepSize * m / eps (1e37) alone would fit
+      m.restoreOptimizer({ ...state, step: 1000 });
+      return m;
+    };
+    const truth = step(true);
+    truth.trainStep(x, t, truth.optimizerState()!.optimizer);
+    expect(truth.getWeights()[0]!.W_hat![0]).toBe(-Infinity);
+    const m = step(false);
+    const w0 = copyWeights(m.getWeights());
+    expect(() => m.trainStep(x, t, m.optimizerState()!.optimizer)).toThrow(/^trainStep: the update of W_hat of layer 0 at index 0 is not finite in f32/);
+    expect(sameBits(m.getWeights(), w0)).toBe(true);
+    truth.dispose();
+    m.dispose();
+  });
+
+  it('an infinite second moment (restored; older versions could reach it) makes the next step refused', async () => {
+    await useBackend(backend);
+    const m = defaultModel();
+    const rand = prng(9);
+    const x = randomInputs(rand, 4 * 3, INPUTS), t = uniform32(rand, 4, -2, 2);
+    m.trainStep(x, t, adam());
+    const state = m.optimizerState()!;
+    state.v[1]!.W_hat![1] = Infinity;
+    m.restoreOptimizer(state);
+    const w0 = copyWeights(m.getWeights());
+    expect(() => m.trainStep(x, t, state.optimizer)).toThrow(/^trainStep: the update of W_hat of layer 1 at index 1 is not finite in f32/);
+    expect(sameBits(m.getWeights(), w0)).toBe(true);
+    expect(m.step).toBe(1);
+    m.dispose();
+  });
+
   // A rejected training step must leave the whole training state as it was, the optimizer's
   // moments and step count included: continuing must give the same bits as never having made
   // the rejected call.
   describe('a rejected trainStep leaves the optimizer state as it was', () => {
     type Reject = (m: Model, x: Float32Array, t: Float32Array, opt: Optimizer) => void;
-    function run(reject?: Reject) {
+    function run(reject?: Reject, message: RegExp = /./) {
       const m = defaultModel();
       const rand = prng(7);
       const x = randomInputs(rand, 8 * 3, INPUTS);
       const t = uniform32(rand, 8, -2, 2);
       const opt = adam({ learningRate: 0.01 });
       for (let s = 0; s < 3; s++) m.trainStep(x, t, opt);
-      if (reject) expect(() => reject(m, x, t, opt)).toThrow(NaluError);
+      if (reject) {
+        expect(() => reject(m, x, t, opt)).toThrow(NaluError);
+        expect(() => reject(m, x, t, opt)).toThrow(message);
+      }
       const stepAfter = m.step;
       for (let s = 0; s < 3; s++) m.trainStep(x, t, opt);
       const w = m.getWeights();
@@ -373,16 +475,19 @@ describe.each(BUILDS)('bad input is rejected and changes nothing, %s build', (ba
       return { w, stepAfter };
     }
 
-    const rejects: Array<[string, Reject]> = [
+    const rejects: Array<[string, Reject, RegExp?]> = [
       ['NaN in x, same optimizer', (m, x, t, opt) => m.trainStep(nanAt(x, 0), t, opt)],
       ['wrong target length, another optimizer', (m, x, t) => m.trainStep(x, t.subarray(1), adam())],
       ['NaN in x, another optimizer', (m, x, t) => m.trainStep(nanAt(x, 0), t, sgd({ learningRate: 0.1 }))],
       ['NaN in target, another optimizer', (m, x, t) => m.trainStep(x, nanAt(t, 0), adam({ learningRate: 0.5 }))],
+      // the same optimizer: its step count and moments are advanced only by a step that is applied
+      ['an update that would overflow, same optimizer', (m, x, t, opt) => m.trainStep(x.map((v) => v * 1e15), t, opt),
+        /^trainStep: the update of \w+ of layer \d at index \d+ is not finite in f32/],
     ];
-    it.each(rejects)('%s', async (_name, reject) => {
+    it.each(rejects)('%s', async (_name, reject, message) => {
       await useBackend(backend);
       const clean = run();
-      const rejected = run(reject);
+      const rejected = run(reject, message);
       expect(rejected.stepAfter).toBe(3);
       expect(sameBits(rejected.w, clean.w)).toBe(true);
     });
