@@ -336,7 +336,6 @@ const V_LOGP_A2 = memory.data<f32>([LOGP_A2, LOGP_A2, LOGP_A2, LOGP_A2], 16);
   return eps >= reinterpret<f32>(LOG_MIN_NORMAL) && eps <= <f32>1e30;
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // tanh
 //

@@ -132,10 +132,10 @@ function build(what: string, saved: SavedModel): Model {
     fail(`${what}: allowNonFinite must be true or false, got ${describe(modelOptions.allowNonFinite)}`);
   }
   if (m && v && modelOptions.allowNonFinite !== true) {
-    // Without allowNonFinite, training keeps m finite and v >= 0 (and finite since steps that
-    // would overflow a moment are refused; an infinite v from an older file is still read, and
-    // its next step is refused). restoreOptimizer takes anything, and a NaN or negative moment
-    // would turn the next step's update into NaN without an error.
+    // Without allowNonFinite, training keeps m finite and v >= 0 (and finite: a step that would
+    // overflow either is refused; an infinite v, as older versions could save, is read, and its
+    // next step refused). restoreOptimizer takes anything, and a NaN or negative moment would
+    // turn the next step's update into NaN without an error.
     saved.layers.forEach((l, k) => {
       for (const [n] of l.params) {
         const check = (name: string, a: Float32Array, ok: (x: number) => boolean, rule: string) => {
