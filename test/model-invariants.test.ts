@@ -181,6 +181,28 @@ describe.each(BUILDS)('%s build', (backend) => {
       m.dispose();
     });
 
+    it.each([['npu', npu], ['realNpu', realNpu]] as const)(
+      '%s: the padding lanes of a batch that is not a multiple of 4 add nothing, even where they overflow', async (_name, make) => {
+        await useBackend(backend);
+        // x = 0.001 with eps = 1: u = 130 log(1.001) is small; a padding lane (x = 1) has u = 130 log 2,
+        // and exp(90) is infinite in f32
+        const m = sequential([make({ inputs: 1, outputs: 1, eps: 1 })]);
+        const w = m.getWeights();
+        w[0]!.W_re![0] = 130;
+        w[0]!.g![0] = 1;
+        m.setWeights(w);
+        const whole = m.gradients(new Float32Array(4).fill(0.001), new Float32Array(4).fill(1)); // no padding
+        for (const batch of [1, 2, 3, 5]) {
+          const g = m.gradients(new Float32Array(batch).fill(0.001), new Float32Array(batch).fill(1));
+          expect(g.loss).toBeCloseTo(whole.loss, 12);
+          for (const [name, a] of Object.entries(g.grads[0]!)) {
+            const want = whole.grads[0]![name]!;
+            a.forEach((v, i) => expect(Math.abs(v - want[i]!), `${name}[${i}] at batch ${batch}`).toBeLessThanOrEqual(1e-6 * Math.abs(want[i]!)));
+          }
+        }
+        m.dispose();
+      });
+
     it('with a subnormal eps (log(0 + eps) takes the path for special arguments), batched = per sample', async () => {
       await useBackend(backend);
       const m = sequential([nalu({ inputs: 6, outputs: 2, eps: 1e-40 })], { seed: 7 });

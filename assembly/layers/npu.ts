@@ -131,7 +131,10 @@ export function npuForward(L: usize, batch: i32, ld: i32, real: bool): void {
       store<f32>(es + o, ex * load<f32>(es + o));
     }
   }
+  // Padding lanes (x = 1) can overflow exp(u) where no sample does: y = 1 there, and es = 0, so
+  // that dv = -(d es) is 0 and not 0 * infinity in the backward pass.
   fillPad(y, nout, batch, ld, 1);
+  fillPad(es, nout, batch, ld, 0);
 }
 
 export function npuBackward(L: usize, ld: i32, real: bool): void {
