@@ -499,7 +499,8 @@ export class Model {
   private optimize(what: string, o: Optimizer, x: ArrayLike<number>, target: ArrayLike<number>,
     call: (opt: number, lr: number, b1: number, b2: number, eps: number, stepSize: number, bc2sqrt: number) => number): number {
     // A model keeps the state of one optimizer: switching starts that optimizer afresh, and
-    // a failed first step restores the previous optimizer's moments.
+    // a failed first step (refused, or thrown from inside the module) restores the previous
+    // optimizer's moments.
     const moments = this.region(2) >>> 2;
     const switching = this.binding?.optimizer !== o;
     const previous = switching && this.binding ? this.engine.f32.slice(moments, moments + 2 * this.nParam) : undefined;
@@ -509,12 +510,13 @@ export class Model {
     const h = this.desc >>> 2;
     this.engine.f32[h + lay.H_LAMBDA] = this.lambdaAt(t);
     this.engine.f32[h + lay.H_CLIP] = o.clipValue;
-    const loss = o.kind === 'adam'
-      ? call(lay.OPT_ADAM, o.learningRate, o.beta1, o.beta2, o.epsilon, o.learningRate / (1 - o.beta1 ** t), Math.sqrt(1 - o.beta2 ** t))
-      : o.kind === 'rmsprop'
-        ? call(lay.OPT_RMSPROP, o.learningRate, 0, o.beta2, o.epsilon, 0, 0)
-        : call(lay.OPT_SGD, o.learningRate, 0, 0, 0, 0, 0);
+    let loss: number;
     try {
+      loss = o.kind === 'adam'
+        ? call(lay.OPT_ADAM, o.learningRate, o.beta1, o.beta2, o.epsilon, o.learningRate / (1 - o.beta1 ** t), Math.sqrt(1 - o.beta2 ** t))
+        : o.kind === 'rmsprop'
+          ? call(lay.OPT_RMSPROP, o.learningRate, 0, o.beta2, o.epsilon, 0, 0)
+          : call(lay.OPT_SGD, o.learningRate, 0, 0, 0, 0, 0);
       this.checkStatus(what, x, target, 0);
     } catch (err) {
       if (previous) this.engine.f32.set(previous, moments);

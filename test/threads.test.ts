@@ -58,7 +58,7 @@ describe('threads', () => {
     // next one, and the main thread for it, forever (seen here within about 60 new pools).
     const script = `
       import { readFileSync } from 'node:fs';
-      import { init, nalu, sequential } from './src/index.ts';
+      import { adam, init, nalu, rmsprop, sequential } from './src/index.ts';
       const module = new WebAssembly.Module(readFileSync('build/nalu-threads.wasm'));
       const x = new Float32Array(64 * 256).fill(0.5);
       let done = 0;
@@ -154,7 +154,7 @@ describe('threads', () => {
       '--config', 'asconfig.json', '--target', 'threads', '-o', wasmPath, '--textFile', join(dir, 'fault.wat')], { cwd: root, stdio: 'pipe' });
     const script = `
       import { readFileSync } from 'node:fs';
-      import { init, nalu, sequential } from './src/index.ts';
+      import { adam, init, nalu, rmsprop, sequential } from './src/index.ts';
       const make = () => sequential([nalu({ inputs: 256, outputs: 256 })], { seed: 4 });
       const x = new Float32Array(256 * 4096).map((_, i) => Math.sin(i));
       const bad = x.slice();
@@ -176,7 +176,19 @@ describe('threads', () => {
         const y = m.predict(x);
         rounds.push({ trap, nan, same: y.every((v, i) => Object.is(v, ref[i])) });
       }
-      console.log(JSON.stringify({ rounds, threads: m.engine.threads }));`;
+      // a training call that switches optimizers and traps: the previous optimizer's state stays
+      const tx = x.subarray(0, 256 * 512), tt = tx.map(Math.cos);
+      const opt = adam();
+      m.trainStep(tx, tt, opt);
+      m.trainStep(tx, tt, opt);
+      const before = m.optimizerState();
+      ex.breakMainScratch();
+      const switchTrap = attempt(() => m.trainStep(tx, tt, rmsprop()));
+      ex.resetMainScratch();
+      const after = m.optimizerState();
+      const same = (a, b) => a.every((rec, k) => Object.keys(rec).every((n) => rec[n].every((v, i) => Object.is(v, b[k][n][i]))));
+      const kept = after.optimizer === opt && after.step === 2 && same(after.m, before.m) && same(after.v, before.v);
+      console.log(JSON.stringify({ rounds, threads: m.engine.threads, switchTrap, kept }));`;
     try {
       const out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 }));
       expect(out.rounds).toHaveLength(3);
@@ -186,6 +198,8 @@ describe('threads', () => {
         expect(round.same).toBe(true);
       }
       expect(out.threads).toBe(2);
+      expect(out.switchTrap).toBe('RuntimeError: memory access out of bounds');
+      expect(out.kept).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
