@@ -1,4 +1,4 @@
-import { checkInt, checkKeys, describe, fail, inF32 } from './errors.js';
+import { checkF32, checkInt, checkKeys, describe, F32_MAX, fail, inF32 } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
@@ -743,7 +743,8 @@ function checkRegularizer(r: unknown): Required<Regularizer> | undefined {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`sequential: regularizer.${k} must be a finite number >= 0, got ${describe(v)}`);
     return v;
   };
-  return { lambda: num('lambda', o.lambda), start: num('start', o.start ?? 0), end: num('end', o.end ?? 0) };
+  const lambda = checkF32('sequential: regularizer.lambda', o.lambda, 0, F32_MAX, true); // the module's f32
+  return { lambda, start: num('start', o.start ?? 0), end: num('end', o.end ?? 0) };
 }
 
 /** Builds a model from layers applied in order: `sequential([nalu(...), nalu(...)], { seed })`. */

@@ -528,7 +528,7 @@ const ROWS: Row[] = [
   { name: 'load: no layers', run: (c) => k(c, (s) => { s.layers = []; s.optimizer = undefined; }), message: /^load: the model has no layers$/ },
   { name: 'load: an unknown model option', run: (c) => k(c, (s) => { s.options.push(['seeds', 1]); }), message: /^load: sequential: unknown option "seeds"/ },
   { name: 'load: allowNonFinite a number', run: (c) => k(c, (s) => { s.options[0]![1] = 1; }), message: /^load: allowNonFinite must be true or false, got 1/ },
-  { name: 'load: a negative regulariser lambda', run: (c) => k(c, (s) => { s.options.push(['regularizer.lambda', -1]); }), message: /^load: sequential: regularizer\.lambda must be a finite number >= 0, got -1/ },
+  { name: 'load: a negative regulariser lambda', run: (c) => k(c, (s) => { s.options.push(['regularizer.lambda', -1]); }), message: /^load: sequential: regularizer\.lambda must be a finite number >= 0 and <= 3\.4028234663852886e\+38, got -1/ },
   { name: 'load: an unknown optimizer', run: (c) => k(c, (s) => { opt(s).kind = 'lbfgs'; }), message: /^load: optimizer: unknown optimizer "lbfgs" \(known: adam, rmsprop, sgd\)/ },
   { name: 'load: an optimizer kind from Object.prototype', run: (c) => k(c, (s) => { opt(s).kind = 'toString'; }), message: /^load: optimizer: unknown optimizer "toString"/ },
   { name: 'load: adam with beta1 1.5', run: (c) => k(c, (s) => { setting(s, 'beta1')[1] = 1.5; }), message: /^load: optimizer: adam: beta1 must be a finite number >= 0 and <= 0\.999999, got 1\.5/ },

@@ -115,6 +115,9 @@ describe('regulariser and projection', () => {
     const m = sequential([nau({ inputs: 2, outputs: 1 })], { regularizer: { lambda: 10, start: 100, end: 300 } });
     expect([0, 100, 150, 200, 300, 1000].map((t) => m.lambdaAt(t))).toEqual([0, 0, 2.5, 5, 10, 10]);
     expect(() => sequential([nau({ inputs: 2, outputs: 1 })], { regularizer: { lambda: -1 } })).toThrow(/regularizer.lambda must be/);
+    // the module holds lambda in f32: 1e39 would be infinite there
+    expect(() => sequential([nau({ inputs: 2, outputs: 1 })], { regularizer: { lambda: 1e39 } }))
+      .toThrow(/^sequential: regularizer\.lambda must be a finite number >= 0 and <= 3\.4028234663852886e\+38, got 1e\+39/);
     m.dispose();
   });
 });
