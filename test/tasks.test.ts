@@ -42,6 +42,15 @@ describe('static arithmetic task', () => {
     expect(() => staticTask({ op: 'pow' as 'add' })).toThrow(/op must be one of/);
     expect(() => staticTask({ op: 'add', interpolation: [2, 1] })).toThrow('staticTask: interpolation must be [lo, hi] with lo < hi, both finite f32 values, got [2, 1]');
     expect(() => staticTask({ op: 'add', extrapolation: [2, NaN] })).toThrow(/extrapolation must be .*, got \[2, NaN\]$/);
+    // ranges whose values or targets the module's f32 cannot hold (25 inputs per subset)
+    expect(() => staticTask({ op: 'add', interpolation: [-3e38, 3e38] })).toThrow(
+      'staticTask: interpolation [-3e+38, 3e+38] is wider than the largest f32 (3.4028234663852886e+38), in which values are drawn');
+    expect(() => staticTask({ op: 'add', interpolation: [1e37, 2e37] })).toThrow(
+      /^staticTask: add on the interpolation range \[1e\+37, 2e\+37\] has targets up to 1\.00e\+39 \(a and b up to 5\.00e\+38\), more than half the largest f32/);
+    expect(() => staticTask({ op: 'mul', extrapolation: [1e18, 2e18] })).toThrow(/^staticTask: mul on the extrapolation range .* has targets up to 2\.50e\+39/);
+    expect(() => staticTask({ op: 'div', extrapolation: [1e-40, 1] })).toThrow(/^staticTask: div on the extrapolation range .* has targets up to 1\.00e\+40 \(a and b up to 25\.0\)/);
+    expect(staticTask({ op: 'mul', extrapolation: [1e8, 2e8] }).testSet(8).target.every(Number.isFinite)).toBe(true);
+    expect(() => identityTask({ train: [-3e38, 3e38] })).toThrow(/^identityTask: the range \[-3e\+38, 3e\+38\] is wider than the largest f32/);
   });
 
   it.each(OPS)('%s: fixed sets of 10,000 in their ranges, targets op(sum of subset 1, sum of subset 2) in f64', async (op) => {

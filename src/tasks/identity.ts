@@ -23,6 +23,8 @@ export class IdentityTask {
       if (!(Array.isArray(r) && r.length === 2 && Math.abs(r[0]) <= F32_MAX && Math.abs(r[1]) <= F32_MAX && r[0] < r[1])) {
         fail(`identityTask: ranges must be [lo, hi] with finite lo < hi, got ${describe(r)}`);
       }
+      // the sampler draws lo + (hi - lo) u in f32
+      if (r[1] - r[0] > F32_MAX) fail(`identityTask: the range ${describe(r)} is wider than the largest f32 (${F32_MAX}), in which values are drawn`);
     }
   }
 

@@ -27,7 +27,25 @@ function range(what: string, r: unknown): [number, number] {
   if (!Array.isArray(r) || r.length !== 2 || !r.every((v) => typeof v === 'number' && Math.abs(v) <= F32_MAX) || !(r[0] < r[1])) {
     fail(`${what} must be [lo, hi] with lo < hi, both finite f32 values, got ${describe(r)}`);
   }
+  // the sampler draws lo + (hi - lo) u in f32
+  if (r[1] - r[0] > F32_MAX) fail(`${what} ${describe(r)} is wider than the largest f32 (${F32_MAX}), in which values are drawn`);
   return [r[0], r[1]];
+}
+
+/**
+ * Throws when op's targets on range r can go beyond half the largest f32 (the module sums and
+ * applies op in f32; half leaves room for the sums' rounding). |a|, |b| <= s max(|lo|, |hi|);
+ * a division is bounded only when the range excludes 0.
+ */
+function checkTargets(what: string, op: Op, s: number, r: readonly [number, number]): void {
+  const big = s * Math.max(Math.abs(r[0]), Math.abs(r[1]));
+  const small = r[0] > 0 ? s * r[0] : r[1] < 0 ? -s * r[1] : 0; // the smallest |b|
+  const bound = op === 'add' || op === 'sub' ? 2 * big : op === 'mul' || op === 'square' ? big * big
+    : op === 'div' ? (small > 0 ? big / small : 0) : Math.sqrt(big);
+  if (Math.max(big, bound) > F32_MAX / 2) {
+    fail(`${op} on the ${what} range ${describe(r)} has targets up to ${bound.toPrecision(3)} (a and b up to ${big.toPrecision(3)}), ` +
+      `more than half the largest f32 (${(F32_MAX / 2).toPrecision(3)}), the precision the module computes in`);
+  }
 }
 
 /**
@@ -67,6 +85,8 @@ export class StaticTask {
       }
       this.interpolation = range('interpolation', options.interpolation ?? [1, 2]);
       this.extrapolation = range('extrapolation', options.extrapolation ?? [2, 6]);
+      checkTargets('interpolation', this.op, this.subsetSize, this.interpolation);
+      checkTargets('extrapolation', this.op, this.subsetSize, this.extrapolation);
       if (this.op === 'sqrt' && Math.min(this.interpolation[0], this.extrapolation[0]) < 0) {
         fail(`sqrt takes the root of a, a sum of inputs: its ranges must not go below 0, got interpolation ${describe(this.interpolation)} and extrapolation ${describe(this.extrapolation)}`);
       }
