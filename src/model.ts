@@ -276,7 +276,7 @@ export class Model {
       const t = this.tensors.find((t) => arg >= t.offset && arg < t.offset + round4(t.size));
       const where = t ? `${t.spec.name} of layer ${t.layer}` : `index ${arg}`;
       fail(status === lay.S_GRAD_NONFINITE ? `${what}: the gradient of ${where} is not finite; ${notUpdated}`
-        : `${what}: the update of ${where}${t ? ` at index ${arg - t.offset}` : ''} is not finite in f32 (a new value or optimizer moment overflows; lower the learning rate or set clipValue); ${notUpdated}`);
+        : `${what}: the update of ${where}${t ? ` at index ${arg - t.offset}` : ''} is not finite in f32 (a new value or optimizer moment overflows: lower the learning rate, set clipValue or start a new optimizer); ${notUpdated}`);
     }
     if (status === lay.S_THREAD_FAILED) {
       const said = this.engine.threadReport(arg);

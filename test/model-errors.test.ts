@@ -144,7 +144,7 @@ const ROWS: Row[] = [
     name: 'trainStep: adam, nac with x = 1e10: the second moment would overflow',
     model: () => sequential([nac({ inputs: 2, outputs: 1 })], { seed: 4 }),
     run: (c) => c.m.trainStep(new Float32Array(4).fill(1e10), new Float32Array(2), c.opt),
-    message: /^trainStep: the update of W_hat of layer 0 at index 0 is not finite in f32 \(a new value or optimizer moment overflows; lower the learning rate or set clipValue\); the parameters were not updated/,
+    message: /^trainStep: the update of W_hat of layer 0 at index 0 is not finite in f32 \(a new value or optimizer moment overflows: lower the learning rate, set clipValue or start a new optimizer\); the parameters were not updated/,
   },
   {
     // only input 2 is huge, so only W_hat[2]'s gradient squares past f32: the lane is named
