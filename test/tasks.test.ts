@@ -50,7 +50,8 @@ describe('static arithmetic task', () => {
     expect(() => staticTask({ op: 'mul', extrapolation: [1e18, 2e18] })).toThrow(/^staticTask: mul on the extrapolation range .* has targets up to 2\.50e\+39/);
     expect(() => staticTask({ op: 'div', extrapolation: [1e-40, 1] })).toThrow(/^staticTask: div on the extrapolation range .* has targets up to 1\.00e\+40 \(a and b up to 25\.0\)/);
     expect(staticTask({ op: 'mul', extrapolation: [1e8, 2e8] }).testSet(8).target.every(Number.isFinite)).toBe(true);
-    expect(() => identityTask({ train: [-3e38, 3e38] })).toThrow(/^identityTask: the range \[-3e\+38, 3e\+38\] is wider than the largest f32/);
+    expect(() => identityTask({ train: [-3e38, 3e38] })).toThrow(/^identityTask: train \[-3e\+38, 3e\+38\] is wider than the largest f32/);
+    expect(() => identityTask({ test: [1, 1] })).toThrow('identityTask: test must be [lo, hi] with lo < hi, both finite f32 values, got [1, 1]');
   });
 
   it.each(OPS)('%s: fixed sets of 10,000 in their ranges, targets op(sum of subset 1, sum of subset 2) in f64', async (op) => {

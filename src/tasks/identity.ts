@@ -1,5 +1,5 @@
-import { checkInt, checkKeys, describe, F32_MAX, fail } from '../errors.js';
-import { Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
+import { checkInt, checkKeys, describe, fail } from '../errors.js';
+import { checkRange, Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
 
 /**
  * Trask et al.'s identity task (their figure 1): f(x) = x for one scalar input, trained on
@@ -17,15 +17,8 @@ export class IdentityTask {
     }
     checkKeys('identityTask', options, ['seed', 'train', 'test']);
     this.seed = checkInt('identityTask: seed', options.seed ?? 0, 0, 0xffffffff);
-    this.train = options.train ?? [-5, 5];
-    this.test = options.test ?? [-20, 20];
-    for (const r of [this.train, this.test]) {
-      if (!(Array.isArray(r) && r.length === 2 && Math.abs(r[0]) <= F32_MAX && Math.abs(r[1]) <= F32_MAX && r[0] < r[1])) {
-        fail(`identityTask: ranges must be [lo, hi] with finite lo < hi, got ${describe(r)}`);
-      }
-      // the sampler draws lo + (hi - lo) u in f32
-      if (r[1] - r[0] > F32_MAX) fail(`identityTask: the range ${describe(r)} is wider than the largest f32 (${F32_MAX}), in which values are drawn`);
-    }
+    this.train = checkRange('identityTask: train', options.train ?? [-5, 5]);
+    this.test = checkRange('identityTask: test', options.test ?? [-20, 20]);
   }
 
   trainSampler(): Sampler {

@@ -1,4 +1,4 @@
-import { describe, fail } from '../errors.js';
+import { describe, F32_MAX, fail } from '../errors.js';
 import type { Engine } from '../wasm/engine.js';
 import { currentEngine } from '../wasm/init.js';
 
@@ -21,6 +21,15 @@ export interface Dataset {
   readonly x: Float32Array;
   readonly target: Float64Array;
   readonly n: number;
+}
+
+/** A task's range [lo, hi]: finite in f32, lo < hi, and hi - lo finite in f32, in which values are drawn. */
+export function checkRange(what: string, r: unknown): [number, number] {
+  if (!Array.isArray(r) || r.length !== 2 || !r.every((v) => typeof v === 'number' && Math.abs(v) <= F32_MAX) || !(r[0] < r[1])) {
+    fail(`${what} must be [lo, hi] with lo < hi, both finite f32 values, got ${describe(r)}`);
+  }
+  if (r[1] - r[0] > F32_MAX) fail(`${what} ${describe(r)} is wider than the largest f32 (${F32_MAX}), in which values are drawn`);
+  return [r[0], r[1]];
 }
 
 /** Mixes a seed and a stream number into an independent 32-bit seed. */

@@ -1,6 +1,6 @@
 import { checkInt, checkKeys, checkNumber, describe, F32_MAX, fail } from '../errors.js';
 import { Rng } from '../rng.js';
-import { Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
+import { checkRange, Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
 
 export const OPS = ['add', 'sub', 'mul', 'div', 'square', 'sqrt'] as const;
 export type Op = (typeof OPS)[number];
@@ -22,15 +22,6 @@ export interface StaticTaskOptions {
 }
 
 const STREAM = { offset: 0, train: 1, validation: 2, test: 3, threshold: 4 } as const;
-
-function range(what: string, r: unknown): [number, number] {
-  if (!Array.isArray(r) || r.length !== 2 || !r.every((v) => typeof v === 'number' && Math.abs(v) <= F32_MAX) || !(r[0] < r[1])) {
-    fail(`${what} must be [lo, hi] with lo < hi, both finite f32 values, got ${describe(r)}`);
-  }
-  // the sampler draws lo + (hi - lo) u in f32
-  if (r[1] - r[0] > F32_MAX) fail(`${what} ${describe(r)} is wider than the largest f32 (${F32_MAX}), in which values are drawn`);
-  return [r[0], r[1]];
-}
 
 /**
  * Throws when op's targets on range r can go beyond half the largest f32 (the module sums and
@@ -83,8 +74,8 @@ export class StaticTask {
       if (span > this.inputSize) {
         fail(`the two subsets (size ${this.subsetSize}, overlap ${this.overlap}) span ${span} inputs, more than inputSize ${this.inputSize}`);
       }
-      this.interpolation = range('interpolation', options.interpolation ?? [1, 2]);
-      this.extrapolation = range('extrapolation', options.extrapolation ?? [2, 6]);
+      this.interpolation = checkRange('interpolation', options.interpolation ?? [1, 2]);
+      this.extrapolation = checkRange('extrapolation', options.extrapolation ?? [2, 6]);
       checkTargets('interpolation', this.op, this.subsetSize, this.interpolation);
       checkTargets('extrapolation', this.op, this.subsetSize, this.extrapolation);
       if (this.op === 'sqrt' && Math.min(this.interpolation[0], this.extrapolation[0]) < 0) {
