@@ -29,6 +29,21 @@ export function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
 }
 
+/**
+ * tanh'(z) = 4e / (1 + e)^2 with e = exp(-2|z|), and sigmoid'(z) = e / (1 + e)^2 with
+ * e = exp(-|z|): equal to 1 - tanh^2 and s (1 - s), but without their cancellation, so they stay
+ * accurate where tanh and sigmoid round to +-1 (as the module's forms do).
+ */
+export function tanhGrad(z: number): number {
+  const e = Math.exp(-2 * Math.abs(z));
+  return (4 * e) / ((1 + e) * (1 + e));
+}
+
+export function sigmoidGrad(z: number): number {
+  const e = Math.exp(-Math.abs(z));
+  return e / ((1 + e) * (1 + e));
+}
+
 export function activate(act: Activation, z: number): number {
   switch (act) {
     case 'linear':
@@ -61,14 +76,10 @@ export function activateGrad(act: Activation, z: number): number {
       return z > 0 ? 1 : 0;
     case 'relu6':
       return z > 0 && z < 6 ? 1 : 0;
-    case 'tanh': {
-      const t = Math.tanh(z);
-      return 1 - t * t;
-    }
-    case 'sigmoid': {
-      const s = sigmoid(z);
-      return s * (1 - s);
-    }
+    case 'tanh':
+      return tanhGrad(z);
+    case 'sigmoid':
+      return sigmoidGrad(z);
     case 'softsign': {
       const d = 1 + Math.abs(z);
       return 1 / (d * d);

@@ -11,7 +11,7 @@
 //   clamp(W, lo, hi) passes the gradient for lo <= W <= hi (boundary included), none outside;
 //   dense activations: see ./activations.ts.
 
-import { activate, activateGrad, sigmoid } from './activations';
+import { activate, activateGrad, sigmoid, sigmoidGrad, tanhGrad } from './activations';
 import { DEFAULT_EPS, type Params, type RefLayer } from './types';
 
 export { refAdam, refAdamState } from './optim';
@@ -142,10 +142,8 @@ function nacWeightBackward(
   const dWHat = new Float64Array(wHat.length);
   const dMHat = new Float64Array(wHat.length);
   for (let j = 0; j < wHat.length; j++) {
-    const t = Math.tanh(wHat[j]);
-    const s = sigmoid(mHat[j]);
-    dWHat[j] = dW[j] * (1 - t * t) * s;
-    dMHat[j] = dW[j] * t * s * (1 - s);
+    dWHat[j] = dW[j] * tanhGrad(wHat[j]) * sigmoid(mHat[j]);
+    dMHat[j] = dW[j] * Math.tanh(wHat[j]) * sigmoidGrad(mHat[j]);
   }
   return { dWHat, dMHat };
 }
@@ -215,7 +213,7 @@ function nmuFactors(wc: Float64Array, x: Float64Array, b: number, o: number, nIn
   const f = new Float64Array(nIn);
   for (let i = 0; i < nIn; i++) {
     const w = wc[i * nOut + o];
-    f[i] = w * x[b * nIn + i] + 1 - w;
+    f[i] = w * x[b * nIn + i] + (1 - w);
   }
   return f;
 }

@@ -13,7 +13,7 @@
 //     clip(sr, -1, 1) for -1 <= sr <= 1, clamp(g, 0, 1) for 0 <= g <= 1.
 
 import { refBackward, refForward } from './layers';
-import { sigmoid } from './activations';
+import { sigmoid, sigmoidGrad, tanhGrad } from './activations';
 import type { Params, RefLayer } from './types';
 
 export type MoreType = 'inalu' | 'npu' | 'realNpu';
@@ -84,7 +84,7 @@ function inaluSample(layer: MoreLayer, W: Float64Array, Wm: Float64Array, G: Flo
       a += xs[i]! * W[i * nOut + o]!;
       zm += lx[i]! * Wm[i * nOut + o]!;
       const w = Math.abs(Wm[i * nOut + o]!);
-      f.push(sign(xs[i]!) * w + 1 - w);
+      f.push(sign(xs[i]!) * w + (1 - w));
       sr *= f[i]!;
     }
     const m = Math.exp(Math.min(zm, omega));
@@ -114,7 +114,7 @@ function inaluBackward(layer: MoreLayer, p: Params, x: Float64Array, batch: numb
   const wHat = get(layer, p, 'W_hat'), mHat = get(layer, p, 'M_hat');
   const wHatM = get(layer, p, 'W_hat_mul'), mHatM = get(layer, p, 'M_hat_mul');
   const W = nacWeight(wHat, mHat), Wm = nacWeight(wHatM, mHatM);
-  const G = get(layer, p, 'g').map(sigmoid);
+  const gate = get(layer, p, 'g'), G = gate.map(sigmoid);
   const dW = new Float64Array(nIn * nOut), dWm = new Float64Array(nIn * nOut);
   const dg = new Float64Array(nOut), dx = new Float64Array(batch * nIn);
   for (let b = 0; b < batch; b++) {
@@ -125,7 +125,7 @@ function inaluBackward(layer: MoreLayer, p: Params, x: Float64Array, batch: numb
       const dms = d * (1 - G[o]!);
       const dzm = st.zm[o]! <= omega ? dms * st.s[o]! * st.m[o]! : 0;
       const dsr = st.sr[o]! >= -1 && st.sr[o]! <= 1 ? dms * st.m[o]! : 0;
-      dg[o] += d * (st.a[o]! - st.m[o]! * st.s[o]!) * G[o]! * (1 - G[o]!);
+      dg[o] += d * (st.a[o]! - st.m[o]! * st.s[o]!) * sigmoidGrad(gate[o]!); // G (1 - G)
       const f = st.f[o]!;
       for (let i = 0; i < nIn; i++) {
         const xi = x[b * nIn + i]!;
@@ -139,8 +139,8 @@ function inaluBackward(layer: MoreLayer, p: Params, x: Float64Array, batch: numb
     }
   }
   const back = (wh: Float64Array, mh: Float64Array, dw: Float64Array) => ({
-    dWh: wh.map((w, j) => dw[j]! * (1 - Math.tanh(w) ** 2) * sigmoid(mh[j]!)),
-    dMh: wh.map((w, j) => dw[j]! * Math.tanh(w) * sigmoid(mh[j]!) * (1 - sigmoid(mh[j]!))),
+    dWh: wh.map((w, j) => dw[j]! * tanhGrad(w) * sigmoid(mh[j]!)),
+    dMh: wh.map((w, j) => dw[j]! * Math.tanh(w) * sigmoidGrad(mh[j]!)),
   });
   const A = back(wHat, mHat, dW), M = back(wHatM, mHatM, dWm);
   return { dx, grads: { W_hat: A.dWh, M_hat: A.dMh, W_hat_mul: M.dWh, M_hat_mul: M.dMh, g: dg } as Params };
