@@ -125,7 +125,7 @@
 
 /**
  * A quick screen for the check: true when no parameter or moment can overflow in this update, by
- * bounds from the largest |p|, |g|, |m| and v alone (abs and max: no square root or division).
+ * bounds from the largest |p|, |g|, |m| and |v| alone (no square root or division).
  * With q = max(|m|, |g|) (Adam) or |g| (RMSProp, SGD), every value the update computes is
  * bounded, intermediates included:
  *   m' <= q;  g g and v' <= beta v + g^2;  the quotient m' / denom or g / denom <= q / eps
@@ -141,13 +141,17 @@ export function updateSafe(withV: bool, withM: bool, p: usize, g: usize, m: usiz
   let pMax: f32 = 0, gMax: f32 = 0, mMax: f32 = 0, vMax: f32 = 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    let pm = f32x4.splat(0), gm = pm, mm = pm, vm = pm;
+    // The largest |value| as the largest bit pattern with the sign cleared: for floats >= 0 the
+    // patterns order as the values do, NaNs above infinity, and i32x4.max_s is one instruction
+    // (f32x4.max, with its NaN and -0 rules, is several, in each accumulator's chain).
+    const abs = i32x4.splat(0x7fffffff);
+    let pm = i32x4.splat(0), gm = pm, mm = pm, vm = pm;
     for (; i < n; i += 4) {
       const o = <usize>i << 2;
-      pm = f32x4.max(pm, f32x4.abs(v128.load(p + o)));
-      gm = f32x4.max(gm, f32x4.abs(v128.load(g + o)));
-      if (withM) mm = f32x4.max(mm, f32x4.abs(v128.load(m + o)));
-      if (withV) vm = f32x4.max(vm, v128.load(v + o));
+      pm = i32x4.max_s(pm, v128.and(v128.load(p + o), abs));
+      gm = i32x4.max_s(gm, v128.and(v128.load(g + o), abs));
+      if (withM) mm = i32x4.max_s(mm, v128.and(v128.load(m + o), abs));
+      if (withV) vm = i32x4.max_s(vm, v128.and(v128.load(v + o), abs));
     }
     pMax = hmax(pm);
     gMax = hmax(gm);
@@ -159,7 +163,7 @@ export function updateSafe(withV: bool, withM: bool, p: usize, g: usize, m: usiz
     pMax = Mathf.max(pMax, Mathf.abs(load<f32>(p + o)));
     gMax = Mathf.max(gMax, Mathf.abs(load<f32>(g + o)));
     if (withM) mMax = Mathf.max(mMax, Mathf.abs(load<f32>(m + o)));
-    if (withV) vMax = Mathf.max(vMax, load<f32>(v + o));
+    if (withV) vMax = Mathf.max(vMax, Mathf.abs(load<f32>(v + o)));
   }
   // in f64, where none of these overflows; a NaN fails every comparison, and so the screen
   const half = <f64>F32.MAX_VALUE / 2, gm = <f64>gMax, q = Math.max(gm, <f64>mMax);
@@ -168,8 +172,8 @@ export function updateSafe(withV: bool, withM: bool, p: usize, g: usize, m: usiz
     <f64>pMax + <f64>rate * quotient < half;
 }
 
-/** The largest of the four lanes (NaN if any is NaN). */
+/** The largest of four non-negative float bit patterns, as the float (NaN if any is NaN). */
 @inline function hmax(x: v128): f32 {
-  const y = f32x4.max(x, v128.shuffle<f32>(x, x, 2, 3, 0, 1));
-  return Mathf.max(f32x4.extract_lane(y, 0), f32x4.extract_lane(y, 1));
+  const y = i32x4.max_s(x, v128.shuffle<i32>(x, x, 2, 3, 0, 1));
+  return reinterpret<f32>(max(i32x4.extract_lane(y, 0), i32x4.extract_lane(y, 1)));
 }
