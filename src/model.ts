@@ -508,7 +508,7 @@ export class Model {
     const t = switching ? 1 : this.binding!.step + 1;
     const lay = this.engine.layout;
     const h = this.desc >>> 2;
-    this.engine.f32[h + lay.H_LAMBDA] = this.lambdaAt(t);
+    this.engine.f32[h + lay.H_LAMBDA] = scheduledLambda(this.regularizer, t); // the model is live here
     this.engine.f32[h + lay.H_CLIP] = o.clipValue;
     let loss: number;
     try {
@@ -529,10 +529,7 @@ export class Model {
   /** The regulariser's weight at optimizer step t (see SequentialOptions.regularizer). */
   lambdaAt(t: number): number {
     this.live('lambdaAt');
-    const r = this.regularizer;
-    if (!r) return 0;
-    if (r.end <= r.start) return t >= r.start ? r.lambda : 0;
-    return r.lambda * Math.min(1, Math.max(0, (t - r.start) / (r.end - r.start)));
+    return scheduledLambda(this.regularizer, t);
   }
 
   /** The number of optimizer steps taken with the current optimizer. */
@@ -732,6 +729,13 @@ function checkNumbers(what: string, a: unknown[]): void {
   for (let i = 0; i < a.length; i++) {
     if (typeof a[i] !== 'number') fail(`${what} must hold numbers: index ${i} is ${describe(a[i])}, not a number`);
   }
+}
+
+/** The regulariser's weight at optimizer step t: 0 before start, ramping to lambda at end. */
+function scheduledLambda(r: Required<Regularizer> | undefined, t: number): number {
+  if (!r) return 0;
+  if (r.end <= r.start) return t >= r.start ? r.lambda : 0;
+  return r.lambda * Math.min(1, Math.max(0, (t - r.start) / (r.end - r.start)));
 }
 
 function checkRegularizer(r: unknown): Required<Regularizer> | undefined {

@@ -8,8 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { adam, nac, nalu, NaluError, rmsprop, sequential, sgd, type Model, type Optimizer, type Weights } from '../src/index';
 import { BUILDS, prng, useBackend } from './helpers';
 import { sameBits } from './helpers-random';
-
-const F32_MAX = 3.4028234663852886e38;
+import { F32_MAX } from '../src/errors';
 
 /** 10^e for e uniform in [lo, hi], with a random sign when `signed`; finite in f32. */
 function decade(rand: () => number, lo: number, hi: number, signed = true): number {
