@@ -239,7 +239,7 @@ export function modelGradients(model: usize, batch: i32): f64 {
  * (S_THREAD_FAILED).
  */
 export function modelTrainStep(model: usize, batch: i32, opt: i32, lr: f32,
-                               beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
+                               beta1: f64, beta2: f64, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
   if (!stage(model, batch, true)) {
     threadFailed(model);
     return NaN;
@@ -249,7 +249,7 @@ export function modelTrainStep(model: usize, batch: i32, opt: i32, lr: f32,
 
 /** The training step on x and target already in feature-major H_X and H_T. */
 export function modelTrainStaged(model: usize, batch: i32, opt: i32, lr: f32,
-                                 beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
+                                 beta1: f64, beta2: f64, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
   setStatus(model, S_OK, 0);
   forward(model, batch);
   const loss = lossOf(model, batch);
@@ -283,8 +283,8 @@ export function modelTrainStaged(model: usize, batch: i32, opt: i32, lr: f32,
  * or -1: the quick screen (updateSafe), then, when it cannot rule an overflow out, the exact check.
  */
 @noinline function updateOverflow(opt: i32, p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32,
-                                  beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): i32 {
-  if (updateSafe(opt != OPT_SGD, opt == OPT_ADAM, p, g, m, v, n, beta2, opt == OPT_ADAM ? stepSize : lr, eps)) return -1;
+                                  beta1: f64, beta2: f64, eps: f32, stepSize: f32, bc2sqrt: f32): i32 {
+  if (updateSafe(opt != OPT_SGD, opt == OPT_ADAM, p, g, m, v, n, <f32>beta2, opt == OPT_ADAM ? stepSize : lr, eps)) return -1;
   return optimizerPass(false, opt, p, g, m, v, n, lr, beta1, beta2, eps, stepSize, bc2sqrt);
 }
 
@@ -293,7 +293,7 @@ export function modelTrainStaged(model: usize, batch: i32, opt: i32, lr: f32,
  * the check for a parameter or moment that the update would make non-finite (its index, or -1).
  */
 @inline function optimizerPass(commit: bool, opt: i32, p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32,
-                               beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): i32 {
+                               beta1: f64, beta2: f64, eps: f32, stepSize: f32, bc2sqrt: f32): i32 {
   if (opt == OPT_ADAM) return adamPass(commit, p, g, m, v, n, beta1, beta2, eps, stepSize, bc2sqrt);
   if (opt == OPT_RMSPROP) return rmspropPass(commit, p, g, v, n, lr, beta2, eps);
   return sgdPass(commit, p, g, n, lr);
@@ -344,7 +344,7 @@ export function modelStageBatch(model: usize, rec: usize, batch: i32): void {
 
 /** modelTrainStep on a staged batch: no checks, transposes or logs of the input. */
 export function modelTrainBatch(model: usize, rec: usize, batch: i32, opt: i32, lr: f32,
-                                beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
+                                beta1: f64, beta2: f64, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
   useBatch(model, rec, true);
   const loss = modelTrainStaged(model, batch, opt, lr, beta1, beta2, eps, stepSize, bc2sqrt);
   useBatch(model, rec, false);

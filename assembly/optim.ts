@@ -7,6 +7,9 @@
 //   bc2sqrt = sqrt(1 - beta2^t)   (both computed by the host in f64, passed as f32).
 // RMSProp, as torch.optim.RMSprop (no momentum, not centered): v = alpha v + (1 - alpha) g^2;
 //   p = p - lr g / (sqrt(v) + eps).
+// The betas and alpha arrive in f64: beta and 1 - beta are each rounded to f32 once, the
+// constants torch's kernels get. (1 - beta in f32 from the rounded beta differs: 1.19e-7 for
+// beta2 = 0.9999999 instead of 1e-7, which made Adam's first step 0.92 lr instead of lr.)
 // SGD: p = p - lr g.
 // Gradient clipping (the clip option) clamps every gradient to [-c, c] first: vclamp (elementwise.ts).
 //
@@ -29,10 +32,10 @@
 }
 
 @inline export function adamPass(commit: bool, p: usize, g: usize, m: usize, v: usize, n: i32,
-                                  beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): i32 {
-  const c1: f32 = 1 - beta1, c2: f32 = 1 - beta2;
+                                  beta1: f64, beta2: f64, eps: f32, stepSize: f32, bc2sqrt: f32): i32 {
+  const d1 = <f32>beta1, d2 = <f32>beta2, c1 = <f32>(1 - beta1), c2 = <f32>(1 - beta2);
   if (ASC_FEATURE_SIMD) {
-    const b1 = f32x4.splat(beta1), b2 = f32x4.splat(beta2), k1 = f32x4.splat(c1), k2 = f32x4.splat(c2);
+    const b1 = f32x4.splat(d1), b2 = f32x4.splat(d2), k1 = f32x4.splat(c1), k2 = f32x4.splat(c2);
     const ev = f32x4.splat(eps), sv = f32x4.splat(-stepSize), bc = f32x4.splat(bc2sqrt);
     for (let i = 0; i < n; i += 4) {
       const o = <usize>i << 2;
@@ -54,8 +57,8 @@
     for (let i = 0; i < n; i++) {
       const o = <usize>i << 2;
       const gv = load<f32>(g + o);
-      const mv = load<f32>(m + o) * beta1 + gv * c1;
-      const vv = load<f32>(v + o) * beta2 + (gv * gv) * c2;
+      const mv = load<f32>(m + o) * d1 + gv * c1;
+      const vv = load<f32>(v + o) * d2 + (gv * gv) * c2;
       const denom = Mathf.sqrt(vv) / bc2sqrt + eps;
       const pv = load<f32>(p + o) + (-stepSize) * (mv / denom);
       if (commit) {
@@ -91,10 +94,10 @@
   return -1;
 }
 
-@inline export function rmspropPass(commit: bool, p: usize, g: usize, v: usize, n: i32, lr: f32, alpha: f32, eps: f32): i32 {
-  const c: f32 = 1 - alpha;
+@inline export function rmspropPass(commit: bool, p: usize, g: usize, v: usize, n: i32, lr: f32, alpha: f64, eps: f32): i32 {
+  const a = <f32>alpha, c = <f32>(1 - alpha);
   if (ASC_FEATURE_SIMD) {
-    const av = f32x4.splat(alpha), cv = f32x4.splat(c), ev = f32x4.splat(eps), lv = f32x4.splat(-lr);
+    const av = f32x4.splat(a), cv = f32x4.splat(c), ev = f32x4.splat(eps), lv = f32x4.splat(-lr);
     for (let i = 0; i < n; i += 4) {
       const o = <usize>i << 2;
       const gv = v128.load(g + o);
@@ -112,7 +115,7 @@
     for (let i = 0; i < n; i++) {
       const o = <usize>i << 2;
       const gv = load<f32>(g + o);
-      const vv = load<f32>(v + o) * alpha + (gv * gv) * c;
+      const vv = load<f32>(v + o) * a + (gv * gv) * c;
       const pv = load<f32>(p + o) + (-lr) * (gv / (Mathf.sqrt(vv) + eps));
       if (commit) {
         store<f32>(v + o, vv);

@@ -229,7 +229,7 @@ export function taskFill(task: usize, x: usize, t64: usize, scratch: usize, batc
  * (see modelTrainStep). `scratch` holds 2 ld floats.
  */
 export function modelTrainTask(model: usize, task: usize, scratch: usize, batch: i32, opt: i32, lr: f32,
-                               beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
+                               beta1: f64, beta2: f64, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
   const ld = (batch + 3) & ~3;
   const X = hdr(model, H_X);
   const lg = inputLog(model);
