@@ -62,11 +62,14 @@ export function describe(value: unknown): string {
   return typeof name === 'string' && name !== '' && name !== 'Object' ? article(name) : 'an object';
 }
 
-/** Throws if `options` has keys outside `allowed` (catches misspelt options). */
+/** Throws if `options` has keys outside `allowed` (catches misspelt options), or a key whose value is null. */
 export function checkKeys(what: string, options: object, allowed: readonly string[]): void {
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
       fail(`${what}: unknown option ${JSON.stringify(key)} (expected one of ${allowed.join(', ')})`);
+    }
+    if ((options as Record<string, unknown>)[key] === null) {
+      fail(`${what}: ${key} is null; an option takes its default only when it is left out (or undefined)`);
     }
   }
 }

@@ -239,6 +239,11 @@ const ROWS: Row[] = [
   { name: 'nalu: eps 1e-46', run: () => nalu({ inputs: 2, outputs: 1, eps: 1e-46 }), message: /^nalu: eps must be > 0 in f32.*which rounds to 0$/ },
   { name: 'adam: negative epsilon', run: () => adam({ epsilon: -1 }), message: /^adam: epsilon must be a finite number > 0/ },
   { name: 'adam: unknown option', run: () => adam(any({ lr: 0.1 })), message: /^adam: unknown option "lr"/ },
+  { name: 'adam: learningRate null (not the default)', run: () => adam(any({ learningRate: null })), message: /^adam: learningRate is null; an option takes its default only when it is left out \(or undefined\)$/ },
+  { name: 'rmsprop: alpha null', run: () => rmsprop(any({ alpha: null })), message: /^rmsprop: alpha is null; an option takes its default only when it is left out \(or undefined\)$/ },
+  { name: 'nalu: eps null', run: () => nalu(any({ inputs: 2, outputs: 1, eps: null })), message: /^nalu: eps is null; an option takes its default only when it is left out \(or undefined\)$/ },
+  { name: 'sequential: seed null', run: () => sequential([nac({ inputs: 1, outputs: 1 })], any({ seed: null })), message: /^sequential: seed is null; an option takes its default only when it is left out \(or undefined\)$/ },
+  { name: 'staticTask: seed null', run: () => staticTask(any({ op: 'add', seed: null })), message: /^staticTask: seed is null; an option takes its default only when it is left out \(or undefined\)$/ },
   { name: 'sgd: learningRate missing', run: () => sgd(any({})), message: /^sgd: learningRate is required/ },
   { name: 'sgd: learningRate -1', run: () => sgd({ learningRate: -1 }), message: /^sgd: learningRate must be a finite number > 0/ },
 
