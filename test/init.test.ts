@@ -4,6 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { init, nac, NaluError, sequential } from '../src/index';
+import type { ThreadSpawner } from '../src/wasm/engine';
+import { makeInit } from '../src/wasm/init';
+import './helpers'; // enables relaxed SIMD on Node 20 (v8 flag), as for the other tests
 import { relaxedSimdSupported } from '../src/wasm/probe';
 
 const fileOf = (build: string) => new URL(`../build/nalu-${build}.wasm`, import.meta.url);
@@ -54,5 +57,21 @@ describe('init({ wasm })', () => {
     const after = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 1 });
     expect(after.backend).toBe('scalar');
     expect(Array.from(after.predict([1, 2]))).toEqual(Array.from(before.predict([1, 2])));
+  });
+
+  it.runIf(relaxedSimdSupported())('starts no worker thread for a threads module whose build the options contradict', async () => {
+    let spawned = 0;
+    const spawner: ThreadSpawner = async () => {
+      spawned++;
+      return () => undefined;
+    };
+    const initWith = makeInit(() => Promise.reject(new Error('only wasm is passed here')), spawner, () => Promise.reject(new Error('no files here')));
+    await expect(initWith({ wasm: bytesOf('threads'), threads: 2, relaxed: true }))
+      .rejects.toThrow(/^init: the module passed as wasm is the simd build, but the options ask for \{"relaxed":true\}$/);
+    expect(spawned).toBe(0);
+    // the spawner is the one init uses: without the contradiction it is called (its pool is never used)
+    expect(await initWith({ wasm: bytesOf('threads'), threads: 2 })).toEqual({ backend: 'simd', threads: 2 });
+    expect(spawned).toBe(1);
+    await init();
   });
 });

@@ -49,8 +49,12 @@ export class Engine {
     this.u8v = new Uint8Array(this.buffer);
   }
 
-  /** Instantiates `module`; with `pool`, the threads build on a new shared memory and its workers. */
-  static async create(module: WebAssembly.Module, pool?: { threads: number; spawner: ThreadSpawner }): Promise<Engine> {
+  /**
+   * Instantiates `module`; with `pool`, the threads build on a new shared memory and its workers.
+   * `accept` sees the build the module says it is before any worker starts, and may throw.
+   */
+  static async create(module: WebAssembly.Module, pool?: { threads: number; spawner: ThreadSpawner },
+    accept?: (backend: Backend) => void): Promise<Engine> {
     let engine: Engine | undefined;
     const memory = pool ? new WebAssembly.Memory({ initial: SHARED_INITIAL, maximum: SHARED_MAXIMUM, shared: true }) : undefined;
     const imports = {
@@ -65,6 +69,7 @@ export class Engine {
     const instance = await WebAssembly.instantiate(module, imports).catch((err: unknown) =>
       fail(`init: the module cannot be instantiated: ${(err as Error).message}`));
     engine = new Engine(instance, memory !== undefined);
+    accept?.(engine.backend);
     if (pool) {
       const [, ctl] = engine.alloc(engine.layout.POOL_BYTES); // kept for the life of the engine
       engine.threadReport = await pool.spawner(module, memory!, ctl, pool.threads - 1);

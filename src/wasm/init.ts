@@ -98,13 +98,11 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
           `but ${pool ? `threads: ${threads}` : 'a single thread'} was asked for`);
       }
       // The module says which build it is; options that name another one are a mistake.
-      const made = await Engine.create(module, pool);
-      const b = made.backend;
-      if ((options.relaxed !== undefined && options.relaxed !== (b === 'relaxed')) || options.simd === (b === 'scalar')) {
-        made.stopThreads();
-        fail(`init: the module passed as wasm is the ${b} build, but the options ask for ${JSON.stringify({ simd: options.simd, relaxed: options.relaxed })}`);
-      }
-      current = made;
+      current = await Engine.create(module, pool, (b) => {
+        if ((options.relaxed !== undefined && options.relaxed !== (b === 'relaxed')) || options.simd === (b === 'scalar')) {
+          fail(`init: the module passed as wasm is the ${b} build, but the options ask for ${JSON.stringify({ simd: options.simd, relaxed: options.relaxed })}`);
+        }
+      });
     } else {
       const key = `${build}:${threads}`;
       let engine = engines.get(key);
