@@ -562,19 +562,30 @@ export class Model {
    * same layers); a step with `state.optimizer` continues it.
    */
   restoreOptimizer(state: OptimizerState): void {
-    this.live('restoreOptimizer');
-    if (state === null || typeof state !== 'object') fail(`restoreOptimizer: expected what optimizerState() returns, got ${describe(state)}`);
+    this.restoreOptimizerAs('restoreOptimizer', state);
+  }
+
+  /**
+   * For load() and fromJSON() (internal): restoreOptimizer under the name `what`. Without
+   * allowNonFinite, m must be finite and v >= 0 (training keeps them so; a NaN or negative moment
+   * would make the next update NaN without an error). An infinite v, as older versions could
+   * save, is taken: the next step that uses it is refused.
+   * @internal
+   */
+  restoreOptimizerAs(what: string, state: OptimizerState): void {
+    this.live(what);
+    if (state === null || typeof state !== 'object') fail(`${what}: expected what optimizerState() returns, got ${describe(state)}`);
     const { optimizer, step, m, v } = state;
-    this.checkOptimizer('restoreOptimizer', optimizer);
-    checkInt('restoreOptimizer: step', step, 0, Number.MAX_SAFE_INTEGER);
+    this.checkOptimizer(what, optimizer);
+    checkInt(`${what}: step`, step, 0, Number.MAX_SAFE_INTEGER);
     const moments: Array<[number, Weights]> = [[2, m], [3, v]];
-    for (const [k, w] of moments) this.checkWeights(`restoreOptimizer: ${k === 2 ? 'm' : 'v'}`, w, true);
+    for (const [k, w] of moments) this.checkWeights(`${what}: ${k === 2 ? 'm' : 'v'}`, w, true);
     if (!this.allowNonFinite) {
       for (const t of this.tensors) {
         const mt = m[t.layer]![t.spec.name]!, vt = v[t.layer]![t.spec.name]!;
         for (let i = 0; i < t.size; i++) {
           if (!Number.isFinite(Math.fround(mt[i]!)) || !(vt[i]! >= 0)) {
-            fail(`restoreOptimizer: the moments of ${t.spec.name} of layer ${t.layer} hold m = ${mt[i]}, v = ${vt[i]} at index ${i}; m must be finite${inF32(mt[i])} and v >= 0`);
+            fail(`${what}: the moments of ${t.spec.name} of layer ${t.layer} (${this.layers[t.layer]!.type}) hold m = ${mt[i]}, v = ${vt[i]} at index ${i}; m must be finite${inF32(mt[i])} and v >= 0`);
           }
         }
       }

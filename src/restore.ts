@@ -1,8 +1,8 @@
 /**
  * load(bytes) and fromJSON(json): a model rebuilt from its saved form (decoded and checked by
- * serialize.ts). Everything the saved content implies is validated before the model is made, and
- * a model that fails afterwards (its weights or optimizer state refused) is disposed: a failed
- * load leaves nothing behind.
+ * serialize.ts). What the saved content implies is validated before the model is made; its
+ * weights and optimizer state are checked as setWeights and restoreOptimizer check them, and a
+ * model they fail is disposed: a failed load leaves nothing behind.
  */
 import { describe, fail, NaluError } from './errors.js';
 import { layerFromSpec, layerKind, type LayerSpec } from './layers.js';
@@ -131,22 +131,6 @@ function build(what: string, saved: SavedModel): Model {
   if (modelOptions.allowNonFinite !== undefined && typeof modelOptions.allowNonFinite !== 'boolean') {
     fail(`${what}: allowNonFinite must be true or false, got ${describe(modelOptions.allowNonFinite)}`);
   }
-  if (m && v && modelOptions.allowNonFinite !== true) {
-    // Without allowNonFinite, training keeps m finite and v >= 0 (and finite: a step that would
-    // overflow either is refused; an infinite v, as older versions could save, is read, and its
-    // next step refused). restoreOptimizer takes anything, and a NaN or negative moment would
-    // turn the next step's update into NaN without an error.
-    saved.layers.forEach((l, k) => {
-      for (const [n] of l.params) {
-        const check = (name: string, a: Float32Array, ok: (x: number) => boolean, rule: string) => {
-          const i = a.findIndex((x) => !ok(x));
-          if (i >= 0) fail(`${what}: the optimizer's ${name} of ${n} of layer ${k} (${l.type}) holds ${a[i]} at index ${i}; ${rule}`);
-        };
-        check('m', m[k]![n]!, Number.isFinite, 'first moments must be finite');
-        check('v', v[k]![n]!, (x) => x >= 0, 'second moments must be >= 0');
-      }
-    });
-  }
   let model: Model;
   try {
     model = new Model(specs, modelOptions);
@@ -155,7 +139,7 @@ function build(what: string, saved: SavedModel): Model {
   }
   try {
     model.restoreWeights(what, weights);
-    if (optimizer) model.restoreOptimizer({ optimizer, step: o!.step, m: m!, v: v! });
+    if (optimizer) model.restoreOptimizerAs(what, { optimizer, step: o!.step, m: m!, v: v! });
   } catch (err) {
     model.dispose();
     prefixed(what, err);
