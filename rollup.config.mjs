@@ -120,7 +120,7 @@ export default [
   {
     input: 'src/index.ts',
     external: [/^node:/],
-    plugins: [dts({ tsconfig: './tsconfig.json' })],
+    plugins: [dts({ tsconfig: './tsconfig.json', compilerOptions: { stripInternal: true } })],
     output: { file: 'dist/index.d.ts', format: 'es' },
   },
 ];

@@ -559,17 +559,17 @@ export class Model {
 
   /**
    * Restores an optimizer's state as optimizerState() returned it (of this model or one of the
-   * same layers); a step with `state.optimizer` continues it.
+   * same layers); a step with `state.optimizer` continues it. Unless the model allows non-finite
+   * values, m must be finite and v >= 0 (training keeps them so; a NaN or negative moment would
+   * make the next update NaN without an error). An infinite v, as older versions could save, is
+   * taken: the next step that uses it is refused.
    */
   restoreOptimizer(state: OptimizerState): void {
     this.restoreOptimizerAs('restoreOptimizer', state);
   }
 
   /**
-   * For load() and fromJSON() (internal): restoreOptimizer under the name `what`. Without
-   * allowNonFinite, m must be finite and v >= 0 (training keeps them so; a NaN or negative moment
-   * would make the next update NaN without an error). An infinite v, as older versions could
-   * save, is taken: the next step that uses it is refused.
+   * For load() and fromJSON() (internal): restoreOptimizer under the name `what`.
    * @internal
    */
   restoreOptimizerAs(what: string, state: OptimizerState): void {
