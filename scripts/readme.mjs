@@ -51,8 +51,11 @@ function fullRuns() {
   if (!existsSync(dir)) return undefined;
   const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'identity.json').sort();
   if (!files.length) return undefined;
-  const rows = files.map((f) => {
-    const r = JSON.parse(readFileSync(new URL(f, dir), 'utf8'));
+  const reports = files.map((f) => [f, JSON.parse(readFileSync(new URL(f, dir), 'utf8'))]).filter(([f, r]) => {
+    if (r.partial) console.warn(`docs/results/${f}: a partial report (its run did not finish), left out of the table`);
+    return !r.partial;
+  });
+  const rows = reports.map(([, r]) => {
     const c = r.config;
     const k = r.seeds.filter((s) => s.success).length;
     const [lo, hi] = r.aggregate.successInterval;

@@ -4,8 +4,9 @@
  * Seeds run in parallel on worker threads, each with its own Wasm instance.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, appendFileSync, constants, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { NaluError } from './errors.js';
 import {
@@ -46,10 +47,11 @@ experiment options:
   --init <glorot|seed|madsen>   init of the NAC+, NAC*, NALU and dense layers, default glorot
                          (dense: nn.Linear's); madsen: Madsen & Johansen's code (NAC: fan Var[W] = 2)
   --workers N            worker threads, default: the number of cores
-  --json FILE            write the results as JSON
+  --json FILE            write the results as JSON, rewritten after each seed ("partial": true
+                         until the last), so that an interrupted run keeps its finished seeds
 
 reproduce options:
-  --seeds A..B           default 0..9
+  --seeds A..B | A,B,C   default 0..9
   --iterations N         default 5000000
   --ops a,b,...          default ${OPS.join(',')}
   --models a,b,...       default ${PAPER_MODELS.join(',')} (the paper's)
@@ -61,6 +63,9 @@ reproduce options:
 
 identity options:
   --json FILE   --svg FILE   --steps N (default ${IDENTITY_DEFAULTS.steps})   --seeds N (default ${IDENTITY_DEFAULTS.seeds})
+
+showcase options:
+  --iterations N (default 30000)   --workers N   --json FILE (every run's result)
 `;
 
 // ---- arguments ---------------------------------------------------------------------------
@@ -72,10 +77,13 @@ function parseArgs(argv: string[], allowed: string[]): Args {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(a)}`);
-    const [key, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
+    const eq = a.indexOf('=');
+    const key = eq < 0 ? a.slice(2) : a.slice(2, eq);
+    const inline = eq < 0 ? undefined : a.slice(eq + 1);
     if (!allowed.includes(key)) throw new UsageError(`unknown option --${key}`);
     const value = inline ?? argv[++i];
-    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`--${key} needs a value`);
+    if (value === undefined || value.trim() === '' || (inline === undefined && value.startsWith('--'))) throw new UsageError(`--${key} needs a value`);
+    if (args.has(key)) throw new UsageError(`--${key} is given twice`);
     args.set(key, value);
   }
   return args;
@@ -91,12 +99,13 @@ function int(args: Args, key: string, def: number, min: number, max: number): nu
   return n;
 }
 
-function num(args: Args, key: string, def: number, min: number, max: number): number {
+/** A number in (min, max], or [min, max] with closedMin. */
+function num(args: Args, key: string, def: number, min: number, max: number, closedMin = false): number {
   const v = args.get(key);
   if (v === undefined) return def;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= min || n > max) {
-    throw new UsageError(`--${key} must be a number > ${min} and <= ${max}, got ${JSON.stringify(v)}`);
+  if (v.trim() === '' || !Number.isFinite(n) || (closedMin ? n < min : n <= min) || n > max) {
+    throw new UsageError(`--${key} must be a number ${closedMin ? '>=' : '>'} ${min} and <= ${max}, got ${JSON.stringify(v)}`);
   }
   return n;
 }
@@ -104,7 +113,7 @@ function num(args: Args, key: string, def: number, min: number, max: number): nu
 function pair(args: Args, key: string, def: [number, number]): [number, number] {
   const v = args.get(key);
   if (v === undefined) return def;
-  const parts = v.split(',').map(Number);
+  const parts = v.split(',').map((p) => (p.trim() === '' ? NaN : Number(p)));
   if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0]! < parts[1]!)) {
     throw new UsageError(`--${key} must be LO,HI with LO < HI, got ${JSON.stringify(v)}`);
   }
@@ -125,7 +134,44 @@ function seedList(v: string | undefined): number[] {
     throw new UsageError(`--seeds must be A..B or a comma-separated list of integers, got ${JSON.stringify(v)}`);
   }
   if (seeds.some((s) => s > 0xffffffff)) throw new UsageError('--seeds: a seed must be below 2^32');
+  noRepeats('seeds', seeds.map(String));
   return seeds;
+}
+
+/** Throws if an item is listed twice (it would run, and count, twice). */
+function noRepeats(key: string, items: string[]): void {
+  const twice = items.find((item, i) => items.indexOf(item) !== i);
+  if (twice !== undefined) throw new UsageError(`--${key}: ${twice} is listed twice`);
+}
+
+/** "A..B" for consecutive seeds, else the list. */
+function seedsText(seeds: number[]): string {
+  const run = seeds.every((s, i) => s === seeds[0]! + i);
+  return run && seeds.length > 1 ? `${seeds[0]}..${seeds.at(-1)}` : seeds.join(',');
+}
+
+/**
+ * Fails now, not after hours of training, when the results could not be written to `file`:
+ * its directory must exist and be writable, and the file, if it exists, be a writable file.
+ */
+function checkWritable(key: string, file: string): void {
+  try {
+    if (existsSync(file)) {
+      if (statSync(file).isDirectory()) throw new Error('it is a directory');
+      accessSync(file, constants.W_OK);
+    } else {
+      accessSync(dirname(resolve(file)), constants.W_OK);
+    }
+  } catch (err) {
+    throw new UsageError(`--${key} ${file} cannot be written: ${(err as Error).message}`);
+  }
+}
+
+/** Writes `text` to `file` through a temporary file and a rename: a reader never sees half of it. */
+function writeWhole(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
 }
 
 /** --init, for models that have a layer taking an init scheme. */
@@ -153,7 +199,7 @@ function experimentConfig(args: Args): ExperimentConfig {
     learningRate: num(args, 'lr', DEFAULTS.learningRate, 0, 10),
     inputSize: int(args, 'input-size', DEFAULTS.inputSize, 2, 1 << 16),
     subsetRatio: num(args, 'subset', DEFAULTS.subsetRatio, 0, 1),
-    overlapRatio: num(args, 'overlap', DEFAULTS.overlapRatio, -1e-300, 1),
+    overlapRatio: num(args, 'overlap', DEFAULTS.overlapRatio, 0, 1, true),
     interpolation: pair(args, 'interp', DEFAULTS.interpolation),
     extrapolation: pair(args, 'extrap', DEFAULTS.extrapolation),
     logEvery: int(args, 'log-every', DEFAULTS.logEvery, 1, 1e10),
@@ -310,6 +356,8 @@ async function moduleId(): Promise<string> {
 
 export interface ExperimentReport {
   module: string;
+  /** Written while seeds are still running (the file is rewritten after each one). */
+  partial?: true;
   seeds: Array<Omit<SeedResult, 'log'>>;
   aggregate: { threshold: number; successRate: number; successInterval: [number, number]; wallSeconds: number; workers: number };
   config: ExperimentConfig & { seeds: number[]; workers: number };
@@ -332,41 +380,51 @@ async function experiment(argv: string[]): Promise<void> {
   const config = experimentConfig(args);
   const seeds = seedList(args.get('seeds'));
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
+  const json = args.get('json');
+  if (json) checkWritable('json', json);
   const module = await moduleId();
   const started = performance.now();
   const threshold = thresholdOf(config);
   const progress = new JobProgress(`${config.op}/${config.model}`, seeds.length, config.iterations, 'seeds');
   const results: SeedResult[] = [];
+  const reportOf = (): ExperimentReport => {
+    const k = results.filter((r) => r.success).length;
+    return {
+      module,
+      ...(results.length < seeds.length ? { partial: true } : {}),
+      seeds: [...results].sort((a, b) => a.seed - b.seed),
+      aggregate: { threshold, successRate: k / results.length, successInterval: wilson(k, results.length), wallSeconds: (performance.now() - started) / 1000, workers },
+      config: { ...config, seeds, workers },
+    };
+  };
   const jobs = seeds.map((seed) => ({ config, seed, threshold, key: String(seed) }));
   await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (_job, r) => {
     results.push(r);
+    if (json) writeWhole(json, reportJson(reportOf(), 2) + '\n');
     progress.ended();
   });
   progress.finish();
-  results.sort((a, b) => a.seed - b.seed);
-  const wall = (performance.now() - started) / 1000;
+  const report = reportOf();
+  const wall = report.aggregate.wallSeconds;
   const k = results.filter((r) => r.success).length;
-  const report: ExperimentReport = {
-    module,
-    seeds: results,
-    aggregate: { threshold, successRate: k / results.length, successInterval: wilson(k, results.length), wallSeconds: wall, workers },
-    config: { ...config, seeds, workers },
-  };
   console.log(table([
     ['seed', 'success', 'solved at', 'best it', 'interp MSE', 'extrap MSE', 'sparsity'],
-    ...results.map((r) => [String(r.seed), r.success ? 'yes' : 'no', r.solvedAt === null ? '-' : String(r.solvedAt),
+    ...report.seeds.map((r) => [String(r.seed), r.success ? 'yes' : 'no', r.solvedAt === null ? '-' : String(r.solvedAt),
       String(r.bestIteration), fmt(r.interpolationMse), fmt(r.extrapolationMse), fmt(r.sparsityError)]),
   ]));
   const [lo, hi] = report.aggregate.successInterval;
   console.log(`\n${config.op} with ${config.model}: success ${k}/${results.length} = ${rateText(k / results.length, lo, hi)} ` +
     `(Wilson 95%), threshold ${fmt(threshold)}, ` +
     `${config.iterations} iterations, ${fmtTime(wall)} on ${workers} worker${workers > 1 ? 's' : ''}`);
-  const json = args.get('json');
-  if (json) writeFileSync(json, reportJson(report, 2) + '\n');
+  if (json) writeWhole(json, reportJson(report, 2) + '\n');
 }
 
 async function identity(argv: string[]): Promise<IdentityCurve[]> {
   const args = parseArgs(argv, ['json', 'svg', 'steps', 'seeds']);
+  const json = args.get('json'), svg = args.get('svg');
+  if (json && svg && resolve(json) === resolve(svg)) throw new UsageError(`--json and --svg name the same file, ${json}`);
+  if (json) checkWritable('json', json);
+  if (svg) checkWritable('svg', svg);
   await init();
   const config = { ...IDENTITY_DEFAULTS, steps: int(args, 'steps', IDENTITY_DEFAULTS.steps, 1, 1e9), seeds: int(args, 'seeds', IDENTITY_DEFAULTS.seeds, 1, 1000) };
   const models = Object.entries(identityModels());
@@ -378,10 +436,8 @@ async function identity(argv: string[]): Promise<IdentityCurve[]> {
   }
   progress.finish();
   printIdentity(curves, config.steps, config.seeds);
-  const json = args.get('json');
-  if (json) writeFileSync(json, reportJson({ config, curves }, 2) + '\n');
-  const svg = args.get('svg');
-  if (svg) writeFileSync(svg, identityFigure(curves));
+  if (json) writeWhole(json, reportJson({ config, curves }, 2) + '\n');
+  if (svg) writeWhole(svg, identityFigure(curves));
   return curves;
 }
 
@@ -400,6 +456,7 @@ function list<T extends string>(args: Args, key: string, def: readonly T[], know
   for (const item of items) {
     if (!known.includes(item)) throw new UsageError(`--${key}: unknown ${JSON.stringify(item)} (known: ${known.join(', ')})`);
   }
+  noRepeats(key, items);
   return items as T[];
 }
 
@@ -417,10 +474,19 @@ async function reproduce(argv: string[]): Promise<void> {
     `${op}/${model}/${seed}/${its}/${recordedInit(model, scheme) ?? ''}`;
   const key = (op: string, model: string, seed: number) => lineKey(op, model, seed, iterations, init);
   const done = new Map<string, ReproduceLine>();
+  checkWritable('file', file); // now, not after hours
   if (existsSync(file)) {
-    for (const r of parseReproduceLines(readFileSync(file, 'utf8'), file)) done.set(lineKey(r.op, r.model, r.seed, r.iterations, r.init), r);
+    const text = readFileSync(file, 'utf8');
+    let lines: ReproduceLine[];
+    try {
+      lines = parseReproduceLines(text, file);
+    } catch (err) {
+      throw new Error((err as Error).message); // the file's content, not the arguments, is wrong
+    }
+    for (const r of lines) done.set(lineKey(r.op, r.model, r.seed, r.iterations, r.init), r);
+    // a last line without its newline (an editor, a copy) must not have the next line glued to it
+    if (text.length && !text.endsWith('\n')) appendFileSync(file, '\n');
   }
-  appendFileSync(file, ''); // fail now, not after hours, when the file cannot be written
   const thresholds = new Map<Op, number>();
   const jobs: Job[] = [];
   for (const op of ops) {
@@ -444,7 +510,7 @@ async function reproduce(argv: string[]): Promise<void> {
     progress.ended();
   });
   progress.finish();
-  console.log(`Static task, ${iterations} iterations, seeds ${seeds[0]}..${seeds[seeds.length - 1]}${withInit.length ? `, ${withInit.join(', ')} from init ${init}` : ''}: success [Wilson 95%] | Madsen & Johansen 2020 (100 seeds)\n`);
+  console.log(`Static task, ${iterations} iterations, seeds ${seedsText(seeds)}${withInit.length ? `, ${withInit.join(', ')} from init ${init}` : ''}: success [Wilson 95%] | Madsen & Johansen 2020 (100 seeds)\n`);
   console.log(table([
     ['model', ...ops],
     ...models.map((model) => [model, ...ops.map((op) => {
@@ -463,6 +529,8 @@ async function showcase(argv: string[]): Promise<void> {
   const args = parseArgs(argv, ['workers', 'iterations', 'json']);
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
   const iterations = int(args, 'iterations', SHOWCASE.iterations, 1, 1e10);
+  const json = args.get('json');
+  if (json) checkWritable('json', json);
   const started = performance.now();
   console.log('nalu-wasm showcase: arithmetic units extrapolate where MLPs fail.\n');
   await identity(['--steps', String(IDENTITY_DEFAULTS.steps)]);
@@ -497,8 +565,7 @@ async function showcase(argv: string[]): Promise<void> {
   console.log(`10 to 100 seeds; validation and test sets of ${SHOWCASE.validationSize} instead of 10,000; thresholds from 200,000`);
   console.log(`simulated samples instead of 1,000,000. Wall time ${fmtTime(wall)} on ${workers} worker${workers > 1 ? 's' : ''}.`);
   console.log('Run the full protocol with: nalu-wasm experiment --op add --model nac --seeds 0..9');
-  const json = args.get('json');
-  if (json) writeFileSync(json, reportJson({ iterations, results: Object.fromEntries(results) }, 2) + '\n');
+  if (json) writeWhole(json, reportJson({ iterations, results: Object.fromEntries(results) }, 2) + '\n');
 }
 
 async function main(argv: string[]): Promise<number> {

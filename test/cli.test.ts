@@ -1,7 +1,7 @@
 // The command line, as built into dist/ by `npm run build` (npm test builds first).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +37,17 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     [['reproduce', '--ops', 'pow'], /--ops: unknown "pow"/],
     [['experiment', '--op', 'add', '--model', 'nac', '--init', 'he'], /--init must be one of glorot, seed, madsen, got "he"/],
     [['reproduce', '--models', 'nau,nmu', '--init', 'madsen'], /--init: nau, nmu have no layer that takes an init scheme/],
+    [['experiment', '--op', 'sub', '--model', 'nau', '--seeds', '0,1,0'], /--seeds: 0 is listed twice/],
+    [['reproduce', '--ops', 'sub,sub'], /--ops: sub is listed twice/],
+    [['reproduce', '--models', 'nau,nac,nau'], /--models: nau is listed twice/],
+    [['experiment', '--op', 'add', '--op', 'mul', '--model', 'nac'], /--op is given twice/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--json='], /--json needs a value/],
+    [['reproduce', '--file', ' '], /--file needs a value/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--interp', ',2'], /--interp must be LO,HI/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--overlap', '-0.1'], /--overlap must be a number >= 0 and <= 1, got "-0.1"/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--json', '/nonexistent-dir/r.json'], /--json \/nonexistent-dir\/r\.json cannot be written: ENOENT/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--json', tmpdir()], /--json .* cannot be written: it is a directory/],
+    [['identity', '--json', join(tmpdir(), 'same'), '--svg', join(tmpdir(), '.', 'same')], /--json and --svg name the same file/],
   ])('rejects %j with a usage message, exit code 2 and no stack trace', (args, message) => {
     const r = run(...args);
     expect(r.code).toBe(2);
@@ -111,6 +122,44 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(fourth.out).toMatch(/seeds 0\.\.1, nac from init glorot:/);
     const byInit = (init: string) => lines().find((l) => l.op === 'add' && l.model === 'nac' && l.seed === 0 && l.iterations === 1000 && l.init === init);
     expect(byInit('glorot').result.interpolationMse).not.toBe(byInit('madsen').result.interpolationMse);
+  }, 120_000);
+
+  it('experiment --json: a value holding "=" is kept whole; an interrupted run keeps its finished seeds, marked partial', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nalu-cli-'));
+    const json = join(dir, 'a=b.json');
+    const child = spawn(process.execPath, [CLI, 'experiment', '--op', 'sub', '--model', 'nau', '--seeds', '0..1', '--iterations', '200000',
+      '--workers', '1', `--json=${json}`], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // the report is written after the first seed; the second takes as long again
+    const deadline = Date.now() + 100_000;
+    while (!existsSync(json) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    expect(await exited).not.toBe(0);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.partial).toBe(true);
+    expect(report.seeds.map((s: { seed: number }) => s.seed)).toEqual([0]);
+    expect(report.config.seeds).toEqual([0, 1]);
+    expect(report.aggregate.successRate).toBe(report.seeds[0].success ? 1 : 0);
+    expect(readdirSync(dir)).toEqual(['a=b.json']); // no temporary file left
+  }, 120_000);
+
+  it('reproduce puts its next line on a line of its own when the file does not end in a newline', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nalu-cli-'));
+    const file = join(dir, 'r.jsonl');
+    const common = ['reproduce', '--iterations', '1000', '--ops', 'sub', '--models', 'nau', '--workers', '1', '--file', file];
+    expect(run(...common, '--seeds', '0').code).toBe(0);
+    writeFileSync(file, readFileSync(file, 'utf8').trimEnd());
+    const second = run(...common, '--seeds', '3,1');
+    expect(second.code).toBe(0);
+    expect(second.out).toMatch(/seeds 3,1:/);
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.seed)).toEqual([0, 3, 1]);
+    // a line that is not JSON is the file's fault, not the arguments': exit 1, no usage text
+    writeFileSync(file, 'garbage\n', { flag: 'a' });
+    const third = run(...common, '--seeds', '0');
+    expect(third.code).toBe(1);
+    expect(third.err).toMatch(/r\.jsonl: line 4 is not JSON; fix or remove it/);
+    expect(third.err).not.toMatch(/usage:/);
   }, 120_000);
 
   it('draws the identity figure as SVG', () => {
