@@ -173,9 +173,22 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
   }, 120_000);
 });
 
-describe.runIf(existsSync(CLI))('the README quick start (examples/quickstart.mjs)', () => {
+describe.runIf(existsSync(CLI))('the README quick start (examples/quickstart.mjs, examples/static-task.mjs)', () => {
+  const example = (name: string) => new URL(`../examples/${name}`, import.meta.url).pathname;
+  // the README's two js blocks of its quick start are the example files, below their first comment line
+  const blocks = [...readFileSync(new URL('../README.md', import.meta.url), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const body = (name: string) => readFileSync(example(name), 'utf8').split('\n').slice(1).join('\n');
+
   it('learns W = [1, -1] and predicts 1000 - 250 exactly', () => {
-    const out = execFileSync(process.execPath, [new URL('../examples/quickstart.mjs', import.meta.url).pathname], { encoding: 'utf8' });
+    expect(blocks[0]).toBe(body('quickstart.mjs'));
+    const out = execFileSync(process.execPath, [example('quickstart.mjs')], { encoding: 'utf8' });
     expect(out).toMatch(/^(simd|scalar) Float32Array\(2\) \[ 1, -1 \] Float32Array\(1\) \[ 750 \]/);
   });
+
+  it('the static task: prints the line the README shows', () => {
+    expect(blocks[1]).toBe(body('static-task.mjs'));
+    const shown = /\n\/\/ (.*)\n$/.exec(blocks[1]!)![1];
+    const out = execFileSync(process.execPath, [example('static-task.mjs')], { encoding: 'utf8' });
+    expect(out.trim()).toBe(shown);
+  }, 120_000);
 });
