@@ -293,6 +293,7 @@ export function layerKind(type: LayerType): LayerKind {
   return KINDS[type];
 }
 
+/** The sizes every layer takes: inputs and outputs, integers from 1 to 65536. */
 export interface UnitOptions {
   inputs: number;
   outputs: number;
@@ -318,12 +319,12 @@ function makeLayer(type: LayerType, options: unknown): LayerSpec {
 }
 
 /** The additive NAC: y = x W, W = tanh(W_hat) * sigmoid(M_hat). */
-export function nac(options: UnitOptions & { init?: InitScheme }): LayerSpec {
+export function nac(options: UnitOptions & { init?: InitScheme | undefined }): LayerSpec {
   return makeLayer('nac', options);
 }
 
 /** The multiplicative NAC: y = exp(log(|x| + eps) W). `eps` defaults to 1e-7. */
-export function nacMul(options: UnitOptions & { eps?: number; init?: InitScheme }): LayerSpec {
+export function nacMul(options: UnitOptions & { eps?: number | undefined; init?: InitScheme | undefined }): LayerSpec {
   return makeLayer('nacMul', options);
 }
 
@@ -334,7 +335,7 @@ export function nacMul(options: UnitOptions & { eps?: number; init?: InitScheme 
  * `sharedWeights` (default true, the paper) ties W' to W; false gives the log path its own
  * W_hat_mul and M_hat_mul (the seed article's TensorFlow code).
  */
-export function nalu(options: UnitOptions & { eps?: number; sharedWeights?: boolean; init?: InitScheme; gateBias?: boolean }): LayerSpec {
+export function nalu(options: UnitOptions & { eps?: number | undefined; sharedWeights?: boolean | undefined; init?: InitScheme | undefined; gateBias?: boolean | undefined }): LayerSpec {
   return makeLayer('nalu', options);
 }
 
@@ -344,7 +345,7 @@ export function nalu(options: UnitOptions & { eps?: number; sharedWeights?: bool
  * [outputs], initialised as PyTorch's nn.Linear (uniform in +-1/sqrt(inputs)) unless `init` is
  * 'glorot' or 'madsen' (see denseParams).
  */
-export function dense(options: UnitOptions & { activation?: Activation; init?: InitScheme }): LayerSpec {
+export function dense(options: UnitOptions & { activation?: Activation | undefined; init?: InitScheme | undefined }): LayerSpec {
   return makeLayer('dense', options);
 }
 
@@ -374,7 +375,7 @@ export function nmu(options: UnitOptions): LayerSpec {
  * optimizers' `clipValue`) and re-draws every parameter from U[-2, 2] when the loss stalls above
  * 1, a training-loop rule that this package leaves to the caller.
  */
-export function inalu(options: UnitOptions & { eps?: number; omega?: number }): LayerSpec {
+export function inalu(options: UnitOptions & { eps?: number | undefined; omega?: number | undefined }): LayerSpec {
   return makeLayer('inalu', options);
 }
 
@@ -385,12 +386,12 @@ export function inalu(options: UnitOptions & { eps?: number; omega?: number }): 
  * Parameters W_re, W_im [inputs, outputs] and g [inputs]; init W_re Glorot uniform, W_im 0,
  * g 0.5. g is projected back to [0, 1] after every optimizer step.
  */
-export function npu(options: UnitOptions & { eps?: number }): LayerSpec {
+export function npu(options: UnitOptions & { eps?: number | undefined }): LayerSpec {
   return makeLayer('npu', options);
 }
 
 /** The RealNPU: the NPU without W_im, y = exp(l W_re) cos(pi k W_re). Parameters W_re and g. */
-export function realNpu(options: UnitOptions & { eps?: number }): LayerSpec {
+export function realNpu(options: UnitOptions & { eps?: number | undefined }): LayerSpec {
   return makeLayer('realNpu', options);
 }
 

@@ -5,11 +5,16 @@ import { smallResult } from './results.js';
 import { Rng } from './rng.js';
 import { Sampler } from './tasks/sampler.js';
 import { MAX_BLOCK, type Engine } from './wasm/engine.js';
+import type { Backend } from './wasm/exports.js';
 import { currentEngine } from './wasm/init.js';
 import { modelToJSON, saveModel, type ModelJSON, type SaveOptions } from './serialize.js';
 
+/** Parameters (or moments) per layer, by name: what getWeights() returns. */
 export type Weights = Array<Record<string, Float32Array>>;
-export type Numbers = Float32Array | Float64Array | ArrayLike<number>;
+/** What setWeights() takes: per layer, by name, any of the input array types. */
+export type WeightsInput = ReadonlyArray<Readonly<Record<string, Numbers>>>;
+/** Inputs and targets: a Float32Array (copied as is), a Float64Array or an array of numbers. */
+export type Numbers = Float32Array | Float64Array | readonly number[];
 
 /** An optimizer's state in a model: its settings, step count and first and second moments. */
 export interface OptimizerState {
@@ -22,26 +27,30 @@ export interface OptimizerState {
 
 export interface SequentialOptions {
   /** Seed of the initialisation (xoshiro128**, see rng.ts); default 0. */
-  seed?: number;
+  seed?: number | undefined;
   /** Default initialisation of layers that do not set their own. */
-  init?: InitScheme;
+  init?: InitScheme | undefined;
   /**
    * By default a training step whose loss or gradients are not finite throws and leaves the
    * parameters untouched; true lets such steps update them (NaN then spreads, as in PyTorch).
    */
-  allowNonFinite?: boolean;
+  allowNonFinite?: boolean | undefined;
   /**
    * The sparsity regulariser of the NAU and NMU layers (Madsen & Johansen 2020): the loss
    * gains lambda_t * sum over those layers of their R, with lambda_t = lambda * clip((t -
    * start) / (end - start), 0, 1) at optimizer step t. Off by default.
    */
-  regularizer?: Regularizer;
+  regularizer?: Regularizer | undefined;
 }
 
+/** See SequentialOptions.regularizer. */
 export interface Regularizer {
+  /** The weight once the schedule has ramped up (MODELS: 0.01 for the NAU model, 10 for the NMU one). */
   lambda: number;
-  start?: number;
-  end?: number;
+  /** The optimizer step where the ramp begins; default 0. */
+  start?: number | undefined;
+  /** The step where it reaches lambda; default 0 (lambda from `start` on). */
+  end?: number | undefined;
 }
 
 interface Tensor {
@@ -64,7 +73,7 @@ export class Model {
   readonly layers: readonly LayerSpec[];
   readonly inputs: number;
   readonly outputs: number;
-  readonly backend: string;
+  readonly backend: Backend;
   private readonly engine: Engine;
   private readonly tensors: Tensor[];
   private readonly nParam: number;
@@ -618,13 +627,13 @@ export class Model {
   }
 
   /** Replaces every parameter; checks all of them before writing any. */
-  setWeights(weights: Weights): void {
+  setWeights(weights: WeightsInput): void {
     this.live('setWeights');
     this.writeWeights('setWeights', weights, false);
   }
 
   /** Checks `weights` (see checkWeights), then writes them; the effective weights are recomputed on next use. */
-  private writeWeights(what: string, weights: Weights, allowNonFinite: boolean): void {
+  private writeWeights(what: string, weights: WeightsInput, allowNonFinite: boolean): void {
     this.checkWeights(what, weights, allowNonFinite);
     const f32 = this.engine.f32;
     const base = this.region(0) >>> 2;
@@ -633,7 +642,7 @@ export class Model {
   }
 
   /** Checks that `weights` names every parameter of every layer with the right length. */
-  private checkWeights(what: string, weights: Weights, allowNonFinite: boolean): void {
+  private checkWeights(what: string, weights: WeightsInput, allowNonFinite: boolean): void {
     if (!Array.isArray(weights) || weights.length !== this.layers.length) {
       fail(`${what}: expected an array of ${this.layers.length} records (one per layer), got ${describe(weights)}`);
     }

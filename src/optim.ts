@@ -22,18 +22,27 @@ function made<T extends Optimizer>(o: T): T {
 }
 
 export interface AdamOptions {
-  learningRate?: number;
-  beta1?: number;
-  beta2?: number;
-  epsilon?: number;
-  clipValue?: number;
+  /** Default 1e-3. */
+  learningRate?: number | undefined;
+  /** The first moment's decay, in [0, 0.999999]; default 0.9. */
+  beta1?: number | undefined;
+  /** The second moment's decay, in [0, 0.9999999]; default 0.999. */
+  beta2?: number | undefined;
+  /** Added to the square root of the bias-corrected second moment; default 1e-8. */
+  epsilon?: number | undefined;
+  /** Clip every gradient to [-clipValue, clipValue] before the update; default 0, no clipping. */
+  clipValue?: number | undefined;
 }
 
 export interface RmspropOptions {
-  learningRate?: number;
-  alpha?: number;
-  epsilon?: number;
-  clipValue?: number;
+  /** Default 1e-2. */
+  learningRate?: number | undefined;
+  /** The second moment's decay, in [0, 0.9999999]; default 0.99. */
+  alpha?: number | undefined;
+  /** Added to sqrt(v); default 1e-8. */
+  epsilon?: number | undefined;
+  /** Clip every gradient to [-clipValue, clipValue] before the update; default 0, no clipping. */
+  clipValue?: number | undefined;
 }
 
 function clipValue(v: unknown): number {

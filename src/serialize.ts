@@ -38,7 +38,7 @@ export interface SaveOptions {
    * model's `optimizer` continues training exactly where this one stopped. A model that has
    * not trained yet has no optimizer state, and is saved without it.
    */
-  optimizer?: boolean;
+  optimizer?: boolean | undefined;
 }
 
 /** A parameter tensor in the JSON form: numbers, with "NaN", "Infinity", "-Infinity", "-0". */

@@ -1,17 +1,27 @@
 import { checkInt, checkKeys, describe, fail } from '../errors.js';
 import { checkRange, Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
 
+export interface IdentityTaskOptions {
+  /** Seed of the training stream; default 0. */
+  seed?: number | undefined;
+  /** Training range; default [-5, 5]. */
+  train?: readonly [number, number] | undefined;
+  /** Test range (grid()); default [-20, 20]. */
+  test?: readonly [number, number] | undefined;
+}
+
 /**
  * Trask et al.'s identity task (their figure 1): f(x) = x for one scalar input, trained on
  * `train` (default [-5, 5]) and tested on `test` (default [-20, 20]).
  */
 export class IdentityTask {
+  /** @internal */
   readonly config: TaskConfig = Object.freeze({ kind: 1, inputs: 1, start1: 0, start2: 0, subsetSize: 0, op: 0 });
   readonly seed: number;
   readonly train: readonly [number, number];
   readonly test: readonly [number, number];
 
-  constructor(options: { seed?: number; train?: [number, number]; test?: [number, number] } = {}) {
+  constructor(options: IdentityTaskOptions = {}) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       fail(`identityTask: options must be an object, got ${describe(options)}`);
     }
@@ -21,6 +31,7 @@ export class IdentityTask {
     this.test = checkRange('identityTask: test', options.test ?? [-20, 20]);
   }
 
+  /** An endless stream of training samples from `train` (a fresh batch for every trainStepOn). */
   trainSampler(): Sampler {
     return new Sampler(this.config, this.train, streamSeed(this.seed, 1));
   }
@@ -39,6 +50,7 @@ export class IdentityTask {
   }
 }
 
-export function identityTask(options?: { seed?: number; train?: [number, number]; test?: [number, number] }): IdentityTask {
+/** Trask et al.'s identity task: f(x) = x, trained on [-5, 5] and tested on [-20, 20] by default. */
+export function identityTask(options?: IdentityTaskOptions): IdentityTask {
   return new IdentityTask(options);
 }

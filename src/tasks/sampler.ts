@@ -46,16 +46,24 @@ export function streamSeed(seed: number, stream: number): number {
  * current when it was made.
  */
 export class Sampler {
+  /** @internal */
   readonly engine: Engine;
+  /** @internal the task as the module reads it */
+  readonly config: TaskConfig;
+  /** The range [lo, hi) the inputs are drawn from. */
+  readonly range: readonly [number, number];
   private raw: number;
-  /** Byte address of the task record. */
+  /** @internal byte address of the task record */
   readonly ptr: number;
   private scratchRaw = 0;
   private scratchPtr = 0;
   private scratchFloats = 0;
   private disposed = false;
 
-  constructor(readonly config: TaskConfig, readonly range: readonly [number, number], seed: number) {
+  /** @internal made by a task's trainSampler(), validationSet(), testSet() or grid() */
+  constructor(config: TaskConfig, range: readonly [number, number], seed: number) {
+    this.config = config;
+    this.range = range;
     this.engine = currentEngine();
     [this.raw, this.ptr] = this.engine.alloc(RECORD_BYTES);
     const i32 = this.engine.i32;
@@ -72,7 +80,7 @@ export class Sampler {
     this.engine.ex.taskSeed(this.ptr, seed >>> 0);
   }
 
-  /** A scratch block of at least `floats` floats owned by the sampler. */
+  /** @internal a scratch block of at least `floats` floats owned by the sampler */
   scratch(floats: number): number {
     if (floats > this.scratchFloats) {
       const [raw, ptr] = this.engine.alloc(floats * 4);
@@ -86,7 +94,7 @@ export class Sampler {
 
   /** Draws the next n samples as a dataset (copies). */
   sample(n: number): Dataset {
-    this.live();
+    if (this.disposed) fail('sample: this sampler has been disposed');
     if (!Number.isInteger(n) || n < 1 || n > 1 << 22) fail(`sample: n must be an integer from 1 to ${1 << 22}, got ${describe(n)}`);
     const inputs = this.config.inputs;
     const ld = (n + 3) & ~3;
@@ -104,14 +112,12 @@ export class Sampler {
     }
   }
 
-  private live(): void {
-    if (this.disposed) fail('this sampler has been disposed');
-  }
-
+  /** True once dispose() has run. */
   get isDisposed(): boolean {
     return this.disposed;
   }
 
+  /** Frees the sampler's memory in the module; sample() and trainStepOn(sampler) then throw. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

@@ -2,23 +2,25 @@ import { checkInt, checkKeys, checkNumber, describe, F32_MAX, fail } from '../er
 import { Rng } from '../rng.js';
 import { checkRange, Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
 
+/** The static task's operations on a and b, the sums of the two input subsets (square and sqrt take a only). */
 export const OPS = ['add', 'sub', 'mul', 'div', 'square', 'sqrt'] as const;
 export type Op = (typeof OPS)[number];
 
 export interface StaticTaskOptions {
+  /** The operation the model must learn; required. */
   op: Op;
   /** Seed of the subset offset and of every data stream; default 0. */
-  seed?: number;
+  seed?: number | undefined;
   /** Default 100. */
-  inputSize?: number;
+  inputSize?: number | undefined;
   /** Subset size as a fraction of the input size; default 0.25. */
-  subsetRatio?: number;
+  subsetRatio?: number | undefined;
   /** Overlap of the two subsets as a fraction of the subset size; default 0.5. */
-  overlapRatio?: number;
+  overlapRatio?: number | undefined;
   /** Training and validation range; default [1, 2]. */
-  interpolation?: readonly [number, number];
+  interpolation?: readonly [number, number] | undefined;
   /** Test range; default [2, 6]. */
-  extrapolation?: readonly [number, number];
+  extrapolation?: readonly [number, number] | undefined;
 }
 
 const STREAM = { offset: 0, train: 1, validation: 2, test: 3, threshold: 4 } as const;

@@ -11,14 +11,14 @@ export type ModuleLoader = (build: Build) => Promise<WebAssembly.Module>;
 
 export interface InitOptions {
   /** Force the SIMD build (true) or the scalar build (false); default: SIMD when supported. */
-  simd?: boolean;
+  simd?: boolean | undefined;
   /**
    * Opt in to the relaxed-SIMD build: the matrix products use fused multiply-add where the CPU
    * has it (about +20% on large layers). Its results differ from the default builds in the last
    * bits and may differ between engines and CPUs. Needs an engine with relaxed SIMD (Node 22+,
    * or Node 20 started with --experimental-wasm-relaxed-simd; Chrome 114+; Deno); default false.
    */
-  relaxed?: boolean;
+  relaxed?: boolean | undefined;
   /**
    * Threads that share each large matrix product (1 to 8; default 1). Node only, where they are
    * worker threads over shared memory running the SIMD build (or the relaxed one, with
@@ -27,15 +27,16 @@ export interface InitOptions {
    * and changes nothing; that instance's models carry on, on one thread, and the next init with
    * threads starts a new pool.
    */
-  threads?: number;
+  threads?: number | undefined;
   /**
-   * The module of a build, or its bytes, URL (in Node, a file: URL is read from disk) or
-   * Response, for bundlers and hosts; it is instantiated anew by each call. The module says which
+   * The module of a build, or its bytes, URL (in Node, a file: URL is read from disk; a string is
+   * a URL too, not a file path: pass pathToFileURL(path)) or Response, for bundlers and hosts; it
+   * is instantiated anew by each call. The module says which
    * build it is (InitInfo.backend); `simd` or `relaxed` options that name another build throw.
    * With threads, the next init ends that instance's worker threads: the models made on it carry
    * on, on one thread, with the same results.
    */
-  wasm?: WasmSource;
+  wasm?: WasmSource | undefined;
 }
 
 export interface InitInfo {

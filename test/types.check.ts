@@ -1,0 +1,49 @@
+// Type-level checks of the published declarations (dist/index.d.ts), compiled by `npm run
+// typecheck` after the build with a consumer's strictest settings (tsconfig.types.json): every
+// line below a @ts-expect-error must be a type error, every other line must compile.
+import {
+  adam, identityTask, init, nac, nau, sequential, staticTask, type Backend, type IdentityTaskOptions, type Numbers,
+  type UnitOptions, type WeightsInput,
+} from '../dist/index.js';
+
+await init({ threads: undefined, wasm: undefined });
+const model = sequential([nac({ inputs: 2, outputs: 1, init: undefined })], { seed: undefined });
+const backend: Backend = model.backend;
+
+// the inputs the run time accepts, and no others
+const inputs: Numbers[] = [[1, 2], [1, 2] as const, new Float32Array(2), new Float64Array(2)];
+for (const x of inputs) model.predict(x);
+// @ts-expect-error: an Int32Array is refused at run time ("must be a Float32Array (or Float64Array or number[])")
+model.predict(new Int32Array(2));
+// @ts-expect-error: so is any other array-like object
+model.predict({ length: 2, 0: 1, 1: 2 });
+
+// setWeights takes what predict takes, per parameter; getWeights' result goes back in
+const weights: WeightsInput = [{ W_hat: [1, -1], M_hat: new Float64Array([5, 5]) }];
+model.setWeights(weights);
+model.setWeights(model.getWeights());
+
+// the package's internal members are not declared
+const staged = model.stageBatch([1, 2], [3]);
+// @ts-expect-error: internal
+staged.ptr;
+// @ts-expect-error: internal
+model.releaseBatch(staged, 0);
+// @ts-expect-error: internal
+model.restoreWeights('load', weights);
+const sampler = staticTask({ op: 'add', seed: undefined, interpolation: [1, 2] as const }).trainSampler();
+// @ts-expect-error: internal
+sampler.engine;
+// @ts-expect-error: internal
+sampler.ptr;
+
+// options: readonly ranges, undefined for "the default"; an op is required
+const identity: IdentityTaskOptions = { train: [1, 3] as const, test: undefined };
+identityTask(identity);
+// @ts-expect-error: op is required
+staticTask({ seed: 1 });
+adam({ learningRate: undefined, clipValue: undefined });
+const sizes: UnitOptions = { inputs: 2, outputs: 1 };
+sequential([nau(sizes)], { regularizer: { lambda: 1, start: undefined } });
+
+export { backend };
