@@ -1,6 +1,6 @@
 import { checkF32, checkInt, checkKeys, describe, F32_MAX, fail, inF32 } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
-import { isOptimizer, type Optimizer } from './optim.js';
+import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
 import { Rng } from './rng.js';
 import { Sampler } from './tasks/sampler.js';
@@ -500,6 +500,17 @@ export class Model {
     if (this.stagedBatches.delete(staged)) this.engine.free(raw);
   }
 
+  /** The optimizer of a state copied by structuredClone or JSON: a new one with its settings. */
+  private optimizerOfCopy(what: string, o: unknown): Optimizer {
+    if (o === null || typeof o !== 'object' || !('kind' in o)) this.checkOptimizer(what, o as Optimizer);
+    const { kind, ...settings } = o as Record<string, unknown>;
+    try {
+      return optimizerFromSettings(kind, settings);
+    } catch (err) {
+      fail(`${what}: optimizer: ${(err as Error).message}`);
+    }
+  }
+
   private checkOptimizer(what: string, optimizer: Optimizer): void {
     if (!isOptimizer(optimizer)) fail(`${what}: optimizer must come from adam(), sgd() or rmsprop(), got ${describe(optimizer)}`);
   }
@@ -568,7 +579,9 @@ export class Model {
 
   /**
    * Restores an optimizer's state as optimizerState() returned it (of this model or one of the
-   * same layers); a step with `state.optimizer` continues it. Unless the model allows non-finite
+   * same layers); a step with `state.optimizer` continues it. A copy of such a state
+   * (structuredClone, postMessage, JSON) holds a plain object for the optimizer: a new optimizer
+   * with its settings is made, and `model.optimizer` continues it. Unless the model allows non-finite
    * values, m must be finite and v >= 0 (training keeps them so; a NaN or negative moment would
    * make the next update NaN without an error). An infinite v, as older versions could save, is
    * taken: the next step that uses it is refused.
@@ -584,8 +597,8 @@ export class Model {
   restoreOptimizerAs(what: string, state: OptimizerState): void {
     this.live(what);
     if (state === null || typeof state !== 'object') fail(`${what}: expected what optimizerState() returns, got ${describe(state)}`);
-    const { optimizer, step, m, v } = state;
-    this.checkOptimizer(what, optimizer);
+    const { step, m, v } = state;
+    const optimizer = isOptimizer(state.optimizer) ? state.optimizer : this.optimizerOfCopy(what, state.optimizer);
     checkInt(`${what}: step`, step, 0, Number.MAX_SAFE_INTEGER);
     const moments: Array<[number, Weights]> = [[2, m], [3, v]];
     for (const [k, w] of moments) this.checkWeights(`${what}: ${k === 2 ? 'm' : 'v'}`, w, true);

@@ -114,6 +114,40 @@ export function sgd(opts: { learningRate: number; clipValue?: number }): Optimiz
   }
 }
 
+/** The optimizer factories, from an optimizer's fields (the inverse of adam(), rmsprop(), sgd()). */
+const FACTORIES: Record<string, (s: Record<string, number | undefined>) => Optimizer> = {
+  adam: (s) => adam({ learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon, clipValue: clip(s.clipValue) }),
+  rmsprop: (s) => rmsprop({ learningRate: s.learningRate, alpha: s.beta2, epsilon: s.epsilon, clipValue: clip(s.clipValue) }),
+  sgd: (s) => sgd({ learningRate: s.learningRate as number, clipValue: clip(s.clipValue) }),
+};
+
+/** clipValue 0 means "no clipping", which the factories spell as undefined. */
+function clip(v: number | undefined): number | undefined {
+  return v === 0 ? undefined : v;
+}
+
+/**
+ * A new optimizer of `kind` with exactly the given fields (an Optimizer's, kind aside: a saved
+ * one's, or one copied by structuredClone or JSON); throws if a field is missing, unknown, or not
+ * what the factory makes of it.
+ */
+export function optimizerFromSettings(kind: unknown, settings: Record<string, unknown>): Optimizer {
+  if (typeof kind !== 'string' || !Object.hasOwn(FACTORIES, kind)) {
+    fail(`unknown optimizer ${JSON.stringify(kind)} (known: ${Object.keys(FACTORIES).join(', ')})`);
+  }
+  const made = FACTORIES[kind]!(settings as Record<string, number | undefined>);
+  const fields = Object.keys(made).filter((key) => key !== 'kind');
+  for (const key of Object.keys(settings)) {
+    if (!fields.includes(key)) fail(`${kind} has no setting ${key} (it has ${fields.join(', ')})`);
+  }
+  for (const key of fields) {
+    const want = (made as unknown as Record<string, number>)[key]!;
+    if (!(key in settings)) fail(`the setting ${key} of ${kind} is missing`);
+    if (!Object.is(settings[key], want)) fail(`${kind}: ${key} is ${describe(settings[key])}, but ${kind}() with these settings has ${want}`);
+  }
+  return made;
+}
+
 export function isOptimizer(o: unknown): o is Optimizer {
   return o !== null && typeof o === 'object' && MADE.has(o);
 }

@@ -7,7 +7,7 @@
 import { describe, fail, NaluError } from './errors.js';
 import { layerFromSpec, layerKind, type LayerSpec } from './layers.js';
 import { Model, type Weights } from './model.js';
-import { adam, rmsprop, sgd, type Optimizer } from './optim.js';
+import { optimizerFromSettings, type Optimizer } from './optim.js';
 import { decodeJSON, decodeModel, unflatten, type ModelJSON, type SavedModel, type SavedOptimizer } from './serialize.js';
 
 /** Re-raises `err` as a NaluError whose message starts with `what: `. */
@@ -19,38 +19,14 @@ function prefixed(what: string, err: unknown): never {
   throw err;
 }
 
-/** The optimizer factories, from an optimizer's fields (the inverse of adam(), rmsprop(), sgd()). */
-const FACTORIES: Record<string, (s: Record<string, number | undefined>) => Optimizer> = {
-  adam: (s) => adam({ learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon, clipValue: clip(s.clipValue) }),
-  rmsprop: (s) => rmsprop({ learningRate: s.learningRate, alpha: s.beta2, epsilon: s.epsilon, clipValue: clip(s.clipValue) }),
-  sgd: (s) => sgd({ learningRate: s.learningRate as number, clipValue: clip(s.clipValue) }),
-};
-
-/** clipValue 0 means "no clipping", which the factories spell as undefined. */
-function clip(v: number | undefined): number | undefined {
-  return v === 0 ? undefined : v;
-}
-
 /** Recreates the optimizer `o` describes and checks that it has exactly the saved settings. */
 function optimizerOf(o: SavedOptimizer): Optimizer {
-  if (!Object.prototype.hasOwnProperty.call(FACTORIES, o.kind)) {
-    fail(`unknown optimizer ${JSON.stringify(o.kind)} (known: ${Object.keys(FACTORIES).join(', ')})`);
-  }
   const settings: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const [key, value] of o.settings) {
     if (key in settings) fail(`the setting ${key} appears twice`);
     settings[key] = value;
   }
-  const made = FACTORIES[o.kind]!(settings);
-  const fields = Object.keys(made).filter((key) => key !== 'kind');
-  for (const key of Object.keys(settings)) {
-    if (!fields.includes(key)) fail(`${o.kind} has no setting ${key} (it has ${fields.join(', ')})`);
-  }
-  for (const key of fields) {
-    const want = (made as unknown as Record<string, number>)[key]!;
-    if (!(key in settings)) fail(`the setting ${key} of ${o.kind} is missing`);
-    if (!Object.is(settings[key], want)) fail(`${o.kind}: ${key} is ${settings[key]}, but ${o.kind}() with the saved settings has ${want}`);
-  }
+  const made = optimizerFromSettings(o.kind, settings);
   if (!Number.isSafeInteger(o.step) || o.step < 0) fail(`step must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}, got ${describe(o.step)}`);
   return made;
 }

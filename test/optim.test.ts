@@ -5,7 +5,7 @@
 // Separately, a property that does not depend on the order of operations: Adam's first step moves
 // every weight by the learning rate (m / sqrt(v) is +-1 after bias correction), for any beta2.
 import { describe, expect, it } from 'vitest';
-import { adam, dense, rmsprop, sequential, type Model, type Optimizer, type Weights } from '../src/index';
+import { adam, dense, rmsprop, sequential, sgd, type Model, type Optimizer, type Weights } from '../src/index';
 import { BUILDS, bits, prng, useBackend } from './helpers';
 
 const f = Math.fround;
@@ -85,6 +85,48 @@ describe.each(BUILDS)('optimizer updates, %s build', (backend) => {
       expect(Math.abs(g[i]!)).toBeGreaterThan(1e-3); // so that epsilon does not matter
       expect((before[i]! - after[i]!) / (0.1 * Math.sign(g[i]!))).toBeCloseTo(1, 5);
     }
+    model.dispose();
+  });
+});
+
+describe('restoreOptimizer with a copied state', () => {
+  it.each([
+    ['structuredClone', (s: unknown) => structuredClone(s)],
+    ['JSON (moments as arrays)', (s: unknown) => JSON.parse(JSON.stringify(s, (_, v) => (v instanceof Float32Array ? [...v] : v)))],
+  ])('%s: the model trains on with a new optimizer of the same settings, bit for bit', async (_, copy) => {
+    await useBackend('simd');
+    const { model, x, t } = freshModel(11);
+    const o = adam({ learningRate: 0.02, beta2: 0.99, clipValue: 5 });
+    for (let i = 0; i < 3; i++) model.trainStep(x, t, o);
+    const twin = sequential([dense({ inputs: 3, outputs: 2 })], { seed: 99 });
+    twin.setWeights(model.getWeights());
+    const state = copy(model.optimizerState()) as ReturnType<Model['optimizerState']> & object;
+    expect(state.optimizer).not.toBe(o);
+    twin.restoreOptimizer(state);
+    expect(twin.optimizer).not.toBe(o);
+    expect({ ...twin.optimizer }).toEqual({ ...o });
+    for (let i = 0; i < 3; i++) expect(twin.trainStep(x, t, twin.optimizer!)).toBe(model.trainStep(x, t, o));
+    expect(bits(flat(twin.getWeights()))).toEqual(bits(flat(model.getWeights())));
+    expect(twin.optimizerState()!.step).toBe(6);
+    model.dispose();
+    twin.dispose();
+  });
+
+  it.each([
+    [{ kind: 'lbfgs', learningRate: 1 }, /^restoreOptimizer: optimizer: unknown optimizer "lbfgs" \(known: adam, rmsprop, sgd\)$/],
+    [{ kind: 'sgd', learningRate: 0.1 }, /^restoreOptimizer: optimizer: the setting beta1 of sgd is missing$/],
+    [{ kind: 'sgd', learningRate: 0.1, beta1: 0, beta2: 0, epsilon: 0, clipValue: 0, momentum: 0.9 }, /^restoreOptimizer: optimizer: sgd has no setting momentum/],
+    [{ kind: 'sgd', learningRate: -1, beta1: 0, beta2: 0, epsilon: 0, clipValue: 0 }, /^restoreOptimizer: optimizer: sgd: learningRate must be a finite number > 0/],
+    [{ learningRate: 0.1 }, /^restoreOptimizer: optimizer must come from adam\(\), sgd\(\) or rmsprop\(\), got an object$/],
+  ])('a copied optimizer that is not one: %j', async (optimizer, message) => {
+    await useBackend('simd');
+    const { model, x, t } = freshModel(5);
+    model.trainStep(x, t, sgd({ learningRate: 0.1 }));
+    const before = flat(model.getWeights());
+    const state = { ...model.optimizerState()!, optimizer: optimizer as never };
+    expect(() => model.restoreOptimizer(state)).toThrow(message);
+    expect(bits(flat(model.getWeights()))).toEqual(bits(before));
+    expect(model.optimizerState()!.step).toBe(1);
     model.dispose();
   });
 });

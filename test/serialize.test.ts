@@ -538,7 +538,7 @@ const ROWS: Row[] = [
   {
     name: 'load: sgd with a beta1',
     run: (c) => k(c, (s) => { opt(s).kind = 'sgd'; }),
-    message: /^load: optimizer: sgd: beta1 is 0\.9, but sgd\(\) with the saved settings has 0/,
+    message: /^load: optimizer: sgd: beta1 is 0\.9, but sgd\(\) with these settings has 0/,
   },
   { name: 'load: a step count beyond 2^53', run: (c) => k(c, (s) => { opt(s).step = 2 ** 53; }), message: /^load: the step count is 9007199254740992, larger than 9007199254740991/ },
   { name: 'load: one moment tensor too few', run: (c) => k(c, (s) => { opt(s).m.pop(); opt(s).v.pop(); }), message: /^load: the optimizer's m holds 4 tensors, the layers have 5/ },
