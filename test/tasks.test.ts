@@ -49,6 +49,11 @@ describe('static arithmetic task', () => {
       /^staticTask: add on the interpolation range \[1e\+37, 2e\+37\] has targets up to 1\.00e\+39 \(a and b up to 5\.00e\+38\), more than half the largest f32/);
     expect(() => staticTask({ op: 'mul', extrapolation: [1e18, 2e18] })).toThrow(/^staticTask: mul on the extrapolation range .* has targets up to 2\.50e\+39/);
     expect(() => staticTask({ op: 'div', extrapolation: [1e-40, 1] })).toThrow(/^staticTask: div on the extrapolation range .* has targets up to 1\.00e\+40 \(a and b up to 25\.0\)/);
+    // a division over a range holding 0 has no bound at all (b can come near 0); negative ranges are fine
+    for (const r of [[-1, 1], [0, 2], [-2, 0]] as const) {
+      expect(() => staticTask({ op: 'div', interpolation: r })).toThrow(/^staticTask: div on the interpolation range .* has no bound: b, a sum of inputs from a range holding 0, comes arbitrarily near 0, and a \/ b with it; div needs ranges that exclude 0$/);
+    }
+    expect(staticTask({ op: 'div', interpolation: [-2, -1], extrapolation: [-6, -2] }).testSet(8).target.every(Number.isFinite)).toBe(true);
     expect(staticTask({ op: 'mul', extrapolation: [1e8, 2e8] }).testSet(8).target.every(Number.isFinite)).toBe(true);
     expect(() => identityTask({ train: [-3e38, 3e38] })).toThrow(/^identityTask: train \[-3e\+38, 3e\+38\] is wider than the largest f32/);
     expect(() => identityTask({ test: [1, 1] })).toThrow('identityTask: test must be [lo, hi] with lo < hi, both finite f32 values, got [1, 1]');

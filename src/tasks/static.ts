@@ -28,13 +28,17 @@ const STREAM = { offset: 0, train: 1, validation: 2, test: 3, threshold: 4 } as 
 /**
  * Throws when op's targets on range r can go beyond half the largest f32 (the module sums and
  * applies op in f32; half leaves room for the sums' rounding). |a|, |b| <= s max(|lo|, |hi|);
- * a division is bounded only when the range excludes 0.
+ * a division is bounded only when the range excludes 0, and refused otherwise.
  */
 function checkTargets(what: string, op: Op, s: number, r: readonly [number, number]): void {
   const big = s * Math.max(Math.abs(r[0]), Math.abs(r[1]));
   const small = r[0] > 0 ? s * r[0] : r[1] < 0 ? -s * r[1] : 0; // the smallest |b|
+  if (op === 'div' && small === 0) {
+    fail(`div on the ${what} range ${describe(r)} has no bound: b, a sum of inputs from a range holding 0, comes ` +
+      'arbitrarily near 0, and a / b with it; div needs ranges that exclude 0');
+  }
   const bound = op === 'add' || op === 'sub' ? 2 * big : op === 'mul' || op === 'square' ? big * big
-    : op === 'div' ? (small > 0 ? big / small : 0) : Math.sqrt(big);
+    : op === 'div' ? big / small : Math.sqrt(big);
   if (Math.max(big, bound) > F32_MAX / 2) {
     fail(`${op} on the ${what} range ${describe(r)} has targets up to ${bound.toPrecision(3)} (a and b up to ${big.toPrecision(3)}), ` +
       `more than half the largest f32 (${(F32_MAX / 2).toPrecision(3)}), the precision the module computes in`);
