@@ -46,14 +46,16 @@ function wasmFiles() {
 }
 
 /**
- * Reprints each chunk with esbuild: the same code, indented by two spaces instead of tsc's four
- * and with its own line breaks, every name kept; about 2% fewer gzipped bytes to load.
+ * Reprints each chunk with esbuild: the same code, indented by two spaces instead of tsc's four,
+ * with its own line breaks and esbuild's shorter equivalents of some statements (minifySyntax:
+ * `if (c) fail(...)` as `c && fail(...)`, merged declarations), every name kept; about 4% fewer
+ * gzipped bytes to load.
  */
 function reprint() {
   return {
     name: 'reprint',
     async renderChunk(code) {
-      const out = await transform(code, { format: 'esm', target: 'es2022' });
+      const out = await transform(code, { format: 'esm', target: 'es2022', minifySyntax: true });
       return { code: out.code, map: null };
     },
   };

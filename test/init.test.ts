@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { init, nac, NaluError, sequential } from '../src/index';
 import type { ThreadSpawner } from '../src/wasm/engine';
 import { makeInit } from '../src/wasm/init';
+import { loadFromUrl } from '../src/wasm/load-fetch';
 import './helpers'; // enables relaxed SIMD on Node 20 (v8 flag), as for the other tests
 import { relaxedSimdSupported } from '../src/wasm/probe';
 
@@ -46,6 +47,8 @@ describe('init({ wasm })', () => {
       /^init: the module is not a build of nalu-wasm: it does not export H_NLAYERS$/],
     ['a module that needs imports', () => ({ wasm: NEEDS_AN_IMPORT }), /^init: the module cannot be instantiated: /],
     ['a string that is not a URL', () => ({ wasm: 'not a url' }), /^init: cannot load the wasm module from not a url: /],
+    ['a URL as the options instead of { wasm }', () => fileOf('simd'),
+      /^init: options must be a plain object, got a URL; a module, its bytes or URL go in init\(\{ wasm \}\)$/],
     ['a file: URL of no file', () => ({ wasm: new URL('file:///nonexistent/nalu.wasm') }),
       /^init: cannot load the wasm module from file:\/\/\/nonexistent\/nalu\.wasm: ENOENT/],
   ])('refuses %s with a NaluError, and the last engine stays', async (_name, options, message) => {
@@ -57,6 +60,12 @@ describe('init({ wasm })', () => {
     const after = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 1 });
     expect(after.backend).toBe('scalar');
     expect(Array.from(after.predict([1, 2]))).toEqual(Array.from(before.predict([1, 2])));
+  });
+
+  it("the fetch loader (browsers, Deno) turns a failed fetch into a NaluError naming the file (Node's fetch refuses file: URLs)", async () => {
+    const failed = loadFromUrl('simd');
+    await expect(failed).rejects.toBeInstanceOf(NaluError);
+    await expect(failed).rejects.toThrow(/^init: cannot load file:\/\/\/.*\/nalu-simd\.wasm \(.+\): a bundle needs ESM output and nalu-wasm\/dist\/\*\.wasm beside it, or init\(\{ wasm \}\)$/);
   });
 
   it.runIf(relaxedSimdSupported())('starts no worker thread for a threads module whose build the options contradict', async () => {

@@ -70,6 +70,8 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
   const load = loader as ModuleLoader; // asked for 'threads' only with a spawner
   return async function init(options: InitOptions = {}): Promise<InitInfo> {
     if (options === null || typeof options !== 'object') fail(`init: options must be an object, got ${describe(options)}`);
+    const proto = Object.getPrototypeOf(options) as unknown;
+    if (proto !== Object.prototype && proto !== null) fail(`init: options must be a plain object, got ${describe(options)}; a module, its bytes or URL go in init({ wasm })`);
     checkKeys('init', options, ['simd', 'relaxed', 'threads', 'wasm']);
     for (const key of ['simd', 'relaxed'] as const) {
       if (options[key] !== undefined && typeof options[key] !== 'boolean') fail(`init: ${key} must be true or false, got ${describe(options[key])}`);
@@ -96,7 +98,7 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
       const importsMemory = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
       if (importsMemory !== (pool !== undefined)) {
         fail(`init: the module passed as wasm ${importsMemory ? 'is' : 'is not'} a threads build (nalu-threads.wasm, nalu-relaxed-threads.wasm), ` +
-          `but ${pool ? `threads: ${threads}` : 'a single thread'} was asked for`);
+          `but ${pool ? `threads: ${threads} was asked for` : asked > 1 ? 'this host runs one thread' : 'one thread was asked for'}`);
       }
       // The module says which build it is; options that name another one are a mistake.
       current = await Engine.create(module, pool, (b) => {
@@ -122,6 +124,23 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     provided = options.wasm !== undefined ? current : undefined;
     return { backend: current.backend, threads };
   };
+}
+
+/**
+ * The URL of a packaged .wasm file (`make` is a literal `new URL('./nalu-*.wasm', import.meta.url)`,
+ * which bundlers see), or a NaluError where this code has no usable import.meta.url.
+ */
+export function packagedUrl(make: () => URL): URL {
+  try {
+    return make();
+  } catch (err) {
+    return loadFailed('the .wasm file', err);
+  }
+}
+
+/** A packaged .wasm file that cannot be read: what a bundle lacks, and the way around it. */
+export function loadFailed(where: string, err: unknown): never {
+  fail(`init: cannot load ${where} (${(err as Error).message}): a bundle needs ESM output and nalu-wasm/dist/*.wasm beside it, or init({ wasm })`);
 }
 
 /** Reads a file: URL (Node, whose fetch cannot). */

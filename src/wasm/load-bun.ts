@@ -1,5 +1,5 @@
 import type { Backend } from './exports.js';
-import { compileBytes } from './init.js';
+import { compileBytes, loadFailed, packagedUrl } from './init.js';
 
 interface BunFile {
   arrayBuffer(): Promise<ArrayBuffer>;
@@ -8,16 +8,16 @@ declare const Bun: { file(path: string | URL): BunFile };
 
 /** Bun: read the .wasm file beside this module with Bun.file. */
 export async function loadWithBunFile(backend: Backend): Promise<WebAssembly.Module> {
-  const url = backend === 'simd'
+  const url = packagedUrl(() => backend === 'simd'
     ? new URL('./nalu-simd.wasm', import.meta.url)
     : backend === 'relaxed'
       ? new URL('./nalu-relaxed.wasm', import.meta.url)
-      : new URL('./nalu-scalar.wasm', import.meta.url);
+      : new URL('./nalu-scalar.wasm', import.meta.url));
   let bytes: ArrayBuffer;
   try {
     bytes = await Bun.file(url).arrayBuffer();
   } catch (err) {
-    throw new Error(`nalu-wasm: cannot read ${url.href} (${(err as Error).message})`);
+    loadFailed(url.href, err);
   }
   return compileBytes(bytes, url.href);
 }

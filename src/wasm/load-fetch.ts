@@ -1,5 +1,5 @@
 import type { Backend } from './exports.js';
-import { compileResponse } from './init.js';
+import { compileResponse, loadFailed, packagedUrl } from './init.js';
 
 /**
  * Browsers, Deno and the `default` condition: fetch the .wasm file beside this module.
@@ -10,13 +10,14 @@ import { compileResponse } from './init.js';
  * application/wasm and falls back to the bytes otherwise.
  */
 export function wasmUrl(backend: Backend): URL {
-  return backend === 'simd'
+  return packagedUrl(() => backend === 'simd'
     ? new URL('./nalu-simd.wasm', import.meta.url)
     : backend === 'relaxed'
       ? new URL('./nalu-relaxed.wasm', import.meta.url)
-      : new URL('./nalu-scalar.wasm', import.meta.url);
+      : new URL('./nalu-scalar.wasm', import.meta.url));
 }
 
-export function loadFromUrl(backend: Backend): Promise<WebAssembly.Module> {
-  return compileResponse(fetch(wasmUrl(backend)));
+export async function loadFromUrl(backend: Backend): Promise<WebAssembly.Module> {
+  const url = wasmUrl(backend);
+  return compileResponse(fetch(url).catch((err: unknown) => loadFailed(url.href, err)));
 }

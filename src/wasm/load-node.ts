@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Build } from './exports.js';
-import { compileBytes } from './init.js';
+import { compileBytes, loadFailed, packagedUrl } from './init.js';
 
 /** The files beside the package's code, each a literal `new URL` that bundlers can see. */
 const PACKAGED: Record<Build, () => URL> = {
@@ -13,8 +13,8 @@ const PACKAGED: Record<Build, () => URL> = {
 
 /** Where loadFromFile reads the module of `backend`. */
 export function wasmFile(backend: Build): URL {
-  const fromSource = /\/src\/wasm\/load-node\.[cm]?[jt]s$/.test(new URL(import.meta.url).pathname);
-  return fromSource ? new URL(`../../build/nalu-${backend}.wasm`, import.meta.url) : PACKAGED[backend]();
+  const here = packagedUrl(() => new URL(import.meta.url));
+  return /\/src\/wasm\/load-node\.[cm]?[jt]s$/.test(here.pathname) ? new URL(`../../build/nalu-${backend}.wasm`, here) : PACKAGED[backend]();
 }
 
 /**
@@ -28,7 +28,7 @@ export async function loadFromFile(backend: Build): Promise<WebAssembly.Module> 
   try {
     bytes = await readFile(url);
   } catch (err) {
-    throw new Error(`nalu-wasm: cannot read nalu-${backend}.wasm beside the package's code (${(err as Error).message})`);
+    loadFailed(url.href, err);
   }
   return compileBytes(bytes, url.href);
 }
