@@ -144,6 +144,7 @@ export class Model {
       this.engine.free(this.stateRaw);
       throw err;
     }
+    this.engine.models++;
   }
 
   // ---- memory ----------------------------------------------------------------------------
@@ -720,6 +721,7 @@ export class Model {
     if (this.workRaw) this.engine.free(this.workRaw);
     this.engine.free(this.stateRaw);
     this.workRaw = 0;
+    this.engine.models--;
   }
 
   get isDisposed(): boolean {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { init, nalu, sequential } from '../src/index';
 import { bits, moduleOf } from './helpers';
+import { currentEngine } from '../src/wasm/init';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -26,6 +27,38 @@ describe('threads', () => {
     await expect(init({ threads: 2, simd: false })).rejects.toThrow('init: threads run a SIMD build; they cannot be combined with the scalar build');
     await expect(init({ threads: 2, wasm: moduleOf('simd') })).rejects.toThrow(/is not a threads build \(nalu-threads.wasm, nalu-relaxed-threads.wasm\), but threads: 2 was asked for/);
     await expect(init({ wasm: moduleOf('threads') })).rejects.toThrow(/is a threads build .*, but one thread was asked for/);
+  });
+
+  it('a pool that is no longer current and has no live model stops; one with a live model runs on', async () => {
+    await init({ threads: 3 });
+    const three = currentEngine();
+    expect(three.threads).toBe(3);
+    await init({ threads: 2 });
+    const two = currentEngine();
+    expect(three.threads).toBe(1); // stopped: no model was made on it
+    const model = sequential([nalu({ inputs: 64, outputs: 64 })], { seed: 3 });
+    await init({ threads: 3 });
+    expect(currentEngine()).not.toBe(three); // a new pool, the stopped one forgotten
+    expect(two.threads).toBe(2); // its model is live
+    const x = new Float32Array(64 * 512).fill(0.5);
+    const y = model.predict(x);
+    model.dispose();
+    await init();
+    expect(two.threads).toBe(1);
+    const again = sequential([nalu({ inputs: 64, outputs: 64 })], { seed: 3 });
+    expect(bits(again.predict(x))).toEqual(bits(y));
+    again.dispose();
+  });
+
+  it('a host that refuses worker threads (Node\'s permission model) runs on one thread', () => {
+    const dist = join(root, 'dist', 'index.js');
+    if (!existsSync(dist)) return; // npm test builds dist/ first
+    const script = `const N = await import(${JSON.stringify(dist)}); const info = await N.init({ threads: 2 });
+      const m = N.sequential([N.nac({ inputs: 2, outputs: 1 })], { seed: 1 }); console.log(JSON.stringify(info), m.trainStep([1, 2], [3], N.adam()));`;
+    const out = (flags: string[]) => execFileSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const refused = out(['--experimental-permission', '--allow-fs-read=*']);
+    expect(refused).toMatch(/^\{"backend":"simd","threads":1\} /);
+    expect(refused.split(' ')[1]).toBe(out([]).split(' ')[1]); // the same loss as with threads
   });
 
   it('an engine without SIMD runs the scalar build on one thread when threads are asked for', async () => {

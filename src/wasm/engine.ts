@@ -13,6 +13,9 @@ export type ThreadSpawner = (module: WebAssembly.Module, memory: WebAssembly.Mem
 /** What worker `thread` reported when it failed (read once, synchronously, after the call that failed), or undefined. */
 export type ThreadReports = (thread: number) => string | undefined;
 
+/** A host that does not let the pool start its worker threads (the spawner's error). */
+export class ThreadsRefused extends Error {}
+
 /** Pages of a threads build's shared memory at the start, and at most (4 GiB). */
 const SHARED_INITIAL = 16, SHARED_MAXIMUM = 65536;
 
@@ -32,6 +35,8 @@ export class Engine {
   private u8v: Uint8Array;
   /** The address of the thread pool's control block (assembly/pool.ts); 0 without threads. */
   poolBlock = 0;
+  /** Models made on this engine and not disposed. */
+  models = 0;
   /** What a worker thread said when it failed (see ThreadSpawner). */
   threadReport: ThreadReports = () => undefined;
 
@@ -56,7 +61,12 @@ export class Engine {
   static async create(module: WebAssembly.Module, pool?: { threads: number; spawner: ThreadSpawner },
     accept?: (backend: Backend) => void): Promise<Engine> {
     let engine: Engine | undefined;
-    const memory = pool ? new WebAssembly.Memory({ initial: SHARED_INITIAL, maximum: SHARED_MAXIMUM, shared: true }) : undefined;
+    let memory: WebAssembly.Memory | undefined;
+    try {
+      memory = pool ? new WebAssembly.Memory({ initial: SHARED_INITIAL, maximum: SHARED_MAXIMUM, shared: true }) : undefined;
+    } catch (err) {
+      fail(`init: the threads build's shared memory cannot be reserved (${(err as Error).message}); threads: 1 needs none`);
+    }
     const imports = {
       env: {
         ...(memory ? { memory } : {}),

@@ -1,5 +1,5 @@
 import { checkInt, checkKeys, describe, fail } from '../errors.js';
-import { Engine, type ThreadSpawner } from './engine.js';
+import { Engine, ThreadsRefused, type ThreadSpawner } from './engine.js';
 import { buildOf, type Backend, type Build } from './exports.js';
 import { relaxedSimdSupported, simdSupported } from './probe.js';
 
@@ -105,6 +105,9 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
         if ((options.relaxed !== undefined && options.relaxed !== (b === 'relaxed')) || options.simd === (b === 'scalar')) {
           fail(`init: the module passed as wasm is the ${b} build, but the options ask for ${JSON.stringify({ simd: options.simd, relaxed: options.relaxed })}`);
         }
+      }).catch((err: unknown) => {
+        if (err instanceof ThreadsRefused) fail(`init: this host does not let worker threads start (${err.message}); pass a single-thread build without threads`);
+        throw err;
       });
     } else {
       const key = `${build}:${threads}`;
@@ -116,12 +119,27 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
         engines.set(key, engine);
         engine.catch(() => engines.delete(key));
       }
-      current = await engine;
+      try {
+        current = await engine;
+      } catch (err) {
+        // a host that forbids worker threads (Node's permission model without --allow-worker)
+        if (err instanceof ThreadsRefused) return init({ ...options, threads: 1 });
+        throw err;
+      }
     }
     // An engine made from the caller's module cannot become current again: its worker threads end
     // (its models carry on, on one thread), so that repeated init({ wasm, threads }) leaks none.
     if (provided && provided !== current) provided.stopThreads();
     provided = options.wasm !== undefined ? current : undefined;
+    // A pool that is not current and has no live model is stopped and forgotten: its workers end
+    // and its memory can be freed (one with live models keeps running for them).
+    for (const [key, made] of engines) {
+      const e = await made.catch(() => undefined);
+      if (e && e !== current && e.poolBlock && e.models === 0) {
+        e.stopThreads();
+        engines.delete(key);
+      }
+    }
     return { backend: current.backend, threads };
   };
 }

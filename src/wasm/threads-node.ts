@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { ThreadSpawner } from './engine.js';
+import { ThreadsRefused, type ThreadSpawner } from './engine.js';
 
 /**
  * The pool's worker threads in Node: each instantiates the threads build on the shared memory
@@ -31,11 +31,17 @@ export const spawnNodeThreads: ThreadSpawner = async (module, memory, ctl, count
   const { Worker, MessageChannel, receiveMessageOnPort } = await import('node:worker_threads');
   const ports = await Promise.all(Array.from({ length: count }, (_, i) => new Promise<MessagePort>((resolve, reject) => {
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(WORKER, {
-      eval: true,
-      workerData: { module, memory, ctl, thread: i + 1, report: port2 },
-      transferList: [port2],
-    });
+    let worker: InstanceType<typeof Worker>;
+    try {
+      worker = new Worker(WORKER, {
+        eval: true,
+        workerData: { module, memory, ctl, thread: i + 1, report: port2 },
+        transferList: [port2],
+      });
+    } catch (err) {
+      reject(new ThreadsRefused((err as Error).message)); // Node's permission model, say
+      return;
+    }
     worker.once('error', reject);
     port1.once('message', () => { // 'ready'; a later report is read with receiveMessageOnPort
       port1.unref();
