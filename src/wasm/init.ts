@@ -31,10 +31,10 @@ export interface InitOptions {
   /**
    * The module of a build, or its bytes, URL (in Node, a file: URL is read from disk; a string is
    * a URL too, not a file path: pass pathToFileURL(path)) or Response, for bundlers and hosts; it
-   * is instantiated anew by each call. The module says which
-   * build it is (InitInfo.backend); `simd` or `relaxed` options that name another build throw.
-   * With threads, the next init ends that instance's worker threads: the models made on it carry
-   * on, on one thread, with the same results.
+   * is instantiated anew by each call. The module says which build it is (InitInfo.backend);
+   * `simd` or `relaxed` options that name another build throw. With threads, the next init ends
+   * that instance's worker threads: the models made on it carry on, on one thread, with the same
+   * results.
    */
   wasm?: WasmSource | undefined;
 }
