@@ -12,6 +12,7 @@ import { identityTask } from './tasks/identity.js';
 import type { Dataset } from './tasks/sampler.js';
 import { OPS, staticTask, type Op, type StaticTaskOptions } from './tasks/static.js';
 
+/** An experiment model of MODELS: how the command line and the showcase build it. */
 export interface ModelEntry {
   readonly description: string;
   /** The layers for `inputs` inputs, a hidden layer of `hidden` units and one output. */

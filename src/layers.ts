@@ -1,11 +1,14 @@
 import { checkF32, checkInt, checkKeys, checkNumber, describe, fail } from './errors.js';
 import type { Rng } from './rng.js';
 
+/** A layer's type, as LayerSpec.type and the saved forms name it. */
 export type LayerType = 'nac' | 'nacMul' | 'nalu' | 'dense' | 'nau' | 'nmu' | 'inalu' | 'npu' | 'realNpu';
+/** The dense layer's activations (PyTorch's definitions). */
 export type Activation = 'linear' | 'relu' | 'relu6' | 'tanh' | 'sigmoid' | 'softsign' | 'selu' | 'elu';
 
 /** Activation names in the order of their codes in assembly/activations.ts. */
 export const ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'relu6', 'tanh', 'sigmoid', 'softsign', 'selu', 'elu'];
+/** Initialisation schemes of the NAC family and dense layers (README: Initialisation). */
 export type InitScheme = 'glorot' | 'seed' | 'madsen';
 export const INIT_SCHEMES: readonly InitScheme[] = ['glorot', 'seed', 'madsen'];
 

@@ -21,6 +21,7 @@ function made<T extends Optimizer>(o: T): T {
   return o;
 }
 
+/** adam()'s settings; every one may be left out. */
 export interface AdamOptions {
   /** Default 1e-3. */
   learningRate?: number | undefined;
@@ -34,6 +35,7 @@ export interface AdamOptions {
   clipValue?: number | undefined;
 }
 
+/** rmsprop()'s settings; every one may be left out. */
 export interface RmspropOptions {
   /** Default 1e-2. */
   learningRate?: number | undefined;
@@ -97,7 +99,7 @@ export function rmsprop(opts: RmspropOptions = {}): Optimizer {
 }
 
 /** Plain stochastic gradient descent: p = p - learningRate * g. */
-export function sgd(opts: { learningRate: number; clipValue?: number }): Optimizer {
+export function sgd(opts: { learningRate: number; clipValue?: number | undefined }): Optimizer {
   const o = options('sgd', opts, ['learningRate', 'clipValue']);
   if (o.learningRate === undefined) fail('sgd: learningRate is required');
   try {

@@ -32,6 +32,7 @@ const TAG_F64 = 0;
 const TAG_BOOL = 1;
 const TAG_STRING = 2;
 
+/** What model.save() and model.toJSON() take. */
 export interface SaveOptions {
   /**
    * Also save the optimizer's kind, settings, step count and moments, so that the loaded

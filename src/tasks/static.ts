@@ -62,6 +62,7 @@ export class StaticTask {
   readonly start2: number;
   readonly interpolation: readonly [number, number];
   readonly extrapolation: readonly [number, number];
+  /** @internal the task as the module reads it */
   readonly config: TaskConfig;
 
   constructor(options: StaticTaskOptions) {
@@ -175,6 +176,7 @@ export class StaticTask {
   }
 }
 
+/** Madsen & Johansen's static arithmetic task (see StaticTask); `op` is required, the rest has defaults. */
 export function staticTask(options: StaticTaskOptions): StaticTask {
   return new StaticTask(options);
 }

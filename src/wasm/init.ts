@@ -9,6 +9,7 @@ export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | UR
 /** Obtains the compiled module of a build, the way the current runtime allows. */
 export type ModuleLoader = (build: Build) => Promise<WebAssembly.Module>;
 
+/** What init() takes; every option may be left out. */
 export interface InitOptions {
   /** Force the SIMD build (true) or the scalar build (false); default: SIMD when supported. */
   simd?: boolean | undefined;
@@ -39,7 +40,9 @@ export interface InitOptions {
   wasm?: WasmSource | undefined;
 }
 
+/** What init() resolves to: the build in use and its threads. */
 export interface InitInfo {
+  /** The build that runs: 'simd', 'scalar' or 'relaxed'. */
   backend: Backend;
   /** Threads in use: `threads` as asked where the host allows them, else 1. */
   threads: number;
