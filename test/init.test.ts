@@ -2,6 +2,7 @@
 // name another build are refused, and every way such a module or its URL can be wrong gives a
 // NaluError that says so, leaving the engine of the last good init in place.
 import { readFileSync } from 'node:fs';
+import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { init, nac, NaluError, sequential } from '../src/index';
 import type { ThreadSpawner } from '../src/wasm/engine';
@@ -60,6 +61,12 @@ describe('init({ wasm })', () => {
     const after = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 1 });
     expect(after.backend).toBe('scalar');
     expect(Array.from(after.predict([1, 2]))).toEqual(Array.from(before.predict([1, 2])));
+  });
+
+  it('takes a plain options object made in another realm (node:vm), and refuses bytes given as the options', async () => {
+    expect(await init(runInNewContext('({ simd: false })') as Parameters<typeof init>[0])).toEqual({ backend: 'scalar', threads: 1 });
+    await expect(init(new Uint8Array(bytesOf('simd')) as never)).rejects.toThrow(/^init: options must be a plain object, got a Uint8Array; /);
+    await init();
   });
 
   it("the fetch loader (browsers, Deno) turns a failed fetch into a NaluError naming the file (Node's fetch refuses file: URLs)", async () => {

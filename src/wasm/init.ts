@@ -73,8 +73,11 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
   const load = loader as ModuleLoader; // asked for 'threads' only with a spawner
   return async function init(options: InitOptions = {}): Promise<InitInfo> {
     if (options === null || typeof options !== 'object') fail(`init: options must be an object, got ${describe(options)}`);
-    const proto = Object.getPrototypeOf(options) as unknown;
-    if (proto !== Object.prototype && proto !== null) fail(`init: options must be a plain object, got ${describe(options)}; a module, its bytes or URL go in init({ wasm })`);
+    // a URL, module, bytes or Response given as the options (their tags are not "Object"; a plain
+    // object of another realm's is)
+    if (Object.prototype.toString.call(options) !== '[object Object]') {
+      fail(`init: options must be a plain object, got ${describe(options)}; a module, its bytes or URL go in init({ wasm })`);
+    }
     checkKeys('init', options, ['simd', 'relaxed', 'threads', 'wasm']);
     for (const key of ['simd', 'relaxed'] as const) {
       if (options[key] !== undefined && typeof options[key] !== 'boolean') fail(`init: ${key} must be true or false, got ${describe(options[key])}`);
