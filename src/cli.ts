@@ -393,7 +393,10 @@ async function experiment(argv: string[]): Promise<void> {
       module,
       ...(results.length < seeds.length ? { partial: true } : {}),
       seeds: [...results].sort((a, b) => a.seed - b.seed),
-      aggregate: { threshold, successRate: k / results.length, successInterval: wilson(k, results.length), wallSeconds: (performance.now() - started) / 1000, workers },
+      aggregate: {
+        threshold, successRate: k / results.length, successInterval: wilson(k, results.length),
+        wallSeconds: (performance.now() - started) / 1000, workers,
+      },
       config: { ...config, seeds, workers },
     };
   };
