@@ -300,7 +300,8 @@ interface Job { config: ExperimentConfig; seed: number; threshold: number; key: 
 type WorkerMessage =
   | { kind: 'log'; key: string; entry: LogEntry }
   | { kind: 'result'; key: string; result: SeedResult }
-  | { kind: 'error'; key: string; message: string };
+  /** bad: a NaluError, so the arguments asked for what cannot be done (a batch beyond memory, say): exit 2 */
+  | { kind: 'error'; key: string; message: string; bad: boolean };
 
 /** Runs the jobs on `workers` threads; calls back on every log line and result. */
 async function runJobs(jobs: Job[], workers: number, onLog: (job: Job, e: LogEntry) => void,
@@ -323,7 +324,8 @@ async function runJobs(jobs: Job[], workers: number, onLog: (job: Job, e: LogEnt
         next();
       } else {
         void w.terminate();
-        reject(new Error(`seed ${job.seed} of ${job.config.op}/${job.config.model} failed: ${m.message}`));
+        const text = `seed ${job.seed} of ${job.config.op}/${job.config.model} failed: ${m.message}`;
+        reject(m.bad ? new UsageError(text) : new Error(text));
       }
     });
     w.on('error', reject);
@@ -338,7 +340,7 @@ async function workerMain(): Promise<void> {
       const result = runSeed(job.config, job.seed, job.threshold, (entry) => parentPort!.postMessage({ kind: 'log', key: job.key, entry }));
       parentPort!.postMessage({ kind: 'result', key: job.key, result });
     } catch (err) {
-      parentPort!.postMessage({ kind: 'error', key: job.key, message: (err as Error).message });
+      parentPort!.postMessage({ kind: 'error', key: job.key, message: (err as Error).message, bad: err instanceof NaluError });
     }
   });
 }

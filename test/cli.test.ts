@@ -48,6 +48,9 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     [['experiment', '--op', 'add', '--model', 'nac', '--json', '/nonexistent-dir/r.json'], /--json \/nonexistent-dir\/r\.json cannot be written: ENOENT/],
     [['experiment', '--op', 'add', '--model', 'nac', '--json', tmpdir()], /--json .* cannot be written: it is a directory/],
     [['identity', '--json', join(tmpdir(), 'same'), '--svg', join(tmpdir(), '.', 'same')], /--json and --svg name the same file/],
+    // valid on its face, refused by the library in the worker: still the arguments' fault
+    [['experiment', '--op', 'add', '--model', 'nac', '--batch', '1048576', '--input-size', '1000', '--seeds', '0', '--workers', '1'],
+      /seed 0 of add\/nac failed: trainStepOn: a batch of 1048576 needs \d+ bytes of work memory/],
   ])('rejects %j with a usage message, exit code 2 and no stack trace', (args, message) => {
     const r = run(...args);
     expect(r.code).toBe(2);
