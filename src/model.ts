@@ -503,6 +503,7 @@ export class Model {
 
   /** The optimizer of a state copied by structuredClone or JSON: a new one with its settings. */
   private optimizerOfCopy(what: string, o: unknown): Optimizer {
+    // not an optimizer's copy either: checkOptimizer throws its usual error
     if (o === null || typeof o !== 'object' || !('kind' in o)) this.checkOptimizer(what, o as Optimizer);
     const { kind, ...settings } = o as Record<string, unknown>;
     try {

@@ -1,5 +1,6 @@
 import type { Backend } from './exports.js';
-import { compileBytes, loadFailed, packagedUrl } from './init.js';
+import { compileBytes, loadFailed } from './init.js';
+import { wasmUrl } from './load-fetch.js';
 
 interface BunFile {
   arrayBuffer(): Promise<ArrayBuffer>;
@@ -8,11 +9,7 @@ declare const Bun: { file(path: string | URL): BunFile };
 
 /** Bun: read the .wasm file beside this module with Bun.file. */
 export async function loadWithBunFile(backend: Backend): Promise<WebAssembly.Module> {
-  const url = packagedUrl(() => backend === 'simd'
-    ? new URL('./nalu-simd.wasm', import.meta.url)
-    : backend === 'relaxed'
-      ? new URL('./nalu-relaxed.wasm', import.meta.url)
-      : new URL('./nalu-scalar.wasm', import.meta.url));
+  const url = wasmUrl(backend); // load-fetch.ts sits beside this file in dist/ as in src/
   let bytes: ArrayBuffer;
   try {
     bytes = await Bun.file(url).arrayBuffer();
