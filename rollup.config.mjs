@@ -46,17 +46,18 @@ function wasmFiles() {
 }
 
 /**
- * Reprints each chunk with esbuild: the same code, indented by two spaces instead of tsc's four,
- * with its own line breaks and esbuild's shorter equivalents of some statements (minifySyntax:
- * `if (c) fail(...)` as `c && fail(...)`, merged declarations), every name kept; about 4% fewer
- * gzipped bytes to load.
+ * Reprints each chunk with esbuild: the same statements without the whitespace between them, in
+ * esbuild's shorter equivalents of some (minifySyntax: `if (c) fail(...)` as `c && fail(...)`,
+ * merged declarations), every name kept, so that stack traces name the functions; a source map
+ * beside each file leads back to src/ (node --enable-source-maps, browsers' devtools). About 12%
+ * fewer gzipped bytes to load than tsc's output.
  */
 function reprint() {
   return {
     name: 'reprint',
     async renderChunk(code) {
-      const out = await transform(code, { format: 'esm', target: 'es2022', minifySyntax: true });
-      return { code: out.code, map: null };
+      const out = await transform(code, { format: 'esm', target: 'es2022', minifySyntax: true, minifyWhitespace: true, sourcemap: 'external' });
+      return { code: out.code, map: out.map };
     },
   };
 }
@@ -88,7 +89,7 @@ export default [
         tsconfig: './tsconfig.json',
         include: ['src/**/*.ts'],
         exclude: ['test/**', 'bench/**'],
-        compilerOptions: { noEmit: false, declaration: false, sourceMap: false, removeComments: true },
+        compilerOptions: { noEmit: false, declaration: false, sourceMap: true, inlineSources: true, removeComments: true },
       }),
       reprint(),
       noTopLevelAwait(),
@@ -98,6 +99,7 @@ export default [
       format: 'es',
       entryFileNames: '[name].js',
       chunkFileNames: '[name].js',
+      sourcemap: true,
       // The shared code in one chunk (nalu.js), each loader (and Node's threads) beside its entry
       // or in its own chunk: nalu.js imports nothing a runtime may lack.
       manualChunks: (id, { getModuleInfo }) =>

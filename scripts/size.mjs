@@ -21,8 +21,9 @@ function closure(entry, seen = new Set()) {
   if (seen.has(entry)) return seen;
   seen.add(entry);
   const code = read(entry).toString('utf8');
-  for (const m of code.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]\.\/([^'"]+\.js)['"]/g)) closure(m[1], seen);
-  for (const m of code.matchAll(/(?:^|\n)\s*import\s*['"]\.\/([^'"]+\.js)['"]/g)) closure(m[1], seen);
+  // statements start a line or follow a semicolon (the shipped JS has no line breaks)
+  for (const m of code.matchAll(/(?:^|[\n;])\s*(?:import|export)\b[^'";]*?from\s*['"]\.\/([^'"]+\.js)['"]/g)) closure(m[1], seen);
+  for (const m of code.matchAll(/(?:^|[\n;])\s*import\s*['"]\.\/([^'"]+\.js)['"]/g)) closure(m[1], seen);
   return seen;
 }
 
