@@ -46,8 +46,9 @@ export const F32_MAX = 3.4028234663852886e38;
 /** "a Float32Array", "an Int32Array": the article a name takes. */
 export const article = (name: string): string => (/^[AEIO]/.test(name) ? `an ${name}` : `a ${name}`);
 
+/** A value as an error message shows it; a long string is cut to its first 60 characters. */
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return value.length > 60 ? `${JSON.stringify(value.slice(0, 60))}... (${value.length} characters)` : JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
   if (Array.isArray(value)) {
     if (value.length === 0) return 'an empty array';
@@ -66,7 +67,7 @@ export function describe(value: unknown): string {
 export function checkKeys(what: string, options: object, allowed: readonly string[]): void {
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
-      fail(`${what}: unknown option ${JSON.stringify(key)} (expected one of ${allowed.join(', ')})`);
+      fail(`${what}: unknown option ${describe(key)} (expected one of ${allowed.join(', ')})`);
     }
     if ((options as Record<string, unknown>)[key] === null) {
       fail(`${what}: ${key} is null; an option takes its default only when it is left out (or undefined)`);

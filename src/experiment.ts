@@ -3,7 +3,7 @@
  * their success criterion, and Trask et al.'s identity task. Adding a model is one entry in
  * MODELS.
  */
-import { NaluError } from './errors.js';
+import { describe, NaluError } from './errors.js';
 import { dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, takesInit, ACTIVATIONS, type Activation, type InitScheme, type LayerSpec, type LayerType } from './layers.js';
 import { CHUNK, sequential, type Model, type SequentialOptions, type StagedBatch, type Weights } from './model.js';
 import { adam } from './optim.js';
@@ -298,7 +298,7 @@ const MAX_SKIPPED_IN_A_ROW = 10000;
 export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
   onLog?: (entry: LogEntry) => void, keepLog = false): SeedResult {
   const entry = MODELS[c.model];
-  if (!entry) throw new NaluError(`unknown model ${JSON.stringify(c.model)} (known: ${Object.keys(MODELS).join(', ')})`);
+  if (!entry) throw new NaluError(`unknown model ${describe(c.model)} (known: ${Object.keys(MODELS).join(', ')})`);
   const started = performance.now();
   const task = staticTask(taskOptions(c, seed));
   const model = sequential(entry.layers(c.inputSize, c.hidden), { ...entry.options, seed, ...(c.init ? { init: c.init } : {}) });

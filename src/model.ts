@@ -641,15 +641,22 @@ export class Model {
     return this.readRegion(0);
   }
 
-  /** Replaces every parameter; checks all of them before writing any. */
+  /**
+   * Replaces every parameter; checks all of them before writing any. Non-finite values are
+   * refused unless the model was made with allowNonFinite.
+   */
   setWeights(weights: WeightsInput): void {
-    this.live('setWeights');
-    this.writeWeights('setWeights', weights, false);
+    this.restoreWeights('setWeights', weights);
   }
 
-  /** Checks `weights` (see checkWeights), then writes them; the effective weights are recomputed on next use. */
-  private writeWeights(what: string, weights: WeightsInput, allowNonFinite: boolean): void {
-    this.checkWeights(what, weights, allowNonFinite);
+  /**
+   * setWeights under the name `what` (load() and fromJSON() call it): checks `weights` (see
+   * checkWeights), then writes them; the effective weights are recomputed on next use.
+   * @internal
+   */
+  restoreWeights(what: string, weights: WeightsInput): void {
+    this.live(what);
+    this.checkWeights(what, weights, this.allowNonFinite);
     const f32 = this.engine.f32;
     const base = this.region(0) >>> 2;
     for (const t of this.tensors) f32.set(weights[t.layer]![t.spec.name]!, base + t.offset);
@@ -666,14 +673,18 @@ export class Model {
       if (rec === null || typeof rec !== 'object') fail(`${what}: layer ${k} must be a record of named parameters, got ${describe(rec)}`);
       const names = this.tensors.filter((t) => t.layer === k).map((t) => t.spec.name);
       for (const name of Object.keys(rec)) {
-        if (!names.includes(name)) fail(`${what}: layer ${k} (${this.layers[k]!.type}) has no parameter ${JSON.stringify(name)} (it has ${names.join(', ')})`);
+        if (!names.includes(name)) fail(`${what}: layer ${k} (${this.layers[k]!.type}) has no parameter ${describe(name)} (it has ${names.join(', ')})`);
       }
     }
     for (const t of this.tensors) {
       const v = weights[t.layer]![t.spec.name] as unknown;
       const where = `${what}: ${t.spec.name} of layer ${t.layer} (${this.layers[t.layer]!.type})`;
       if (v === undefined) fail(`${where} is missing`);
-      if (!(v instanceof Float32Array || v instanceof Float64Array || Array.isArray(v))) fail(`${where} must be a Float32Array, got ${describe(v)}`);
+      if (!(v instanceof Float32Array || v instanceof Float64Array || Array.isArray(v))) {
+        // JSON.stringify writes a Float32Array as {"0": ..., "1": ...}
+        const json = v !== null && typeof v === 'object' && Object.hasOwn(v, '0') ? ' (what JSON.stringify makes of a Float32Array: stringify Array.from(it) instead)' : '';
+        fail(`${where} must be a Float32Array, Float64Array or number[], got ${describe(v)}${json}`);
+      }
       const arr = v as ArrayLike<number>;
       if (Array.isArray(arr)) checkNumbers(where, arr);
       if (arr.length !== t.size) fail(`${where} has ${arr.length} values, expected ${t.spec.rows} x ${t.spec.cols} = ${t.size}`);
@@ -686,7 +697,7 @@ export class Model {
   }
 
   /**
-   * The model in the binary format of docs/serialization.md, for load(): its options, layers
+   * The model in the binary format (README: The binary format), for load(): its options, layers
    * and parameters, and with `{ optimizer: true }` the optimizer's state. Deterministic: the
    * same model gives the same bytes on every build and runtime.
    */
@@ -699,15 +710,6 @@ export class Model {
     return modelToJSON(asModel('toJSON', this), options);
   }
 
-  /**
-   * For load() and fromJSON() (internal): setWeights under the name `what`, letting non-finite
-   * values through when the model's allowNonFinite is set.
-   * @internal
-   */
-  restoreWeights(what: string, weights: Weights): void {
-    this.live(what);
-    this.writeWeights(what, weights, this.allowNonFinite);
-  }
 
   /** The number of trainable parameters. */
   get parameterCount(): number {

@@ -135,7 +135,7 @@ function clip(v: number | undefined): number | undefined {
  */
 export function optimizerFromSettings(kind: unknown, settings: Record<string, unknown>): Optimizer {
   if (typeof kind !== 'string' || !Object.hasOwn(FACTORIES, kind)) {
-    fail(`unknown optimizer ${JSON.stringify(kind)} (known: ${Object.keys(FACTORIES).join(', ')})`);
+    fail(`unknown optimizer ${describe(kind)} (known: ${Object.keys(FACTORIES).join(', ')})`);
   }
   const made = FACTORIES[kind]!(settings as Record<string, number | undefined>);
   const fields = Object.keys(made).filter((key) => key !== 'kind');

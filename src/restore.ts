@@ -47,7 +47,7 @@ function build(what: string, saved: SavedModel): Model {
       if (key in options) fail(`${what}: layer ${k} (${l.type}) has an option named ${key}`);
     }
     // layerFromSpec looks types up with `in`, which finds Object.prototype's members.
-    if (l.type in Object.prototype) fail(`${what}: layer ${k}: unknown layer type ${JSON.stringify(l.type)}`);
+    if (l.type in Object.prototype) fail(`${what}: layer ${k}: unknown layer type ${describe(l.type)}`);
     let spec: LayerSpec;
     try {
       spec = layerFromSpec({ type: l.type, inputs: l.inputs, outputs: l.outputs, options });
@@ -62,7 +62,7 @@ function build(what: string, saved: SavedModel): Model {
     for (const [name, values] of l.params) {
       const p = expected.find((e) => e.name === name);
       if (!p) {
-        fail(`${what}: layer ${k} (${spec.type}) has no parameter ${JSON.stringify(name)} (it has ${expected.map((e) => e.name).join(', ')})`);
+        fail(`${what}: layer ${k} (${spec.type}) has no parameter ${describe(name)} (it has ${expected.map((e) => e.name).join(', ')})`);
       }
       if (rec[name]) fail(`${what}: ${name} of layer ${k} (${spec.type}) appears twice`);
       if (values.length !== p.rows * p.cols) {

@@ -134,8 +134,10 @@ export function unflatten(what: string, where: string, flat: FlatOptions): Recor
     if (typeof rec !== 'object' || field in rec) fail(`${what}: ${where} has the option ${key} twice`);
     rec[field] = v;
   }
-  // Plain objects again, for the validators (checkKeys uses Object.keys).
-  return JSON.parse(JSON.stringify(out)) as Record<string, unknown>;
+  // Plain objects again, for the validators (checkKeys uses Object.keys); fromEntries defines
+  // each key as an own property, "__proto__" too.
+  const plain = (rec: Record<string, unknown>) => Object.fromEntries(Object.entries(rec));
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, typeof v === 'object' ? plain(v as Record<string, unknown>) : v]));
 }
 
 function saveOptions(what: string, options: unknown): { optimizer: boolean } {
@@ -361,6 +363,7 @@ const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 /** Describes a wrong argument of load() or fromJSON(), with a hint where one helps. */
 function describeInput(value: unknown, fn: 'load' | 'fromJSON'): string {
   if (value instanceof ArrayBuffer) return 'an ArrayBuffer (wrap it: new Uint8Array(buffer))';
+  if (value instanceof Uint8Array && !ArrayBuffer.isView(value)) return 'an object that inherits from Uint8Array but is none (a Proxy?)';
   if (ArrayBuffer.isView(value)) return `${article(value.constructor.name)}${fn === 'fromJSON' && value instanceof Uint8Array ? ' (for the binary form use load)' : ''}`;
   if (typeof value === 'string') {
     const json = value.trimStart().startsWith('{') ? ' (it looks like JSON: use fromJSON for the JSON form)' : '';
@@ -372,7 +375,7 @@ function describeInput(value: unknown, fn: 'load' | 'fromJSON'): string {
 
 /** Checks the envelope (magic, version, length, checksum) and decodes the content. */
 export function decodeModel(what: string, bytes: unknown): SavedModel {
-  if (!(bytes instanceof Uint8Array)) fail(`${what}: bytes must be a Uint8Array (what save() returns), got ${describeInput(bytes, 'load')}`);
+  if (!(bytes instanceof Uint8Array && ArrayBuffer.isView(bytes))) fail(`${what}: bytes must be a Uint8Array (what save() returns), got ${describeInput(bytes, 'load')}`);
   const n = bytes.length;
   const head = Math.min(n, MAGIC.length);
   let magicOk = true;
@@ -528,12 +531,19 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** An object as JSON.parse makes them: not an array, a Date, a Map or another class's instance. */
+function isPlainRecord(v: unknown): v is Record<string, unknown> {
+  if (!isRecord(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === null || proto === Object.prototype;
+}
+
 /** `v` as a record with only `keys` (all of them when `keys` is undefined) and the `required` ones. */
 function record(what: string, where: string, v: unknown, keys: readonly string[] | undefined, required: readonly string[]): Record<string, unknown> {
   if (!isRecord(v)) fail(`${what}: ${where} must be an object, got ${describe(v)}`);
   if (keys) {
     for (const key of Object.keys(v)) {
-      if (!keys.includes(key)) fail(`${what}: ${where} has the unknown field ${JSON.stringify(key)} (expected ${keys.join(', ')})`);
+      if (!keys.includes(key)) fail(`${what}: ${where} has the unknown field ${describe(key)} (expected ${keys.join(', ')})`);
     }
   }
   for (const key of required) {
@@ -544,21 +554,19 @@ function record(what: string, where: string, v: unknown, keys: readonly string[]
 
 function tensorFromJson(what: string, where: string, v: unknown): Float32Array {
   if (!Array.isArray(v)) fail(`${what}: ${where} must be an array of numbers, got ${describe(v)}`);
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) {
+  // every element checked before the array is made: a sparse array's length costs nothing
+  const value = (i: number): number => {
     const e: unknown = v[i];
-    let x: number;
     if (typeof e === 'number') {
-      x = Math.fround(e);
+      const x = Math.fround(e);
       if (!Number.isFinite(x)) fail(`${what}: ${where} holds ${e} at index ${i}, beyond the range of f32`);
-    } else if (typeof e === 'string' && Object.prototype.hasOwnProperty.call(SPECIAL, e)) {
-      x = SPECIAL[e]!;
-    } else {
-      fail(`${what}: ${where} holds ${describe(e)} at index ${i}; expected a number or one of "NaN", "Infinity", "-Infinity", "-0"`);
+      return x;
     }
-    out[i] = x;
-  }
-  return out;
+    if (typeof e === 'string' && Object.prototype.hasOwnProperty.call(SPECIAL, e)) return SPECIAL[e]!;
+    return fail(`${what}: ${where} holds ${describe(e)} at index ${i}; expected a number or one of "NaN", "Infinity", "-Infinity", "-0"`);
+  };
+  for (let i = 0; i < v.length; i++) value(i);
+  return Float32Array.from(v, (_, i) => value(i));
 }
 
 /** JSON options (scalars and records of scalars) flattened. */
@@ -566,12 +574,12 @@ function optionsFromJson(what: string, where: string, v: unknown): FlatOptions {
   const rec = record(what, where, v, undefined, []);
   const flat: Array<[string, unknown]> = [];
   for (const [key, value] of Object.entries(rec)) {
-    if (isRecord(value)) for (const [sub, w] of Object.entries(value)) flat.push([`${key}.${sub}`, w]);
-    else flat.push([key, value]);
+    if (isPlainRecord(value) && Object.keys(value).length) for (const [sub, w] of Object.entries(value)) flat.push([`${key}.${sub}`, w]);
+    else flat.push([key, value]); // an empty or non-plain object is refused below
   }
   for (const [key, value] of flat) {
     if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') {
-      fail(`${what}: option ${key} of ${where} must be a number, boolean or string, got ${describe(value)}`);
+      fail(`${what}: option ${key} of ${where} must be a number, boolean, string or a record of them, got ${isPlainRecord(value) ? 'an empty object' : describe(value)}`);
     }
   }
   return flat as FlatOptions;
@@ -599,8 +607,10 @@ export function decodeJSON(what: string, input: unknown): SavedModel {
   const top = record(what, 'the model', json, ['format', 'version', 'options', 'layers', 'optimizer'], ['options', 'layers']);
   const options = optionsFromJson(what, 'the model', top.options);
   if (!Array.isArray(top.layers) || top.layers.length === 0) fail(`${what}: layers must be a non-empty array, got ${describe(top.layers)}`);
-  const layers = top.layers.map((raw: unknown, k): SavedLayer => {
-    const l = record(what, `layer ${k}`, raw, ['type', 'inputs', 'outputs', 'options', 'params'], ['type', 'inputs', 'outputs', 'params']);
+  const raws = top.layers as unknown[];
+  // by index, not map(): a hole in the array is a missing layer, not one to skip
+  const layers = Array.from({ length: raws.length }, (_, k): SavedLayer => {
+    const l = record(what, `layer ${k}`, raws[k], ['type', 'inputs', 'outputs', 'options', 'params'], ['type', 'inputs', 'outputs', 'params']);
     if (typeof l.type !== 'string') fail(`${what}: the type of layer ${k} must be a string, got ${describe(l.type)}`);
     const params = record(what, `the params of layer ${k}`, l.params, undefined, []);
     return {

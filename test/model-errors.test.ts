@@ -218,6 +218,11 @@ const ROWS: Row[] = [
   { name: 'setWeights: too many layers', run: (c) => c.m.setWeights([...c.other, {}]), message: /^setWeights: expected an array of 2 records/ },
   { name: 'setWeights: not an array', run: (c) => c.m.setWeights(any(c.other[0])), message: /^setWeights: expected an array of 2 records .*got an object/ },
   { name: 'setWeights: a layer record null', run: (c) => c.m.setWeights(any([c.other[0], null])), message: /^setWeights: layer 1 must be a record of named parameters, got null/ },
+  {
+    name: 'setWeights: weights through JSON.stringify (its Float32Arrays become objects)',
+    run: (c) => c.m.setWeights(JSON.parse(JSON.stringify(c.other))),
+    message: /^setWeights: W_hat of layer 0 \(nalu\) must be a Float32Array, Float64Array or number\[\], got an object \(what JSON\.stringify makes of a Float32Array: stringify Array\.from\(it\) instead\)$/,
+  },
   { name: 'setWeights: a tensor given as a string', run: (c) => c.m.setWeights(weightsWith(c, 0, 'G', '1,2,3,4,5,6')), message: /^setWeights: G of layer 0 \(nalu\) must be a Float32Array/ },
 
   // ---- optimizers ----

@@ -200,7 +200,7 @@ describe.each(BUILDS)('round trips, %s build', (backend) => {
     const W_hat = Float32Array.from(special);
     // A NaN with a payload, as the module could produce it.
     new Uint32Array(W_hat.buffer)[9] = 0x7fc01234;
-    m.restoreWeights('test', [{ W_hat, M_hat: Float32Array.from(special).reverse() }]);
+    m.setWeights([{ W_hat, M_hat: Float32Array.from(special).reverse() }]); // takes them: allowNonFinite
     const w0 = m.getWeights();
     expect(new Uint32Array(w0[0]!.W_hat!.buffer)[9]).toBe(0x7fc01234);
     const l = load(m.save());
@@ -444,6 +444,7 @@ const TRUNCATE_AT = [1, 5, 7, 8, 9, 10, 11, 12, 16, 20, 24, 25, 26, 40, 100, -10
 
 const ROWS: Row[] = [
   // ---- load: not bytes ----
+  { name: 'load: a Proxy of the bytes', run: (c) => load(new Proxy(c.bytes, {})), message: /^load: bytes must be a Uint8Array \(what save\(\) returns\), got an object that inherits from Uint8Array but is none \(a Proxy\?\)$/ },
   { name: 'load: an ArrayBuffer', run: (c) => load(any(copy(c.bytes).buffer)), message: /^load: bytes must be a Uint8Array \(what save\(\) returns\), got an ArrayBuffer \(wrap it: new Uint8Array\(buffer\)\)/ },
   { name: 'load: a number[]', run: (c) => load(any(Array.from(c.bytes))), message: /^load: bytes must be a Uint8Array .*got an array of length \d+/ },
   { name: 'load: an Int8Array', run: (c) => load(any(new Int8Array(c.bytes.buffer.slice(0)))), message: /^load: bytes must be a Uint8Array .*got an Int8Array$/ },
@@ -578,7 +579,17 @@ const ROWS: Row[] = [
   { name: 'fromJSON: an unknown field', run: (c) => j(c, (o) => { o.weights = []; }), message: /^fromJSON: the model has the unknown field "weights" \(expected format, version, options, layers, optimizer\)/ },
   { name: 'fromJSON: options missing', run: (c) => j(c, (o) => { delete o.options; }), message: /^fromJSON: the model has no field options/ },
   { name: 'fromJSON: allowNonFinite "yes"', run: (c) => j(c, (o) => { o.options.allowNonFinite = 'yes'; }), message: /^fromJSON: allowNonFinite must be true or false, got "yes"/ },
-  { name: 'fromJSON: an option that is an array', run: (c) => j(c, (o) => { o.options.seed = [1]; }), message: /^fromJSON: option seed of the model must be a number, boolean or string, got \[1\]$/ },
+  { name: 'fromJSON: an option that is an array', run: (c) => j(c, (o) => { o.options.seed = [1]; }), message: /^fromJSON: option seed of the model must be a number, boolean, string or a record of them, got \[1\]$/ },
+  { name: 'fromJSON: an option that is an empty object', run: (c) => j(c, (o) => { o.layers[0].options.eps = {}; }), message: /^fromJSON: option eps of layer 0 must be a number, boolean, string or a record of them, got an empty object$/ },
+  { name: 'fromJSON: the regulariser an empty object', run: (c) => j(c, (o) => { o.options.regularizer = {}; }), message: /^fromJSON: option regularizer of the model must be .*, got an empty object$/ },
+  { name: 'fromJSON: an unknown option that is an empty object', run: (c) => j(c, (o) => { o.layers[1].options.bogus = {}; }), message: /^fromJSON: option bogus of layer 1 must be .*, got an empty object$/ },
+  { name: 'fromJSON: an option that is a Date', run: (c) => j(c, (o) => { o.layers[0].options.eps = new Date(0); }), message: /^fromJSON: option eps of layer 0 must be .*, got a Date$/ },
+  { name: 'fromJSON: an option Infinity', run: (c) => j(c, (o) => { o.layers[0].options.eps = Infinity; }), message: /^fromJSON: layer 0: nalu: eps must be a finite number > 0 and <= 1, got Infinity$/ },
+  { name: 'fromJSON: an option 1e400 in the text', run: (c) => fromJSON(JSON.stringify(c.json).replace(/"eps":[^,}]+/, '"eps":1e400')), message: /^fromJSON: layer 0: nalu: eps must be a finite number > 0 and <= 1, got Infinity$/ },
+  { name: 'fromJSON: a hole in the layers', run: (c) => j(c, (o) => { o.layers = [o.layers[0], , o.layers[1]]; }), message: /^fromJSON: layer 1 must be an object, got undefined$/ },
+  { name: 'fromJSON: holes after the layers', run: (c) => j(c, (o) => { o.layers.length = 2 ** 32 - 1; }), message: /^fromJSON: layer 2 must be an object, got undefined$/ },
+  { name: 'fromJSON: a sparse tensor 2^28 long', run: (c) => j(c, (o) => { o.layers[0].params.G = new Array(2 ** 28); }), message: /^fromJSON: G of layer 0 holds undefined at index 0;/ },
+  { name: 'fromJSON: a layer type of 100,000 characters', run: (c) => j(c, (o) => { o.layers[0].type = 'x'.repeat(1e5); }), message: /^fromJSON: layer 0: unknown layer type "x{60}"\.\.\. \(100000 characters\) \(known: nac,/ },
   { name: 'fromJSON: no layers', run: (c) => j(c, (o) => { o.layers = []; }), message: /^fromJSON: layers must be a non-empty array, got an empty array$/ },
   { name: 'fromJSON: layers an object', run: (c) => j(c, (o) => { o.layers = { 0: o.layers[0] }; }), message: /^fromJSON: layers must be a non-empty array, got an object/ },
   { name: 'fromJSON: a layer without params', run: (c) => j(c, (o) => { delete o.layers[1].params; }), message: /^fromJSON: layer 1 has no field params/ },
@@ -586,7 +597,7 @@ const ROWS: Row[] = [
   { name: 'fromJSON: a layer type that is not a string', run: (c) => j(c, (o) => { o.layers[0].type = 2; }), message: /^fromJSON: the type of layer 0 must be a string, got 2/ },
   { name: 'fromJSON: an unknown layer type', run: (c) => j(c, (o) => { o.layers[0].type = 'nalu2'; }), message: /^fromJSON: layer 0: unknown layer type "nalu2" \(known: nac, nacMul, nalu/ },
   { name: 'fromJSON: inputs a string', run: (c) => j(c, (o) => { o.layers[0].inputs = '3'; }), message: /^fromJSON: layer 0: nalu: inputs must be an integer from 1 to 65536, got "3"/ },
-  { name: 'fromJSON: a layer option null', run: (c) => j(c, (o) => { o.layers[0].options.eps = null; }), message: /^fromJSON: option eps of layer 0 must be a number, boolean or string, got null/ },
+  { name: 'fromJSON: a layer option null', run: (c) => j(c, (o) => { o.layers[0].options.eps = null; }), message: /^fromJSON: option eps of layer 0 must be a number, boolean, string or a record of them, got null/ },
   { name: 'fromJSON: a parameter value that is not a number', run: (c) => j(c, (o) => { o.layers[0].params.G[2] = 'abc'; }), message: /^fromJSON: G of layer 0 holds "abc" at index 2; expected a number or one of "NaN", "Infinity", "-Infinity", "-0"/ },
   { name: 'fromJSON: a parameter value null (what JSON makes of NaN)', run: (c) => j(c, (o) => { o.layers[1].params.W_hat[0] = null; }), message: /^fromJSON: W_hat of layer 1 holds null at index 0/ },
   { name: 'fromJSON: a parameter beyond the f32 range', run: (c) => j(c, (o) => { o.layers[0].params.W_hat[1] = 1e39; }), message: /^fromJSON: W_hat of layer 0 holds 1e\+39 at index 1, beyond the range of f32/ },

@@ -164,7 +164,9 @@ export function packagedUrl(make: () => URL): URL {
 
 /** A packaged .wasm file that cannot be read: what a bundle lacks, and the way around it. */
 export function loadFailed(where: string, err: unknown): never {
-  fail(`init: cannot load ${where} (${(err as Error).message}): a bundle needs ESM output and nalu-wasm/dist/*.wasm beside it, or init({ wasm })`);
+  // a host's refusal (Deno without --allow-read) says itself what to do
+  const refused = /^(NotCapable|PermissionDenied)$/.test((err as Error).name);
+  fail(`init: cannot load ${where} (${(err as Error).message})${refused ? '' : ': a bundle needs ESM output and nalu-wasm/dist/*.wasm beside it, or init({ wasm })'}`);
 }
 
 /** Reads a file: URL (Node, whose fetch cannot). */

@@ -34,6 +34,21 @@ export async function runDeno(ctx) {
   return report;
 }
 
+/** init() in Deno without --allow-read: the error it throws, as { name, message }. */
+export async function denoWithoutRead(ctx) {
+  const deno = findBinary('deno');
+  const script = "import { init } from 'nalu-wasm';\ntry { await init(); console.log('NALU-DENIED null'); }\n" +
+    "catch (e) { console.log('NALU-DENIED ' + JSON.stringify({ name: e.name, message: e.message })); }\n";
+  writeFileSync(join(ctx.project, 'no-read-driver.mjs'), script);
+  const r = await run(deno.path, ['run', '--no-prompt', 'no-read-driver.mjs'], {
+    cwd: ctx.project,
+    env: { DENO_DIR: join(ctx.base, 'deno-dir'), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
+  });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('NALU-DENIED '));
+  if (!line) throw new Error(`deno exited with ${r.code} and no result\n${r.stdout}\n${r.stderr}`);
+  return JSON.parse(line.slice('NALU-DENIED '.length));
+}
+
 export async function runBun(ctx) {
   const bun = findBinary('bun');
   if (!bun) throw new Error('no Bun binary in node_modules (devDependency "bun" with @oven/bun-linux-x64)');

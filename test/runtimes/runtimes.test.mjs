@@ -17,7 +17,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { findBinary, run } from './lib.mjs';
 import { prepare } from './prepare.mjs';
-import { closeStaticServer, runBun, runChromium, runDeno, runFirefox, runNode, runWorkerd, startWorkerd } from './runners.mjs';
+import { closeStaticServer, denoWithoutRead, runBun, runChromium, runDeno, runFirefox, runNode, runWorkerd, startWorkerd } from './runners.mjs';
 
 const RUNTIMES = [
   { id: 'node', name: 'Node.js', entry: 'dist/index.js', condition: 'node', runner: runNode },
@@ -157,6 +157,15 @@ for (const r of selected) {
             assert.equal(report.builds[b].bits[name], bits, `${b} build, case ${name}`);
           }
         }
+      });
+    }
+
+    if (r.id === 'deno') {
+      test('without --allow-read, init() throws a NaluError that passes on Deno\'s advice alone', async () => {
+        await reports.get('deno');
+        const denied = await denoWithoutRead(ctx);
+        assert.equal(denied?.name, 'NaluError');
+        assert.match(denied.message, /^init: cannot load file:\/\/\/.*\/nalu-simd\.wasm \(Requires read access to .*--allow-read flag\)$/);
       });
     }
 
