@@ -3,6 +3,9 @@ export class NaluError extends Error {
   override name = 'NaluError';
 }
 
+/** The method util.inspect (console.log in Node, Bun and Deno) calls to show an object. */
+export const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom') as never;
+
 export function fail(message: string): never {
   throw new NaluError(message);
 }

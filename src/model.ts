@@ -1,4 +1,4 @@
-import { checkF32, checkInt, checkKeys, describe, F32_MAX, fail, inF32 } from './errors.js';
+import { checkF32, checkInt, checkKeys, describe, F32_MAX, fail, inF32, INSPECT } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
@@ -730,6 +730,12 @@ export class Model {
   get isDisposed(): boolean {
     return this.disposed;
   }
+
+  /** @internal console.log's view: the layers, build, size and step, not the engine's internals. */
+  [INSPECT](): string {
+    const layers = this.layers.map((l) => `${l.type} ${l.inputs} -> ${l.outputs}`).join(', ');
+    return `Model { ${layers}; ${this.backend}, ${this.parameterCount} parameters, step ${this.step}${this.disposed ? ', disposed' : ''} }`;
+  }
 }
 
 /**
@@ -753,6 +759,11 @@ export class StagedBatch {
 
   get isDisposed(): boolean {
     return this.disposed;
+  }
+
+  /** @internal */
+  [INSPECT](): string {
+    return `StagedBatch { ${this.batch} samples${this.disposed ? ', disposed' : ''} }`;
   }
 }
 

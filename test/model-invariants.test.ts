@@ -523,3 +523,23 @@ describe('models on the simd and scalar backends coexist', () => {
     b.dispose();
   });
 });
+
+describe('console.log', () => {
+  it('shows a model, a sampler and a staged batch in one line each, not the engine behind them', async () => {
+    const { inspect } = await import('node:util');
+    const { staticTask } = await import('../src/index');
+    await useBackend('simd');
+    const m = sequential([nalu({ inputs: 100, outputs: 2 }), nau({ inputs: 2, outputs: 1 })]);
+    const sampler = staticTask({ op: 'add', seed: 0 }).trainSampler();
+    m.trainStepOn(sampler, adam(), 8);
+    const staged = m.stageBatch(new Float32Array(300), new Float32Array(3));
+    expect(inspect({ m, sampler, staged })).toBe(
+      '{\n  m: Model { nalu 100 -> 2, nau 2 -> 1; simd, 602 parameters, step 1 },\n' +
+      '  sampler: Sampler { 100 inputs from [1, 2] },\n  staged: StagedBatch { 3 samples }\n}');
+    m.dispose();
+    sampler.dispose();
+    expect(inspect([m, sampler, staged])).toBe(
+      '[\n  Model { nalu 100 -> 2, nau 2 -> 1; simd, 602 parameters, step 1, disposed },\n' +
+      '  Sampler { 100 inputs from [1, 2], disposed },\n  StagedBatch { 3 samples, disposed }\n]');
+  });
+});

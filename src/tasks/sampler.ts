@@ -1,4 +1,4 @@
-import { describe, F32_MAX, fail } from '../errors.js';
+import { describe, F32_MAX, fail, INSPECT } from '../errors.js';
 import type { Engine } from '../wasm/engine.js';
 import { currentEngine } from '../wasm/init.js';
 
@@ -115,6 +115,11 @@ export class Sampler {
   /** True once dispose() has run. */
   get isDisposed(): boolean {
     return this.disposed;
+  }
+
+  /** @internal console.log's view, without the engine's internals. */
+  [INSPECT](): string {
+    return `Sampler { ${this.config.inputs} inputs from [${this.range.join(', ')}]${this.disposed ? ', disposed' : ''} }`;
   }
 
   /** Frees the sampler's memory in the module; sample() and trainStepOn(sampler) then throw. */
