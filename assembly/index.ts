@@ -1,6 +1,8 @@
 // The export surface of the module. Everything takes and returns plain numbers and byte
-// addresses into linear memory; src/wasm/ is the only place that calls these. The layout
-// constants are exported so that the host reads them instead of repeating them.
+// addresses into linear memory; the host (src/) calls these. The descriptor layout's constants
+// are exported so that the host reads them instead of repeating them (src/wasm/layout.ts); the
+// codes it still writes by hand (layer types, flags, activations, task kinds and ops) are checked
+// against their declarations by test/module-constants.test.ts.
 
 export { alloc, free } from "./memory";
 export {

@@ -373,7 +373,8 @@ export function modelEvaluateBatch(model: usize, rec: usize, batch: i32): f64 {
 
 /**
  * For every NAU and NMU layer: adds lambda times its regulariser's gradient (when lambda != 0),
- * or projects its weights back into range (when `project`).
+ * or projects its weights back into range (when `project`); the projection also clamps the NPU's
+ * and RealNPU's relevance gate into [0, 1].
  */
 function eachUnit(model: usize, lambda: f32, project: bool): void {
   const nl = hdrI(model, H_NLAYERS);

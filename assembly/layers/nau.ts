@@ -7,7 +7,7 @@
 //   dWc = x^T d;  dW = dWc where -1 <= W <= 1, else 0 (a clamp passes its boundary);  dx = d Wc^T
 //
 // Training adds lambda * R with R = mean(min(|W|, 1 - |W|)) (regularize() below) and projects
-// W back to [-1, 1] after each optimizer step (project() below).
+// W back to [-1, 1] after each optimizer step (eachUnit in model.ts).
 //
 // Buffers: L_E = Wc, L_DE = dWc. The forward, y = x Wc, is the NAC's (nacForward, nacForwardRow
 // in nac.ts, which read the effective weights in L_E).
