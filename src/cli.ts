@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The nalu-wasm command line: `experiment`, `identity` and `showcase` (what `npm start` runs).
+ * The nalu-wasm command line: `experiment`, `reproduce`, `identity` and `showcase` (what `npm start` runs).
  * Seeds run in parallel on worker threads, each with its own Wasm instance.
  */
 import { createHash } from 'node:crypto';

@@ -1,5 +1,6 @@
 /**
- * nalu-wasm for Node, Deno and Bun: the .wasm files are read from beside this module.
+ * nalu-wasm for Node (the "node" export condition; Deno and Bun have entries of their own): the
+ * .wasm files are read from beside this module.
  */
 import { readFile } from 'node:fs/promises';
 import { makeInit } from './wasm/init.js';

@@ -129,7 +129,7 @@ export class Model {
     this.nParam = offset;
     this.engine = currentEngine();
     this.backend = this.engine.backend;
-    [this.stateRaw, this.state] = this.engine.alloc(4 * 4 * this.nParam);
+    [this.stateRaw, this.state] = this.engine.alloc('sequential', 4 * 4 * this.nParam);
 
     const rng = new Rng(seed);
     const f32 = this.engine.f32;
@@ -191,7 +191,7 @@ export class Model {
     if (bytes > MAX_BLOCK) {
       fail(`${what}: a batch of ${batch} needs ${bytes} bytes of work memory for this model, more than the ${MAX_BLOCK} a block may use: use smaller batches`);
     }
-    const [raw, base] = this.engine.alloc(bytes);
+    const [raw, base] = this.engine.alloc(what, bytes);
     if (this.workRaw) this.engine.free(this.workRaw);
     this.workRaw = raw;
     this.desc = base;
@@ -434,7 +434,7 @@ export class Model {
     const ld = round4(b);
     const logged = this.engine.ex.modelInputLogged(this.desc) !== 0;
     const xBytes = this.inputs * ld * 4;
-    const [raw, rec] = this.engine.alloc(16 + xBytes * (logged ? 2 : 1) + this.outputs * ld * 4);
+    const [raw, rec] = this.engine.alloc('stageBatch', 16 + xBytes * (logged ? 2 : 1) + this.outputs * ld * 4);
     const w = rec >>> 2, i32 = this.engine.i32;
     i32[w] = rec + 16;
     i32[w + 1] = logged ? rec + 16 + xBytes : 0;
@@ -465,7 +465,7 @@ export class Model {
     }
     const sampler = source;
     if (sampler.isDisposed) fail('trainStepOn: the sampler has been disposed');
-    if (sampler.engine !== this.engine) fail('trainStepOn: the sampler and the model were made with different init() backends');
+    if (sampler.engine !== this.engine) fail('trainStepOn: the sampler and the model were made by different init() calls (engines)');
     if (sampler.config.inputs !== this.inputs || this.outputs !== 1) {
       fail(`trainStepOn: the task has ${sampler.config.inputs} inputs and 1 output, the model ${this.inputs} and ${this.outputs}`);
     }

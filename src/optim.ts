@@ -13,7 +13,7 @@ export interface Optimizer {
   readonly clipValue: number;
 }
 
-/** The optimizers made by adam() and sgd(): only these are accepted by the training calls. */
+/** The optimizers made by adam(), sgd() and rmsprop(): only these are accepted by the training calls. */
 const MADE = new WeakSet<object>();
 
 function made<T extends Optimizer>(o: T): T {

@@ -36,7 +36,6 @@ function optimizerOf(o: SavedOptimizer): Optimizer {
  * and disposes a model that fails afterwards.
  */
 function build(what: string, saved: SavedModel): Model {
-  if (saved.layers.length === 0) fail(`${what}: the model has no layers`);
   const specs: LayerSpec[] = [];
   const weights: Weights = [];
   let count = 0;
@@ -46,8 +45,6 @@ function build(what: string, saved: SavedModel): Model {
       // layerFromSpec would let options override inputs and outputs: refuse them here.
       if (key in options) fail(`${what}: layer ${k} (${l.type}) has an option named ${key}`);
     }
-    // layerFromSpec looks types up with `in`, which finds Object.prototype's members.
-    if (l.type in Object.prototype) fail(`${what}: layer ${k}: unknown layer type ${describe(l.type)}`);
     let spec: LayerSpec;
     try {
       spec = layerFromSpec({ type: l.type, inputs: l.inputs, outputs: l.outputs, options });
@@ -103,7 +100,7 @@ function build(what: string, saved: SavedModel): Model {
   }
 
   const modelOptions = unflatten(what, 'the model', saved.options);
-  // sequential() reads allowNonFinite as `=== true`: a value of another type would pass as false.
+  // checked here too, so that the message names the saved option rather than sequential()'s
   if (modelOptions.allowNonFinite !== undefined && typeof modelOptions.allowNonFinite !== 'boolean') {
     fail(`${what}: allowNonFinite must be true or false, got ${describe(modelOptions.allowNonFinite)}`);
   }

@@ -104,6 +104,24 @@ describe('static arithmetic task', () => {
   });
 });
 
+describe('sampler.sample(n)', () => {
+  it('refuses a bad n, and an n whose block would pass the limit, naming the call; the stream is untouched', async () => {
+    await useBackend('simd');
+    const task = staticTask({ op: 'add', seed: 5 });
+    const s = task.trainSampler(), twin = task.trainSampler();
+    for (const n of [0, -1, 1.5, NaN, 2 ** 22 + 1, '8']) {
+      expect(() => s.sample(n as number)).toThrow(/^sample: n must be an integer from 1 to 4194304, got /);
+    }
+    // 2^22 samples of 100 inputs: f64 targets, f32 x and its feature-major scratch, 3.4 GB,
+    // beyond the 1 GiB a block may take
+    const bytes = 2 ** 22 * (8 + 100 * 4 + 100 * 4);
+    expect(() => s.sample(2 ** 22)).toThrow(new RegExp(`^sample: cannot allocate ${bytes} bytes: a block is limited to 1073741760 bytes`));
+    expect(bits(s.sample(16).x)).toEqual(bits(twin.sample(16).x));
+    s.dispose();
+    twin.dispose();
+  });
+});
+
 describe('a training step on a drawn batch (trainStepOn) is trainStep on the same batch', () => {
   // The sampler draws x into the model's feature-major input, with the first layer's log taken
   // there too, and f32 targets (sums in order over each subset); trainStep on the same samples

@@ -60,12 +60,12 @@ export class Sampler {
   private scratchFloats = 0;
   private disposed = false;
 
-  /** @internal made by a task's trainSampler(), validationSet(), testSet() or grid() */
+  /** @internal made by a task's trainSampler() (and, for their draws, validationSet() and testSet()) */
   constructor(config: TaskConfig, range: readonly [number, number], seed: number) {
     this.config = config;
     this.range = range;
     this.engine = currentEngine();
-    [this.raw, this.ptr] = this.engine.alloc(RECORD_BYTES);
+    [this.raw, this.ptr] = this.engine.alloc('trainSampler', RECORD_BYTES);
     const i32 = this.engine.i32;
     const f32 = this.engine.f32;
     const w = this.ptr >>> 2;
@@ -83,7 +83,7 @@ export class Sampler {
   /** @internal a scratch block of at least `floats` floats owned by the sampler */
   scratch(floats: number): number {
     if (floats > this.scratchFloats) {
-      const [raw, ptr] = this.engine.alloc(floats * 4);
+      const [raw, ptr] = this.engine.alloc('trainStepOn', floats * 4);
       if (this.scratchRaw) this.engine.free(this.scratchRaw);
       this.scratchRaw = raw;
       this.scratchPtr = ptr;
@@ -98,7 +98,7 @@ export class Sampler {
     if (!Number.isInteger(n) || n < 1 || n > 1 << 22) fail(`sample: n must be an integer from 1 to ${1 << 22}, got ${describe(n)}`);
     const inputs = this.config.inputs;
     const ld = (n + 3) & ~3;
-    const [raw, base] = this.engine.alloc(n * 8 + n * inputs * 4 + inputs * ld * 4);
+    const [raw, base] = this.engine.alloc('sample', n * 8 + n * inputs * 4 + inputs * ld * 4);
     try {
       const t64 = base, x = base + n * 8, scratch = x + ((n * inputs * 4 + 15) & ~15);
       this.engine.ex.taskFill(this.ptr, x, t64, scratch, n);

@@ -81,7 +81,7 @@ export class Engine {
     engine = new Engine(instance, memory !== undefined);
     accept?.(engine.backend);
     if (pool) {
-      const [, ctl] = engine.alloc(engine.layout.POOL_BYTES); // kept for the life of the engine
+      const [, ctl] = engine.alloc('init', engine.layout.POOL_BYTES); // kept for the life of the engine
       engine.threadReport = await pool.spawner(module, memory!, ctl, pool.threads - 1);
       engine.ex.poolSet(ctl, pool.threads);
       engine.poolBlock = ctl;
@@ -128,16 +128,19 @@ export class Engine {
     return this.u8v;
   }
 
-  /** Allocates `bytes` zeroed bytes, 16-byte aligned; returns [raw block, aligned address]. */
-  alloc(bytes: number): [number, number] {
+  /**
+   * Allocates `bytes` zeroed bytes, 16-byte aligned, for the call `what` (which its errors name);
+   * returns [raw block, aligned address].
+   */
+  alloc(what: string, bytes: number): [number, number] {
     if (!(bytes >= 0 && bytes <= MAX_BLOCK)) {
-      fail(`cannot allocate ${bytes} bytes: a block is limited to ${MAX_BLOCK} bytes of linear memory`);
+      fail(`${what}: cannot allocate ${bytes} bytes: a block is limited to ${MAX_BLOCK} bytes of linear memory`);
     }
     let raw: number;
     try {
       raw = this.ex.alloc(bytes) >>> 0;
     } catch (err) {
-      fail(`out of linear memory allocating ${bytes} bytes (${(err as Error).message})`);
+      fail(`${what}: out of linear memory allocating ${bytes} bytes (${(err as Error).message})`);
     }
     const ptr = raw + (-raw & 15); // unsigned: addresses reach 4 GiB
     this.u8.fill(0, ptr, ptr + bytes);

@@ -209,7 +209,7 @@ export async function compileBytes(bytes: BufferSource, where: string): Promise<
   if (view.length < 4 || view[0] !== 0 || view[1] !== 0x61 || view[2] !== 0x73 || view[3] !== 0x6d) {
     const head = String.fromCharCode(...view).replace(/[^\x20-\x7e]/g, '?');
     fail(`init: ${where} is not a WebAssembly module (it starts with ${JSON.stringify(head)}): ` +
-      'a server or dev server may have answered with another file; pass init({ wasm }) the URL of nalu-simd.wasm or nalu-scalar.wasm');
+      'a server or dev server may have answered with another file; pass init({ wasm }) the URL of one of the package\'s nalu-*.wasm files');
   }
   return WebAssembly.compile(bytes).catch((err: unknown) => rethrow(err, where));
 }
