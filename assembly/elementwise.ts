@@ -2,7 +2,7 @@
 // of 4. Each has an f32x4 body and a scalar body that performs the same IEEE f32 operations
 // in the same order per element, so that the SIMD and scalar builds agree bit for bit.
 
-import { exp4, expS, logPos4, logPosCore4, logPosNormalFor, logPosS, sigmoid4, sigmoidOfExp4, sigmoidOfExpS, sigmoidS, tanh4, tanhS } from "./math";
+import { exp4, EXP_NORMAL_MAX, expNormal4, expS, logPos4, logPosCore4, logPosNormalFor, logPosS, sigmoid4, sigmoidOfExp4, sigmoidOfExpS, sigmoidS, tanh4, tanhS } from "./math";
 import { partArgs, partBound, poolJoin, poolStart, poolThreads } from "./pool";
 
 // @ts-ignore: decorator
@@ -10,10 +10,11 @@ import { partArgs, partBound, poolJoin, poolStart, poolThreads } from "./pool";
 
 // ---- sharing among threads (the threads build) -----------------------------------------------
 //
-// The long kernels of a NALU's forward and backward (vexp, vsigmoid, vnaluMix, vnaluMixBack) split
-// their range among the pool's threads in multiples of 4 elements (pool.ts), and the staging of a
-// batch (toFeatureMajor, firstNonFinite) in multiples of 4 features or 16 values: each element is
-// computed as on one thread, and the first non-finite value found is the first in the array.
+// The long kernels of a NALU's forward and backward (vexp, vsigmoid, vnaluMix, vnaluMixBack) and
+// the loss gradient (vscaledDiff) split their range among the pool's threads in multiples of 4
+// elements (pool.ts), and the staging of a batch (toFeatureMajor, firstNonFinite) in multiples of
+// 4 features or 16 values: each element is computed as on one thread, and the first non-finite
+// value found is the first in the array.
 
 export const JOB_EW: i32 = 3;
 const EW_EXP: i32 = 1, EW_SIGMOID: i32 = 2, EW_MIX: i32 = 3, EW_MIXBACK: i32 = 4, EW_TRANSPOSE: i32 = 5, EW_FINITE: i32 = 6, EW_SCALEDDIFF: i32 = 7;
@@ -91,7 +92,7 @@ function scaledDiffRange(dst: usize, a: usize, b: usize, n: i32, c: f32): void {
 }
 
 /** Below this, exp(x) is not a normal f32 (ln 2^-126 = -87.33654...). */
-const EXP_NORMAL_MIN: f32 = -87.33654;
+export const EXP_NORMAL_MIN: f32 = -87.33654;
 
 /**
  * dst[i] = exp(src[i]), flushed to 0 where the result would be subnormal. The layers' log
@@ -115,14 +116,16 @@ function expRange(dst: usize, src: usize, n: i32): void {
 }
 
 // @ts-ignore: decorator
-@inline function expFlush4(x: v128, lo: v128): v128 {
+@inline export function expFlush4(x: v128, lo: v128): v128 {
   const under = f32x4.lt(x, lo);
   // exp(0) stands in for the flushed lanes: exp4 itself would pass through subnormals
-  return v128.andnot(exp4(v128.bitselect(f32x4.splat(0), x, under)), under);
+  const xs = v128.bitselect(f32x4.splat(0), x, under);
+  const big = v128.any_true(f32x4.gt(xs, f32x4.splat(EXP_NORMAL_MAX)));
+  return v128.andnot(big ? exp4(xs) : expNormal4(xs), under);
 }
 
 // @ts-ignore: decorator
-@inline function expFlushS(x: f32): f32 {
+@inline export function expFlushS(x: f32): f32 {
   return x < EXP_NORMAL_MIN ? 0 : expS(x);
 }
 
@@ -147,12 +150,13 @@ function sigmoidRange(dst: usize, src: usize, n: i32): void {
 }
 
 // @ts-ignore: decorator
-@inline function sigmoidFlush4(x: v128, lo: v128, hi: v128): v128 {
-  return v128.andnot(sigmoid4(f32x4.pmax(f32x4.pmin(x, hi), lo)), f32x4.lt(x, lo));
+@inline export function sigmoidFlush4(x: v128, lo: v128, hi: v128): v128 {
+  const xc = f32x4.pmax(f32x4.pmin(x, hi), lo);
+  return v128.andnot(sigmoidOfExp4(xc, expNormal4(v128.or(xc, f32x4.splat(-0.0)))), f32x4.lt(x, lo));
 }
 
 // @ts-ignore: decorator
-@inline function sigmoidFlushS(x: f32): f32 {
+@inline export function sigmoidFlushS(x: f32): f32 {
   return x < EXP_NORMAL_MIN ? 0 : sigmoidS(min<f32>(x, -EXP_NORMAL_MIN));
 }
 

@@ -5,6 +5,7 @@
 // modules do not carry them. The kernels are inlined functions: a sweep compiles the same code
 // that the layers' loops compile.
 
+import { EXP_NORMAL_MIN, expFlush4, expFlushS, sigmoidFlush4, sigmoidFlushS } from "./elementwise";
 import { exp4, expS, log4, logPos4, logPosS, logS, sigmoid4, sigmoidS, tanh4, tanhS } from "./math";
 import { sincos4, sincosS } from "./trig";
 
@@ -19,7 +20,8 @@ export function logPosSweep(fn: i32, src: usize, dst: usize, n: i32): void {
 
 // mathSweep: dst[i] = fn(src[i]) for i < n. fn: 0 exp, 1 log, 2 tanh, 3 sigmoid (f32x4 versions
 // over groups of four in the SIMD build, scalar twins for the tail and in the scalar build);
-// 4..7: the scalar twins of 0..3 everywhere (to compare twins inside one build).
+// 4..7: the scalar twins of 0..3 everywhere (to compare twins inside one build); 8, 9: the
+// layers' exp and sigmoid flushed to 0 below the normal range (elementwise.ts), 12, 13 their twins.
 
 export function mathSweep(fn: i32, src: usize, dst: usize, n: i32): void {
   let i = 0;
@@ -33,10 +35,19 @@ export function mathSweep(fn: i32, src: usize, dst: usize, n: i32): void {
       for (; i < n4; i += 4) v128.store(dst + (<usize>i << 2), tanh4(v128.load(src + (<usize>i << 2))));
     } else if (fn == 3) {
       for (; i < n4; i += 4) v128.store(dst + (<usize>i << 2), sigmoid4(v128.load(src + (<usize>i << 2))));
+    } else if (fn == 8) {
+      const lo = f32x4.splat(EXP_NORMAL_MIN);
+      for (; i < n4; i += 4) v128.store(dst + (<usize>i << 2), expFlush4(v128.load(src + (<usize>i << 2)), lo));
+    } else if (fn == 9) {
+      const lo = f32x4.splat(EXP_NORMAL_MIN), hi = f32x4.splat(-EXP_NORMAL_MIN);
+      for (; i < n4; i += 4) v128.store(dst + (<usize>i << 2), sigmoidFlush4(v128.load(src + (<usize>i << 2)), lo, hi));
     }
   }
   let f = fn & 3;
-  if (f == 0) {
+  if (fn & 8) {
+    if (f == 0) for (; i < n; i++) store<f32>(dst + (<usize>i << 2), expFlushS(load<f32>(src + (<usize>i << 2))));
+    else for (; i < n; i++) store<f32>(dst + (<usize>i << 2), sigmoidFlushS(load<f32>(src + (<usize>i << 2))));
+  } else if (f == 0) {
     for (; i < n; i++) store<f32>(dst + (<usize>i << 2), expS(load<f32>(src + (<usize>i << 2))));
   } else if (f == 1) {
     for (; i < n; i++) store<f32>(dst + (<usize>i << 2), logS(load<f32>(src + (<usize>i << 2))));

@@ -205,6 +205,35 @@ for (const f of FNS) {
   });
 }
 
+describe('the layers\' exp and sigmoid, flushed to 0 below the normal range (elementwise.ts)', () => {
+  // expFlush4 and sigmoidFlush4 compute exp through expNormal4 where every lane is in its range:
+  // one scaling by 2^n instead of exp4's two. They must give exp4's bits, flushed below -87.33654.
+  const LO = fr(-87.33654);
+  // every float within 0.01 of x (bit patterns grow with the magnitude)
+  const near = (x: number) => (x < 0 ? bitRange(fr(x + 0.01), fr(x - 0.01), 1) : bitRange(fr(x - 0.01), fr(x + 0.01), 1));
+  const all = new Uint32Array(Math.ceil(2 ** 32 / 65521));
+  for (let i = 0; i < all.length; i++) all[i] = i * 65521;
+  const input = concat(linspace(-110, 110, 1 << 21), new Float32Array(all.buffer), EDGES,
+    near(LO), near(-LO), near(88), near(88.376), near(88.7228));
+
+  it('identical bits: SIMD vector, SIMD twin and scalar build', () => {
+    for (const id of [8, 9]) {
+      const v = simd.run(id, input);
+      expect(bitMismatches(input, v, simd.run(id + 4, input)), `fn ${id}: simd vector vs simd twin`).toEqual([]);
+      expect(bitMismatches(input, v, scalar.run(id, input)), `fn ${id}: simd vector vs scalar build`).toEqual([]);
+      const shifted = simd.run(id, input.subarray(1));
+      expect(bitMismatches(input.subarray(1), shifted, v.subarray(1)), `fn ${id}: shifted by one lane`).toEqual([]);
+    }
+  });
+
+  it('exp4\'s bits (sigmoid: of the argument clamped to 87.33654) from -87.33654 up, 0 below', () => {
+    const exp = simd.run(0, input), sigmoid = simd.run(3, input.map((x) => Math.min(x, -LO)));
+    const want = (f: Float32Array) => f.map((y, i) => (input[i]! < LO ? 0 : y));
+    expect(bitMismatches(input, simd.run(8, input), want(exp)), 'exp').toEqual([]);
+    expect(bitMismatches(input, simd.run(9, input), want(sigmoid)), 'sigmoid').toEqual([]);
+  });
+});
+
 const SUB_MIN = fromBits(1);
 const SUB_MAX = fromBits(0x007fffff);
 const EDGES = new Float32Array([
