@@ -3,10 +3,10 @@
 // The host creates a shared memory, instantiates this module once per thread on it, allocates
 // the control block below and calls poolWork(ctl, t) on each worker thread t = 1 .. n - 1,
 // where it waits for jobs; the main thread's instance learns the pool through poolSet. A job is
-// one matrix product (gemm.ts) or one long elementwise kernel (elementwise.ts) split into parts: the main thread writes each part's arguments,
-// starts the job, runs part 0 itself and waits for the others. Each part computes its own
-// outputs in the summation order of the whole product, so results do not depend on the number
-// of threads. Nothing allocates during a job: the main thread grows every thread's scratch
+// one matrix product (gemm.ts) or one long elementwise kernel (elementwise.ts) split into parts:
+// the main thread writes each part's arguments, starts the job, runs part 0 itself and waits for
+// the others. Each part computes its own outputs in the summation order of the whole product, so
+// results do not depend on the number of threads. Nothing allocates during a job: the main thread grows every thread's scratch
 // before it starts one (an allocation that failed mid-job would leave workers running).
 //
 // A worker whose part traps leaves poolWork by the exception; its host then calls poolFail,
