@@ -3,6 +3,15 @@ export class NaluError extends Error {
   override name = 'NaluError';
 }
 
+/**
+ * A training step refused because its loss, a gradient or the update was not finite (see
+ * sequential's allowNonFinite): the model and its optimizer are as they were, so a training loop
+ * may catch it and go on with the next batch.
+ */
+export class NonFiniteStepError extends NaluError {
+  override name = 'NonFiniteStepError';
+}
+
 /** The method util.inspect (console.log in Node, Bun and Deno) calls to show an object. */
 export const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom') as never;
 

@@ -3,7 +3,7 @@
  * their success criterion, and Trask et al.'s identity task. Adding a model is one entry in
  * MODELS.
  */
-import { describe, NaluError } from './errors.js';
+import { describe, NaluError, NonFiniteStepError } from './errors.js';
 import { dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, takesInit, ACTIVATIONS, type Activation, type InitScheme, type LayerSpec, type LayerType } from './layers.js';
 import { CHUNK, sequential, type Model, type SequentialOptions, type StagedBatch, type Weights } from './model.js';
 import { adam } from './optim.js';
@@ -325,7 +325,7 @@ export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
           reinits++;
         }
       } catch (err) {
-        if (!(err instanceof NaluError) || !/not finite/.test(err.message)) throw err;
+        if (!(err instanceof NonFiniteStepError)) throw err;
         skipped++;
         if (++inARow >= MAX_SKIPPED_IN_A_ROW) break;
       }
@@ -420,7 +420,7 @@ export function runIdentity(name: string, layers: LayerSpec[], c: IdentityConfig
         try {
           model.trainStepOn(sampler, optimizer, c.batch);
         } catch (err) {
-          if (!(err instanceof NaluError) || !/not finite/.test(err.message)) throw err;
+          if (!(err instanceof NonFiniteStepError)) throw err;
         }
       }
       const y = model.predict(grid.x);

@@ -1,4 +1,4 @@
-import { checkF32, checkInt, checkKeys, describe, F32_MAX, fail, inF32, INSPECT } from './errors.js';
+import { checkF32, checkInt, checkKeys, describe, F32_MAX, fail, inF32, INSPECT, NonFiniteStepError } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
@@ -281,11 +281,11 @@ export class Model {
       fail(`${what}: ${isX ? 'x' : 'target'} holds ${value} at index ${index} (sample ${Math.floor(index / width)}, ${isX ? 'input' : 'output'} ${index % width}); ${isX ? 'inputs' : 'targets'} must be finite${inF32(value)}`);
     }
     const notUpdated = 'the parameters were not updated (pass allowNonFinite to sequential() to update anyway)';
-    if (status === lay.S_LOSS_NONFINITE) fail(`${what}: the loss is not finite; ${notUpdated}`);
+    if (status === lay.S_LOSS_NONFINITE) throw new NonFiniteStepError(`${what}: the loss is not finite; ${notUpdated}`);
     if (status === lay.S_GRAD_NONFINITE || status === lay.S_UPDATE_NONFINITE) {
       const t = this.tensors.find((t) => arg >= t.offset && arg < t.offset + round4(t.size));
       const where = t ? `${t.spec.name} of layer ${t.layer}` : `index ${arg}`;
-      fail(status === lay.S_GRAD_NONFINITE ? `${what}: the gradient of ${where} is not finite; ${notUpdated}`
+      throw new NonFiniteStepError(status === lay.S_GRAD_NONFINITE ? `${what}: the gradient of ${where} is not finite; ${notUpdated}`
         : `${what}: the update of ${where}${t ? ` at index ${arg - t.offset}` : ''} is not finite in f32 (a new value or optimizer moment overflows: lower the learning rate, set clipValue or start a new optimizer); ${notUpdated}`);
     }
     if (status === lay.S_THREAD_FAILED) {
@@ -709,7 +709,6 @@ export class Model {
   toJSON(options?: SaveOptions | string): ModelJSON {
     return modelToJSON(asModel('toJSON', this), options);
   }
-
 
   /** The number of trainable parameters. */
   get parameterCount(): number {

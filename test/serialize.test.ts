@@ -788,6 +788,7 @@ describe('hardening of the other entry points', () => {
     expect(thrown(() => identityTask(any({ trian: [0, 1] })))).toBeInstanceOf(NaluError);
     expect(thrown(() => identityTask().grid(-1))).toBeInstanceOf(NaluError);
     expect(thrown(() => identityTask().grid(1))).toBeInstanceOf(NaluError);
+    expect(thrown(() => staticTask(any([{ op: 'add' }])))?.message).toBe('staticTask: options must be an object, got an array of length 1');
     const task = staticTask({ op: 'add' });
     expect(thrown(() => task.threshold(any(null)))).toBeInstanceOf(NaluError);
     expect(thrown(() => task.threshold({ samples: 0 }))).toBeInstanceOf(NaluError);

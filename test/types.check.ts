@@ -2,8 +2,8 @@
 // typecheck` after the build with a consumer's strictest settings (tsconfig.types.json): every
 // line below a @ts-expect-error must be a type error, every other line must compile.
 import {
-  adam, identityTask, init, nac, nau, sequential, staticTask, type Backend, type IdentityTaskOptions, type Numbers,
-  type UnitOptions, type WeightsInput,
+  adam, identityTask, init, nac, NaluError, nau, NonFiniteStepError, sequential, staticTask, type Backend,
+  type IdentityTaskOptions, type Numbers, type UnitOptions, type WeightsInput,
 } from '../dist/index.js';
 
 await init({ threads: undefined, wasm: undefined });
@@ -22,6 +22,15 @@ model.predict({ length: 2, 0: 1, 1: 2 });
 const weights: WeightsInput = [{ W_hat: [1, -1], M_hat: new Float64Array([5, 5]) }];
 model.setWeights(weights);
 model.setWeights(model.getWeights());
+
+// a refused training step is a NaluError a loop can single out
+try {
+  model.trainStep([1, 2], [3], adam());
+} catch (err) {
+  if (!(err instanceof NonFiniteStepError)) throw err;
+  const asNalu: NaluError = err;
+  void asNalu;
+}
 
 // the package's internal members are not declared
 const staged = model.stageBatch([1, 2], [3]);

@@ -1,4 +1,4 @@
-import { describe, F32_MAX, fail, INSPECT } from '../errors.js';
+import { checkInt, describe, F32_MAX, fail, INSPECT } from '../errors.js';
 import type { Engine } from '../wasm/engine.js';
 import { currentEngine } from '../wasm/init.js';
 
@@ -95,7 +95,7 @@ export class Sampler {
   /** Draws the next n samples as a dataset (copies). */
   sample(n: number): Dataset {
     if (this.disposed) fail('sample: this sampler has been disposed');
-    if (!Number.isInteger(n) || n < 1 || n > 1 << 22) fail(`sample: n must be an integer from 1 to ${1 << 22}, got ${describe(n)}`);
+    checkInt('sample: n', n, 1, 1 << 22);
     const inputs = this.config.inputs;
     const ld = (n + 3) & ~3;
     const [raw, base] = this.engine.alloc('sample', n * 8 + n * inputs * 4 + inputs * ld * 4);

@@ -66,7 +66,7 @@ export class StaticTask {
   readonly config: TaskConfig;
 
   constructor(options: StaticTaskOptions) {
-    if (options === null || typeof options !== 'object') fail(`staticTask: options must be an object, got ${describe(options)}`);
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) fail(`staticTask: options must be an object, got ${describe(options)}`);
     checkKeys('staticTask', options, ['op', 'seed', 'inputSize', 'subsetRatio', 'overlapRatio', 'interpolation', 'extrapolation']);
     try {
       if (!OPS.includes(options.op)) fail(`op must be one of ${OPS.join(', ')}, got ${describe(options.op)}`);
