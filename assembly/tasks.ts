@@ -110,17 +110,16 @@ function drawUniform(task: usize, X: usize, rows: i32, cols: i32, lg: usize, eps
   }
 }
 
-/** Sums rows [start, start + len) of X [*, ld] into dst [ld], in order, in f32. */
-function rowSum(dst: usize, X: usize, start: i32, len: i32, ld: i32): void {
-  const n = ld;
+/** A subset's sum per sample: rows [start, start + len) of X [*, ld] added into dst [ld], in order, in f32. */
+function subsetSum(dst: usize, X: usize, start: i32, len: i32, ld: i32): void {
   if (ASC_FEATURE_SIMD) {
-    for (let b = 0; b < n; b += 4) {
+    for (let b = 0; b < ld; b += 4) {
       let s = f32x4.splat(0);
       for (let i = 0; i < len; i++) s = f32x4.add(s, v128.load(X + (<usize>((start + i) * ld + b) << 2)));
       v128.store(dst + (<usize>b << 2), s);
     }
   } else {
-    for (let b = 0; b < n; b++) {
+    for (let b = 0; b < ld; b++) {
       let s: f32 = 0;
       for (let i = 0; i < len; i++) s += load<f32>(X + (<usize>((start + i) * ld + b) << 2));
       store<f32>(dst + (<usize>b << 2), s);
@@ -178,8 +177,8 @@ function targetsF32(task: usize, X: usize, T: usize, scratch: usize, batch: i32,
   } else {
     const len = word(task, 4);
     const B = scratch + (<usize>ld << 2);
-    rowSum(scratch, X, word(task, 2), len, ld);
-    rowSum(B, X, word(task, 3), len, ld);
+    subsetSum(scratch, X, word(task, 2), len, ld);
+    subsetSum(B, X, word(task, 3), len, ld);
     opLanes(word(task, 5), T, scratch, B, ld);
   }
   fillPad(T, 1, batch, ld, 1);
