@@ -16,6 +16,7 @@ import {
 import { identityFigure } from './figure.js';
 import { init } from './index.js';
 import { INIT_SCHEMES, type InitScheme } from './layers.js';
+import { IDENTITY_TEST, IDENTITY_TRAIN } from './tasks/identity.js';
 import { OPS, type Op } from './tasks/static.js';
 import { PAPER_MODELS, paperRate, rateText } from './paper.js';
 import { wasmFile } from './wasm/load-node.js';
@@ -447,9 +448,10 @@ async function identity(argv: string[]): Promise<IdentityCurve[]> {
 }
 
 function printIdentity(curves: IdentityCurve[], steps: number, seeds: number): void {
-  console.log(`Identity f(x) = x: 1-8-8-8-1 networks trained on [-5, 5] (${steps} Adam steps, ${seeds} seeds), tested on [-20, 20]\n`);
+  const [train, test] = [IDENTITY_TRAIN, IDENTITY_TEST].map((r) => `[${r.join(', ')}]`);
+  console.log(`Identity f(x) = x: 1-8-8-8-1 networks trained on ${train} (${steps} Adam steps, ${seeds} seeds), tested on ${test}\n`);
   console.log(table([
-    ['model', 'mean |error| on [-5, 5]', 'mean |error| on [-20, 20]'],
+    ['model', `mean |error| on ${train}`, `mean |error| on ${test}`],
     ...curves.map((c) => [c.model === 'nac' ? 'NAC' : `MLP ${c.model}`, fmt(c.trainRangeMeanAbsError), fmt(c.meanAbsError)]),
   ]));
 }

@@ -408,7 +408,8 @@ export function identityModels(): Record<string, LayerSpec[]> {
 }
 
 export function runIdentity(name: string, layers: LayerSpec[], c: IdentityConfig = IDENTITY_DEFAULTS): IdentityCurve {
-  const grid = identityTask({ seed: 0 }).grid(c.gridPoints);
+  const gridTask = identityTask({ seed: 0 });
+  const grid = gridTask.grid(c.gridPoints);
   const sum = new Float64Array(grid.n);
   for (let seed = 0; seed < c.seeds; seed++) {
     const task = identityTask({ seed });
@@ -432,7 +433,8 @@ export function runIdentity(name: string, layers: LayerSpec[], c: IdentityConfig
   }
   const x = Array.from(grid.x);
   const absError = Array.from(sum);
-  const inTrain = x.map((v, i) => [v, absError[i]!] as const).filter(([v]) => v >= -5 && v <= 5);
+  const [lo, hi] = gridTask.train;
+  const inTrain = x.map((v, i) => [v, absError[i]!] as const).filter(([v]) => v >= lo && v <= hi);
   return {
     model: name,
     meanAbsError: absError.reduce((s, v) => s + v, 0) / absError.length,

@@ -1,4 +1,5 @@
 import type { IdentityCurve } from './experiment.js';
+import { IDENTITY_TRAIN } from './tasks/identity.js';
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#17becf', '#bcbd22'];
 
@@ -8,7 +9,8 @@ const escape = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};
  * The identity figure as a standalone SVG: the mean absolute error of each model over the
  * test range on a log scale, with the training range shaded (Trask et al.'s figure 1).
  */
-export function identityFigure(curves: IdentityCurve[], title = 'Identity f(x) = x: mean absolute error, trained on [-5, 5]'): string {
+export function identityFigure(curves: IdentityCurve[], title = `Identity f(x) = x: mean absolute error, trained on [${IDENTITY_TRAIN.join(', ')}]`): string {
+  const [t0, t1] = IDENTITY_TRAIN;
   const W = 720, H = 420, left = 64, right = 150, top = 40, bottom = 48;
   const pw = W - left - right, ph = H - top - bottom;
   const xs = curves[0]?.x ?? [];
@@ -23,7 +25,7 @@ export function identityFigure(curves: IdentityCurve[], title = 'Identity f(x) =
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`);
   out.push(`<title>${escape(title)}</title>`);
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
-  out.push(`<rect x="${sx(-5).toFixed(1)}" y="${top}" width="${(sx(5) - sx(-5)).toFixed(1)}" height="${ph}" fill="#eee"/>`);
+  out.push(`<rect x="${sx(t0).toFixed(1)}" y="${top}" width="${(sx(t1) - sx(t0)).toFixed(1)}" height="${ph}" fill="#eee"/>`);
   out.push(`<text x="${sx(0).toFixed(1)}" y="${top + 14}" text-anchor="middle" fill="#666">training range</text>`);
   for (let e = l0; e <= l1; e++) {
     const y = sy(10 ** e).toFixed(1);

@@ -10,6 +10,10 @@ export interface IdentityTaskOptions {
   test?: readonly [number, number] | undefined;
 }
 
+/** The default training and test ranges (Trask et al.'s). */
+export const IDENTITY_TRAIN: readonly [number, number] = [-5, 5];
+export const IDENTITY_TEST: readonly [number, number] = [-20, 20];
+
 /**
  * Trask et al.'s identity task (their figure 1): f(x) = x for one scalar input, trained on
  * `train` (default [-5, 5]) and tested on `test` (default [-20, 20]).
@@ -27,8 +31,8 @@ export class IdentityTask {
     }
     checkKeys('identityTask', options, ['seed', 'train', 'test']);
     this.seed = checkInt('identityTask: seed', options.seed ?? 0, 0, 0xffffffff);
-    this.train = checkRange('identityTask: train', options.train ?? [-5, 5]);
-    this.test = checkRange('identityTask: test', options.test ?? [-20, 20]);
+    this.train = checkRange('identityTask: train', options.train ?? IDENTITY_TRAIN);
+    this.test = checkRange('identityTask: test', options.test ?? IDENTITY_TEST);
   }
 
   /** An endless stream of training samples from `train` (a fresh batch for every trainStepOn). */
