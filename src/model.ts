@@ -603,7 +603,8 @@ export class Model {
     const optimizer = isOptimizer(state.optimizer) ? state.optimizer : this.optimizerOfCopy(what, state.optimizer);
     checkInt(`${what}: step`, step, 0, Number.MAX_SAFE_INTEGER);
     const moments: Array<[number, Weights]> = [[2, m], [3, v]];
-    for (const [k, w] of moments) this.checkWeights(`${what}: ${k === 2 ? 'm' : 'v'}`, w, true);
+    // without allowNonFinite the loop below checks the values, naming both moments
+    for (const [k, w] of moments) this.checkWeights(`${what}: ${k === 2 ? 'm' : 'v'}`, w, this.allowNonFinite ? 'f32' : 'any');
     if (!this.allowNonFinite) {
       for (const t of this.tensors) {
         const mt = m[t.layer]![t.spec.name]!, vt = v[t.layer]![t.spec.name]!;
@@ -656,15 +657,19 @@ export class Model {
    */
   restoreWeights(what: string, weights: WeightsInput): void {
     this.live(what);
-    this.checkWeights(what, weights, this.allowNonFinite);
+    this.checkWeights(what, weights, this.allowNonFinite ? 'f32' : 'finite');
     const f32 = this.engine.f32;
     const base = this.region(0) >>> 2;
     for (const t of this.tensors) f32.set(weights[t.layer]![t.spec.name]!, base + t.offset);
     this.engine.i32[(this.desc >>> 2) + this.engine.layout.H_WVALID] = 0;
   }
 
-  /** Checks that `weights` names every parameter of every layer with the right length. */
-  private checkWeights(what: string, weights: WeightsInput, allowNonFinite: boolean): void {
+  /**
+   * Checks that `weights` names every parameter of every layer with the right length, and its
+   * values: 'finite', every value finite in f32; 'f32', NaN and infinities too, but no finite value
+   * beyond f32 (it would become infinity); 'any', none.
+   */
+  private checkWeights(what: string, weights: WeightsInput, values: 'finite' | 'f32' | 'any'): void {
     if (!Array.isArray(weights) || weights.length !== this.layers.length) {
       fail(`${what}: expected an array of ${this.layers.length} records (one per layer), got ${describe(weights)}`);
     }
@@ -688,10 +693,11 @@ export class Model {
       const arr = v as ArrayLike<number>;
       if (Array.isArray(arr)) checkNumbers(where, arr);
       if (arr.length !== t.size) fail(`${where} has ${arr.length} values, expected ${t.spec.rows} x ${t.spec.cols} = ${t.size}`);
-      if (!allowNonFinite) {
-        for (let i = 0; i < arr.length; i++) {
-          if (!Number.isFinite(Math.fround(arr[i]!))) fail(`${where} holds ${arr[i]} at index ${i}; weights must be finite${inF32(arr[i])}`);
-        }
+      for (let i = 0; values !== 'any' && i < arr.length; i++) {
+        const v = arr[i]!;
+        if (Number.isFinite(Math.fround(v))) continue;
+        if (values === 'finite') fail(`${where} holds ${v} at index ${i}; weights must be finite${inF32(v)}`);
+        if (Number.isFinite(v)) fail(`${where} holds ${v} at index ${i}, beyond the largest f32 (${F32_MAX}); write Infinity for an infinite value`);
       }
     }
   }

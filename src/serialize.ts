@@ -531,16 +531,19 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** An object as JSON.parse makes them: not an array, a Date, a Map or another class's instance. */
+/**
+ * An object as JSON.parse makes them, in this realm or another (a vm context, an iframe): not an
+ * array, a Date, a Map or another class's instance.
+ */
 function isPlainRecord(v: unknown): v is Record<string, unknown> {
-  if (!isRecord(v)) return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === null || proto === Object.prototype;
+  if (!isRecord(v) || Object.prototype.toString.call(v) !== '[object Object]') return false;
+  const proto = Object.getPrototypeOf(v) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /** `v` as a record with only `keys` (all of them when `keys` is undefined) and the `required` ones. */
 function record(what: string, where: string, v: unknown, keys: readonly string[] | undefined, required: readonly string[]): Record<string, unknown> {
-  if (!isRecord(v)) fail(`${what}: ${where} must be an object, got ${describe(v)}`);
+  if (!isPlainRecord(v)) fail(`${what}: ${where} must be an object, got ${describe(v)}`);
   if (keys) {
     for (const key of Object.keys(v)) {
       if (!keys.includes(key)) fail(`${what}: ${where} has the unknown field ${describe(key)} (expected ${keys.join(', ')})`);
@@ -571,7 +574,7 @@ function tensorFromJson(what: string, where: string, v: unknown): Float32Array {
 
 /** JSON options (scalars and records of scalars) flattened. */
 function optionsFromJson(what: string, where: string, v: unknown): FlatOptions {
-  const rec = record(what, where, v, undefined, []);
+  const rec = record(what, `the options of ${where}`, v, undefined, []);
   const flat: Array<[string, unknown]> = [];
   for (const [key, value] of Object.entries(rec)) {
     if (isPlainRecord(value) && Object.keys(value).length) for (const [sub, w] of Object.entries(value)) flat.push([`${key}.${sub}`, w]);
@@ -579,7 +582,7 @@ function optionsFromJson(what: string, where: string, v: unknown): FlatOptions {
   }
   for (const [key, value] of flat) {
     if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') {
-      fail(`${what}: option ${key} of ${where} must be a number, boolean, string or a record of them, got ${isPlainRecord(value) ? 'an empty object' : describe(value)}`);
+      fail(`${what}: option ${key} of ${where} must be a number, boolean, string or a record of them, got ${isPlainRecord(value) && !Object.keys(value).length ? 'an empty object' : describe(value)}`);
     }
   }
   return flat as FlatOptions;

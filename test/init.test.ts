@@ -1,7 +1,10 @@
 // init({ wasm }): a module handed in says which build it is (its FEATURES export), options that
 // name another build are refused, and every way such a module or its URL can be wrong gives a
 // NaluError that says so, leaving the engine of the last good init in place.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { init, nac, NaluError, sequential } from '../src/index';
@@ -73,6 +76,16 @@ describe('init({ wasm })', () => {
     const failed = loadFromUrl('simd');
     await expect(failed).rejects.toBeInstanceOf(NaluError);
     await expect(failed).rejects.toThrow(/^init: cannot load file:\/\/\/.*\/nalu-simd\.wasm \(.+\): a bundle needs ESM output and nalu-wasm\/dist\/\*\.wasm beside it, or init\(\{ wasm \}\)$/);
+  });
+
+  it('a host that refuses to read the module (Node\'s permission model) is named without the bundler advice', () => {
+    const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+    if (!existsSync(join(dist, 'index.js'))) return; // npm test builds dist/ first
+    const script = `const N = await import(${JSON.stringify(join(dist, 'index.js'))}); await N.init().then(() => console.log('loaded'), (e) => console.log(e.name, e.message));`;
+    // the package's JavaScript may be read, its .wasm files not
+    const read = ['index.js', 'nalu.js'].map((f) => `--allow-fs-read=${join(dist, f)}`);
+    const out = execFileSync(process.execPath, ['--experimental-permission', ...read, '--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    expect(out).toMatch(/^NaluError init: cannot load file:\/\/\/.*\/nalu-simd\.wasm \(Access to this API has been restricted\)$/);
   });
 
   it.runIf(relaxedSimdSupported())('starts no worker thread for a threads module whose build the options contradict', async () => {

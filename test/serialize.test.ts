@@ -10,6 +10,7 @@
 //     says what is wrong, and leaves the model it came from exactly as it was;
 //   * a failed load leaves no model behind (its memory is reused).
 import { readFileSync } from 'node:fs';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
 import {
   adam, dense, fromJSON, init, load, nac, nacMul, nalu, NaluError, nau, nmu, rmsprop, sequential, sgd,
@@ -584,6 +585,8 @@ const ROWS: Row[] = [
   { name: 'fromJSON: the regulariser an empty object', run: (c) => j(c, (o) => { o.options.regularizer = {}; }), message: /^fromJSON: option regularizer of the model must be .*, got an empty object$/ },
   { name: 'fromJSON: an unknown option that is an empty object', run: (c) => j(c, (o) => { o.layers[1].options.bogus = {}; }), message: /^fromJSON: option bogus of layer 1 must be .*, got an empty object$/ },
   { name: 'fromJSON: an option that is a Date', run: (c) => j(c, (o) => { o.layers[0].options.eps = new Date(0); }), message: /^fromJSON: option eps of layer 0 must be .*, got a Date$/ },
+  { name: 'fromJSON: a layer\'s options a Map', run: (c) => j(c, (o) => { o.layers[0].options = new Map([['eps', 5]]); }), message: /^fromJSON: the options of layer 0 must be an object, got a Map$/ },
+  { name: 'fromJSON: an option record holding a record', run: (c) => j(c, (o) => { o.options.regularizer = { lambda: { x: 1 } }; }), message: /^fromJSON: option regularizer\.lambda of the model must be a number, boolean, string or a record of them, got an object$/ },
   { name: 'fromJSON: an option Infinity', run: (c) => j(c, (o) => { o.layers[0].options.eps = Infinity; }), message: /^fromJSON: layer 0: nalu: eps must be a finite number > 0 and <= 1, got Infinity$/ },
   { name: 'fromJSON: an option 1e400 in the text', run: (c) => fromJSON(JSON.stringify(c.json).replace(/"eps":[^,}]+/, '"eps":1e400')), message: /^fromJSON: layer 0: nalu: eps must be a finite number > 0 and <= 1, got Infinity$/ },
   { name: 'fromJSON: a hole in the layers', run: (c) => j(c, (o) => { o.layers = [o.layers[0], , o.layers[1]]; }), message: /^fromJSON: layer 1 must be an object, got undefined$/ },
@@ -774,6 +777,45 @@ describe('hardening of the other entry points', () => {
     expect(thrown(() => m.predict(any(['1', '2', '3'])))).toBeInstanceOf(NaluError);
     expect(thrown(() => m.evaluate([1, 2, 3], any([true])))).toBeInstanceOf(NaluError);
     expect(thrown(() => m.setWeights(any([{ W_hat: ['1', '2', '3'], M_hat: [0, 0, 0] }])))?.message).toMatch(/must be a number|not a number/);
+    m.dispose();
+  });
+
+  it('src/serialize.ts: fromJSON checks a tensor\'s elements before it makes its array (a sparse one 2^28 long allocates nothing)', async () => {
+    await useBackend('simd');
+    const m = sequential([nac({ inputs: 2, outputs: 1 })]);
+    const json = m.toJSON() as unknown as { layers: Array<{ params: Record<string, unknown> }> };
+    json.layers[0]!.params.W_hat = new Array(2 ** 28);
+    const before = process.memoryUsage().arrayBuffers;
+    expect(thrown(() => fromJSON(json as never))?.message).toMatch(/^fromJSON: W_hat of layer 0 holds undefined at index 0;/);
+    // an array made first (1 GiB of f32, zeroed lazily by the system) would count here
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 2 ** 20);
+    m.dispose();
+  });
+
+  it('src/serialize.ts: fromJSON takes the JSON parsed in another realm (node:vm), records of options too', async () => {
+    await useBackend('simd');
+    const m = sequential([nalu({ inputs: 2, outputs: 1 })], { seed: 2, regularizer: { lambda: 0.5, start: 10, end: 20 } });
+    const other = runInNewContext('JSON.parse(t)', { t: JSON.stringify(m.toJSON()) }) as ModelJSON;
+    expect(Object.getPrototypeOf(other)).not.toBe(Object.prototype);
+    const l = fromJSON(other);
+    expect(l.options).toEqual(m.options);
+    expect(sameBits(l.getWeights(), m.getWeights())).toBe(true);
+    m.dispose(); l.dispose();
+  });
+
+  it('src/model.ts: with allowNonFinite, setWeights and restoreOptimizer take NaN and infinities but no finite value beyond f32', async () => {
+    await useBackend('simd');
+    const m = sequential([nac({ inputs: 2, outputs: 1 })], { allowNonFinite: true });
+    m.setWeights([{ W_hat: [NaN, -Infinity], M_hat: [Infinity, 3.4028234663852886e38] }]);
+    expect(Array.from(m.getWeights()[0]!.M_hat!)).toEqual([Infinity, 3.4028234663852886e38]);
+    const before = m.getWeights();
+    expect(thrown(() => m.setWeights([{ W_hat: new Float64Array([0, 1e39]), M_hat: [0, 0] }]))?.message)
+      .toBe('setWeights: W_hat of layer 0 (nac) holds 1e+39 at index 1, beyond the largest f32 (3.4028234663852886e+38); write Infinity for an infinite value');
+    expect(sameBits(m.getWeights(), before)).toBe(true);
+    const zeros = [{ W_hat: new Float32Array(2), M_hat: new Float32Array(2) }];
+    // number[] moments, as a JSON copy holds them: the type says Float32Array, which cannot hold -1e39
+    expect(thrown(() => m.restoreOptimizer({ optimizer: adam(), step: 1, m: any([{ W_hat: [-1e39, 0], M_hat: [0, 0] }]), v: zeros }))?.message)
+      .toMatch(/^restoreOptimizer: m: W_hat of layer 0 \(nac\) holds -1e\+39 at index 0, beyond the largest f32/);
     m.dispose();
   });
 

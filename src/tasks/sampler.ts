@@ -60,12 +60,12 @@ export class Sampler {
   private scratchFloats = 0;
   private disposed = false;
 
-  /** @internal made by a task's trainSampler() (and, for their draws, validationSet() and testSet()) */
-  constructor(config: TaskConfig, range: readonly [number, number], seed: number) {
+  /** @internal made by a task's trainSampler() (and, for their draws, validationSet() and testSet(): `what`) */
+  constructor(config: TaskConfig, range: readonly [number, number], seed: number, what = 'trainSampler') {
     this.config = config;
     this.range = range;
     this.engine = currentEngine();
-    [this.raw, this.ptr] = this.engine.alloc('trainSampler', RECORD_BYTES);
+    [this.raw, this.ptr] = this.engine.alloc(what, RECORD_BYTES);
     const i32 = this.engine.i32;
     const f32 = this.engine.f32;
     const w = this.ptr >>> 2;
@@ -94,11 +94,16 @@ export class Sampler {
 
   /** Draws the next n samples as a dataset (copies). */
   sample(n: number): Dataset {
-    if (this.disposed) fail('sample: this sampler has been disposed');
-    checkInt('sample: n', n, 1, 1 << 22);
+    return this.draw('sample', n);
+  }
+
+  /** @internal sample() for the call `what`, which its errors name */
+  draw(what: string, n: number): Dataset {
+    if (this.disposed) fail(`${what}: this sampler has been disposed`);
+    checkInt(`${what}: n`, n, 1, 1 << 22);
     const inputs = this.config.inputs;
     const ld = (n + 3) & ~3;
-    const [raw, base] = this.engine.alloc('sample', n * 8 + n * inputs * 4 + inputs * ld * 4);
+    const [raw, base] = this.engine.alloc(what, n * 8 + n * inputs * 4 + inputs * ld * 4);
     try {
       const t64 = base, x = base + n * 8, scratch = x + ((n * inputs * 4 + 15) & ~15);
       this.engine.ex.taskFill(this.ptr, x, t64, scratch, n);

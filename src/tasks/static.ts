@@ -107,18 +107,18 @@ export class StaticTask {
 
   /** The fixed validation set (interpolation range). */
   validationSet(n = 10000): Dataset {
-    return this.fixedSet(this.interpolation, STREAM.validation, n);
+    return this.fixedSet('validationSet', this.interpolation, STREAM.validation, n);
   }
 
   /** The fixed test set (extrapolation range). */
   testSet(n = 10000): Dataset {
-    return this.fixedSet(this.extrapolation, STREAM.test, n);
+    return this.fixedSet('testSet', this.extrapolation, STREAM.test, n);
   }
 
-  private fixedSet(r: readonly [number, number], stream: number, n: number): Dataset {
-    const s = new Sampler(this.config, r, streamSeed(this.seed, stream));
+  private fixedSet(what: string, r: readonly [number, number], stream: number, n: number): Dataset {
+    const s = new Sampler(this.config, r, streamSeed(this.seed, stream), what);
     try {
-      return s.sample(n);
+      return s.draw(what, n);
     } finally {
       s.dispose();
     }

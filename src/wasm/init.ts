@@ -164,8 +164,8 @@ export function packagedUrl(make: () => URL): URL {
 
 /** A packaged .wasm file that cannot be read: what a bundle lacks, and the way around it. */
 export function loadFailed(where: string, err: unknown): never {
-  // a host's refusal (Deno without --allow-read) says itself what to do
-  const refused = /^(NotCapable|PermissionDenied)$/.test((err as Error).name);
+  // a host's refusal (Deno without --allow-read, Node's permission model) says itself what to do
+  const refused = /^(NotCapable|PermissionDenied)$/.test((err as Error).name) || (err as { code?: unknown }).code === 'ERR_ACCESS_DENIED';
   fail(`init: cannot load ${where} (${(err as Error).message})${refused ? '' : ': a bundle needs ESM output and nalu-wasm/dist/*.wasm beside it, or init({ wasm })'}`);
 }
 
