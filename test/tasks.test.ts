@@ -117,6 +117,9 @@ describe('sampler.sample(n)', () => {
     const bytes = 2 ** 22 * (8 + 100 * 4 + 100 * 4);
     expect(() => s.sample(2 ** 22)).toThrow(new RegExp(`^sample: cannot allocate ${bytes} bytes: a block is limited to 1073741760 bytes`));
     expect(bits(s.sample(16).x)).toEqual(bits(twin.sample(16).x));
+    // the fixed sets draw through a sampler of their own, under their own names
+    expect(() => task.validationSet(2 ** 22 + 1)).toThrow(/^validationSet: n must be an integer from 1 to 4194304, got 4194305$/);
+    expect(() => task.testSet(2 ** 22)).toThrow(/^testSet: cannot allocate \d+ bytes/);
     s.dispose();
     twin.dispose();
   });
