@@ -64,12 +64,6 @@ function uniform(lo: number, hi: number) {
   };
 }
 
-function normal(std: number) {
-  return (rng: Rng, out: Float32Array) => {
-    for (let i = 0; i < out.length; i++) out[i] = std * rng.normal();
-  };
-}
-
 /**
  * Var[tanh(w) sigmoid(m)] for independent w, m ~ U[-r, r]: E[tanh^2 w] E[sigmoid^2 m], where
  * E[tanh^2 w] = 1 - tanh(r) / r and, as sigmoid^2 = sigmoid - sigmoid', E[sigmoid^2 m] =
@@ -193,7 +187,7 @@ const KINDS: Record<LayerType, LayerKind> = {
       return { eps: eps(o), sharedWeights: o.sharedWeights ?? true, init: initScheme(o), gateBias: o.gateBias ?? false };
     },
     params: (s) => {
-      const gate = s.options.init === 'seed' ? normal(1) : glorot(s.inputs, s.outputs);
+      const gate = s.options.init === 'seed' ? normalAt(0, 1) : glorot(s.inputs, s.outputs);
       return [
         ...nacParams(s),
         ...(s.options.sharedWeights ? [] : nacParams(s, '_mul')),

@@ -491,15 +491,7 @@ const SPECIAL: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infini
 const jsonTensor = (a: Float32Array): JsonTensor => Array.from(a, jsonNumber);
 
 /** Flat options as JSON: "record.field" keys become nested records again. */
-function jsonOptions(flat: FlatOptions): JsonOptions {
-  const out: JsonOptions = {};
-  for (const [key, value] of flat) {
-    const dot = key.indexOf('.');
-    if (dot < 0) out[key] = value;
-    else ((out[key.slice(0, dot)] ??= {}) as Record<string, OptionValue>)[key.slice(dot + 1)] = value;
-  }
-  return out;
-}
+const jsonOptions = (flat: FlatOptions): JsonOptions => unflatten('toJSON', 'the model', flat) as JsonOptions;
 
 /** model.toJSON(): the readable form (JSON.stringify(model) calls it with a key; ignored). */
 export function modelToJSON(model: Model, options?: SaveOptions | string): ModelJSON {

@@ -9,12 +9,14 @@ import { compileResponse, loadFailed, packagedUrl } from './init.js';
  * output and rewrite the URL. compileResponse streams the compilation when the server sends
  * application/wasm and falls back to the bytes otherwise.
  */
+const PACKAGED: Record<Backend, () => URL> = {
+  simd: () => new URL('./nalu-simd.wasm', import.meta.url),
+  scalar: () => new URL('./nalu-scalar.wasm', import.meta.url),
+  relaxed: () => new URL('./nalu-relaxed.wasm', import.meta.url),
+};
+
 export function wasmUrl(backend: Backend): URL {
-  return packagedUrl(() => backend === 'simd'
-    ? new URL('./nalu-simd.wasm', import.meta.url)
-    : backend === 'relaxed'
-      ? new URL('./nalu-relaxed.wasm', import.meta.url)
-      : new URL('./nalu-scalar.wasm', import.meta.url));
+  return packagedUrl(PACKAGED[backend]);
 }
 
 export async function loadFromUrl(backend: Backend): Promise<WebAssembly.Module> {
