@@ -2,7 +2,7 @@
 // of 4. Each has an f32x4 body and a scalar body that performs the same IEEE f32 operations
 // in the same order per element, so that the SIMD and scalar builds agree bit for bit.
 
-import { exp4, EXP_NORMAL_MAX, expNormal4, expS, logPos4, logPosCore4, logPosNormalFor, logPosS, sigmoid4, sigmoidOfExp4, sigmoidOfExpS, sigmoidS, tanh4, tanhS } from "./math";
+import { exp4, EXP_NORMAL_MAX, expNormal4, expS, logPos4, logPosCore4, logPosNormalFor, logPosS, sigmoidOfExp4, sigmoidOfExpS, sigmoidS, tanh4, tanhS } from "./math";
 import { partArgs, partBound, poolJoin, poolStart, poolThreads } from "./pool";
 
 // @ts-ignore: decorator
@@ -313,14 +313,24 @@ function mixBackRange(da: usize, dmm: usize, dgz: usize, d: usize, a: usize, g: 
 }
 
 /** The NAC weight transform: w = tanh(wHat) * sigmoid(mHat). */
-export function vnacWeights(w: usize, wHat: usize, mHat: usize, n: i32): void {
+export function vnacWeights(w: usize, wHat: usize, mHat: usize, n: i32, cache: usize): void {
+  const ce = at(cache, n);
   if (ASC_FEATURE_SIMD) {
+    const sign = f32x4.splat(-0.0);
     for (let i = 0; i < n; i += 4) {
-      v128.store(at(w, i), f32x4.mul(tanh4(v128.load(at(wHat, i))), sigmoid4(v128.load(at(mHat, i)))));
+      const v = v128.load(at(mHat, i));
+      const t = tanh4(v128.load(at(wHat, i))), e = exp4(v128.or(v, sign)); // sigmoid4's exp(-|v|)
+      v128.store(at(cache, i), t);
+      v128.store(at(ce, i), e);
+      v128.store(at(w, i), f32x4.mul(t, sigmoidOfExp4(v, e)));
     }
   } else {
     for (let i = 0; i < n; i++) {
-      store<f32>(at(w, i), tanhS(load<f32>(at(wHat, i))) * sigmoidS(load<f32>(at(mHat, i))));
+      const v = load<f32>(at(mHat, i));
+      const t = tanhS(load<f32>(at(wHat, i))), e = expS(-Mathf.abs(v));
+      store<f32>(at(cache, i), t);
+      store<f32>(at(ce, i), e);
+      store<f32>(at(w, i), t * sigmoidOfExpS(v, e));
     }
   }
 }
@@ -330,8 +340,10 @@ export function vnacWeights(w: usize, wHat: usize, mHat: usize, n: i32): void {
  *   dWhat = dW * sech^2(wHat) * sigmoid(mHat),   dMhat = dW * tanh(wHat) * sigmoid'(mHat),
  * with sech^2(u) = 4e / (1 + e)^2, e = exp(-2|u|), and sigmoid'(v) = e' / (1 + e')^2,
  * e' = exp(-|v|): both stay accurate (no 1 - t^2 cancellation) where tanh and sigmoid saturate.
+ * tanh(wHat) and e' come from the forward's `cache` (vnacWeights), which computed them alike.
  */
-export function vnacWeightsBack(dWhat: usize, dMhat: usize, dW: usize, wHat: usize, mHat: usize, n: i32): void {
+export function vnacWeightsBack(dWhat: usize, dMhat: usize, dW: usize, wHat: usize, mHat: usize, n: i32, cache: usize): void {
+  const ce = at(cache, n);
   if (ASC_FEATURE_SIMD) {
     const one = f32x4.splat(1), four = f32x4.splat(4), mtwo = f32x4.splat(-2);
     for (let i = 0; i < n; i += 4) {
@@ -339,11 +351,11 @@ export function vnacWeightsBack(dWhat: usize, dMhat: usize, dW: usize, wHat: usi
       const e2 = exp4(f32x4.mul(mtwo, f32x4.abs(u)));
       const d2 = f32x4.add(one, e2);
       const sech2 = f32x4.div(f32x4.mul(four, e2), f32x4.mul(d2, d2));
-      const e1 = exp4(f32x4.neg(f32x4.abs(v)));
+      const e1 = v128.load(at(ce, i));
       const d1 = f32x4.add(one, e1);
       const sigp = f32x4.div(e1, f32x4.mul(d1, d1));
       v128.store(at(dWhat, i), f32x4.mul(f32x4.mul(g, sech2), sigmoidOfExp4(v, e1)));
-      v128.store(at(dMhat, i), f32x4.mul(f32x4.mul(g, tanh4(u)), sigp));
+      v128.store(at(dMhat, i), f32x4.mul(f32x4.mul(g, v128.load(at(cache, i))), sigp));
     }
   } else {
     for (let i = 0; i < n; i++) {
@@ -351,11 +363,11 @@ export function vnacWeightsBack(dWhat: usize, dMhat: usize, dW: usize, wHat: usi
       const e2 = expS(<f32>-2 * Mathf.abs(u));
       const d2: f32 = 1 + e2;
       const sech2 = (<f32>4 * e2) / (d2 * d2);
-      const e1 = expS(-Mathf.abs(v));
+      const e1 = load<f32>(at(ce, i));
       const d1: f32 = 1 + e1;
       const sigp = e1 / (d1 * d1);
       store<f32>(at(dWhat, i), (g * sech2) * sigmoidOfExpS(v, e1));
-      store<f32>(at(dMhat, i), (g * tanhS(u)) * sigp);
+      store<f32>(at(dMhat, i), (g * load<f32>(at(cache, i))) * sigp);
     }
   }
 }

@@ -172,9 +172,12 @@ export class Model {
       const wide = s.type === 'npu' ? 2 : 1;
       plan.push([k, lay.L_Y, s.outputs * ld], [k, lay.L_E, 2 * wide * io], [k, lay.L_DE, 2 * wide * io], [k, lay.L_TMP, io],
         [k, lay.L_A, 2 * s.outputs * ld], [k, lay.L_T, 2 * s.outputs * ld], [k, lay.L_T3, (npuLike ? 2 : 1) * s.inputs * ld]);
+      // the weight transforms' tanh and exp for their backward: W_hat, M_hat (and the second pair)
+      const cache = 2 * round4(io);
+      if (s.type === 'nac' || s.type === 'nacMul' || s.type === 'nalu' || s.type === 'inalu') plan.push([k, lay.L_WC, cache]);
       if (s.type === 'inalu') {
         plan.push([k, lay.L_LOG, s.inputs * ld], [k, lay.L_M, s.outputs * ld], [k, lay.L_T2, s.outputs * ld],
-          [k, lay.L_EM, io], [k, lay.L_DEM, io]);
+          [k, lay.L_EM, io], [k, lay.L_DEM, io], [k, lay.L_WCM, cache]);
       }
       if (npuLike) plan.push([k, lay.L_LOG, 2 * s.inputs * ld], [k, lay.L_M, s.outputs * ld]);
       if (k > 0) plan.push([k, lay.L_DX, s.inputs * ld]);
@@ -182,7 +185,7 @@ export class Model {
       if (s.type === 'nalu' || s.type === 'nmu') plan.push([k, lay.L_T2, s.outputs * ld]);
       if (s.type === 'nalu') {
         plan.push([k, lay.L_M, s.outputs * ld]);
-        if (!s.options.sharedWeights) plan.push([k, lay.L_EM, io], [k, lay.L_DEM, io]);
+        if (!s.options.sharedWeights) plan.push([k, lay.L_EM, io], [k, lay.L_DEM, io], [k, lay.L_WCM, cache]);
       }
     });
     const descBytes = round4(lay.H_WORDS + n * lay.L_WORDS) * 4;

@@ -31,7 +31,7 @@ import { fillPad, vnacWeights, vnacWeightsBack, vsigmoid } from "../elementwise"
 import { exp4, expS, log4, logS } from "../math";
 import {
   fld, fldF, fldI, L_A, L_OMEGA, L_DE, L_DEM, L_DX, L_DY, L_E, L_EM, L_EPS, L_G, L_IN, L_LOG, L_M, L_OUT, L_P,
-  L_T, L_T2, L_T3, L_TMP, L_X, L_Y,
+  L_T, L_T2, L_T3, L_TMP, L_WC, L_WCM, L_X, L_Y,
 } from "../memory";
 import { round4 } from "./nac";
 
@@ -40,8 +40,8 @@ import { round4 } from "./nac";
 
 export function inaluWeights(L: usize): void {
   const n4 = round4(fldI(L, L_IN) * fldI(L, L_OUT));
-  vnacWeights(fld(L, L_E), fld(L, L_P), fld(L, L_P + 1), n4);
-  vnacWeights(fld(L, L_EM), fld(L, L_P + 2), fld(L, L_P + 3), n4);
+  vnacWeights(fld(L, L_E), fld(L, L_P), fld(L, L_P + 1), n4, fld(L, L_WC));
+  vnacWeights(fld(L, L_EM), fld(L, L_P + 2), fld(L, L_P + 3), n4, fld(L, L_WCM));
   vsigmoid(fld(L, L_TMP), fld(L, L_P + 4), round4(fldI(L, L_OUT)));
 }
 
@@ -229,8 +229,8 @@ export function inaluBackward(L: usize, ld: i32): void {
     }
   }
   const n4 = round4(nin * nout);
-  vnacWeightsBack(fld(L, L_G), fld(L, L_G + 1), dE, fld(L, L_P), fld(L, L_P + 1), n4);
-  vnacWeightsBack(fld(L, L_G + 2), fld(L, L_G + 3), dEm, fld(L, L_P + 2), fld(L, L_P + 3), n4);
+  vnacWeightsBack(fld(L, L_G), fld(L, L_G + 1), dE, fld(L, L_P), fld(L, L_P + 1), n4, fld(L, L_WC));
+  vnacWeightsBack(fld(L, L_G + 2), fld(L, L_G + 3), dEm, fld(L, L_P + 2), fld(L, L_P + 3), n4, fld(L, L_WCM));
 
   // dx = da W^T + (dzm Wm^T) sign(x) / |x| where |x| >= eps
   const dx = fld(L, L_DX);

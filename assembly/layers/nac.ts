@@ -14,13 +14,13 @@
 import { gemmAB, gemmABt } from "../gemm";
 import { vecMat } from "../vecmat";
 import { fillPad, vnacWeights, vnacWeightsBack } from "../elementwise";
-import { fld, fldI, L_DE, L_DX, L_DY, L_E, L_G, L_IN, L_OUT, L_P, L_X, L_Y } from "../memory";
+import { fld, fldI, L_DE, L_DX, L_DY, L_E, L_G, L_IN, L_OUT, L_P, L_WC, L_X, L_Y } from "../memory";
 
 // @ts-ignore: decorator
 @inline export function round4(n: i32): i32 { return (n + 3) & ~3; }
 
 export function nacWeights(L: usize): void {
-  vnacWeights(fld(L, L_E), fld(L, L_P), fld(L, L_P + 1), round4(fldI(L, L_IN) * fldI(L, L_OUT)));
+  vnacWeights(fld(L, L_E), fld(L, L_P), fld(L, L_P + 1), round4(fldI(L, L_IN) * fldI(L, L_OUT)), fld(L, L_WC));
 }
 
 export function nacForward(L: usize, batch: i32, ld: i32): void {
@@ -40,7 +40,7 @@ export function nacBackward(L: usize, ld: i32): void {
   const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);
   const dE = fld(L, L_DE), dy = fld(L, L_DY);
   gemmABt(dE, fld(L, L_X), nin, dy, nout, ld, nout, 1, false);
-  vnacWeightsBack(fld(L, L_G), fld(L, L_G + 1), dE, fld(L, L_P), fld(L, L_P + 1), round4(nin * nout));
+  vnacWeightsBack(fld(L, L_G), fld(L, L_G + 1), dE, fld(L, L_P), fld(L, L_P + 1), round4(nin * nout), fld(L, L_WC));
   const dx = fld(L, L_DX);
   if (dx) gemmAB(dx, fld(L, L_E), nout, 1, dy, nout, nin, ld, false);
 }

@@ -14,7 +14,7 @@
 import { gemmAB, gemmABt } from "../gemm";
 import { vecMat } from "../vecmat";
 import { fillPad, vexp, vlogAbsEps, vlogGrad, vmul, vnacWeightsBack } from "../elementwise";
-import { F_LOG_READY, fld, fldF, fldI, L_A, L_FLAGS, L_DE, L_DX, L_DY, L_E, L_EPS, L_G, L_IN, L_LOG, L_OUT, L_P, L_T, L_T3, L_X, L_Y } from "../memory";
+import { F_LOG_READY, fld, fldF, fldI, L_A, L_FLAGS, L_DE, L_DX, L_DY, L_E, L_EPS, L_G, L_IN, L_LOG, L_OUT, L_P, L_T, L_T3, L_WC, L_X, L_Y } from "../memory";
 import { round4 } from "./nac";
 
 export function nacMulForward(L: usize, batch: i32, ld: i32): void {
@@ -40,7 +40,7 @@ export function nacMulBackward(L: usize, ld: i32): void {
   const t = fld(L, L_T), dE = fld(L, L_DE);
   vmul(t, fld(L, L_DY), fld(L, L_Y), nout * ld);
   gemmABt(dE, fld(L, L_LOG), nin, t, nout, ld, nout, 1, false);
-  vnacWeightsBack(fld(L, L_G), fld(L, L_G + 1), dE, fld(L, L_P), fld(L, L_P + 1), round4(nin * nout));
+  vnacWeightsBack(fld(L, L_G), fld(L, L_G + 1), dE, fld(L, L_P), fld(L, L_P + 1), round4(nin * nout), fld(L, L_WC));
   const dx = fld(L, L_DX);
   if (dx) {
     const t3 = fld(L, L_T3);

@@ -23,7 +23,7 @@ import {
 } from "../elementwise";
 import {
   F_GATE_BIAS, F_LOG_READY, F_SEPARATE, fld, fldF, fldI, L_A, L_DE, L_DEM, L_DX, L_DY, L_E, L_EM, L_EPS, L_FLAGS, L_G, L_IN, L_LOG,
-  L_M, L_OUT, L_P, L_T, L_T2, L_T3, L_TMP, L_X, L_Y,
+  L_M, L_OUT, L_P, L_T, L_T2, L_T3, L_TMP, L_WC, L_WCM, L_X, L_Y,
 } from "../memory";
 import { round4 } from "./nac";
 
@@ -38,9 +38,9 @@ export function naluWeights(L: usize): void {
   const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);
   const n4 = round4(nin * nout);
   const w = fld(L, L_TMP), e = fld(L, L_E), gp = fld(L, L_P + gateIndex(L));
-  vnacWeights(w, fld(L, L_P), fld(L, L_P + 1), n4);
+  vnacWeights(w, fld(L, L_P), fld(L, L_P + 1), n4, fld(L, L_WC));
   joinCols(e, w, gp, nin, nout);
-  if (separate(L)) vnacWeights(fld(L, L_EM), fld(L, L_P + 2), fld(L, L_P + 3), n4);
+  if (separate(L)) vnacWeights(fld(L, L_EM), fld(L, L_P + 2), fld(L, L_P + 3), n4, fld(L, L_WCM));
 }
 
 export function naluForward(L: usize, batch: i32, ld: i32): void {
@@ -93,13 +93,13 @@ export function naluBackward(L: usize, ld: i32): void {
   if (sep) {
     const dEm = fld(L, L_DEM);
     gemmABt(dEm, lg, nin, t2, nout, ld, nout, 1, false);
-    vnacWeightsBack(fld(L, L_G + 2), fld(L, L_G + 3), dEm, fld(L, L_P + 2), fld(L, L_P + 3), n4);
+    vnacWeightsBack(fld(L, L_G + 2), fld(L, L_G + 3), dEm, fld(L, L_P + 2), fld(L, L_P + 3), n4, fld(L, L_WCM));
   } else {
     gemmABt(dE, lg, nin, t2, nout, ld, 2 * nout, 1, true);
   }
   const dw = fld(L, L_TMP);
   splitCols(dw, fld(L, L_G + gateIndex(L)), dE, nin, nout);
-  vnacWeightsBack(fld(L, L_G), fld(L, L_G + 1), dw, fld(L, L_P), fld(L, L_P + 1), n4);
+  vnacWeightsBack(fld(L, L_G), fld(L, L_G + 1), dw, fld(L, L_P), fld(L, L_P + 1), n4, fld(L, L_WC));
   if (fldI(L, L_FLAGS) & F_GATE_BIAS) rowSums(fld(L, L_G + gateIndex(L) + 1), t + (<usize>n << 2), nout, ld);
 
   const dx = fld(L, L_DX);
