@@ -1,7 +1,7 @@
 // Threads (init({ threads })): the threads build runs every suite of the other builds with two
 // threads (BACKENDS in helpers.ts), bit for bit equal to the SIMD build. Here: what init says,
 // its errors, and that the worker threads never keep a process alive.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,19 @@ import { bits, moduleOf } from './helpers';
 import { currentEngine } from '../src/wasm/init';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Runs an ES module script in a fresh Node process (src/ through tsx) and returns its stdout; a
+ * failure says how the process ended (exit code or signal) and what it printed, so that a rare
+ * one can be told apart from a failed expectation.
+ */
+function runScript(script: string): string {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) {
+    throw new Error(`the script ended with ${r.signal ? `signal ${r.signal}` : `exit code ${r.status}`}${r.error ? ` (${r.error.message})` : ''}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+  return r.stdout;
+}
 
 describe('threads', () => {
   it('init reports the threads in use', async () => {
@@ -80,7 +93,7 @@ describe('threads', () => {
       const x = new Float32Array(64 * 512).fill(0.5);
       console.log(JSON.stringify({ info, loss: m.trainStep(x, x, adam()) }));`;
     const started = Date.now();
-    const out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 }));
+    const out = JSON.parse(runScript(script));
     expect(out.info).toEqual({ backend: 'simd', threads: 2 });
     expect(Number.isFinite(out.loss)).toBe(true);
     expect(Date.now() - started).toBeLessThan(60_000);
@@ -101,7 +114,7 @@ describe('threads', () => {
         done++;
       }
       console.log(done);`;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const out = runScript(script);
     expect(Number(out.trim())).toBe(200);
   });
 
@@ -161,7 +174,7 @@ describe('threads', () => {
       const y = Array.from(p.predict(x));
       console.log(JSON.stringify({ trainError, unchanged, sameLoss: loss.every((l, i) => Object.is(l, refLoss[i])), nanError,
         info, newEngine: p.engine !== m.engine, predictError, sameY: y.every((v, i) => Object.is(v, refY[i])) }));`;
-    const out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 }));
+    const out = JSON.parse(runScript(script));
     const says = 'worker thread 1 of the module failed during the call (RuntimeError: memory access out of bounds); '
       + 'its results were dropped and the parameters not updated. '
       + 'The module runs on one thread from now on (same results); call again';
@@ -223,7 +236,7 @@ describe('threads', () => {
       const kept = after.optimizer === opt && after.step === 2 && same(after.m, before.m) && same(after.v, before.v);
       console.log(JSON.stringify({ rounds, threads: m.engine.threads, switchTrap, kept }));`;
     try {
-      const out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 }));
+      const out = JSON.parse(runScript(script));
       expect(out.rounds).toHaveLength(3);
       for (const round of out.rounds) {
         expect(round.trap).toBe('RuntimeError: memory access out of bounds');
