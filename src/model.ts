@@ -696,11 +696,12 @@ export class Model {
       const arr = v as ArrayLike<number>;
       if (Array.isArray(arr)) checkNumbers(where, arr);
       if (arr.length !== t.size) fail(`${where} has ${arr.length} values, expected ${t.spec.rows} x ${t.spec.cols} = ${t.size}`);
-      for (let i = 0; values !== 'any' && i < arr.length; i++) {
-        const v = arr[i]!;
-        if (Number.isFinite(Math.fround(v))) continue;
-        if (values === 'finite') fail(`${where} holds ${v} at index ${i}; weights must be finite${inF32(v)}`);
-        if (Number.isFinite(v)) fail(`${where} holds ${v} at index ${i}, beyond the largest f32 (${F32_MAX}); write Infinity for an infinite value`);
+      if (values === 'any') continue;
+      for (let i = 0; i < arr.length; i++) {
+        const x = arr[i]!;
+        if (Number.isFinite(Math.fround(x))) continue;
+        if (values === 'finite') fail(`${where} holds ${x} at index ${i}; weights must be finite${inF32(x)}`);
+        if (Number.isFinite(x)) fail(`${where} holds ${x} at index ${i}, beyond the largest f32 (${F32_MAX}); write Infinity for an infinite value`);
       }
     }
   }

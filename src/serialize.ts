@@ -561,7 +561,8 @@ function tensorFromJson(what: string, where: string, v: unknown): Float32Array {
     return fail(`${what}: ${where} holds ${describe(e)} at index ${i}; expected a number or one of "NaN", "Infinity", "-Infinity", "-0"`);
   };
   for (let i = 0; i < v.length; i++) value(i);
-  return Float32Array.from(v, (_, i) => value(i));
+  // every element is a number or a key of SPECIAL now; the array rounds the numbers to f32
+  return Float32Array.from(v as Array<number | string>, (e) => (typeof e === 'number' ? e : SPECIAL[e]!));
 }
 
 /** JSON options (scalars and records of scalars) flattened. */
