@@ -3,10 +3,8 @@
 // in the same order per element, so that the SIMD and scalar builds agree bit for bit.
 
 import { exp4, EXP_NORMAL_MAX, expNormal4, expS, logPos4, logPosCore4, logPosNormalFor, logPosS, sigmoidOfExp4, sigmoidOfExpS, sigmoidS, tanh4, tanhS } from "./math";
+import { at } from "./memory";
 import { partArgs, partBound, poolJoin, poolStart, poolThreads } from "./pool";
-
-// @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
 // ---- sharing among threads (the threads build) -----------------------------------------------
 //
@@ -469,6 +467,22 @@ export function splitCols(a: usize, b: usize, src: usize, rows: i32, cols: i32):
     copyFloats(a + o, s, cols);
     copyFloats(b + o, at(s, cols), cols);
   }
+}
+
+/**
+ * The sum of a vector's lanes as (l0 + l1) + (l2 + l3): the order of the scalar twins' four
+ * running sums, so that both builds give the same bits.
+ */
+// @ts-ignore: decorator
+@inline export function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
+         (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** Sets the ld floats at p to 1 (the running product of a multiplicative unit's output row). */
+// @ts-ignore: decorator
+@inline export function fillOnes(p: usize, ld: i32): void {
+  for (let b = 0; b < ld; b++) store<f32>(at(p, b), 1);
 }
 
 /** Sets lanes [batch, ld) of each of `rows` rows of a [rows, ld] array to `value`. */

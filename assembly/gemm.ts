@@ -18,7 +18,7 @@
 // madd (madd.ts): a mul then an add, except in the opt-in relaxed-SIMD build.
 
 import { madd } from "./madd";
-import { ewPart, JOB_EW } from "./elementwise";
+import { ewPart, hsum, JOB_EW } from "./elementwise";
 import { partArgs, partBound, poolJoin, poolStart, poolThreads, threadTable } from "./pool";
 
 // ---- gemmAB -----------------------------------------------------------------------------
@@ -510,12 +510,6 @@ const QP_BYTES: u32 = 512 << 10;
       d += 32;
     }
   }
-}
-
-// @ts-ignore: decorator
-@inline function hsum(v: v128): f32 {
-  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
-         (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
 // @ts-ignore: decorator

@@ -119,8 +119,9 @@ const V_TANH_P2 = memory.data<f32>([TANH_P2, TANH_P2, TANH_P2, TANH_P2], 16);
 const V_TANH_P3 = memory.data<f32>([TANH_P3, TANH_P3, TANH_P3, TANH_P3], 16);
 const V_TANH_P4 = memory.data<f32>([TANH_P4, TANH_P4, TANH_P4, TANH_P4], 16);
 
+/** A pre-splatted constant of a data segment (see the note at the top of the file). */
 // @ts-ignore: decorator
-@inline function k4(ptr: usize): v128 {
+@inline export function k4(ptr: usize): v128 {
   return v128.load(ptr);
 }
 

@@ -114,6 +114,16 @@ export const S_UPDATE_NONFINITE: i32 = 6; // H_STATUS_ARG = index into the param
   return load<f32>(layer + (<usize>field << 2));
 }
 
+/** The address of float i of the array at p. */
+@inline export function at(p: usize, i: i32): usize {
+  return p + (<usize>i << 2);
+}
+
+/** n rounded up to a multiple of 4: a region's length in floats, and ld for a batch. */
+@inline export function round4(n: i32): i32 {
+  return (n + 3) & ~3;
+}
+
 /** Allocates `bytes + 16` bytes, so that the host can align the block's start to 16. */
 export function alloc(bytes: usize): usize {
   return heap.alloc(bytes + 16);

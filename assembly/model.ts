@@ -5,7 +5,7 @@
 
 import { firstNonFinite, toFeatureMajor, toRowMajor, vclamp } from "./elementwise";
 import {
-  fld, fldF, fldI, hdr, hdrI, layerAt,
+  fld, fldF, fldI, hdr, hdrI, layerAt, round4,
   H_CLIP, H_DY, H_GRADS, H_LAMBDA, H_MOM1, H_MOM2, H_NLAYERS, H_NPARAM, H_OPTIONS, H_PARAMS, H_STATUS,
   H_STATUS_ARG, H_T, H_TROW, H_WVALID, H_X, H_XROW, H_YROW,
   L_EPS, L_FLAGS, L_G, L_IN, L_LOG, L_OUT, L_P, L_TYPE, L_X, L_Y,
@@ -44,9 +44,6 @@ function threadFailed(model: usize): bool {
   return t != 0;
 }
 
-// @ts-ignore: decorator
-@inline function padded(batch: i32): i32 { return (batch + 3) & ~3; }
-
 function lastLayer(model: usize): usize { return layerAt(model, hdrI(model, H_NLAYERS) - 1); }
 
 /** Recomputes every layer's effective weights from the parameters, if they changed. */
@@ -68,7 +65,7 @@ function ensureWeights(model: usize): void {
 
 /** Checks the staged x (and target) and moves them to feature-major; false on bad input. */
 function stage(model: usize, batch: i32, withTarget: bool): bool {
-  const ld = padded(batch);
+  const ld = round4(batch);
   const L = layerAt(model, 0);
   const nin = fldI(L, L_IN);
   const bad = firstNonFinite(hdr(model, H_XROW), batch * nin);
@@ -112,7 +109,7 @@ export function setLogReady(model: usize, ready: bool): void {
 
 function forward(model: usize, batch: i32): void {
   ensureWeights(model);
-  const ld = padded(batch);
+  const ld = round4(batch);
   const n = hdrI(model, H_NLAYERS);
   for (let k = 0; k < n; k++) {
     const L = layerAt(model, k);
@@ -129,7 +126,7 @@ function forward(model: usize, batch: i32): void {
 }
 
 function backward(model: usize, batch: i32): void {
-  const ld = padded(batch);
+  const ld = round4(batch);
   const last = lastLayer(model);
   mseGrad(hdr(model, H_DY), fld(last, L_Y), hdr(model, H_T), fldI(last, L_OUT), batch, ld);
   for (let k = hdrI(model, H_NLAYERS) - 1; k >= 0; k--) {
@@ -150,7 +147,7 @@ function backward(model: usize, batch: i32): void {
 /** The sum of squared errors of the last forward against the staged target. */
 function sseOf(model: usize, batch: i32): f64 {
   const last = lastLayer(model);
-  return sumSquares(fld(last, L_Y), hdr(model, H_T), fldI(last, L_OUT), batch, padded(batch));
+  return sumSquares(fld(last, L_Y), hdr(model, H_T), fldI(last, L_OUT), batch, round4(batch));
 }
 
 function lossOf(model: usize, batch: i32): f64 {
@@ -207,7 +204,7 @@ export function modelPredict(model: usize, batch: i32): void {
 /** Writes the last forward's output row-major into the y staging buffer. */
 function rowMajorOutput(model: usize, batch: i32): void {
   const last = lastLayer(model);
-  toRowMajor(hdr(model, H_YROW), fld(last, L_Y), batch, fldI(last, L_OUT), padded(batch));
+  toRowMajor(hdr(model, H_YROW), fld(last, L_Y), batch, fldI(last, L_OUT), round4(batch));
 }
 
 /** The sum of squared errors of the staged x and target (NaN on bad input: see the status). */
@@ -384,13 +381,13 @@ function eachUnit(model: usize, lambda: f32, project: bool): void {
     if (type == T_NPU || type == T_REALNPU) {
       // the relevance gate g back into [0, 1] (layers/npu.ts); no regulariser
       const gp = fld(L, L_P + (type == T_NPU ? 2 : 1));
-      if (project) vclamp(gp, gp, (fldI(L, L_IN) + 3) & ~3, 0, 1);
+      if (project) vclamp(gp, gp, round4(fldI(L, L_IN)), 0, 1);
       continue;
     }
     if (type != T_NAU && type != T_NMU) continue;
     const count = fldI(L, L_IN) * fldI(L, L_OUT);
     const w = fld(L, L_P);
-    if (project) vclamp(w, w, (count + 3) & ~3, type == T_NAU ? <f32>-1 : <f32>0, 1);
+    if (project) vclamp(w, w, round4(count), type == T_NAU ? <f32>-1 : <f32>0, 1);
     else regularize(fld(L, L_G), w, count, lambda, type == T_NMU);
   }
 }

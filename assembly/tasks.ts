@@ -18,7 +18,7 @@
 
 import { fillPad, toRowMajor, vlogAbsEps } from "./elementwise";
 import { seedState } from "./rng";
-import { H_T, H_X, hdr } from "./memory";
+import { H_T, H_X, hdr, round4 } from "./memory";
 import { inputEps, inputLog, modelTrainStaged, setLogReady } from "./model";
 import { logPosS } from "./math";
 
@@ -201,7 +201,7 @@ function opF64(op: i32, a: f64, b: f64): f64 {
  * up to 4).
  */
 export function taskFill(task: usize, x: usize, t64: usize, scratch: usize, batch: i32): void {
-  const ld = (batch + 3) & ~3;
+  const ld = round4(batch);
   const inputs = word(task, 1);
   drawBatch(task, scratch, batch, ld);
   toRowMajor(x, scratch, batch, inputs, ld);
@@ -229,7 +229,7 @@ export function taskFill(task: usize, x: usize, t64: usize, scratch: usize, batc
  */
 export function modelTrainTask(model: usize, task: usize, scratch: usize, batch: i32, opt: i32, lr: f32,
                                beta1: f64, beta2: f64, eps: f32, stepSize: f32, bc2sqrt: f32): f64 {
-  const ld = (batch + 3) & ~3;
+  const ld = round4(batch);
   const X = hdr(model, H_X);
   const lg = inputLog(model);
   drawBatch(task, X, batch, ld, lg, lg ? inputEps(model) : 0);

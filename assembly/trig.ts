@@ -38,6 +38,8 @@
 // |x| (about 1e-6 absolute at |x| = 1e5, 3e-2 at 1e6); from |x| = 2^22 pi/2 on the result
 // carries no information, but stays within [-1, 1].
 
+import { k4 } from "./math";
+
 // ---------------------------------------------------------------------------------------------
 // Constants
 
@@ -80,11 +82,6 @@ const V_COS_C1 = memory.data<f32>([COS_C1, COS_C1, COS_C1, COS_C1], 16);
 const V_COS_C2 = memory.data<f32>([COS_C2, COS_C2, COS_C2, COS_C2], 16);
 const V_I_ONE = memory.data<i32>([I_ONE, I_ONE, I_ONE, I_ONE], 16);
 const V_I_TWO = memory.data<i32>([I_TWO, I_TWO, I_TWO, I_TWO], 16);
-
-// @ts-ignore: decorator
-@inline function k4(ptr: usize): v128 {
-  return v128.load(ptr);
-}
 
 // ---------------------------------------------------------------------------------------------
 // sincos

@@ -27,16 +27,12 @@
 // Parameters: W_hat, M_hat, W_hat_mul, M_hat_mul, g.
 
 import { gemmAB, gemmABt } from "../gemm";
-import { fillPad, vnacWeights, vnacWeightsBack, vsigmoid } from "../elementwise";
+import { fillOnes, fillPad, hsum, vnacWeights, vnacWeightsBack, vsigmoid } from "../elementwise";
 import { exp4, expS, log4, logS } from "../math";
 import {
-  fld, fldF, fldI, L_A, L_OMEGA, L_DE, L_DEM, L_DX, L_DY, L_E, L_EM, L_EPS, L_G, L_IN, L_LOG, L_M, L_OUT, L_P,
+  at, fld, fldF, fldI, round4, L_A, L_OMEGA, L_DE, L_DEM, L_DX, L_DY, L_E, L_EM, L_EPS, L_G, L_IN, L_LOG, L_M, L_OUT, L_P,
   L_T, L_T2, L_T3, L_TMP, L_WC, L_WCM, L_X, L_Y,
 } from "../memory";
-import { round4 } from "./nac";
-
-// @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
 export function inaluWeights(L: usize): void {
   const n4 = round4(fldI(L, L_IN) * fldI(L, L_OUT));
@@ -76,11 +72,6 @@ function logMaxAbs(dst: usize, x: usize, n: i32, eps: f32): void {
       store<f32>(dst + o, load<f32>(src + o) * f);
     }
   }
-}
-
-// @ts-ignore: decorator
-@inline function fillOnes(p: usize, ld: i32): void {
-  for (let b = 0; b < ld; b++) store<f32>(p + (<usize>b << 2), 1);
 }
 
 export function inaluForward(L: usize, batch: i32, ld: i32): void {
@@ -157,7 +148,7 @@ export function inaluBackward(L: usize, ld: i32): void {
         v128.store(sr + p, v128.and(f32x4.mul(dms, mv), v128.and(f32x4.ge(srv, lo), f32x4.le(srv, hi))));
         acc = f32x4.add(acc, f32x4.mul(d, f32x4.sub(v128.load(az + p), f32x4.mul(mv, s))));
       }
-      sum = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+      sum = hsum(acc);
     } else {
       let l0: f32 = 0, l1: f32 = 0, l2: f32 = 0, l3: f32 = 0;
       for (let b = 0; b < ld; b += 4) {
@@ -208,7 +199,7 @@ export function inaluBackward(L: usize, ld: i32): void {
           const dl = f32x4.mul(v128.load(ds + ob), f32x4.mul(v128.load(pi + ob), v128.load(suf + ob)));
           acc = f32x4.add(acc, f32x4.mul(dl, sg));
         }
-        s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+        s = hsum(acc);
       } else {
         let l0: f32 = 0, l1: f32 = 0, l2: f32 = 0, l3: f32 = 0;
         for (let b = 0; b < ld; b += 4) {

@@ -14,10 +14,7 @@
 import { gemmAB, gemmABt } from "../gemm";
 import { vecMat } from "../vecmat";
 import { fillPad, vnacWeights, vnacWeightsBack } from "../elementwise";
-import { fld, fldI, L_DE, L_DX, L_DY, L_E, L_G, L_IN, L_OUT, L_P, L_WC, L_X, L_Y } from "../memory";
-
-// @ts-ignore: decorator
-@inline export function round4(n: i32): i32 { return (n + 3) & ~3; }
+import { fld, fldI, round4, L_DE, L_DX, L_DY, L_E, L_G, L_IN, L_OUT, L_P, L_WC, L_X, L_Y } from "../memory";
 
 export function nacWeights(L: usize): void {
   vnacWeights(fld(L, L_E), fld(L, L_P), fld(L, L_P + 1), round4(fldI(L, L_IN) * fldI(L, L_OUT)), fld(L, L_WC));

@@ -14,8 +14,7 @@
 import { gemmAB, gemmABt } from "../gemm";
 import { vecMat } from "../vecmat";
 import { fillPad, vexp, vlogAbsEps, vlogGrad, vmul, vnacWeightsBack } from "../elementwise";
-import { F_LOG_READY, fld, fldF, fldI, L_A, L_FLAGS, L_DE, L_DX, L_DY, L_E, L_EPS, L_G, L_IN, L_LOG, L_OUT, L_P, L_T, L_T3, L_WC, L_X, L_Y } from "../memory";
-import { round4 } from "./nac";
+import { F_LOG_READY, fld, fldF, fldI, round4, L_A, L_FLAGS, L_DE, L_DX, L_DY, L_E, L_EPS, L_G, L_IN, L_LOG, L_OUT, L_P, L_T, L_T3, L_WC, L_X, L_Y } from "../memory";
 
 export function nacMulForward(L: usize, batch: i32, ld: i32): void {
   const nin = fldI(L, L_IN), nout = fldI(L, L_OUT);

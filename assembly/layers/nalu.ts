@@ -22,10 +22,9 @@ import {
   addBias, addRowBias, fillPad, joinCols, splitCols, rowSums, vexp, vlogAbsEps, vlogGrad, vnacWeights, vnacWeightsBack, vnaluMix, vnaluMixBack, vnaluOut, vsigmoid,
 } from "../elementwise";
 import {
-  F_GATE_BIAS, F_LOG_READY, F_SEPARATE, fld, fldF, fldI, L_A, L_DE, L_DEM, L_DX, L_DY, L_E, L_EM, L_EPS, L_FLAGS, L_G, L_IN, L_LOG,
+  F_GATE_BIAS, F_LOG_READY, F_SEPARATE, fld, fldF, fldI, round4, L_A, L_DE, L_DEM, L_DX, L_DY, L_E, L_EM, L_EPS, L_FLAGS, L_G, L_IN, L_LOG,
   L_M, L_OUT, L_P, L_T, L_T2, L_T3, L_TMP, L_WC, L_WCM, L_X, L_Y,
 } from "../memory";
-import { round4 } from "./nac";
 
 // @ts-ignore: decorator
 @inline function separate(L: usize): bool { return (fldI(L, L_FLAGS) & F_SEPARATE) != 0; }

@@ -14,8 +14,7 @@
 
 import { gemmAB, gemmABt } from "../gemm";
 import { vclamp, vclampBack } from "../elementwise";
-import { fld, fldI, L_DE, L_DX, L_DY, L_E, L_G, L_IN, L_OUT, L_P, L_X } from "../memory";
-import { round4 } from "./nac";
+import { fld, fldI, round4, L_DE, L_DX, L_DY, L_E, L_G, L_IN, L_OUT, L_P, L_X } from "../memory";
 
 /**
  * Adds lambda * dR/dW to the gradient g, for the sparsity regulariser R over `count` weights:

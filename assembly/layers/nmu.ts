@@ -13,9 +13,8 @@
 // Buffers: L_E = Wc, L_DE = dWc, L_LOG = the prefix products of one output ([in, ld]),
 // L_T2 = the running suffix product ([ld]).
 
-import { fillPad, vclamp, vclampBack } from "../elementwise";
-import { fld, fldI, L_DE, L_DX, L_DY, L_E, L_G, L_IN, L_LOG, L_OUT, L_P, L_T2, L_X, L_Y } from "../memory";
-import { round4 } from "./nac";
+import { fillOnes, fillPad, hsum, vclamp, vclampBack } from "../elementwise";
+import { fld, fldI, round4, L_DE, L_DX, L_DY, L_E, L_G, L_IN, L_LOG, L_OUT, L_P, L_T2, L_X, L_Y } from "../memory";
 
 export function nmuWeights(L: usize): void {
   vclamp(fld(L, L_E), fld(L, L_P), round4(fldI(L, L_IN) * fldI(L, L_OUT)), 0, 1);
@@ -37,11 +36,6 @@ export function nmuWeights(L: usize): void {
       store<f32>(dst + o, load<f32>(src + o) * (w * load<f32>(x + o) + c));
     }
   }
-}
-
-// @ts-ignore: decorator
-@inline function fillOnes(p: usize, ld: i32): void {
-  for (let b = 0; b < ld; b++) store<f32>(p + (<usize>b << 2), 1);
 }
 
 export function nmuForward(L: usize, batch: i32, ld: i32): void {
@@ -87,7 +81,7 @@ export function nmuBackward(L: usize, ld: i32): void {
           acc = f32x4.add(acc, f32x4.mul(dl, f32x4.sub(v128.load(xi + ob), one)));
           if (dx) v128.store(dxi + ob, f32x4.add(v128.load(dxi + ob), f32x4.mul(dl, wv)));
         }
-        s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+        s = hsum(acc);
       } else {
         let l0: f32 = 0, l1: f32 = 0, l2: f32 = 0, l3: f32 = 0;
         for (let b = 0; b < ld; b += 4) {

@@ -30,18 +30,14 @@
 // Parameters: NPU W_re, W_im, g; RealNPU W_re, g.
 
 import { gemmAB, gemmABt } from "../gemm";
-import { fillPad, vclamp } from "../elementwise";
+import { fillPad, hsum, vclamp } from "../elementwise";
 import { exp4, expS, log4, logS } from "../math";
 import { sincos4, sincosS } from "../trig";
 import {
-  fld, fldF, fldI, L_A, L_DE, L_DX, L_DY, L_E, L_EPS, L_G, L_IN, L_LOG, L_M, L_OUT, L_P, L_T, L_T3, L_TMP, L_X, L_Y,
+  at, fld, fldF, fldI, round4, L_A, L_DE, L_DX, L_DY, L_E, L_EPS, L_G, L_IN, L_LOG, L_M, L_OUT, L_P, L_T, L_T3, L_TMP, L_X, L_Y,
 } from "../memory";
-import { round4 } from "./nac";
 
 const PI_F: f32 = 3.1415927410125732; // the f32 nearest to pi
-
-// @ts-ignore: decorator
-@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
 /** Index of the gate g among the layer's parameters. */
 // @ts-ignore: decorator
@@ -215,7 +211,7 @@ export function npuBackward(L: usize, ld: i32, real: bool): void {
           v128.store(dx + o, sx);
         }
       }
-      s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+      s = hsum(acc);
     } else {
       let l0: f32 = 0, l1: f32 = 0, l2: f32 = 0, l3: f32 = 0;
       for (let b = 0; b < ld; b += 4) {
