@@ -258,7 +258,10 @@ export const SCRATCH = memory.data(4 * 8, 8);
 function scratch(tab: usize, slot: i32, bytes: usize): usize {
   const rec = tab + (<usize>slot << 3);
   if (bytes > <usize>load<u32>(rec, 4)) {
+    // The slot is emptied before the old block is freed: if the allocation traps (linear memory
+    // exhausted), no later call finds the freed block there.
     const old = <usize>load<u32>(rec);
+    store<u64>(rec, 0);
     if (old) heap.free(old);
     store<u32>(rec, <u32>heap.alloc(bytes + 16));
     store<u32>(rec, <u32>bytes, 4);

@@ -13,7 +13,7 @@ export {
   FEATURES, S_OK, S_X_NONFINITE, S_T_NONFINITE, S_LOSS_NONFINITE, S_GRAD_NONFINITE, S_THREAD_FAILED, S_UPDATE_NONFINITE, O_ALLOW_NONFINITE,
 } from "./memory";
 export {
-  modelPredict, modelEvaluate, modelGradients, modelTrainStep, modelStageBatch, modelTrainBatch, modelPredictBatch, modelEvaluateBatch, modelInputLogged, OPT_SGD, OPT_ADAM, OPT_RMSPROP,
+  modelPredict, modelEvaluate, modelGradients, modelTrainStep, modelStageBatch, modelTrainBatch, modelPredictBatch, modelEvaluateBatch, modelInputLogged, modelRecover, OPT_SGD, OPT_ADAM, OPT_RMSPROP,
 } from "./model";
 export { taskFill, taskSeed, modelTrainTask } from "./tasks";
 export { poolSet, poolStop, poolWork, poolFail, poolThreads, POOL_BYTES, POOL_MAX } from "./pool";

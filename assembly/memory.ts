@@ -31,6 +31,7 @@ export const H_STATUS_ARG: i32 = 14; // the index the status refers to
 export const H_OPTIONS: i32 = 15; // bit 0: let non-finite gradients update the parameters
 export const H_LAMBDA: i32 = 16; // f32: weight of the NAU/NMU sparsity regulariser this step
 export const H_CLIP: i32 = 17; // f32: clip every gradient to [-clip, clip] when > 0
+export const H_BATCH: i32 = 18; // the staged batch whose buffers the model holds (model.ts, exchangeBatch), else 0
 export const H_WORDS: i32 = 20;
 
 /** The build, for the host: bit 0 SIMD, bit 1 relaxed SIMD, bit 2 threads (shared memory). */

@@ -6,7 +6,7 @@
 import { firstNonFinite, toFeatureMajor, toRowMajor, vclamp } from "./elementwise";
 import {
   fld, fldF, fldI, hdr, hdrI, layerAt, round4,
-  H_CLIP, H_DY, H_GRADS, H_LAMBDA, H_MOM1, H_MOM2, H_NLAYERS, H_NPARAM, H_OPTIONS, H_PARAMS, H_STATUS,
+  H_BATCH, H_CLIP, H_DY, H_GRADS, H_LAMBDA, H_MOM1, H_MOM2, H_NLAYERS, H_NPARAM, H_OPTIONS, H_PARAMS, H_STATUS,
   H_STATUS_ARG, H_T, H_TROW, H_WVALID, H_X, H_XROW, H_YROW,
   L_EPS, L_FLAGS, L_G, L_IN, L_LOG, L_OUT, L_P, L_TYPE, L_X, L_Y,
   F_LOG_READY, O_ALLOW_NONFINITE, S_GRAD_NONFINITE, S_LOSS_NONFINITE, S_OK, S_T_NONFINITE, S_THREAD_FAILED, S_UPDATE_NONFINITE, S_X_NONFINITE,
@@ -308,6 +308,7 @@ export function modelTrainStaged(model: usize, batch: i32, opt: i32, lr: f32,
  * exchange restores both.
  */
 function exchangeBatch(model: usize, rec: usize): void {
+  store<u32>(model + (<usize>H_BATCH << 2), hdr(model, H_BATCH) ? 0 : <u32>rec);
   const L = layerAt(model, 0);
   const x = load<u32>(rec), t = load<u32>(rec, 8);
   store<u32>(rec, hdr(model, H_X));
@@ -320,6 +321,16 @@ function exchangeBatch(model: usize, rec: usize): void {
     store<u32>(rec, fld(L, L_LOG), 4);
     store<u32>(L + (<usize>L_LOG << 2), lg);
   }
+}
+
+/**
+ * After a call that trapped (linear memory exhausted while a product grew its scratch): gives the
+ * model its own buffers back if a staged batch's were in use. Nothing else needs mending: the
+ * parameters and the optimizer's state change only after the last product of a step.
+ */
+export function modelRecover(model: usize): void {
+  const rec = hdr(model, H_BATCH);
+  if (rec) useBatch(model, rec, false);
 }
 
 /**

@@ -338,10 +338,14 @@ export class Model {
     if (staged || b <= this.capacity) {
       // One chunk that fits the work block: the short path of small-batch inference.
       const h = this.desc >>> 2;
-      if (staged) this.engine.ex.modelPredictBatch(this.desc, staged.ptr, b);
-      else {
-        this.engine.f32.set(rows, this.engine.i32[h + lay.H_XROW]! >>> 2);
-        this.engine.ex.modelPredict(this.desc, b);
+      try {
+        if (staged) this.engine.ex.modelPredictBatch(this.desc, staged.ptr, b);
+        else {
+          this.engine.f32.set(rows, this.engine.i32[h + lay.H_XROW]! >>> 2);
+          this.engine.ex.modelPredict(this.desc, b);
+        }
+      } catch (err) {
+        this.trapped('predict', err);
       }
       const i32 = this.engine.i32;
       if (i32[h + lay.H_STATUS] !== lay.S_OK) this.checkStatus('predict', staged ? [] : rows, undefined, 0);
@@ -358,7 +362,11 @@ export class Model {
       const n = Math.min(CHUNK, b - first);
       this.ensureCapacity('predict', n);
       this.stage(lay.H_XROW, rows, this.inputs, first, n);
-      this.engine.ex.modelPredict(this.desc, n);
+      try {
+        this.engine.ex.modelPredict(this.desc, n);
+      } catch (err) {
+        this.trapped('predict', err);
+      }
       this.checkStatus('predict', rows, undefined, first);
       const y = this.header(lay.H_YROW) >>> 2;
       result.set(this.engine.f32.subarray(y, y + n * this.outputs), first * this.outputs);
@@ -377,7 +385,12 @@ export class Model {
     if (x instanceof StagedBatch) {
       if (target !== undefined) fail('evaluate: a StagedBatch holds its own target; pass it alone');
       this.checkStaged('evaluate', x, batch);
-      const sse = this.engine.ex.modelEvaluateBatch(this.desc, x.ptr, x.batch);
+      let sse = NaN;
+      try {
+        sse = this.engine.ex.modelEvaluateBatch(this.desc, x.ptr, x.batch);
+      } catch (err) {
+        this.trapped('evaluate', err);
+      }
       this.checkStatus('evaluate', [], undefined, 0);
       return sse / (x.batch * this.outputs);
     }
@@ -390,7 +403,11 @@ export class Model {
       this.ensureCapacity('evaluate', n);
       this.stage(lay.H_XROW, x, this.inputs, first, n);
       this.stage(lay.H_TROW, target!, this.outputs, first, n);
-      sum += this.engine.ex.modelEvaluate(this.desc, n);
+      try {
+        sum += this.engine.ex.modelEvaluate(this.desc, n);
+      } catch (err) {
+        this.trapped('evaluate', err);
+      }
       this.checkStatus('evaluate', x, target, first);
     }
     return sum / (b * this.outputs);
@@ -410,7 +427,12 @@ export class Model {
   gradients(x: Numbers, target: Numbers, batch?: number): { loss: number; grads: Weights } {
     this.live('gradients');
     const b = this.run('gradients', x, target, batch);
-    const loss = this.engine.ex.modelGradients(this.desc, b);
+    let loss = NaN;
+    try {
+      loss = this.engine.ex.modelGradients(this.desc, b);
+    } catch (err) {
+      this.trapped('gradients', err);
+    }
     this.checkStatus('gradients', x, target, 0);
     return { loss, grads: this.readRegion(1) };
   }
@@ -545,10 +567,24 @@ export class Model {
       this.checkStatus(what, x, target, 0);
     } catch (err) {
       if (previous) this.engine.f32.set(previous, moments);
-      throw err;
+      this.trapped(what, err);
     }
     this.binding = { optimizer: o, step: t };
     return loss;
+  }
+
+  /**
+   * Rethrows what a call into the module threw. A trap (a WebAssembly.RuntimeError) can only be
+   * linear memory running out while a matrix product grows its scratch buffers: the model takes
+   * its own buffers back from a staged batch it was using, and the caller gets a NaluError. The
+   * parameters and the optimizer's state are untouched (a step changes them after its last product).
+   */
+  private trapped(what: string, err: unknown): never {
+    if (!(err instanceof WebAssembly.RuntimeError)) throw err;
+    this.engine.ex.modelRecover(this.desc);
+    const mib = Math.round(this.engine.ex.memory.buffer.byteLength / 2 ** 20);
+    fail(`${what}: the Wasm module stopped during the call (${err.message}) with ${mib} MiB of linear memory in use: ` +
+      'most likely out of memory; the model is as it was. Dispose of the models and staged batches you no longer need, or use smaller batches');
   }
 
   /** The regulariser's weight at optimizer step t (see SequentialOptions.regularizer). */

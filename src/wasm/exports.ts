@@ -11,6 +11,8 @@ export interface NaluExports {
     eps: number, stepSize: number, bc2sqrt: number): number;
   /** Checks the x and target in the staging buffers and lays them out in the record at `staged` (Model.stageBatch). */
   modelStageBatch(model: number, staged: number, batch: number): void;
+  /** After a call that trapped: gives the model its own buffers back from a staged batch it was using. */
+  modelRecover(model: number): void;
   /** 1 when a staged batch of this model keeps the first layer's log(|x| + eps), else 0. */
   modelInputLogged(model: number): number;
   modelTrainBatch(model: number, staged: number, batch: number, opt: number, lr: number, beta1: number, beta2: number,

@@ -1,0 +1,34 @@
+// Linear memory exhausted in the middle of a call (test/fixtures/out-of-memory.ts, in a process
+// of its own: it grows the module's memory to its 4 GiB limit).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const OOM = /^NaluError: (\w+): the Wasm module stopped during the call \(unreachable\) with 4096 MiB of linear memory in use: most likely out of memory; the model is as it was/;
+
+describe('a call that runs out of linear memory', () => {
+  it('throws a NaluError, keeps its model as it was, and leaves no freed scratch block in use', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/fixtures/out-of-memory.ts'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    if (r.status !== 0) throw new Error(`the script ended with ${r.signal ? `signal ${r.signal}` : `exit code ${r.status}`}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    const o = JSON.parse(r.stdout) as Record<string, unknown>;
+    // the staged step and a prediction meet the exhausted memory while growing the products' scratch
+    expect(o.trainStepOn).toMatch(OOM);
+    expect(String(o.trainStepOn)).toMatch(/^NaluError: trainStepOn: /);
+    expect(o.predict).toMatch(OOM);
+    expect(o.weightsKept).toBe(true);
+    expect(o.stepKept).toBe(true);
+    // the blocks the failed calls freed went to staged batches; another model's product then
+    // allocates anew (and fails: memory is full) instead of writing into them
+    expect(o.stagedBatches).toBeGreaterThan(10);
+    expect(o.smallStep).toMatch(OOM);
+    expect(o.pIntactFull).toBe(o.stagedBatches);
+    // with memory freed: all works, and the staged model matches its twin loaded from the bytes
+    // saved before the failure (it holds its own buffers again, not the staged batch's)
+    expect(o.smallStepAfter).toBe('no error');
+    expect(o.pIntactAfter).toBe(o.stagedBatches);
+    expect(o.sameLoss).toBe(true);
+    expect(o.sameWeights).toBe(true);
+    expect(o.samePrediction).toBe(true);
+  }, 120_000);
+});
