@@ -14,5 +14,5 @@ export { identityTask, IdentityTask, type IdentityTaskOptions } from './tasks/id
 export { Sampler, type Dataset } from './tasks/sampler.js';
 export { type SaveOptions, type ModelJSON, type JsonTensor, type JsonOptions } from './serialize.js';
 export { load, fromJSON } from './restore.js';
-export { MODELS, type ModelEntry } from './experiment.js';
+export { MODELS, type ModelEntry, type ModelName } from './experiment.js';
 export { ACTIVATIONS } from './layers.js';

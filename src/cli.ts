@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { NaluError } from './errors.js';
 import {
-  DEFAULTS, IDENTITY_DEFAULTS, identityModels, modelTakesInit, MODELS, parseReproduceLines, recordedInit, reportJson, runIdentity, runSeed,
+  DEFAULTS, IDENTITY_DEFAULTS, identityModels, modelEntry, modelTakesInit, MODELS, parseReproduceLines, recordedInit, reportJson, runIdentity, runSeed,
   thresholdOf, wilson, type ExperimentConfig, type IdentityCurve, type LogEntry, type ReproduceLine, type SeedResult,
 } from './experiment.js';
 import { identityFigure } from './figure.js';
@@ -191,7 +191,7 @@ function experimentConfig(args: Args): ExperimentConfig {
   if (!op) throw new UsageError('--op is required');
   if (!OPS.includes(op as Op)) throw new UsageError(`--op must be one of ${OPS.join(', ')}, got ${JSON.stringify(op)}`);
   if (!model) throw new UsageError('--model is required');
-  if (!(model in MODELS)) throw new UsageError(`--model must be one of ${Object.keys(MODELS).join(', ')}, got ${JSON.stringify(model)}`);
+  if (!modelEntry(model)) throw new UsageError(`--model must be one of ${Object.keys(MODELS).join(', ')}, got ${JSON.stringify(model)}`);
   return {
     op: op as Op,
     model,

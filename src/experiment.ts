@@ -67,9 +67,8 @@ function mlp(activation: Activation): ModelEntry {
   };
 }
 
-/** The models of the static task, two layers each with a hidden size of 2 by default. */
-export const MODELS: Record<string, ModelEntry> = {
-  ...Object.fromEntries(ACTIVATIONS.map((a) => [a, mlp(a)])),
+const ENTRIES = {
+  ...(Object.fromEntries(ACTIVATIONS.map((a) => [a, mlp(a)])) as Record<Activation, ModelEntry>),
   nac: { description: 'NAC+ then NAC+', layers: (i, h) => [nac({ inputs: i, outputs: h }), nac({ inputs: h, outputs: 1 })] },
   nacmul: { description: 'NAC+ then NAC*', layers: (i, h) => [nac({ inputs: i, outputs: h }), nacMul({ inputs: h, outputs: 1 })] },
   nalu: { description: 'NALU then NALU', layers: (i, h) => [nalu({ inputs: i, outputs: h }), nalu({ inputs: h, outputs: 1 })] },
@@ -91,7 +90,18 @@ export const MODELS: Record<string, ModelEntry> = {
   },
   npu: { description: 'NAU then NPU (Heim et al.)', layers: (i, h) => [nau({ inputs: i, outputs: h }), npu({ inputs: h, outputs: 1 })] },
   realnpu: { description: 'NAU then RealNPU (Heim et al.)', layers: (i, h) => [nau({ inputs: i, outputs: h }), realNpu({ inputs: h, outputs: 1 })] },
-};
+} satisfies Record<string, ModelEntry>;
+
+/** The names of the experiment models: the dense activations' (MLPs) and the units'. */
+export type ModelName = keyof typeof ENTRIES;
+
+/** The models of the static task, two layers each with a hidden size of 2 by default. */
+export const MODELS: Readonly<Record<ModelName, ModelEntry>> = ENTRIES;
+
+/** The model of MODELS named `name`, or undefined (its own names only: "toString" is none). */
+export function modelEntry(name: string): ModelEntry | undefined {
+  return Object.hasOwn(MODELS, name) ? MODELS[name as ModelName] : undefined;
+}
 
 /**
  * JSON of a report, with non-finite numbers written as the strings "Infinity", "-Infinity" and
@@ -130,7 +140,7 @@ export function parseReproduceLines(text: string, file: string): ReproduceLine[]
     } catch {
       throw new NaluError(`${file}: line ${i + 1} is not JSON; fix or remove it`);
     }
-    if (!r || !(OPS as readonly unknown[]).includes(r.op) || !MODELS[r.model!] || !Number.isInteger(r.seed)
+    if (!r || !(OPS as readonly unknown[]).includes(r.op) || !modelEntry(String(r.model)) || !Number.isInteger(r.seed)
       || !Number.isInteger(r.iterations) || typeof r.result?.success !== 'boolean') {
       throw new NaluError(`${file}: line ${i + 1} is not a reproduce line (op, model, seed, iterations and result); fix or remove it`);
     }
@@ -144,7 +154,7 @@ const initTypes = new Map<string, LayerType[]>();
 /** The types of the layers of the experiment model `name` that take an init scheme (built once). */
 function layersWithInit(name: string): LayerType[] {
   let types = initTypes.get(name);
-  if (!types) initTypes.set(name, types = MODELS[name]!.layers(2, 2).map((l) => l.type).filter(takesInit));
+  if (!types) initTypes.set(name, types = modelEntry(name)!.layers(2, 2).map((l) => l.type).filter(takesInit));
   return types;
 }
 
@@ -297,7 +307,7 @@ const MAX_SKIPPED_IN_A_ROW = 10000;
 /** Trains one seed of a configuration and scores it against `threshold`. */
 export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
   onLog?: (entry: LogEntry) => void, keepLog = false): SeedResult {
-  const entry = MODELS[c.model];
+  const entry = modelEntry(c.model);
   if (!entry) throw new NaluError(`unknown model ${describe(c.model)} (known: ${Object.keys(MODELS).join(', ')})`);
   const started = performance.now();
   const task = staticTask(taskOptions(c, seed));

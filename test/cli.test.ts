@@ -23,6 +23,9 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     [['experiment', '--op', 'pow', '--model', 'nac'], /--op must be one of add, sub/],
     [['experiment', '--op', 'add'], /--model is required/],
     [['experiment', '--op', 'add', '--model', 'lstm'], /--model must be one of/],
+    // names an object has from its prototype are no models
+    [['experiment', '--op', 'add', '--model', 'toString'], /--model must be one of/],
+    [['experiment', '--op', 'add', '--model', 'constructor'], /--model must be one of/],
     [['experiment', '--op', 'add', '--model', 'nac', '--seeds', '9..3'], /--seeds 9\.\.3/],
     [['experiment', '--op', 'add', '--model', 'nac', '--seeds', 'a,b'], /--seeds must be/],
     [['experiment', '--op', 'add', '--model', 'nac', '--iterations', '-5'], /--iterations must be an integer/],

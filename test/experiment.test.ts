@@ -1,6 +1,6 @@
 // The experiment protocol: metrics, the success criterion, and a short run that succeeds.
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, MODELS, parseReport, parseReproduceLines, recordedInit, ReinitRule, reportJson, runSeed, sparsityError, stagedMse, thresholdOf, wilson } from '../src/experiment';
+import { DEFAULTS, modelEntry, MODELS, parseReport, parseReproduceLines, recordedInit, ReinitRule, reportJson, runSeed, sparsityError, stagedMse, thresholdOf, wilson } from '../src/experiment';
 import { adam, dense, inalu, nac, nalu, sequential, staticTask } from '../src/index';
 import { useBackend } from './helpers';
 
@@ -109,6 +109,15 @@ describe('runSeed', () => {
     expect(r.extrapolationMse).toBeGreaterThan(10 * r.interpolationMse);
     expect(r.sparsityError).toBeGreaterThan(0);
   }, 60_000);
+
+  it('refuses a model that MODELS does not name, prototype names included', async () => {
+    await useBackend('simd');
+    for (const model of ['lstm', 'toString', 'constructor', '__proto__']) {
+      expect(() => runSeed({ ...DEFAULTS, op: 'add', model, iterations: 10 }, 0, 1)).toThrow(`unknown model "${model}" (known: linear,`);
+    }
+    expect(modelEntry('nmu')).toBe(MODELS.nmu);
+    expect(modelEntry('hasOwnProperty')).toBeUndefined();
+  });
 });
 
 describe('iNALU reinitialisation rule', () => {
@@ -161,7 +170,7 @@ describe('parseReproduceLines', () => {
   it('names the file and the first line that is not JSON or not a reproduce record', () => {
     const good = reportJson(line);
     expect(() => parseReproduceLines(`${good}\n{"op":"add","mo`, 'r.jsonl')).toThrow('r.jsonl: line 2 is not JSON; fix or remove it');
-    for (const bad of [{ ...line, op: 'pow' }, { ...line, model: 'lstm' }, { ...line, seed: '3' }, { ...line, iterations: 1.5 },
+    for (const bad of [{ ...line, op: 'pow' }, { ...line, model: 'lstm' }, { ...line, model: 'toString' }, { ...line, model: 7 }, { ...line, seed: '3' }, { ...line, iterations: 1.5 },
       { ...line, result: undefined }, [1, 2], null]) {
       expect(() => parseReproduceLines(`${good}\n${good}\n${JSON.stringify(bad)}`, 'r.jsonl')).toThrow(/^r\.jsonl: line 3 is not a reproduce line/);
     }
