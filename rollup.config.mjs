@@ -40,7 +40,7 @@ function wasmFiles() {
       }
       // The type of `import wasm from 'nalu-wasm/nalu-simd.wasm'` where the host compiles it
       // (workerd, and bundlers told to), for init({ wasm }).
-      this.emitFile({ type: 'asset', fileName: 'wasm.d.ts', source: 'declare const module: WebAssembly.Module;\nexport default module;\n' });
+      this.emitFile({ type: 'asset', fileName: 'wasm.d.ts', source: 'declare global {\n  namespace WebAssembly { interface Module {} }\n}\ndeclare const module: WebAssembly.Module;\nexport default module;\n' });
     },
   };
 }

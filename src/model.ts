@@ -745,9 +745,10 @@ export class Model {
   /**
    * The model in the binary format (README: The binary format), for load(): its options, layers
    * and parameters, and with `{ optimizer: true }` the optimizer's state. Deterministic: the
-   * same model gives the same bytes on every build and runtime.
+   * same model gives the same bytes on every build and runtime. The bytes have an ArrayBuffer of
+   * their own, so `new Blob([bytes])`, `fetch(url, { body: bytes })` and `crypto.subtle` take them.
    */
-  save(options?: SaveOptions): Uint8Array {
+  save(options?: SaveOptions): Uint8Array<ArrayBuffer> {
     return saveModel(asModel('save', this), options);
   }
 

@@ -246,7 +246,7 @@ class Writer {
   }
 
   setU32(at: number, v: number): void { this.view.setUint32(at, v, true); }
-  bytes(): Uint8Array { return this.buf.slice(0, this.pos); }
+  bytes(): Uint8Array<ArrayBuffer> { return this.buf.slice(0, this.pos); }
   get buffer(): Uint8Array { return this.buf; }
 }
 
@@ -263,7 +263,7 @@ function writeOptions(w: Writer, options: FlatOptions): void {
 }
 
 /** Encodes the content of a model; exported for the tests (to craft files with a valid checksum). */
-export function encodeModel(saved: SavedModel): Uint8Array {
+export function encodeModel(saved: SavedModel): Uint8Array<ArrayBuffer> {
   const w = new Writer();
   for (let i = 0; i < MAGIC.length; i++) w.u8(MAGIC.charCodeAt(i));
   w.u16(FORMAT_VERSION);
@@ -467,7 +467,7 @@ export function decodeModel(what: string, bytes: unknown): SavedModel {
 }
 
 /** model.save(): the binary form. */
-export function saveModel(model: Model, options?: SaveOptions): Uint8Array {
+export function saveModel(model: Model, options?: SaveOptions): Uint8Array<ArrayBuffer> {
   return encodeModel(snapshot('save', model, options));
 }
 

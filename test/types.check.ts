@@ -1,6 +1,7 @@
 // Type-level checks of the published declarations (dist/index.d.ts), compiled by `npm run
-// typecheck` after the build with a consumer's strictest settings (tsconfig.types.json): every
-// line below a @ts-expect-error must be a type error, every other line must compile.
+// typecheck` after the build with a consumer's strictest settings, once with the DOM lib
+// (tsconfig.types.json) and once with Node's types only (tsconfig.types-node.json): every line
+// below a @ts-expect-error must be a type error, every other line must compile.
 import {
   adam, identityTask, init, nac, NaluError, nau, NonFiniteStepError, sequential, staticTask, type Backend,
   type IdentityTaskOptions, type Numbers, type UnitOptions, type WeightsInput,
@@ -45,6 +46,12 @@ const sampler = staticTask({ op: 'add', seed: undefined, interpolation: [1, 2] a
 sampler.engine;
 // @ts-expect-error: internal
 sampler.ptr;
+
+// saved bytes go to the platform's binary sinks as they are (their buffer is an ArrayBuffer)
+const saved: Uint8Array<ArrayBuffer> = model.save();
+void new Blob([saved]);
+void new Response(saved);
+void crypto.subtle.digest('SHA-256', saved);
 
 // options: readonly ranges, undefined for "the default"; an op is required
 const identity: IdentityTaskOptions = { train: [1, 3] as const, test: undefined };

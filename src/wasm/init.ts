@@ -3,6 +3,12 @@ import { Engine, ThreadsRefused, type ThreadSpawner } from './engine.js';
 import { buildOf, type Backend, type Build } from './exports.js';
 import { relaxedSimdSupported, simdSupported } from './probe.js';
 
+declare global {
+  // The declarations name WebAssembly.Module; a project without the DOM lib (Node's types lack
+  // WebAssembly) gets this empty interface, which merges with the DOM lib's where it is present.
+  namespace WebAssembly { interface Module {} }
+}
+
 /** Where the module's bytes come from: anything `init({ wasm })` accepts. */
 export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string | Response | Promise<Response>;
 
