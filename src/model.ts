@@ -1,4 +1,4 @@
-import { checkF32, checkInt, checkKeys, describe, F32_MAX, fail, inF32, INSPECT, NonFiniteStepError } from './errors.js';
+import { checkF32, checkInt, checkKeys, describe, F32_MAX, fail, inF32, INSPECT, NaluError, NonFiniteStepError } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
@@ -156,7 +156,29 @@ export class Model {
   /** (Re)allocates the work block for batches of up to `batch` samples. */
   private ensureCapacity(what: string, batch: number): void {
     if (batch <= this.capacity) return;
-    const cap = round4(Math.max(batch, this.capacity * 2 > MAX_BATCH ? batch : Math.min(this.capacity * 2, MAX_BATCH)));
+    // Doubling spares a reallocation for each slightly larger batch; where the doubled block is
+    // too large or memory lacks room for it, the batch's own size may still fit.
+    const exact = round4(batch);
+    const doubled = round4(Math.max(batch, this.capacity * 2 > MAX_BATCH ? batch : Math.min(this.capacity * 2, MAX_BATCH)));
+    if (doubled > exact) {
+      const work = this.workPlan(doubled);
+      if (work.bytes <= MAX_BLOCK) {
+        try {
+          return this.allocWork(what, doubled, work);
+        } catch (err) {
+          if (!(err instanceof NaluError)) throw err;
+        }
+      }
+    }
+    const work = this.workPlan(exact);
+    if (work.bytes > MAX_BLOCK) {
+      fail(`${what}: a batch of ${batch} needs ${work.bytes} bytes of work memory for this model, more than the ${MAX_BLOCK} a block may use: use smaller batches`);
+    }
+    this.allocWork(what, exact, work);
+  }
+
+  /** Where each work buffer of a block for `cap` samples goes: [layer or -1, field, floats], and the block's bytes. */
+  private workPlan(cap: number): { plan: Array<[number, number, number]>; descBytes: number; bytes: number } {
     const lay = this.engine.layout;
     const n = this.layers.length;
     const ld = cap;
@@ -191,9 +213,14 @@ export class Model {
     const descBytes = round4(lay.H_WORDS + n * lay.L_WORDS) * 4;
     let bytes = descBytes;
     for (const p of plan) bytes += round4(p[2]) * 4;
-    if (bytes > MAX_BLOCK) {
-      fail(`${what}: a batch of ${batch} needs ${bytes} bytes of work memory for this model, more than the ${MAX_BLOCK} a block may use: use smaller batches`);
-    }
+    return { plan, descBytes, bytes };
+  }
+
+  /** Replaces the work block with `work`'s, for `cap` samples (a NaluError, and the old block kept, where memory lacks room). */
+  private allocWork(what: string, cap: number, work: ReturnType<Model['workPlan']>): void {
+    const { plan, descBytes, bytes } = work;
+    const lay = this.engine.layout;
+    const n = this.layers.length;
     const [raw, base] = this.engine.alloc(what, bytes);
     if (this.workRaw) this.engine.free(this.workRaw);
     this.workRaw = raw;

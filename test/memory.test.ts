@@ -233,3 +233,20 @@ it('the parameters of every layer fit the address slots of its record in the mod
     if (name.startsWith('L_') && !['L_P', 'L_G', 'L_WORDS'].includes(name)) expect(word, name).toBeLessThan(lay.L_P!);
   }
 });
+
+it('a batch a little larger than the last one fits when the doubled work block would exceed a block', async () => {
+  await useFreshInstance('simd');
+  // nau 200 -> 1 needs about 2.4 KB of work memory per sample: 300,000 samples fit a block
+  // (1 GiB), and so do 300,004; twice 300,000 would not, so the work block grows to the batch itself
+  const layers = () => [nau({ inputs: 200, outputs: 1 })];
+  const rand = prng(3);
+  const x = uniform32(rand, 300_004 * 200, -1, 1), t = uniform32(rand, 300_004, -1, 1);
+  const fresh = sequential(layers(), { seed: 1 });
+  const want = fresh.gradients(x, t);
+  fresh.dispose();
+  const m = sequential(layers(), { seed: 1 });
+  m.gradients(x.subarray(0, 300_000 * 200), t.subarray(0, 300_000));
+  const { loss, grads } = m.gradients(x, t);
+  expect(loss).toBe(want.loss);
+  expect(bits(grads[0]!.W!)).toEqual(bits(want.grads[0]!.W!));
+});
