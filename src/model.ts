@@ -144,7 +144,7 @@ export class Model {
       this.engine.free(this.stateRaw);
       throw err;
     }
-    this.engine.models++;
+    this.engine.live++;
   }
 
   // ---- memory ----------------------------------------------------------------------------
@@ -601,14 +601,17 @@ export class Model {
   }
 
   /**
-   * Rethrows what a call into the module threw. A trap (a WebAssembly.RuntimeError) can only be
-   * linear memory running out while a matrix product grows its scratch buffers: the model takes
-   * its own buffers back from a staged batch it was using, and the caller gets a NaluError. The
-   * parameters and the optimizer's state are untouched (a step changes them after its last product).
+   * Rethrows what a call into the module threw. After a trap (a WebAssembly.RuntimeError) the
+   * model takes its own buffers back from a staged batch it was using. The allocator traps with
+   * `unreachable` when linear memory runs out, which inside a call only a matrix product growing
+   * its scratch buffers can meet: that becomes a NaluError, and the parameters and the
+   * optimizer's state are untouched (a step changes them after its last product). Any other trap
+   * is a fault of the module and is rethrown as it is.
    */
   private trapped(what: string, err: unknown): never {
     if (!(err instanceof WebAssembly.RuntimeError)) throw err;
     this.engine.ex.modelRecover(this.desc);
+    if (!/unreachable/.test(err.message)) throw err;
     const mib = Math.round(this.engine.ex.memory.buffer.byteLength / 2 ** 20);
     fail(`${what}: the Wasm module stopped during the call (${err.message}) with ${mib} MiB of linear memory in use: ` +
       'most likely out of memory; the model is as it was. Dispose of the models and staged batches you no longer need, or use smaller batches');
@@ -797,7 +800,7 @@ export class Model {
     if (this.workRaw) this.engine.free(this.workRaw);
     this.engine.free(this.stateRaw);
     this.workRaw = 0;
-    this.engine.models--;
+    this.engine.live--;
   }
 
   get isDisposed(): boolean {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { init, nalu, sequential } from '../src/index';
+import { adam, init, nalu, nau, sequential, staticTask } from '../src/index';
 import { bits, moduleOf } from './helpers';
 import { currentEngine } from '../src/wasm/init';
 
@@ -61,6 +61,31 @@ describe('threads', () => {
     const again = sequential([nalu({ inputs: 64, outputs: 64 })], { seed: 3 });
     expect(bits(again.predict(x))).toEqual(bits(y));
     again.dispose();
+  });
+
+  it('a live sampler keeps its pool too: a model of a later init with the same threads trains on it', async () => {
+    await init({ threads: 2 });
+    const pool = currentEngine();
+    const task = staticTask({ op: 'add', inputSize: 8, seed: 1 });
+    const sampler = task.trainSampler();
+    await init();
+    expect(pool.threads).toBe(2); // not stopped: the sampler is live
+    await init({ threads: 2 });
+    expect(currentEngine()).toBe(pool);
+    const model = sequential([nau({ inputs: 8, outputs: 1 })], { seed: 1 });
+    expect(Number.isFinite(model.trainStepOn(sampler, adam()))).toBe(true);
+    // what it draws, as everything the library returns, has an ArrayBuffer of its own, not the
+    // shared memory's (a SharedArrayBuffer cannot be transferred)
+    const { x, target } = sampler.sample(4);
+    const test = task.testSet(4);
+    for (const a of [x, target, test.x, test.target, model.predict(x), model.getWeights()[0]!.W!, model.save(),
+      model.gradients(x, Float32Array.from(target)).grads[0]!.W!, model.optimizerState()!.m[0]!.W!]) {
+      expect(a.buffer).toBeInstanceOf(ArrayBuffer);
+    }
+    model.dispose();
+    sampler.dispose();
+    await init();
+    expect(pool.threads).toBe(1); // nothing made on it is left
   });
 
   it('a host that refuses worker threads (Node\'s permission model) runs on one thread', () => {

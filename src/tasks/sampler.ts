@@ -78,6 +78,7 @@ export class Sampler {
     f32[w + 6] = range[0];
     f32[w + 7] = range[1] - range[0];
     this.engine.ex.taskSeed(this.ptr, seed >>> 0);
+    this.engine.live++;
   }
 
   /** @internal a scratch block of at least `floats` floats owned by the sampler */
@@ -110,7 +111,8 @@ export class Sampler {
       return {
         n,
         x: this.engine.f32.slice(x >>> 2, (x >>> 2) + n * inputs),
-        target: new Float64Array(this.engine.u8.buffer.slice(t64, t64 + n * 8)),
+        // a copy of its own (slicing the buffer would give a SharedArrayBuffer on a threads engine)
+        target: new Float64Array(this.engine.u8.buffer, t64, n).slice(),
       };
     } finally {
       this.engine.free(raw);
@@ -133,5 +135,6 @@ export class Sampler {
     this.disposed = true;
     if (this.scratchRaw) this.engine.free(this.scratchRaw);
     this.engine.free(this.raw);
+    this.engine.live--;
   }
 }

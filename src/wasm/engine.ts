@@ -35,8 +35,8 @@ export class Engine {
   private u8v: Uint8Array;
   /** The address of the thread pool's control block (assembly/pool.ts); 0 without threads. */
   poolBlock = 0;
-  /** Models made on this engine and not disposed. */
-  models = 0;
+  /** Models and samplers made on this engine and not disposed (a pool runs on while any is left). */
+  live = 0;
   /** What a worker thread said when it failed (see ThreadSpawner). */
   threadReport: ThreadReports = () => undefined;
 

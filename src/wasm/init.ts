@@ -143,11 +143,11 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     // (its models carry on, on one thread), so that repeated init({ wasm, threads }) leaks none.
     if (provided && provided !== current) provided.stopThreads();
     provided = options.wasm !== undefined ? current : undefined;
-    // A pool that is not current and has no live model is stopped and forgotten: its workers end
-    // and its memory can be freed (one with live models keeps running for them).
+    // A pool that is not current and has no live model or sampler is stopped and forgotten: its
+    // workers end and its memory can be freed (one with live ones keeps running for them).
     for (const [key, made] of engines) {
       const e = await made.catch(() => undefined);
-      if (e && e !== current && e.poolBlock && e.models === 0) {
+      if (e && e !== current && e.poolBlock && e.live === 0) {
         e.stopThreads();
         engines.delete(key);
       }
