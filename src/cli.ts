@@ -4,7 +4,7 @@
  * Seeds run in parallel on worker threads, each with its own Wasm instance.
  */
 import { createHash } from 'node:crypto';
-import { accessSync, appendFileSync, constants, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, appendFileSync, constants, existsSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -155,16 +155,36 @@ function seedsText(seeds: number[]): string {
  * Fails now, not after hours of training, when the results could not be written to `file`:
  * its directory must exist and be writable, and the file, if it exists, be a writable file.
  */
-function checkWritable(key: string, file: string): void {
+function checkWritable(key: string, file: string, how: 'append' | 'whole'): void {
   try {
-    if (existsSync(file)) {
-      if (statSync(file).isDirectory()) throw new Error('it is a directory');
-      accessSync(file, constants.W_OK);
-    } else {
-      accessSync(dirname(resolve(file)), constants.W_OK);
-    }
+    const exists = existsSync(file);
+    if (exists && statSync(file).isDirectory()) throw new Error('it is a directory');
+    // appended to in place; or replaced whole through a temporary file beside it (writeWhole)
+    if (exists && how === 'append') accessSync(file, constants.W_OK);
+    else accessSync(dirname(resolve(file)), constants.W_OK);
   } catch (err) {
     throw new UsageError(`--${key} ${file} cannot be written: ${(err as Error).message}`);
+  }
+}
+
+/** Refuses to overwrite the unfinished report of an interrupted experiment: its seeds would be lost. */
+function keepUnfinished(file: string): void {
+  let report: { partial?: unknown; seeds?: unknown };
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8')) as typeof report;
+  } catch {
+    return; // none, or not a report
+  }
+  if (report?.partial !== true) return;
+  const seeds = Array.isArray(report.seeds) ? report.seeds.map((s: { seed?: unknown }) => s?.seed) : [];
+  throw new UsageError(`--json ${file} holds the unfinished report of an interrupted run (seeds ${seeds.join(', ') || 'none'} done): give another file, or move it away first`);
+}
+
+function isReproduceLine(line: string, file: string): boolean {
+  try {
+    return parseReproduceLines(line, file).length === 1;
+  } catch {
+    return false;
   }
 }
 
@@ -384,7 +404,10 @@ async function experiment(argv: string[]): Promise<void> {
   const seeds = seedList(args.get('seeds'));
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
   const json = args.get('json');
-  if (json) checkWritable('json', json);
+  if (json) {
+    checkWritable('json', json, 'whole');
+    keepUnfinished(json);
+  }
   const module = await moduleId();
   const started = performance.now();
   const threshold = thresholdOf(config);
@@ -429,8 +452,8 @@ async function identity(argv: string[]): Promise<IdentityCurve[]> {
   const args = parseArgs(argv, ['json', 'svg', 'steps', 'seeds']);
   const json = args.get('json'), svg = args.get('svg');
   if (json && svg && resolve(json) === resolve(svg)) throw new UsageError(`--json and --svg name the same file, ${json}`);
-  if (json) checkWritable('json', json);
-  if (svg) checkWritable('svg', svg);
+  if (json) checkWritable('json', json, 'whole');
+  if (svg) checkWritable('svg', svg, 'whole');
   await init();
   const config = { ...IDENTITY_DEFAULTS, steps: int(args, 'steps', IDENTITY_DEFAULTS.steps, 1, 1e9), seeds: int(args, 'seeds', IDENTITY_DEFAULTS.seeds, 1, 1000) };
   const models = Object.entries(identityModels());
@@ -481,12 +504,22 @@ async function reproduce(argv: string[]): Promise<void> {
     `${op}/${model}/${seed}/${its}/${recordedInit(model, scheme) ?? ''}`;
   const key = (op: string, model: string, seed: number) => lineKey(op, model, seed, iterations, init);
   const done = new Map<string, ReproduceLine>();
-  checkWritable('file', file); // now, not after hours
+  checkWritable('file', file, 'append'); // now, not after hours
   if (existsSync(file)) {
-    const text = readFileSync(file, 'utf8');
+    let text = readFileSync(file, 'utf8');
     let lines: ReproduceLine[];
     try {
-      lines = parseReproduceLines(text, file);
+      const end = text.lastIndexOf('\n') + 1;
+      lines = parseReproduceLines(text.slice(0, end), file);
+      // A run stopped while appending its line (killed, disk full) leaves a record cut short:
+      // it is removed, and that run is done again.
+      if (end < text.length && text[end] === '{' && !isReproduceLine(text.slice(end), file)) {
+        console.error(`reproduce: the last line of ${file} is cut short (a run stopped while writing it): removed; its run is done again`);
+        truncateSync(file, Buffer.byteLength(text.slice(0, end)));
+        text = text.slice(0, end);
+      } else {
+        lines = parseReproduceLines(text, file);
+      }
     } catch (err) {
       throw new Error((err as Error).message); // the file's content, not the arguments, is wrong
     }
@@ -537,7 +570,7 @@ async function showcase(argv: string[]): Promise<void> {
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
   const iterations = int(args, 'iterations', SHOWCASE.iterations, 1, 1e10);
   const json = args.get('json');
-  if (json) checkWritable('json', json);
+  if (json) checkWritable('json', json, 'whole');
   const started = performance.now();
   console.log('nalu-wasm showcase: arithmetic units extrapolate where MLPs fail.\n');
   await identity(['--steps', String(IDENTITY_DEFAULTS.steps)]);

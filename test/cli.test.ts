@@ -147,6 +147,12 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(report.config.seeds).toEqual([0, 1]);
     expect(report.aggregate.successRate).toBe(report.seeds[0].success ? 1 : 0);
     expect(readdirSync(dir)).toEqual(['a=b.json']); // no temporary file left
+    // a second run does not overwrite the unfinished report (its seeds would be lost)
+    const text = readFileSync(json, 'utf8');
+    const again = run('experiment', '--op', 'sub', '--model', 'nau', '--seeds', '2', '--iterations', '1000', '--json', json);
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/--json .*a=b\.json holds the unfinished report of an interrupted run \(seeds 0 done\): give another file, or move it away first/);
+    expect(readFileSync(json, 'utf8')).toBe(text);
   }, 120_000);
 
   it('reproduce puts its next line on a line of its own when the file does not end in a newline', () => {
@@ -166,6 +172,23 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(third.code).toBe(1);
     expect(third.err).toMatch(/r\.jsonl: line 4 is not JSON; fix or remove it/);
     expect(third.err).not.toMatch(/usage:/);
+  }, 120_000);
+
+  it('reproduce removes a last record cut short (a run stopped while appending it) and does its run again', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nalu-cli-'));
+    const file = join(dir, 'r.jsonl');
+    const common = ['reproduce', '--iterations', '1000', '--ops', 'sub', '--models', 'nau', '--workers', '1', '--file', file];
+    expect(run(...common, '--seeds', '0,1').code).toBe(0);
+    const whole = readFileSync(file, 'utf8');
+    const [first, second] = whole.trim().split('\n');
+    writeFileSync(file, `${first}\n${second!.slice(0, 40)}`);
+    const again = run(...common, '--seeds', '0,1');
+    expect(again.code).toBe(0);
+    expect(again.err).toMatch(/the last line of .*r\.jsonl is cut short \(a run stopped while writing it\): removed; its run is done again/);
+    expect(again.err).toMatch(/1 runs to go, 1 already/);
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.seed)).toEqual([0, 1]);
+    expect(lines[1].result.interpolationMse).toBe(JSON.parse(second!).result.interpolationMse); // the same run, done again
   }, 120_000);
 
   it('draws the identity figure as SVG', () => {
