@@ -40,7 +40,11 @@ function wasmFiles() {
       }
       // The type of `import wasm from 'nalu-wasm/nalu-simd.wasm'` where the host compiles it
       // (workerd, and bundlers told to), for init({ wasm }).
-      this.emitFile({ type: 'asset', fileName: 'wasm.d.ts', source: 'declare global {\n  namespace WebAssembly { interface Module {} }\n}\ndeclare const module: WebAssembly.Module;\nexport default module;\n' });
+      this.emitFile({ type: 'asset', fileName: 'wasm.d.ts', source: 'declare global {\n  namespace WebAssembly { interface Module {} }\n}\n' +
+        '/**\n * A build of the module, compiled by the host that imports it: workerd, or a bundler told to\n' +
+        ' * (pass it to init({ wasm })). Node does not import .wasm files (Node 20 only with\n' +
+        ' * --experimental-wasm-modules): there, init() loads the builds itself.\n */\n' +
+        'declare const module: WebAssembly.Module;\nexport default module;\n' });
     },
   };
 }

@@ -1,5 +1,6 @@
 /** Every error this package throws on bad input or misuse. */
 export class NaluError extends Error {
+  /** "NaluError" (its subclasses have their own). */
   override name = 'NaluError';
 }
 
@@ -9,6 +10,7 @@ export class NaluError extends Error {
  * may catch it and go on with the next batch.
  */
 export class NonFiniteStepError extends NaluError {
+  /** "NonFiniteStepError". */
   override name = 'NonFiniteStepError';
 }
 

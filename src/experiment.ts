@@ -14,6 +14,7 @@ import { OPS, staticTask, type Op, type StaticTaskOptions } from './tasks/static
 
 /** An experiment model of MODELS: how the command line and the showcase build it. */
 export interface ModelEntry {
+  /** One line on the model, as the command line's help and reports print it. */
   readonly description: string;
   /** The layers for `inputs` inputs, a hidden layer of `hidden` units and one output. */
   layers(inputs: number, hidden: number): LayerSpec[];
@@ -21,7 +22,11 @@ export interface ModelEntry {
   readonly options?: SequentialOptions;
   /** Gradient clipping by value, for the models whose papers train with it. */
   readonly clipValue?: number;
-  /** iNALU's reinitialisation rule (see ReinitRule). */
+  /**
+   * iNALU's reinitialisation rule, as its authors' code applies it: every 10,000 steps, when the
+   * newer half of the losses since the last restart is no better than the older half (mean plus
+   * standard deviation) and still above 1, every parameter is redrawn from U[-2, 2].
+   */
   readonly reinit?: boolean;
 }
 
@@ -67,7 +72,11 @@ function mlp(activation: Activation): ModelEntry {
   };
 }
 
-const ENTRIES = {
+/** The names of the experiment models: the dense activations' (MLPs) and the units'. */
+export type ModelName = Activation | 'nac' | 'nacmul' | 'nalu' | 'nau' | 'nmu' | 'inalu' | 'npu' | 'realnpu';
+
+/** The models of the static task, two layers each with a hidden size of 2 by default. */
+export const MODELS: Readonly<Record<ModelName, ModelEntry>> = {
   ...(Object.fromEntries(ACTIVATIONS.map((a) => [a, mlp(a)])) as Record<Activation, ModelEntry>),
   nac: { description: 'NAC+ then NAC+', layers: (i, h) => [nac({ inputs: i, outputs: h }), nac({ inputs: h, outputs: 1 })] },
   nacmul: { description: 'NAC+ then NAC*', layers: (i, h) => [nac({ inputs: i, outputs: h }), nacMul({ inputs: h, outputs: 1 })] },
@@ -90,13 +99,7 @@ const ENTRIES = {
   },
   npu: { description: 'NAU then NPU (Heim et al.)', layers: (i, h) => [nau({ inputs: i, outputs: h }), npu({ inputs: h, outputs: 1 })] },
   realnpu: { description: 'NAU then RealNPU (Heim et al.)', layers: (i, h) => [nau({ inputs: i, outputs: h }), realNpu({ inputs: h, outputs: 1 })] },
-} satisfies Record<string, ModelEntry>;
-
-/** The names of the experiment models: the dense activations' (MLPs) and the units'. */
-export type ModelName = keyof typeof ENTRIES;
-
-/** The models of the static task, two layers each with a hidden size of 2 by default. */
-export const MODELS: Readonly<Record<ModelName, ModelEntry>> = ENTRIES;
+};
 
 /** The model of MODELS named `name`, or undefined (its own names only: "toString" is none). */
 export function modelEntry(name: string): ModelEntry | undefined {

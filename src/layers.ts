@@ -22,8 +22,11 @@ export interface ParamSpec {
 
 /** A layer's specification: what `nac()`, `nalu()`, ... return and `sequential()` takes. */
 export interface LayerSpec {
+  /** The layer's kind: the name of the function that made it. */
   readonly type: LayerType;
+  /** Values each sample brings in. */
   readonly inputs: number;
+  /** Values each sample gets out. */
   readonly outputs: number;
   /** The layer's options with every default filled in. */
   readonly options: Readonly<Record<string, unknown>>;
@@ -292,7 +295,9 @@ export function layerKind(type: LayerType): LayerKind {
 
 /** The sizes every layer takes: inputs and outputs, integers from 1 to 65536. */
 export interface UnitOptions {
+  /** Values each sample brings in. */
   inputs: number;
+  /** Values each sample gets out (the layer's units). */
   outputs: number;
 }
 
@@ -340,7 +345,8 @@ export function nalu(options: UnitOptions & { eps?: number | undefined; sharedWe
  * A fully connected layer with bias, y = act(x W + b), for the MLP baselines. `activation`
  * (default 'linear') follows PyTorch's definitions. Parameters W [inputs, outputs] and b
  * [outputs], initialised as PyTorch's nn.Linear (uniform in +-1/sqrt(inputs)) unless `init` is
- * 'glorot' or 'madsen' (see denseParams).
+ * 'glorot' (W Glorot uniform, b 0) or 'madsen' (b 0, W uniform with the bound of Madsen &
+ * Johansen's code for the activation: README, Initialisation).
  */
 export function dense(options: UnitOptions & { activation?: Activation | undefined; init?: InitScheme | undefined }): LayerSpec {
   return makeLayer('dense', options);

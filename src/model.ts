@@ -18,15 +18,18 @@ export type Numbers = Float32Array | Float64Array | readonly number[];
 
 /** An optimizer's state in a model: its settings, step count and first and second moments. */
 export interface OptimizerState {
+  /** The optimizer whose state this is (restoreOptimizer makes it the model's). */
   optimizer: Optimizer;
+  /** The steps it has taken: the next one is step + 1 (Adam's bias correction counts them). */
   step: number;
-  /** laid out as getWeights() */
+  /** The first moments (Adam; zeros for SGD and RMSProp), laid out as getWeights(). */
   m: Weights;
+  /** The second moments (Adam, RMSProp; zeros for SGD), laid out as getWeights(). */
   v: Weights;
 }
 
 export interface SequentialOptions {
-  /** Seed of the initialisation (xoshiro128**, see rng.ts); default 0. */
+  /** Seed of the initialisation (xoshiro128** seeded by SplitMix32); default 0. */
   seed?: number | undefined;
   /** Default initialisation of layers that do not set their own. */
   init?: InitScheme | undefined;
@@ -44,6 +47,16 @@ export interface SequentialOptions {
 }
 
 /** See SequentialOptions.regularizer. */
+/** A Regularizer with its defaults filled in, as Model.options gives it. */
+export interface ResolvedRegularizer {
+  /** As Regularizer.lambda. */
+  lambda: number;
+  /** As Regularizer.start; 0 when it was left out. */
+  start: number;
+  /** As Regularizer.end; 0 when it was left out. */
+  end: number;
+}
+
 export interface Regularizer {
   /** The weight once the schedule has ramped up (MODELS: 0.01 for the NAU model, 10 for the NMU one). */
   lambda: number;
@@ -70,15 +83,19 @@ const round4 = (n: number) => (n + 3) & ~3;
 
 /** A stack of layers applied in order; its memory lives in the engine's linear memory. */
 export class Model {
+  /** The layers' specs, in order, as sequential() took them. */
   readonly layers: readonly LayerSpec[];
+  /** Values per sample going in: the first layer's inputs. */
   readonly inputs: number;
+  /** Values per sample coming out: the last layer's outputs. */
   readonly outputs: number;
+  /** The build the model runs on, chosen by the init() before it was made. */
   readonly backend: Backend;
   private readonly engine: Engine;
   private readonly tensors: Tensor[];
   private readonly nParam: number;
   private readonly allowNonFinite: boolean;
-  private readonly regularizer: Required<Regularizer> | undefined;
+  private readonly regularizer: ResolvedRegularizer | undefined;
   private stateRaw: number;
   private state: number; // byte address of the parameter region
   private workRaw = 0;
@@ -88,6 +105,7 @@ export class Model {
   private disposed = false;
   private readonly stagedBatches = new Set<StagedBatch>();
 
+  /** What sequential(layers, options) does: a model on the engine of the last init(). */
   constructor(layers: readonly LayerSpec[], options: SequentialOptions = {}) {
     if (!Array.isArray(layers) || layers.length === 0) {
       fail(`sequential: layers must be a non-empty array of layers, got ${describe(layers)}`);
@@ -406,6 +424,7 @@ export class Model {
    * StagedBatch of this model against the target staged with it (pass it alone).
    */
   evaluate(staged: StagedBatch): number;
+  /** The mean squared error of the predictions for x ([batch, inputs]) against target ([batch, outputs]). */
   evaluate(x: Numbers, target: Numbers, batch?: number): number;
   evaluate(x: Numbers | StagedBatch, target?: Numbers, batch?: number): number {
     this.live('evaluate');
@@ -634,7 +653,7 @@ export class Model {
   }
 
   /** The model's options, as given to sequential() with defaults filled in (for saving). */
-  get options(): { allowNonFinite: boolean; regularizer?: Required<Regularizer> } {
+  get options(): { allowNonFinite: boolean; regularizer?: ResolvedRegularizer } {
     return { allowNonFinite: this.allowNonFinite, ...(this.regularizer ? { regularizer: { ...this.regularizer } } : {}) };
   }
 
@@ -803,6 +822,7 @@ export class Model {
     this.engine.live--;
   }
 
+  /** True once dispose() has run. */
   get isDisposed(): boolean {
     return this.disposed;
   }
@@ -823,8 +843,12 @@ export class StagedBatch {
   private disposed = false;
 
   /** @internal */
-  constructor(readonly model: Model, readonly batch: number, private readonly raw: number,
-    /** @internal byte address of the batch's record */ readonly ptr: number) {}
+  constructor(
+    /** The model that staged it, the only one that can use it. */ readonly model: Model,
+    /** The samples it holds. */ readonly batch: number, private readonly raw: number,
+    /** @internal byte address of the batch's record */ readonly ptr: number) {
+    if (!(model instanceof Model)) fail('new StagedBatch(): a staged batch comes from model.stageBatch(x, target)');
+  }
 
   /** Releases the batch's memory; training on or predicting it afterwards throws. */
   dispose(): void {
@@ -833,6 +857,7 @@ export class StagedBatch {
     this.model.releaseBatch(this, this.raw);
   }
 
+  /** True once dispose() has run, here or on its model. */
   get isDisposed(): boolean {
     return this.disposed;
   }
@@ -857,13 +882,13 @@ function checkNumbers(what: string, a: unknown[]): void {
 }
 
 /** The regulariser's weight at optimizer step t: 0 before start, ramping to lambda at end. */
-function scheduledLambda(r: Required<Regularizer> | undefined, t: number): number {
+function scheduledLambda(r: ResolvedRegularizer | undefined, t: number): number {
   if (!r) return 0;
   if (r.end <= r.start) return t >= r.start ? r.lambda : 0;
   return r.lambda * Math.min(1, Math.max(0, (t - r.start) / (r.end - r.start)));
 }
 
-function checkRegularizer(r: unknown): Required<Regularizer> | undefined {
+function checkRegularizer(r: unknown): ResolvedRegularizer | undefined {
   if (r === undefined) return undefined;
   if (r === null || typeof r !== 'object') fail(`sequential: regularizer must be { lambda, start, end }, got ${describe(r)}`);
   checkKeys('sequential: regularizer', r, ['lambda', 'start', 'end']);

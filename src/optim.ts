@@ -2,12 +2,15 @@ import { checkF32, checkKeys, describe, fail } from './errors.js';
 
 /** An optimizer's settings. Its state (moments, step count) lives with each model it trains. */
 export interface Optimizer {
+  /** Which update: the function that made it. */
   readonly kind: 'adam' | 'sgd' | 'rmsprop';
+  /** The step size. */
   readonly learningRate: number;
   /** Adam's first-moment decay (0 for the others). */
   readonly beta1: number;
   /** Adam's second-moment decay, RMSProp's alpha (0 for SGD). */
   readonly beta2: number;
+  /** Added to the root of the second moment in Adam and RMSProp (0 for SGD). */
   readonly epsilon: number;
   /** Clip every gradient to [-clipValue, clipValue] before the update; 0: no clipping. */
   readonly clipValue: number;

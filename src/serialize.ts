@@ -45,16 +45,20 @@ export interface SaveOptions {
 /** A parameter tensor in the JSON form: numbers, with "NaN", "Infinity", "-Infinity", "-0". */
 export type JsonTensor = Array<number | string>;
 
-type OptionValue = number | boolean | string;
+/** A saved option's value. */
+export type OptionValue = number | boolean | string;
 /** Options as JSON: scalars, or records of scalars (sequential's `regularizer`). */
 export type JsonOptions = Record<string, OptionValue | Record<string, OptionValue>>;
 
 /** What `model.toJSON()` returns and `fromJSON()` takes (or its JSON text). */
 export interface ModelJSON {
+  /** Always "nalu-wasm": what fromJSON checks first. */
   format: 'nalu-wasm';
+  /** The format's version (1); fromJSON reads versions up to its own. */
   version: number;
   /** The model's options, as `model.options` gives them (sequential's options). */
   options: JsonOptions;
+  /** The layers in order: their specs, and their parameters named as in getWeights(). */
   layers: Array<{
     type: string;
     inputs: number;
@@ -62,6 +66,7 @@ export interface ModelJSON {
     options: JsonOptions;
     params: Record<string, JsonTensor>;
   }>;
+  /** With `{ optimizer: true }`: the optimizer and its state, to continue training. */
   optimizer?: {
     kind: string;
     step: number;

@@ -2,7 +2,7 @@
 // predict on the same arrays, the model's own buffers untouched between calls, and clear errors.
 import { describe, expect, it } from 'vitest';
 import {
-  adam, dense, inalu, nac, nacMul, nalu, nau, nmu, npu, sequential, sgd, staticTask, NaluError, StagedBatch,
+  adam, dense, inalu, nac, nacMul, nalu, nau, nmu, npu, sequential, sgd, staticTask, NaluError, Sampler, StagedBatch,
   type LayerSpec, type Model,
 } from '../src/index';
 import { BUILDS, bits, prng, useBackend } from './helpers';
@@ -185,6 +185,10 @@ describe('staged batches: errors', () => {
     for (const call of [() => m.predict(forged), () => m.evaluate(forged), () => m.trainStepOn(forged, adam())]) {
       expect(call).toThrow(/this StagedBatch was not made by the model's stageBatch/);
     }
+    // the classes are exported for instanceof and types; their constructors are not the way in
+    const NewStaged = StagedBatch as unknown as new () => StagedBatch, NewSampler = Sampler as unknown as new () => Sampler;
+    expect(() => new NewStaged()).toThrow(new NaluError('new StagedBatch(): a staged batch comes from model.stageBatch(x, target)'));
+    expect(() => new NewSampler()).toThrow(new NaluError("new Sampler(): a sampler comes from a task's trainSampler()"));
     const y = m.predict(own);
     own.dispose();
     expect(() => m.predict(own)).toThrow('predict: the StagedBatch has been disposed');

@@ -21,10 +21,14 @@ export const IDENTITY_TEST: readonly [number, number] = [-20, 20];
 export class IdentityTask {
   /** @internal */
   readonly config: TaskConfig = Object.freeze({ kind: 1, inputs: 1, start1: 0, start2: 0, subsetSize: 0, op: 0 });
+  /** The seed of the training draws. */
   readonly seed: number;
+  /** The range training samples are drawn from. */
   readonly train: readonly [number, number];
+  /** The range grid() spans: beyond the training range on both sides ([-20, 20] by default). */
   readonly test: readonly [number, number];
 
+  /** What identityTask(options) does. */
   constructor(options: IdentityTaskOptions = {}) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       fail(`identityTask: options must be an object, got ${describe(options)}`);

@@ -18,8 +18,11 @@ export interface TaskConfig {
 
 /** A labelled set: x [n, inputs] as f32, targets in f64 (the metrics use these). */
 export interface Dataset {
+  /** The inputs, [n, inputs] row-major. */
   readonly x: Float32Array;
+  /** The targets, one per sample, computed in f64 from the f32 inputs. */
   readonly target: Float64Array;
+  /** The number of samples. */
   readonly n: number;
 }
 
@@ -62,6 +65,7 @@ export class Sampler {
 
   /** @internal made by a task's trainSampler() (and, for their draws, validationSet() and testSet(): `what`) */
   constructor(config: TaskConfig, range: readonly [number, number], seed: number, what = 'trainSampler') {
+    if (config === null || typeof config !== 'object') fail("new Sampler(): a sampler comes from a task's trainSampler()");
     this.config = config;
     this.range = range;
     this.engine = currentEngine();

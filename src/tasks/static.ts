@@ -23,6 +23,16 @@ export interface StaticTaskOptions {
   extrapolation?: readonly [number, number] | undefined;
 }
 
+/** What StaticTask.threshold() takes; every option may be left out. */
+export interface ThresholdOptions {
+  /** How far each first-layer weight is off toward the wrong value; default 1e-5. */
+  eps?: number | undefined;
+  /** The draws of the extrapolation range the MSE is estimated over; default 1,000,000. */
+  samples?: number | undefined;
+  /** The subsets of the R script behind the paper's thresholds (one input longer); default false. */
+  paperSubsets?: boolean | undefined;
+}
+
 const STREAM = { offset: 0, train: 1, validation: 2, test: 3, threshold: 4 } as const;
 
 /**
@@ -53,18 +63,28 @@ function checkTargets(what: string, op: Op, s: number, r: readonly [number, numb
  * {0 .. inputSize - (2s - v)}; the target is op(a, b).
  */
 export class StaticTask {
+  /** The operation on a and b. */
   readonly op: Op;
+  /** The seed of the subsets' offset and of every draw. */
   readonly seed: number;
+  /** Inputs per sample. */
   readonly inputSize: number;
+  /** s: the inputs each subset sums. */
   readonly subsetSize: number;
+  /** v: the inputs the two subsets share. */
   readonly overlap: number;
+  /** The first input of subset 1 (the offset o). */
   readonly start1: number;
+  /** The first input of subset 2 (o + s - v). */
   readonly start2: number;
+  /** The range training samples (and the validation set) are drawn from. */
   readonly interpolation: readonly [number, number];
+  /** The range the test set is drawn from. */
   readonly extrapolation: readonly [number, number];
   /** @internal the task as the module reads it */
   readonly config: TaskConfig;
 
+  /** What staticTask(options) does. */
   constructor(options: StaticTaskOptions) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) fail(`staticTask: options must be an object, got ${describe(options)}`);
     checkKeys('staticTask', options, ['op', 'seed', 'inputSize', 'subsetRatio', 'overlapRatio', 'interpolation', 'extrapolation']);
@@ -145,7 +165,7 @@ export class StaticTask {
    * ranges make each subset one input longer (26 of 100, overlapping by 13): that is why
    * the paper quotes 1.5e-5 for addition on U[2, 6] where this task's subsets give 1.6e-5.
    */
-  threshold(options: { eps?: number; samples?: number; paperSubsets?: boolean } = {}): number {
+  threshold(options: ThresholdOptions = {}): number {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       fail(`threshold: options must be an object, got ${describe(options)}`);
     }
