@@ -152,8 +152,9 @@ function seedsText(seeds: number[]): string {
 }
 
 /**
- * Fails now, not after hours of training, when the results could not be written to `file`:
- * its directory must exist and be writable, and the file, if it exists, be a writable file.
+ * Fails now, not after hours of training, when the results could not be written to `file`: a
+ * file appended to must be writable (or, while it does not exist, its directory); a file written
+ * whole goes through a temporary file beside it, so its directory must be writable.
  */
 function checkWritable(key: string, file: string, how: 'append' | 'whole'): void {
   try {
@@ -511,14 +512,17 @@ async function reproduce(argv: string[]): Promise<void> {
     try {
       const end = text.lastIndexOf('\n') + 1;
       lines = parseReproduceLines(text.slice(0, end), file);
-      // A run stopped while appending its line (killed, disk full) leaves a record cut short:
-      // it is removed, and that run is done again.
-      if (end < text.length && text[end] === '{' && !isReproduceLine(text.slice(end), file)) {
-        console.error(`reproduce: the last line of ${file} is cut short (a run stopped while writing it): removed; its run is done again`);
-        truncateSync(file, Buffer.byteLength(text.slice(0, end)));
-        text = text.slice(0, end);
-      } else {
-        lines = parseReproduceLines(text, file);
+      if (end < text.length) {
+        // A run stopped while appending its line (killed, disk full) leaves a record cut short:
+        // it is removed, and that run is done again. Any other last line without its newline
+        // is read as it is.
+        if (text[end] === '{' && !isReproduceLine(text.slice(end), file)) {
+          console.error(`reproduce: the last line of ${file} is cut short (a run stopped while writing it): removed; its run is done again`);
+          truncateSync(file, Buffer.byteLength(text.slice(0, end)));
+          text = text.slice(0, end);
+        } else {
+          lines = parseReproduceLines(text, file);
+        }
       }
     } catch (err) {
       throw new Error((err as Error).message); // the file's content, not the arguments, is wrong

@@ -46,7 +46,6 @@ export interface SequentialOptions {
   regularizer?: Regularizer | undefined;
 }
 
-/** See SequentialOptions.regularizer. */
 /** A Regularizer with its defaults filled in, as Model.options gives it. */
 export interface ResolvedRegularizer {
   /** As Regularizer.lambda. */
@@ -57,6 +56,7 @@ export interface ResolvedRegularizer {
   end: number;
 }
 
+/** See SequentialOptions.regularizer. */
 export interface Regularizer {
   /** The weight once the schedule has ramped up (MODELS: 0.01 for the NAU model, 10 for the NMU one). */
   lambda: number;
