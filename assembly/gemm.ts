@@ -18,6 +18,7 @@
 // madd (madd.ts): a mul then an add, except in the opt-in relaxed-SIMD build.
 
 import { madd } from "./madd";
+import { heapAlloc } from "./memory";
 import { ewPart, hsum, JOB_EW } from "./elementwise";
 import { partArgs, partBound, poolJoin, poolStart, poolThreads, threadTable } from "./pool";
 
@@ -263,7 +264,7 @@ function scratch(tab: usize, slot: i32, bytes: usize): usize {
     const old = <usize>load<u32>(rec);
     store<u64>(rec, 0);
     if (old) heap.free(old);
-    store<u32>(rec, <u32>heap.alloc(bytes + 16));
+    store<u32>(rec, <u32>heapAlloc(bytes + 16));
     store<u32>(rec, <u32>bytes, 4);
   }
   return (<usize>load<u32>(rec) + 15) & ~15;

@@ -127,7 +127,25 @@ export const S_UPDATE_NONFINITE: i32 = 6; // H_STATUS_ARG = index into the param
 
 /** Allocates `bytes + 16` bytes, so that the host can align the block's start to 16. */
 export function alloc(bytes: usize): usize {
-  return heap.alloc(bytes + 16);
+  return heapAlloc(bytes + 16);
+}
+
+/** Requests from here up are rounded up to a multiple of LARGE_CLASS (see heapAlloc). */
+const LARGE: usize = (1 << 29) - 1024;
+const LARGE_CLASS: usize = 1 << 25;
+
+/**
+ * heap.alloc for every block of the module. The allocator (TLSF) files free blocks of 512 MiB to
+ * 1 GiB in classes 32 MiB wide and, unlike below, searches them without rounding the request up
+ * to the next class: a freed block of the request's class may be smaller than the request, and
+ * is handed out all the same (its debug check aborts). A request there is rounded up to a
+ * multiple of 32 MiB, the lower end of its class, which every block of the class reaches. The
+ * host asks for at most 992 MiB (src/wasm/engine.ts MAX_BLOCK), so that no request rounds up
+ * past the allocator's largest block (just under 1 GiB).
+ */
+export function heapAlloc(bytes: usize): usize {
+  if (bytes >= LARGE) bytes = (bytes + LARGE_CLASS - 1) & ~(LARGE_CLASS - 1);
+  return heap.alloc(bytes);
 }
 
 export function free(raw: usize): void {

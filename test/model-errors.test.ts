@@ -295,7 +295,7 @@ const ROWS: Row[] = [
     name: 'trainStepOn: a batch whose work memory would exceed a block',
     model: () => sequential([nau({ inputs: 65536, outputs: 1 })]),
     run: (c) => c.m.trainStepOn(staticTask({ op: 'add', inputSize: 65536 }).trainSampler(), c.opt, 1 << 14),
-    message: /^trainStepOn: a batch of 16384 needs \d+ bytes of work memory for this model, more than the 1073741760 a block may use: use smaller batches$/,
+    message: /^trainStepOn: a batch of 16384 needs \d+ bytes of work memory for this model, more than the 1040187376 a block may use: use smaller batches$/,
   },
 
   // ---- tasks whose op is undefined on the range ----

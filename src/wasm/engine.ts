@@ -162,7 +162,9 @@ export class Engine {
 }
 
 /**
- * The largest single block the engine hands out: 1 GiB less the allocator's own overhead (its
- * blocks stop below 2^30 bytes, headers included); wasm32 memory ends at 4 GiB.
+ * The largest single block the engine hands out: 992 MiB with alloc's 16 bytes of alignment
+ * room, the largest multiple of 32 MiB below the allocator's limit of 1 GiB (the module rounds
+ * requests of 512 MiB and more up to such a multiple: assembly/memory.ts heapAlloc); wasm32
+ * memory ends at 4 GiB.
  */
-export const MAX_BLOCK = (1 << 30) - 64;
+export const MAX_BLOCK = 992 * 2 ** 20 - 16;
