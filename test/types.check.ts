@@ -3,8 +3,8 @@
 // (tsconfig.types.json) and once with Node's types only (tsconfig.types-node.json): every line
 // below a @ts-expect-error must be a type error, every other line must compile.
 import {
-  adam, identityTask, init, nac, NaluError, nau, NonFiniteStepError, sequential, staticTask, type Backend,
-  type IdentityTaskOptions, type Numbers, type UnitOptions, type WeightsInput,
+  adam, identityTask, init, MODELS, nac, NaluError, nau, NonFiniteStepError, sequential, staticTask, type Backend,
+  type IdentityTaskOptions, type ModelEntry, type Numbers, type UnitOptions, type WeightsInput,
 } from '../dist/index.js';
 
 await init({ threads: undefined, wasm: undefined });
@@ -53,11 +53,18 @@ void new Blob([saved]);
 void new Response(saved);
 void crypto.subtle.digest('SHA-256', saved);
 
+// the experiment models by name, each name known to the types
+const nmuModel: ModelEntry = MODELS.nmu;
+sequential(nmuModel.layers(100, 2), nmuModel.options);
+// @ts-expect-error: no such model
+void MODELS.lstm;
+
 // options: readonly ranges, undefined for "the default"; an op is required
 const identity: IdentityTaskOptions = { train: [1, 3] as const, test: undefined };
 identityTask(identity);
 // @ts-expect-error: op is required
 staticTask({ seed: 1 });
+staticTask({ op: 'add' }).threshold({ eps: undefined, samples: undefined, paperSubsets: undefined });
 adam({ learningRate: undefined, clipValue: undefined });
 const sizes: UnitOptions = { inputs: 2, outputs: 1 };
 sequential([nau(sizes)], { regularizer: { lambda: 1, start: undefined } });
