@@ -130,9 +130,10 @@ export function alloc(bytes: usize): usize {
   return heapAlloc(bytes + 16);
 }
 
-/** Requests from here up are rounded up to a multiple of LARGE_CLASS (see heapAlloc). */
+/** Requests from LARGE to LARGEST are rounded up to a multiple of LARGE_CLASS (see heapAlloc). */
 const LARGE: usize = (1 << 29) - 1024;
 const LARGE_CLASS: usize = 1 << 25;
+const LARGEST: usize = 31 << 25;
 
 /**
  * heap.alloc for every block of the module. The allocator (TLSF) files free blocks of 512 MiB to
@@ -141,10 +142,12 @@ const LARGE_CLASS: usize = 1 << 25;
  * is handed out all the same (its debug check aborts). A request there is rounded up to a
  * multiple of 32 MiB, the lower end of its class, which every block of the class reaches. The
  * host asks for at most 992 MiB (src/wasm/engine.ts MAX_BLOCK), so that no request rounds up
- * past the allocator's largest block (just under 1 GiB).
+ * past the allocator's largest block (just under 1 GiB); a request beyond 992 MiB (none of the
+ * products' scratch buffers comes near: they are smaller than the model's own regions) is passed
+ * on as it is.
  */
 export function heapAlloc(bytes: usize): usize {
-  if (bytes >= LARGE) bytes = (bytes + LARGE_CLASS - 1) & ~(LARGE_CLASS - 1);
+  if (bytes >= LARGE && bytes <= LARGEST) bytes = (bytes + LARGE_CLASS - 1) & ~(LARGE_CLASS - 1);
   return heap.alloc(bytes);
 }
 

@@ -304,11 +304,11 @@ export function modelTrainStaged(model: usize, batch: i32, opt: i32, lr: f32,
 
 /**
  * Exchanges the model's first-layer input, input log and target buffers with the staged batch's
- * (the record's three words): the model then reads and writes the batch's buffers, and a second
- * exchange restores both.
+ * (the record's three words): the model then reads and writes the batch's buffers (`on`), and a
+ * second exchange restores both. H_BATCH says which batch's buffers the model holds, if any.
  */
-function exchangeBatch(model: usize, rec: usize): void {
-  store<u32>(model + (<usize>H_BATCH << 2), hdr(model, H_BATCH) ? 0 : <u32>rec);
+function exchangeBatch(model: usize, rec: usize, on: bool): void {
+  store<u32>(model + (<usize>H_BATCH << 2), on ? <u32>rec : 0);
   const L = layerAt(model, 0);
   const x = load<u32>(rec), t = load<u32>(rec, 8);
   store<u32>(rec, hdr(model, H_X));
@@ -338,13 +338,13 @@ export function modelRecover(model: usize): void {
  * model its own buffers back (off); the first layer then finds its log ready, or computes it.
  */
 function useBatch(model: usize, rec: usize, on: bool): void {
-  exchangeBatch(model, rec);
+  exchangeBatch(model, rec, on);
   setLogReady(model, on && modelInputLogged(model));
 }
 
 /** Checks the staged x and target and writes them into the batch's buffers (see stage). */
 export function modelStageBatch(model: usize, rec: usize, batch: i32): void {
-  exchangeBatch(model, rec);
+  exchangeBatch(model, rec, true);
   stage(model, batch, true);
   useBatch(model, rec, false);
   threadFailed(model);

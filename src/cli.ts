@@ -50,6 +50,7 @@ experiment options:
   --workers N            worker threads, default: the number of cores
   --json FILE            write the results as JSON, rewritten after each seed ("partial": true
                          until the last), so that an interrupted run keeps its finished seeds
+                         (a later run refuses to overwrite such an unfinished report)
 
 reproduce options:
   --seeds A..B | A,B,C   default 0..9
@@ -181,9 +182,10 @@ function keepUnfinished(file: string): void {
   throw new UsageError(`--json ${file} holds the unfinished report of an interrupted run (seeds ${seeds.join(', ') || 'none'} done): give another file, or move it away first`);
 }
 
-function isReproduceLine(line: string, file: string): boolean {
+function isJson(text: string): boolean {
   try {
-    return parseReproduceLines(line, file).length === 1;
+    JSON.parse(text);
+    return true;
   } catch {
     return false;
   }
@@ -513,10 +515,10 @@ async function reproduce(argv: string[]): Promise<void> {
       const end = text.lastIndexOf('\n') + 1;
       lines = parseReproduceLines(text.slice(0, end), file);
       if (end < text.length) {
-        // A run stopped while appending its line (killed, disk full) leaves a record cut short:
-        // it is removed, and that run is done again. Any other last line without its newline
-        // is read as it is.
-        if (text[end] === '{' && !isReproduceLine(text.slice(end), file)) {
+        // A run stopped while appending its line (killed, disk full) leaves a record cut short,
+        // no longer JSON: it is removed, and that run is done again. Any other last line without
+        // its newline is read as it is.
+        if (text[end] === '{' && !isJson(text.slice(end))) {
           console.error(`reproduce: the last line of ${file} is cut short (a run stopped while writing it): removed; its run is done again`);
           truncateSync(file, Buffer.byteLength(text.slice(0, end)));
           text = text.slice(0, end);

@@ -143,7 +143,7 @@ export function parseReproduceLines(text: string, file: string): ReproduceLine[]
     } catch {
       throw new NaluError(`${file}: line ${i + 1} is not JSON; fix or remove it`);
     }
-    if (!r || !(OPS as readonly unknown[]).includes(r.op) || !modelEntry(String(r.model)) || !Number.isInteger(r.seed)
+    if (!r || !(OPS as readonly unknown[]).includes(r.op) || typeof r.model !== 'string' || !modelEntry(r.model) || !Number.isInteger(r.seed)
       || !Number.isInteger(r.iterations) || typeof r.result?.success !== 'boolean') {
       throw new NaluError(`${file}: line ${i + 1} is not a reproduce line (op, model, seed, iterations and result); fix or remove it`);
     }

@@ -162,7 +162,7 @@ export class Model {
       this.engine.free(this.stateRaw);
       throw err;
     }
-    this.engine.live++;
+    this.engine.liveObjects++;
   }
 
   // ---- memory ----------------------------------------------------------------------------
@@ -177,7 +177,7 @@ export class Model {
     // Doubling spares a reallocation for each slightly larger batch; where the doubled block is
     // too large or memory lacks room for it, the batch's own size may still fit.
     const exact = round4(batch);
-    const doubled = round4(Math.max(batch, this.capacity * 2 > MAX_BATCH ? batch : Math.min(this.capacity * 2, MAX_BATCH)));
+    const doubled = this.capacity * 2 <= MAX_BATCH ? round4(Math.max(batch, this.capacity * 2)) : exact;
     if (doubled > exact) {
       const work = this.workPlan(doubled);
       if (work.bytes <= MAX_BLOCK) {
@@ -390,7 +390,7 @@ export class Model {
           this.engine.ex.modelPredict(this.desc, b);
         }
       } catch (err) {
-        this.trapped('predict', err);
+        this.callFailed('predict', err);
       }
       const i32 = this.engine.i32;
       if (i32[h + lay.H_STATUS] !== lay.S_OK) this.checkStatus('predict', staged ? [] : rows, undefined, 0);
@@ -410,7 +410,7 @@ export class Model {
       try {
         this.engine.ex.modelPredict(this.desc, n);
       } catch (err) {
-        this.trapped('predict', err);
+        this.callFailed('predict', err);
       }
       this.checkStatus('predict', rows, undefined, first);
       const y = this.header(lay.H_YROW) >>> 2;
@@ -431,11 +431,11 @@ export class Model {
     if (x instanceof StagedBatch) {
       if (target !== undefined) fail('evaluate: a StagedBatch holds its own target; pass it alone');
       this.checkStaged('evaluate', x, batch);
-      let sse = NaN;
+      let sse: number;
       try {
         sse = this.engine.ex.modelEvaluateBatch(this.desc, x.ptr, x.batch);
       } catch (err) {
-        this.trapped('evaluate', err);
+        this.callFailed('evaluate', err);
       }
       this.checkStatus('evaluate', [], undefined, 0);
       return sse / (x.batch * this.outputs);
@@ -452,7 +452,7 @@ export class Model {
       try {
         sum += this.engine.ex.modelEvaluate(this.desc, n);
       } catch (err) {
-        this.trapped('evaluate', err);
+        this.callFailed('evaluate', err);
       }
       this.checkStatus('evaluate', x, target, first);
     }
@@ -473,11 +473,11 @@ export class Model {
   gradients(x: Numbers, target: Numbers, batch?: number): { loss: number; grads: Weights } {
     this.live('gradients');
     const b = this.run('gradients', x, target, batch);
-    let loss = NaN;
+    let loss: number;
     try {
       loss = this.engine.ex.modelGradients(this.desc, b);
     } catch (err) {
-      this.trapped('gradients', err);
+      this.callFailed('gradients', err);
     }
     this.checkStatus('gradients', x, target, 0);
     return { loss, grads: this.readRegion(1) };
@@ -613,24 +613,24 @@ export class Model {
       this.checkStatus(what, x, target, 0);
     } catch (err) {
       if (previous) this.engine.f32.set(previous, moments);
-      this.trapped(what, err);
+      this.callFailed(what, err);
     }
     this.binding = { optimizer: o, step: t };
     return loss;
   }
 
   /**
-   * Rethrows what a call into the module threw. After a trap (a WebAssembly.RuntimeError) the
-   * model takes its own buffers back from a staged batch it was using. The allocator traps with
-   * `unreachable` when linear memory runs out, which inside a call only a matrix product growing
-   * its scratch buffers can meet: that becomes a NaluError, and the parameters and the
-   * optimizer's state are untouched (a step changes them after its last product). Any other trap
-   * is a fault of the module and is rethrown as it is.
+   * Rethrows what a call into the module (or the checks after it) threw, once the model has taken
+   * its own buffers back from a staged batch it was using (a call stopped halfway leaves them
+   * exchanged). The allocator traps with `unreachable` when linear memory runs out, which inside a
+   * call only a matrix product growing its scratch buffers can meet: that becomes a NaluError, and
+   * the parameters and the optimizer's state are untouched (a step changes them after its last
+   * product). Any other trap or abort is a fault of the module and is rethrown as it is.
    */
-  private trapped(what: string, err: unknown): never {
-    if (!(err instanceof WebAssembly.RuntimeError)) throw err;
+  private callFailed(what: string, err: unknown): never {
     this.engine.ex.modelRecover(this.desc);
-    if (!/unreachable/.test(err.message)) throw err;
+    // "unreachable" (V8), "unreachable executed" (SpiderMonkey), "Unreachable code should not be executed" (JavaScriptCore)
+    if (!(err instanceof WebAssembly.RuntimeError) || !/unreachable/i.test(err.message)) throw err;
     const mib = Math.round(this.engine.ex.memory.buffer.byteLength / 2 ** 20);
     fail(`${what}: the Wasm module stopped during the call (${err.message}) with ${mib} MiB of linear memory in use: ` +
       'most likely out of memory; the model is as it was. Dispose of the models and staged batches you no longer need, or use smaller batches');
@@ -819,7 +819,7 @@ export class Model {
     if (this.workRaw) this.engine.free(this.workRaw);
     this.engine.free(this.stateRaw);
     this.workRaw = 0;
-    this.engine.live--;
+    this.engine.liveObjects--;
   }
 
   /** True once dispose() has run. */

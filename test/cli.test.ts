@@ -189,6 +189,13 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.seed)).toEqual([0, 1]);
     expect(lines[1].result.interpolationMse).toBe(JSON.parse(second!).result.interpolationMse); // the same run, done again
+    // a whole JSON line that is not a record is the file's fault: refused, not removed
+    const other = `${first}\n{"op":"sub","model":"lstm"}`;
+    writeFileSync(file, other);
+    const third = run(...common, '--seeds', '0,1');
+    expect(third.code).toBe(1);
+    expect(third.err).toMatch(/r\.jsonl: line 2 is not a reproduce line/);
+    expect(readFileSync(file, 'utf8')).toBe(other);
   }, 120_000);
 
   it('draws the identity figure as SVG', () => {

@@ -82,7 +82,7 @@ export class Sampler {
     f32[w + 6] = range[0];
     f32[w + 7] = range[1] - range[0];
     this.engine.ex.taskSeed(this.ptr, seed >>> 0);
-    this.engine.live++;
+    this.engine.liveObjects++;
   }
 
   /** @internal a scratch block of at least `floats` floats owned by the sampler */
@@ -139,6 +139,6 @@ export class Sampler {
     this.disposed = true;
     if (this.scratchRaw) this.engine.free(this.scratchRaw);
     this.engine.free(this.raw);
-    this.engine.live--;
+    this.engine.liveObjects--;
   }
 }

@@ -36,7 +36,7 @@ export class Engine {
   /** The address of the thread pool's control block (assembly/pool.ts); 0 without threads. */
   poolBlock = 0;
   /** Models and samplers made on this engine and not disposed (a pool runs on while any is left). */
-  live = 0;
+  liveObjects = 0;
   /** What a worker thread said when it failed (see ThreadSpawner). */
   threadReport: ThreadReports = () => undefined;
 

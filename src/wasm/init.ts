@@ -147,7 +147,7 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     // workers end and its memory can be freed (one with live ones keeps running for them).
     for (const [key, made] of engines) {
       const e = await made.catch(() => undefined);
-      if (e && e !== current && e.poolBlock && e.live === 0) {
+      if (e && e !== current && e.poolBlock && e.liveObjects === 0) {
         e.stopThreads();
         engines.delete(key);
       }
