@@ -512,19 +512,16 @@ async function reproduce(argv: string[]): Promise<void> {
     let text = readFileSync(file, 'utf8');
     let lines: ReproduceLine[];
     try {
+      // A run stopped while appending its line (killed, disk full) leaves a record cut short, no
+      // longer JSON and without its newline: it is removed (once the lines before it have been
+      // read), and that run is done again. Any other last line without its newline is read.
       const end = text.lastIndexOf('\n') + 1;
-      lines = parseReproduceLines(text.slice(0, end), file);
-      if (end < text.length) {
-        // A run stopped while appending its line (killed, disk full) leaves a record cut short,
-        // no longer JSON: it is removed, and that run is done again. Any other last line without
-        // its newline is read as it is.
-        if (text[end] === '{' && !isJson(text.slice(end))) {
-          console.error(`reproduce: the last line of ${file} is cut short (a run stopped while writing it): removed; its run is done again`);
-          truncateSync(file, Buffer.byteLength(text.slice(0, end)));
-          text = text.slice(0, end);
-        } else {
-          lines = parseReproduceLines(text, file);
-        }
+      const cut = end < text.length && text[end] === '{' && !isJson(text.slice(end));
+      lines = parseReproduceLines(cut ? text.slice(0, end) : text, file);
+      if (cut) {
+        console.error(`reproduce: the last line of ${file} is cut short (a run stopped while writing it): removed; its run is done again`);
+        truncateSync(file, Buffer.byteLength(text.slice(0, end)));
+        text = text.slice(0, end);
       }
     } catch (err) {
       throw new Error((err as Error).message); // the file's content, not the arguments, is wrong

@@ -5,6 +5,7 @@ import { smallResult } from './results.js';
 import { Rng } from './rng.js';
 import { Sampler } from './tasks/sampler.js';
 import { MAX_BLOCK, type Engine } from './wasm/engine.js';
+import { round4 } from './wasm/layout.js';
 import type { Backend } from './wasm/exports.js';
 import { currentEngine } from './wasm/init.js';
 import { modelToJSON, saveModel, type ModelJSON, type SaveOptions } from './serialize.js';
@@ -78,8 +79,6 @@ interface Tensor {
 export const CHUNK = 4096;
 /** The largest batch of one gradient or training call. */
 export const MAX_BATCH = 1 << 20;
-
-const round4 = (n: number) => (n + 3) & ~3;
 
 /** A stack of layers applied in order; its memory lives in the engine's linear memory. */
 export class Model {

@@ -1,5 +1,6 @@
 import { checkInt, describe, F32_MAX, fail, INSPECT } from '../errors.js';
 import type { Engine } from '../wasm/engine.js';
+import { round4 } from '../wasm/layout.js';
 import { currentEngine } from '../wasm/init.js';
 
 /** Word layout of a task record: see assembly/tasks.ts. */
@@ -107,7 +108,7 @@ export class Sampler {
     if (this.disposed) fail(`${what}: this sampler has been disposed`);
     checkInt(`${what}: n`, n, 1, 1 << 22);
     const inputs = this.config.inputs;
-    const ld = (n + 3) & ~3;
+    const ld = round4(n);
     const [raw, base] = this.engine.alloc(what, n * 8 + n * inputs * 4 + inputs * ld * 4);
     try {
       const t64 = base, x = base + n * 8, scratch = x + ((n * inputs * 4 + 15) & ~15);

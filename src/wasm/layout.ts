@@ -16,6 +16,9 @@ const NAMES = [
 
 export type Layout = Record<(typeof NAMES)[number], number>;
 
+/** n rounded up to a multiple of 4 (assembly/memory.ts round4): a region's length in floats, and ld for a batch. */
+export const round4 = (n: number): number => (n + 3) & ~3;
+
 export function readLayout(ex: NaluExports): Layout {
   const out = {} as Layout;
   const globals = ex as unknown as Record<string, WebAssembly.Global | undefined>;
