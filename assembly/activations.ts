@@ -11,7 +11,7 @@
 // with S = 1.0507009873554804934193349852946 and A = 1.6732632423543772848170429916717.
 // The derivatives use the expressions above so that none cancels where the function saturates.
 
-import { exp4, expS, sigmoid4, sigmoidS, tanh4, tanhS } from "./math";
+import { abs4, exp4, expS, sigmoid4, sigmoidS, tanh4, tanhS } from "./math";
 
 export const ACT_LINEAR: i32 = 0;
 export const ACT_RELU: i32 = 1;
@@ -33,7 +33,7 @@ const SELU_SA: f32 = 1.7580993408473768599402175208123; // scale * alpha
     case ACT_RELU6: return f32x4.min(f32x4.max(z, zero), f32x4.splat(6));
     case ACT_TANH: return tanh4(z);
     case ACT_SIGMOID: return sigmoid4(z);
-    case ACT_SOFTSIGN: return f32x4.div(z, f32x4.add(one, f32x4.abs(z)));
+    case ACT_SOFTSIGN: return f32x4.div(z, f32x4.add(one, abs4(z)));
     case ACT_SELU: {
       const neg = f32x4.mul(f32x4.splat(SELU_SA), f32x4.sub(exp4(f32x4.min(z, zero)), one));
       return v128.bitselect(f32x4.mul(f32x4.splat(SELU_SCALE), z), neg, f32x4.gt(z, zero));
@@ -67,17 +67,17 @@ const SELU_SA: f32 = 1.7580993408473768599402175208123; // scale * alpha
     case ACT_RELU: return v128.and(one, f32x4.gt(z, zero));
     case ACT_RELU6: return v128.and(one, v128.and(f32x4.gt(z, zero), f32x4.lt(z, f32x4.splat(6))));
     case ACT_TANH: {
-      const e = exp4(f32x4.mul(f32x4.splat(-2), f32x4.abs(z)));
+      const e = exp4(f32x4.mul(f32x4.splat(-2), abs4(z)));
       const d = f32x4.add(one, e);
       return f32x4.div(f32x4.mul(f32x4.splat(4), e), f32x4.mul(d, d));
     }
     case ACT_SIGMOID: {
-      const e = exp4(f32x4.neg(f32x4.abs(z)));
+      const e = exp4(f32x4.neg(abs4(z)));
       const d = f32x4.add(one, e);
       return f32x4.div(e, f32x4.mul(d, d));
     }
     case ACT_SOFTSIGN: {
-      const d = f32x4.add(one, f32x4.abs(z));
+      const d = f32x4.add(one, abs4(z));
       return f32x4.div(one, f32x4.mul(d, d));
     }
     case ACT_SELU: {

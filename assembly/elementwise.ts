@@ -2,7 +2,7 @@
 // of 4. Each has an f32x4 body and a scalar body that performs the same IEEE f32 operations
 // in the same order per element, so that the SIMD and scalar builds agree bit for bit.
 
-import { exp4, EXP_NORMAL_MAX, expNormal4, expS, logPos4, logPosCore4, logPosNormalFor, logPosS, sigmoidOfExp4, sigmoidOfExpS, sigmoidS, tanh4, tanhS } from "./math";
+import { abs4, exp4, EXP_NORMAL_MAX, expNormal4, expS, logPos4, logPosCore4, logPosNormalFor, logPosS, sigmoidOfExp4, sigmoidOfExpS, sigmoidS, tanh4, tanhS } from "./math";
 import { at } from "./memory";
 import { partArgs, partBound, poolJoin, poolStart, poolThreads } from "./pool";
 
@@ -185,7 +185,7 @@ const GRAD_FLUSH: f32 = 8.271806125530277e-25; // 2^-80
 /** v, or 0 where |v| is below the normal range (NaN stays NaN). */
 // @ts-ignore: decorator
 @inline function flush4(v: v128, below: f32 = MIN_NORMAL): v128 {
-  return v128.andnot(v, f32x4.lt(f32x4.abs(v), f32x4.splat(below)));
+  return v128.andnot(v, f32x4.lt(abs4(v), f32x4.splat(below)));
 }
 
 // @ts-ignore: decorator
@@ -214,7 +214,7 @@ export function vlogGrad(dst: usize, t: usize, x: usize, n: i32, eps: f32, acc: 
     const zero = f32x4.splat(0);
     for (let i = 0; i < n; i += 4) {
       const xv = v128.load(at(x, i));
-      const r = f32x4.div(v128.load(at(t, i)), f32x4.add(f32x4.abs(xv), e));
+      const r = f32x4.div(v128.load(at(t, i)), f32x4.add(abs4(xv), e));
       let s = v128.bitselect(r, f32x4.neg(r), f32x4.gt(xv, zero));
       s = v128.bitselect(zero, s, f32x4.eq(xv, zero));
       if (acc) s = f32x4.add(v128.load(at(dst, i)), s);
@@ -346,7 +346,7 @@ export function vnacWeightsBack(dWhat: usize, dMhat: usize, dW: usize, wHat: usi
     const one = f32x4.splat(1), four = f32x4.splat(4), mtwo = f32x4.splat(-2);
     for (let i = 0; i < n; i += 4) {
       const u = v128.load(at(wHat, i)), v = v128.load(at(mHat, i)), g = v128.load(at(dW, i));
-      const e2 = exp4(f32x4.mul(mtwo, f32x4.abs(u)));
+      const e2 = exp4(f32x4.mul(mtwo, abs4(u)));
       const d2 = f32x4.add(one, e2);
       const sech2 = f32x4.div(f32x4.mul(four, e2), f32x4.mul(d2, d2));
       const e1 = v128.load(at(ce, i));
@@ -587,7 +587,7 @@ function transposeTiles(dst: usize, src: usize, batch: i32, cols: i32, ld: i32, 
 
 // @ts-ignore: decorator
 @inline function logAbsEps4(v: v128, eps: f32, normal: bool): v128 {
-  const y = f32x4.add(f32x4.abs(v), f32x4.splat(eps));
+  const y = f32x4.add(abs4(v), f32x4.splat(eps));
   return normal ? logPosCore4(y) : logPos4(y);
 }
 
@@ -650,19 +650,22 @@ export function firstNonFinite(p: usize, n: i32): i32 {
 function firstNonFiniteIn(p: usize, n: i32): i32 {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    // A float is NaN or infinite when its exponent bits are all ones. OR-ed masks over the whole
-    // array (integer ops, four independent chains, no branch per vector); only a failing array
-    // is searched again.
-    const e = i32x4.splat(0x7f800000);
+    // x - x is +0 (all bits clear) for every finite x and NaN (exponent bits set) otherwise:
+    // OR-ed over the whole array (four independent chains, no branch per vector); only a failing
+    // array is searched again.
     let b0 = i32x4.splat(0), b1 = b0, b2 = b0, b3 = b0;
     for (; i + 16 <= n; i += 16) {
       const q = at(p, i);
-      b0 = v128.or(b0, i32x4.eq(v128.and(v128.load(q), e), e));
-      b1 = v128.or(b1, i32x4.eq(v128.and(v128.load(q, 16), e), e));
-      b2 = v128.or(b2, i32x4.eq(v128.and(v128.load(q, 32), e), e));
-      b3 = v128.or(b3, i32x4.eq(v128.and(v128.load(q, 48), e), e));
+      const x0 = v128.load(q), x1 = v128.load(q, 16), x2 = v128.load(q, 32), x3 = v128.load(q, 48);
+      b0 = v128.or(b0, f32x4.sub(x0, x0));
+      b1 = v128.or(b1, f32x4.sub(x1, x1));
+      b2 = v128.or(b2, f32x4.sub(x2, x2));
+      b3 = v128.or(b3, f32x4.sub(x3, x3));
     }
-    for (; i + 4 <= n; i += 4) b0 = v128.or(b0, i32x4.eq(v128.and(v128.load(at(p, i)), e), e));
+    for (; i + 4 <= n; i += 4) {
+      const x = v128.load(at(p, i));
+      b0 = v128.or(b0, f32x4.sub(x, x));
+    }
     if (v128.any_true(v128.or(v128.or(b0, b1), v128.or(b2, b3)))) i = 0;
   }
   for (; i < n; i++) {

@@ -21,9 +21,11 @@
 // exact check only when the screen cannot rule an overflow out; then the commit. So a refused
 // step leaves the state as it was.
 
+import { abs4 } from "./math";
+
 /** True in each lane where x is neither NaN nor infinite. */
 @inline function finite4(x: v128): v128 {
-  return f32x4.lt(f32x4.abs(x), f32x4.splat(Infinity));
+  return f32x4.lt(abs4(x), f32x4.splat(Infinity));
 }
 
 /** The first lane of the vector at index i that is not set in the mask ok, as an index. */

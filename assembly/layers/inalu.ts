@@ -28,7 +28,7 @@
 
 import { gemmAB, gemmABt } from "../gemm";
 import { fillOnes, fillPad, hsum, vnacWeights, vnacWeightsBack, vsigmoid } from "../elementwise";
-import { exp4, expS, log4, logS } from "../math";
+import { abs4, exp4, expS, log4, logS } from "../math";
 import {
   at, fld, fldF, fldI, round4, L_A, L_OMEGA, L_DE, L_DEM, L_DX, L_DY, L_E, L_EM, L_EPS, L_G, L_IN, L_LOG, L_M, L_OUT, L_P,
   L_T, L_T2, L_T3, L_TMP, L_WC, L_WCM, L_X, L_Y,
@@ -45,7 +45,7 @@ export function inaluWeights(L: usize): void {
 function logMaxAbs(dst: usize, x: usize, n: i32, eps: f32): void {
   if (ASC_FEATURE_SIMD) {
     const e = f32x4.splat(eps);
-    for (let i = 0; i < n; i += 4) v128.store(at(dst, i), log4(f32x4.max(f32x4.abs(v128.load(at(x, i))), e)));
+    for (let i = 0; i < n; i += 4) v128.store(at(dst, i), log4(f32x4.max(abs4(v128.load(at(x, i))), e)));
   } else {
     for (let i = 0; i < n; i++) store<f32>(at(dst, i), logS(Mathf.max(Mathf.abs(load<f32>(at(x, i))), eps)));
   }
@@ -234,7 +234,7 @@ export function inaluBackward(L: usize, ld: i32): void {
       const e = f32x4.splat(eps), zero = f32x4.splat(0);
       for (let i = 0; i < nn; i += 4) {
         const xv = v128.load(at(x, i));
-        const ax = f32x4.abs(xv);
+        const ax = abs4(xv);
         const r = f32x4.div(v128.load(at(t3, i)), ax);
         let s = v128.bitselect(r, f32x4.neg(r), f32x4.gt(xv, zero));
         s = v128.and(s, f32x4.ge(ax, e));

@@ -31,7 +31,7 @@
 
 import { gemmAB, gemmABt } from "../gemm";
 import { fillPad, hsum, vclamp } from "../elementwise";
-import { exp4, expS, log4, logS } from "../math";
+import { abs4, exp4, expS, log4, logS } from "../math";
 import { sincos4, sincosS } from "../trig";
 import {
   at, fld, fldF, fldI, round4, L_A, L_DE, L_DX, L_DY, L_E, L_EPS, L_G, L_IN, L_LOG, L_M, L_OUT, L_P, L_T, L_T3, L_TMP, L_X, L_Y,
@@ -81,7 +81,7 @@ function gatedLog(P: usize, x: usize, gc: usize, nin: i32, ld: i32, eps: f32): v
       for (let b = 0; b < ld; b += 4) {
         const o = row + (<usize>b << 2);
         const xv = v128.load(x + o);
-        const r = f32x4.add(f32x4.mul(gv, f32x4.add(f32x4.abs(xv), ev)), cv);
+        const r = f32x4.add(f32x4.mul(gv, f32x4.add(abs4(xv), ev)), cv);
         v128.store(P + o, log4(r));
         v128.store(P + kOff + o, v128.bitselect(gv, zero, f32x4.lt(xv, zero)));
       }
@@ -200,7 +200,7 @@ export function npuBackward(L: usize, ld: i32, real: bool): void {
       for (let b = 0; b < ld; b += 4) {
         const o = row + (<usize>b << 2);
         const xv = v128.load(x + o);
-        const ax = f32x4.add(f32x4.abs(xv), ev);
+        const ax = f32x4.add(abs4(xv), ev);
         const dr = f32x4.div(v128.load(dP + o), f32x4.add(f32x4.mul(gv, ax), cv));
         const neg = f32x4.lt(xv, zero);
         acc = f32x4.add(acc, f32x4.add(f32x4.mul(dr, f32x4.sub(ax, one)), v128.and(v128.load(dP + kOff + o), neg)));
