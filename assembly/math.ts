@@ -311,7 +311,8 @@ function logSlowS(x: f32): f32 {
 // (test/math-logpos.test.ts). Zero, subnormals, negatives, Inf and NaN go through log, lane by
 // lane, so the scalar twin (which decides per element) gives the same bits.
 
-// P(z) = P0 + P1 z + P2 z^2 with P0 = 0.6666668057441711, P1 = 0.39990928769111633, P2 = 0.2948753237724304
+// P(z) = P0 + P1 z + P2 z^2, P0 = 0.6666668057441711, P1 = 0.39990928769111633,
+// P2 = 0.2948753237724304
 const LOGP_Q0: f32 = <f32>0.6666668057441711 / 8;
 const LOGP_Q1: f32 = <f32>0.39990928769111633 / 32;
 const LOGP_Q2: f32 = <f32>0.2948753237724304 / 128;

@@ -22,8 +22,9 @@ export interface InitOptions {
   /**
    * Opt in to the relaxed-SIMD build: the matrix products use fused multiply-add where the CPU
    * has it (11-19% faster on large layers on an Intel Xeon, no faster on an AMD EPYC). Its results
-   * differ from the default builds in the last bits and may differ between engines and CPUs. Needs an engine with relaxed SIMD (Node 22+,
-   * or Node 20 started with --experimental-wasm-relaxed-simd; Chrome 114+; Deno); default false.
+   * differ from the default builds in the last bits and may differ between engines and CPUs.
+   * Needs an engine with relaxed SIMD (Node 22+, or Node 20 started with
+   * --experimental-wasm-relaxed-simd; Chrome 114+; Deno); default false.
    */
   relaxed?: boolean | undefined;
   /**
