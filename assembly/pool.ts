@@ -34,13 +34,13 @@ const ARGS: usize = 64;
 const TABLES: usize = ARGS + (<usize>POOL_MAX << 6);
 export const POOL_BYTES: i32 = <i32>TABLES + (POOL_MAX << 5);
 /**
- * Polls of SEQ before an idle worker sleeps, about 65 us at one poll per cycle of a 4 GHz core:
- * a step's products come up to tens of microseconds apart (the host's copy of a batch between
- * steps among the longest gaps), and a worker woken from its wait starts late. With 2^14 polls
- * (about 5 us) the M step on two threads ran 3-4% slower; an idle worker spins at most this long
- * after its last job.
+ * Polls of SEQ before an idle worker sleeps, about 5 us at one poll per cycle of a 4 GHz core.
+ * Longer spins trade an oversubscribed machine for a little speed: on 2 cores, M training on two
+ * threads ran 3-5% faster with 2^16 or 2^18 polls (a worker sleeps in some gaps between a step's
+ * products, the host's copy of the batch among the longest, and wakes late), while on four
+ * threads it ran 1.7x (2^16) and 4.6x (2^18) slower than with this spin.
  */
-const SPIN: i32 = 1 << 18;
+const SPIN: i32 = 1 << 14;
 
 let ctl: usize = 0;
 let threads: i32 = 1;
