@@ -77,8 +77,23 @@ export function describe(value: unknown): string {
   return typeof name === 'string' && name !== '' && name !== 'Object' ? article(name) : 'an object';
 }
 
-/** Throws if `options` has keys outside `allowed` (catches misspelt options), or a key whose value is null. */
+/**
+ * An object as a literal or JSON.parse makes them, in this realm or another (a vm context, an
+ * iframe): not an array, a Date, a Map or another class's instance.
+ */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Object.prototype.toString.call(v) !== '[object Object]') return false;
+  const proto = Object.getPrototypeOf(v) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+/**
+ * Throws unless `options` is a plain object (a Map, a Date or a class instance would have its
+ * settings ignored), or if it has keys outside `allowed` (catches misspelt options), or a key
+ * whose value is null.
+ */
 export function checkKeys(what: string, options: object, allowed: readonly string[]): void {
+  if (!isPlainObject(options)) fail(`${what}: expected a plain object ({ ${allowed.join(', ')} }), got ${describe(options)}`);
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
       fail(`${what}: unknown option ${describe(key)} (expected one of ${allowed.join(', ')})`);

@@ -75,8 +75,14 @@ function mlp(activation: Activation): ModelEntry {
 /** The names of the experiment models: the dense activations' (MLPs) and the units'. */
 export type ModelName = Activation | 'nac' | 'nacmul' | 'nalu' | 'nau' | 'nmu' | 'inalu' | 'npu' | 'realnpu';
 
-/** The models of the static task, two layers each with a hidden size of 2 by default. */
-export const MODELS: Readonly<Record<ModelName, ModelEntry>> = {
+/** `o` and every object inside it frozen (functions excepted): tables the package validates against. */
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (v !== null && typeof v === 'object') deepFreeze(v);
+  return Object.freeze(o);
+}
+
+/** The models of the static task, two layers each with a hidden size of 2 by default (frozen). */
+export const MODELS: Readonly<Record<ModelName, ModelEntry>> = deepFreeze({
   ...(Object.fromEntries(ACTIVATIONS.map((a) => [a, mlp(a)])) as Record<Activation, ModelEntry>),
   nac: { description: 'NAC+ then NAC+', layers: (i, h) => [nac({ inputs: i, outputs: h }), nac({ inputs: h, outputs: 1 })] },
   nacmul: { description: 'NAC+ then NAC*', layers: (i, h) => [nac({ inputs: i, outputs: h }), nacMul({ inputs: h, outputs: 1 })] },
@@ -99,7 +105,7 @@ export const MODELS: Readonly<Record<ModelName, ModelEntry>> = {
   },
   npu: { description: 'NAU then NPU (Heim et al.)', layers: (i, h) => [nau({ inputs: i, outputs: h }), npu({ inputs: h, outputs: 1 })] },
   realnpu: { description: 'NAU then RealNPU (Heim et al.)', layers: (i, h) => [nau({ inputs: i, outputs: h }), realNpu({ inputs: h, outputs: 1 })] },
-};
+} satisfies Record<ModelName, ModelEntry>);
 
 /** The model of MODELS named `name`, or undefined (its own names only: "toString" is none). */
 export function modelEntry(name: string): ModelEntry | undefined {

@@ -7,10 +7,10 @@ export type LayerType = 'nac' | 'nacMul' | 'nalu' | 'dense' | 'nau' | 'nmu' | 'i
 export type Activation = 'linear' | 'relu' | 'relu6' | 'tanh' | 'sigmoid' | 'softsign' | 'selu' | 'elu';
 
 /** Activation names in the order of their codes in assembly/activations.ts. */
-export const ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'relu6', 'tanh', 'sigmoid', 'softsign', 'selu', 'elu'];
+export const ACTIVATIONS: readonly Activation[] = Object.freeze(['linear', 'relu', 'relu6', 'tanh', 'sigmoid', 'softsign', 'selu', 'elu']);
 /** Initialisation schemes of the NAC family and dense layers (README: Initialisation). */
 export type InitScheme = 'glorot' | 'seed' | 'madsen';
-export const INIT_SCHEMES: readonly InitScheme[] = ['glorot', 'seed', 'madsen'];
+export const INIT_SCHEMES: readonly InitScheme[] = Object.freeze(['glorot', 'seed', 'madsen']);
 
 /** One parameter tensor: `rows x cols`, row-major ([inputs, outputs] for weight matrices). */
 export interface ParamSpec {

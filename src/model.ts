@@ -1,9 +1,9 @@
-import { checkF32, checkInt, checkKeys, describe, F32_MAX, fail, inF32, INSPECT, NaluError, NonFiniteStepError } from './errors.js';
+import { checkF32, checkInt, checkKeys, checkNumber, describe, F32_MAX, fail, inF32, INSPECT, NaluError, NonFiniteStepError } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
 import { Rng } from './rng.js';
-import { Sampler } from './tasks/sampler.js';
+import { checkSampler, Sampler } from './tasks/sampler.js';
 import { MAX_BLOCK, type Engine } from './wasm/engine.js';
 import { round4 } from './wasm/layout.js';
 import type { Backend } from './wasm/exports.js';
@@ -92,6 +92,8 @@ export class Model {
   readonly backend: Backend;
   private readonly engine: Engine;
   private readonly tensors: Tensor[];
+  /** The tensors of each layer (tensors grouped by layer, in order). */
+  private readonly layerTensors: Tensor[][];
   private readonly nParam: number;
   private readonly allowNonFinite: boolean;
   private readonly regularizer: ResolvedRegularizer | undefined;
@@ -108,6 +110,9 @@ export class Model {
   constructor(layers: readonly LayerSpec[], options: SequentialOptions = {}) {
     if (!Array.isArray(layers) || layers.length === 0) {
       fail(`sequential: layers must be a non-empty array of layers, got ${describe(layers)}`);
+    }
+    for (let k = 0; k < layers.length; k++) {
+      if (!(k in layers)) fail(`sequential: layers has a hole at index ${k} (an array of ${layers.length} with no layer there)`);
     }
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       fail(`sequential: options must be an object, got ${describe(options)}`);
@@ -134,15 +139,14 @@ export class Model {
     this.outputs = this.layers[this.layers.length - 1]!.outputs;
     this.allowNonFinite = options.allowNonFinite === true;
 
-    this.tensors = [];
     let offset = 0;
-    this.layers.forEach((spec, layer) => {
-      for (const p of layerKind(spec.type).params(spec)) {
-        const size = p.rows * p.cols;
-        this.tensors.push({ layer, spec: p, size, offset });
-        offset += round4(size);
-      }
-    });
+    this.layerTensors = this.layers.map((spec, layer) => layerKind(spec.type).params(spec).map((p) => {
+      const size = p.rows * p.cols;
+      const t = { layer, spec: p, size, offset };
+      offset += round4(size);
+      return t;
+    }));
+    this.tensors = this.layerTensors.flat();
     this.nParam = offset;
     this.engine = currentEngine();
     this.backend = this.engine.backend;
@@ -274,7 +278,7 @@ export class Model {
       i32[r + lay.L_X] = k === 0 ? i32[h + lay.H_X]! : i32[rec(k - 1) + lay.L_Y]!;
       i32[r + lay.L_DY] = k === n - 1 ? i32[h + lay.H_DY]! : 0;
       if (k > 0) i32[rec(k - 1) + lay.L_DY] = i32[r + lay.L_DX]!;
-      this.tensors.filter((t) => t.layer === k).forEach((t, j) => {
+      this.layerTensors[k]!.forEach((t, j) => {
         i32[r + lay.L_P + j] = this.region(0) + 4 * t.offset;
         i32[r + lay.L_G + j] = this.region(1) + 4 * t.offset;
       });
@@ -534,6 +538,7 @@ export class Model {
       fail(`trainStepOn: source must be a task's trainSampler() or a StagedBatch from stageBatch(), got ${describe(source)}`);
     }
     const sampler = source;
+    checkSampler('trainStepOn', sampler);
     if (sampler.isDisposed) fail('trainStepOn: the sampler has been disposed');
     if (sampler.engine !== this.engine) fail('trainStepOn: the sampler and the model were made by different init() calls (engines)');
     if (sampler.config.inputs !== this.inputs || this.outputs !== 1) {
@@ -593,8 +598,11 @@ export class Model {
     // A model keeps the state of one optimizer: switching starts that optimizer afresh, and
     // a failed first step (refused, or thrown from inside the module) restores the previous
     // optimizer's moments.
-    const moments = this.region(2) >>> 2;
     const switching = this.binding?.optimizer !== o;
+    if (!switching && this.binding!.step >= Number.MAX_SAFE_INTEGER) {
+      fail(`${what}: the optimizer has taken ${this.binding!.step} steps, as many as a model counts (2^53 - 1); restore a state with fewer (restoreOptimizer) or pass a new optimizer`);
+    }
+    const moments = this.region(2) >>> 2;
     const previous = switching && this.binding ? this.engine.f32.slice(moments, moments + 2 * this.nParam) : undefined;
     if (switching) this.engine.f32.fill(0, moments, moments + 2 * this.nParam);
     const t = switching ? 1 : this.binding!.step + 1;
@@ -638,7 +646,7 @@ export class Model {
   /** The regulariser's weight at optimizer step t (see SequentialOptions.regularizer). */
   lambdaAt(t: number): number {
     this.live('lambdaAt');
-    return scheduledLambda(this.regularizer, t);
+    return scheduledLambda(this.regularizer, checkNumber('lambdaAt: t', t, 0, Number.MAX_SAFE_INTEGER, true));
   }
 
   /** The number of optimizer steps taken with the current optimizer. */
@@ -689,25 +697,29 @@ export class Model {
     const { step, m, v } = state;
     const optimizer = isOptimizer(state.optimizer) ? state.optimizer : this.optimizerOfCopy(what, state.optimizer);
     checkInt(`${what}: step`, step, 0, Number.MAX_SAFE_INTEGER);
-    const moments: Array<[number, Weights]> = [[2, m], [3, v]];
     // without allowNonFinite the loop below checks the values, naming both moments
-    for (const [k, w] of moments) this.checkWeights(`${what}: ${k === 2 ? 'm' : 'v'}`, w, this.allowNonFinite ? 'f32' : 'any');
+    const values = this.allowNonFinite ? 'f32' : 'any';
+    const ms = this.checkWeights(`${what}: m`, m, values), vs = this.checkWeights(`${what}: v`, v, values);
     if (!this.allowNonFinite) {
-      for (const t of this.tensors) {
-        const mt = m[t.layer]![t.spec.name]!, vt = v[t.layer]![t.spec.name]!;
+      this.tensors.forEach((t, j) => {
+        const mt = ms[j]!, vt = vs[j]!;
         for (let i = 0; i < t.size; i++) {
           if (!Number.isFinite(Math.fround(mt[i]!)) || !(vt[i]! >= 0)) {
             fail(`${what}: the moments of ${t.spec.name} of layer ${t.layer} (${this.layers[t.layer]!.type}) hold m = ${mt[i]}, v = ${vt[i]} at index ${i}; m must be finite${inF32(mt[i])} and v >= 0`);
           }
         }
-      }
+      });
     }
+    this.writeRegion(2, ms);
+    this.writeRegion(3, vs);
+    this.binding = { optimizer, step: Math.abs(step) }; // -0 (JSON's) counts as 0
+  }
+
+  /** Writes checkWeights' copies, in this.tensors' order, to region k. */
+  private writeRegion(k: number, values: ReadonlyArray<ArrayLike<number>>): void {
     const f32 = this.engine.f32;
-    for (const [k, w] of moments) {
-      const base = this.region(k) >>> 2;
-      for (const t of this.tensors) f32.set(w[t.layer]![t.spec.name]!, base + t.offset);
-    }
-    this.binding = { optimizer, step };
+    const base = this.region(k) >>> 2;
+    this.tensors.forEach((t, j) => f32.set(values[j]!, base + t.offset));
   }
 
   private readRegion(k: number): Weights {
@@ -744,50 +756,54 @@ export class Model {
    */
   restoreWeights(what: string, weights: WeightsInput): void {
     this.live(what);
-    this.checkWeights(what, weights, this.allowNonFinite ? 'f32' : 'finite');
-    const f32 = this.engine.f32;
-    const base = this.region(0) >>> 2;
-    for (const t of this.tensors) f32.set(weights[t.layer]![t.spec.name]!, base + t.offset);
+    this.writeRegion(0, this.checkWeights(what, weights, this.allowNonFinite ? 'f32' : 'finite'));
     this.engine.i32[(this.desc >>> 2) + this.engine.layout.H_WVALID] = 0;
   }
 
   /**
    * Checks that `weights` names every parameter of every layer with the right length, and its
    * values: 'finite', every value finite in f32; 'f32', NaN and infinities too, but no finite value
-   * beyond f32 (it would become infinity); 'any', none.
+   * beyond f32 (it would become infinity); 'any', none. Returns copies of the parameters, in
+   * this.tensors' order, taken before the checks: what is checked is what gets written, even if
+   * the caller's arrays change (a getter, a Proxy, another thread's shared memory).
    */
-  private checkWeights(what: string, weights: WeightsInput, values: 'finite' | 'f32' | 'any'): void {
+  private checkWeights(what: string, weights: WeightsInput, values: 'finite' | 'f32' | 'any'): Array<ArrayLike<number>> {
     if (!Array.isArray(weights) || weights.length !== this.layers.length) {
       fail(`${what}: expected an array of ${this.layers.length} records (one per layer), got ${describe(weights)}`);
     }
     for (let k = 0; k < this.layers.length; k++) {
       const rec = weights[k];
       if (rec === null || typeof rec !== 'object') fail(`${what}: layer ${k} must be a record of named parameters, got ${describe(rec)}`);
-      const names = this.tensors.filter((t) => t.layer === k).map((t) => t.spec.name);
+      const names = this.layerTensors[k]!.map((t) => t.spec.name);
       for (const name of Object.keys(rec)) {
         if (!names.includes(name)) fail(`${what}: layer ${k} (${this.layers[k]!.type}) has no parameter ${describe(name)} (it has ${names.join(', ')})`);
       }
     }
-    for (const t of this.tensors) {
+    return this.tensors.map((t) => {
       const v = weights[t.layer]![t.spec.name] as unknown;
       const where = `${what}: ${t.spec.name} of layer ${t.layer} (${this.layers[t.layer]!.type})`;
       if (v === undefined) fail(`${where} is missing`);
-      if (!(v instanceof Float32Array || v instanceof Float64Array || Array.isArray(v))) {
+      let arr: Float32Array | Float64Array | unknown[];
+      if (Array.isArray(v)) arr = Array.from(v as unknown[]);
+      else if (ArrayBuffer.isView(v) && (v instanceof Float32Array || v instanceof Float64Array)) arr = v.slice();
+      else {
         // JSON.stringify writes a Float32Array as {"0": ..., "1": ...}
         const json = v !== null && typeof v === 'object' && Object.hasOwn(v, '0') ? ' (what JSON.stringify makes of a Float32Array: stringify Array.from(it) instead)' : '';
         fail(`${where} must be a Float32Array, Float64Array or number[], got ${describe(v)}${json}`);
       }
-      const arr = v as ArrayLike<number>;
       if (Array.isArray(arr)) checkNumbers(where, arr);
       if (arr.length !== t.size) fail(`${where} has ${arr.length} values, expected ${t.spec.rows} x ${t.spec.cols} = ${t.size}`);
-      if (values === 'any') continue;
-      for (let i = 0; i < arr.length; i++) {
-        const x = arr[i]!;
-        if (Number.isFinite(Math.fround(x))) continue;
-        if (values === 'finite') fail(`${where} holds ${x} at index ${i}; weights must be finite${inF32(x)}`);
-        if (Number.isFinite(x)) fail(`${where} holds ${x} at index ${i}, beyond the largest f32 (${F32_MAX}); write Infinity for an infinite value`);
+      const nums = arr as ArrayLike<number>;
+      if (values !== 'any') {
+        for (let i = 0; i < nums.length; i++) {
+          const x = nums[i]!;
+          if (Number.isFinite(Math.fround(x))) continue;
+          if (values === 'finite') fail(`${where} holds ${x} at index ${i}; weights must be finite${inF32(x)}`);
+          if (Number.isFinite(x)) fail(`${where} holds ${x} at index ${i}, beyond the largest f32 (${F32_MAX}); write Infinity for an infinite value`);
+        }
       }
-    }
+      return nums;
+    });
   }
 
   /**

@@ -23,7 +23,7 @@ export interface PaperCell {
 }
 
 /** The models of their table, in this project's names (nac: NAC+, nacmul: NAC*). */
-export const PAPER_MODELS: readonly string[] = ['linear', 'relu', 'relu6', 'nac', 'nacmul', 'nalu', 'nau', 'nmu'];
+export const PAPER_MODELS: readonly string[] = Object.freeze(['linear', 'relu', 'relu6', 'nac', 'nacmul', 'nalu', 'nau', 'nmu']);
 
 /** No seed of 100 solved the cell: 0% [0%, 4%]. */
 const NONE: PaperCell = { rate: 0, lo: 0, hi: 0.04 };

@@ -100,6 +100,12 @@ function build(what: string, saved: SavedModel): Model {
   }
 
   const modelOptions = unflatten(what, 'the model', saved.options);
+  // sequential() takes seed and init too, which a saved model does not hold (its parameters are saved)
+  for (const key of Object.keys(modelOptions)) {
+    if (key !== 'allowNonFinite' && key !== 'regularizer') {
+      fail(`${what}: the model has an option named ${describe(key)}; a saved model's options are allowNonFinite and regularizer`);
+    }
+  }
   // checked here too, so that the message names the saved option rather than sequential()'s
   if (modelOptions.allowNonFinite !== undefined && typeof modelOptions.allowNonFinite !== 'boolean') {
     fail(`${what}: allowNonFinite must be true or false, got ${describe(modelOptions.allowNonFinite)}`);

@@ -13,7 +13,7 @@
  * both builds and in every runtime. Parameters are copied bit for bit (NaN payloads and -0
  * included) on little-endian hosts; the JSON form keeps -0 and non-finite values as strings.
  */
-import { article, checkKeys, describe, fail } from './errors.js';
+import { article, checkKeys, describe, fail, isPlainObject } from './errors.js';
 import { layerKind } from './layers.js';
 import type { Model, Weights } from './model.js';
 
@@ -528,19 +528,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/**
- * An object as JSON.parse makes them, in this realm or another (a vm context, an iframe): not an
- * array, a Date, a Map or another class's instance.
- */
-function isPlainRecord(v: unknown): v is Record<string, unknown> {
-  if (!isRecord(v) || Object.prototype.toString.call(v) !== '[object Object]') return false;
-  const proto = Object.getPrototypeOf(v) as object | null;
-  return proto === null || Object.getPrototypeOf(proto) === null;
-}
-
 /** `v` as a record with only `keys` (all of them when `keys` is undefined) and the `required` ones. */
 function record(what: string, where: string, v: unknown, keys: readonly string[] | undefined, required: readonly string[]): Record<string, unknown> {
-  if (!isPlainRecord(v)) fail(`${what}: ${where} must be an object, got ${describe(v)}`);
+  if (!isPlainObject(v)) fail(`${what}: ${where} must be an object, got ${describe(v)}`);
   if (keys) {
     for (const key of Object.keys(v)) {
       if (!keys.includes(key)) fail(`${what}: ${where} has the unknown field ${describe(key)} (expected ${keys.join(', ')})`);
@@ -575,12 +565,12 @@ function optionsFromJson(what: string, where: string, v: unknown): FlatOptions {
   const rec = record(what, `the options of ${where}`, v, undefined, []);
   const flat: Array<[string, unknown]> = [];
   for (const [key, value] of Object.entries(rec)) {
-    if (isPlainRecord(value) && Object.keys(value).length) for (const [sub, w] of Object.entries(value)) flat.push([`${key}.${sub}`, w]);
+    if (isPlainObject(value) && Object.keys(value).length) for (const [sub, w] of Object.entries(value)) flat.push([`${key}.${sub}`, w]);
     else flat.push([key, value]); // an empty or non-plain object is refused below
   }
   for (const [key, value] of flat) {
     if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') {
-      fail(`${what}: option ${key} of ${where} must be a number, boolean, string or a record of them, got ${isPlainRecord(value) && !Object.keys(value).length ? 'an empty object' : describe(value)}`);
+      fail(`${what}: option ${key} of ${where} must be a number, boolean, string or a record of them, got ${isPlainObject(value) && !Object.keys(value).length ? 'an empty object' : describe(value)}`);
     }
   }
   return flat as FlatOptions;

@@ -5,7 +5,7 @@
 // optimizer) run against the same check, so that no failed construction disturbs a live model.
 import { describe, expect, it, vi } from 'vitest';
 import {
-  adam, nac, nacMul, nalu, NaluError, nau, NonFiniteStepError, rmsprop, sequential, sgd, staticTask, type LayerSpec, type Model, type Optimizer, type Weights,
+  adam, nac, nacMul, nalu, NaluError, nau, NonFiniteStepError, rmsprop, Sampler, sequential, sgd, staticTask, type LayerSpec, type Model, type Optimizer, type Weights,
 } from '../src/index';
 import { BUILDS, bits, useBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
@@ -300,7 +300,44 @@ const ROWS: Row[] = [
 
   // ---- tasks whose op is undefined on the range ----
   { name: 'staticTask: sqrt of a range below 0', run: () => staticTask({ op: 'sqrt', interpolation: [-2, -1] }), message: /^staticTask: sqrt takes the root of a, a sum of inputs: its ranges must not go below 0, got interpolation \[-2, -1\] and extrapolation \[2, 6\]/ },
+
+  // ---- values that change between reads: what is checked is what gets written ----
+  { name: 'setWeights: a value NaN when first read, finite after', run: (c) => c.m.setWeights(c.other.map((rec, k) => (k === 0 ? { ...rec, W_hat: changing(rec.W_hat!, NaN) } : rec))), message: /^setWeights: W_hat of layer 0 \(nalu\) holds NaN at index 0; weights must be finite/ },
+  {
+    name: 'restoreOptimizer: a second moment negative when first read, then 0',
+    run: (c) => {
+      const copy = defaultModel();
+      copy.trainStep(c.x, c.t, c.opt);
+      const s = copy.optimizerState()!;
+      return c.m.restoreOptimizer({ ...s, v: s.v.map((rec, k) => (k === 1 ? { ...rec, W_hat: any(changing(rec.W_hat!, -1)) } : rec)) });
+    },
+    message: /^restoreOptimizer: the moments of W_hat of layer 1 \(nac\) hold m = .*, v = -1 at index 0; m must be finite and v >= 0/,
+  },
+
+  // ---- objects that only look like the package's own; plain objects only ----
+  { name: 'sequential: a layers array with a hole', run: () => sequential([, nac({ inputs: 2, outputs: 1 })] as never), message: /^sequential: layers has a hole at index 0/ },
+  { name: 'sequential: options a Map', run: () => sequential([nac({ inputs: 2, outputs: 1 })], any(new Map([['seed', 3]]))), message: /^sequential: expected a plain object \(\{ seed, init, allowNonFinite, regularizer \}\), got a Map/ },
+  { name: 'adam: options a Map', run: () => adam(any(new Map([['learningRate', 0.5]]))), message: /^adam: expected a plain object \(\{ .*learningRate.* \}\), got a Map/ },
+  { name: 'new Sampler()', run: () => new Sampler(any({ kind: 0, inputs: 4, start1: -1e8, start2: 0, subsetSize: 1, op: 0 }), [1, 2], 0), message: /^new Sampler\(\): a sampler comes from a task's trainSampler\(\)/ },
+  {
+    name: 'trainStepOn: an object made to look like a sampler',
+    model: () => sequential([nac({ inputs: 4, outputs: 1 })], { seed: 3 }),
+    run: (c) => {
+      const real = staticTask({ op: 'add', inputSize: 4 }).trainSampler();
+      const fake = Object.assign(Object.create(Sampler.prototype) as Sampler, { engine: real.engine, config: real.config, ptr: 8 });
+      return c.m.trainStepOn(fake, c.opt);
+    },
+    message: /^trainStepOn: this sampler was not made by a task's trainSampler\(\)/,
+  },
+  { name: 'lambdaAt: NaN', run: (c) => c.m.lambdaAt(NaN), message: /^lambdaAt: t must be a finite number >= 0/ },
+  { name: 'lambdaAt: a string', run: (c) => c.m.lambdaAt(any('5')), message: /^lambdaAt: t must be a finite number >= 0 and <= 9007199254740991, got "5"/ },
 ];
+
+/** `a` as an array whose element 0 reads `first` the first time and `later` (default: its own value) after. */
+function changing(a: ArrayLike<number>, first: number, later = a[0]!): number[] {
+  let reads = 0;
+  return new Proxy(Array.from(a), { get: (t, k, r) => (k === '0' ? (reads++ === 0 ? first : later) : Reflect.get(t, k, r)) });
+}
 
 function contextOf(row: Row): Ctx {
   const m = row.model ? row.model() : defaultModel();
@@ -346,6 +383,40 @@ describe.each(BUILDS)('bad input is rejected and changes nothing, %s build', (ba
     expect(c.m.trainStep(c.x, c.t, adam({ learningRate: 0.01 }))).toBe(g0.loss);
     expect(sameBits(c.m.getWeights(), w0)).toBe(false);
     c.m.dispose();
+  });
+
+  it('setWeights and restoreOptimizer write the values they checked, whatever the arrays read later', async () => {
+    await useBackend(backend);
+    const m = defaultModel();
+    const x = Float32Array.from({ length: 12 }, (_, i) => 0.5 + i / 4), t = new Float32Array(4).fill(1);
+    const w = m.getWeights();
+    // finite when read first, NaN (a weight) or -1 (a second moment) on any later read
+    m.setWeights(w.map((rec, k) => (k === 0 ? { ...rec, W_hat: any(changing(rec.W_hat!, 0.25, NaN)) } : rec)));
+    expect(m.getWeights()[0]!.W_hat![0]).toBe(0.25);
+    m.trainStep(x, t, adam());
+    const s = m.optimizerState()!;
+    m.restoreOptimizer({ ...s, v: s.v.map((rec, k) => (k === 1 ? { ...rec, W_hat: any(changing(rec.W_hat!, 0.5, -1)) } : rec)) });
+    expect(m.optimizerState()!.v[1]!.W_hat![0]).toBe(0.5);
+    expect(Number.isFinite(m.trainStep(x, t, m.optimizer!))).toBe(true);
+    expect(m.getWeights().every((rec) => Object.values(rec).every((a) => a.every(Number.isFinite)))).toBe(true);
+    m.dispose();
+  });
+
+  it('an optimizer at 2^53 - 1 steps refuses the next one (its save would not load); a step count of -0 is 0', async () => {
+    await useBackend(backend);
+    const m = defaultModel();
+    const x = Float32Array.from({ length: 12 }, (_, i) => 0.5 + i / 4), t = new Float32Array(4).fill(1);
+    m.trainStep(x, t, adam());
+    m.restoreOptimizer({ ...m.optimizerState()!, step: Number.MAX_SAFE_INTEGER });
+    const w0 = copyWeights(m.getWeights());
+    expect(() => m.trainStep(x, t, m.optimizer!)).toThrow(/^trainStep: the optimizer has taken 9007199254740991 steps, as many as a model counts \(2\^53 - 1\)/);
+    expect(sameBits(m.getWeights(), w0)).toBe(true);
+    expect(m.step).toBe(Number.MAX_SAFE_INTEGER);
+    m.trainStep(x, t, adam()); // a new optimizer starts afresh
+    expect(m.step).toBe(1);
+    m.restoreOptimizer({ ...m.optimizerState()!, step: -0 });
+    expect(Object.is(m.step, 0)).toBe(true);
+    m.dispose();
   });
 
   it('a long batch (its check shared among threads): the first bad value is named, nothing changes', async () => {

@@ -1,7 +1,7 @@
 // The data generators against their specification (Madsen & Johansen's static task, Trask's
 // identity task), their determinism on both builds, and the success threshold.
 import { describe, expect, it } from 'vitest';
-import { identityTask, nac, nalu, sequential, sgd, staticTask, OPS, type LayerSpec } from '../src/index';
+import { ACTIVATIONS, identityTask, MODELS, nac, nalu, sequential, sgd, staticTask, OPS, type LayerSpec } from '../src/index';
 import { BACKENDS, BUILDS, bits, useBackend } from './helpers';
 
 describe('static arithmetic task', () => {
@@ -57,6 +57,26 @@ describe('static arithmetic task', () => {
     expect(staticTask({ op: 'mul', extrapolation: [1e8, 2e8] }).testSet(8).target.every(Number.isFinite)).toBe(true);
     expect(() => identityTask({ train: [-3e38, 3e38] })).toThrow(/^identityTask: train \[-3e\+38, 3e\+38\] is wider than the largest f32/);
     expect(() => identityTask({ test: [1, 1] })).toThrow('identityTask: test must be [lo, hi] with lo < hi, both finite f32 values, got [1, 1]');
+    // the module draws in f32: a range of one f32 value is refused, and so is a division whose
+    // range holds 0 once rounded to f32 (these gave NaN targets or a single x value)
+    expect(() => identityTask({ train: [1e20, 1e20 + 1e5] })).toThrow(/^identityTask: train \[100000000000000000000, 100000000000000100000\] is one value in f32 \(100000002004087730000\), in which values are drawn: widen it$/);
+    expect(() => staticTask({ op: 'div', interpolation: [1e-50, 2e-50] })).toThrow(/^staticTask: interpolation \[1e-50, 2e-50\] is one value in f32 \(0\)/);
+    expect(() => staticTask({ op: 'div', interpolation: [1e-46, 1] })).toThrow(/^staticTask: div on the interpolation range \[1e-46, 1\] has no bound/);
+  });
+
+  it('checks the arguments of apply() and threshold(); its tables (OPS, MODELS, ACTIVATIONS) are frozen', async () => {
+    await useBackend('simd');
+    const t = staticTask({ op: 'add', inputSize: 8 });
+    expect(t.apply(3, 4)).toBe(7);
+    expect(() => t.apply('3' as never, '4' as never)).toThrow(/^apply: a and b must be numbers, got "3" and "4"$/);
+    expect(() => t.apply(1, undefined as never)).toThrow(/^apply: a and b must be numbers, got 1 and undefined$/);
+    expect(() => t.threshold({ samples: 10, paperSubsets: 'no' as never })).toThrow(/^threshold: paperSubsets must be true or false, got "no"$/);
+    for (const table of [OPS, ACTIVATIONS, MODELS, MODELS.nau, MODELS.nau.options!, MODELS.nau.options!.regularizer!]) {
+      expect(Object.isFrozen(table)).toBe(true);
+    }
+    expect(() => (OPS as unknown as string[]).push('pow')).toThrow(TypeError);
+    expect(() => { (MODELS as Record<string, unknown>).nac = 1; }).toThrow(TypeError);
+    expect(OPS).toEqual(['add', 'sub', 'mul', 'div', 'square', 'sqrt']);
   });
 
   it.each(OPS)('%s: fixed sets of 10,000 in their ranges, targets op(sum of subset 1, sum of subset 2) in f64', async (op) => {

@@ -1,5 +1,5 @@
 import { checkInt, checkKeys, describe, fail } from '../errors.js';
-import { checkRange, Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
+import { checkRange, makeSampler, type Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
 
 export interface IdentityTaskOptions {
   /** Seed of the training stream; default 0. */
@@ -11,8 +11,8 @@ export interface IdentityTaskOptions {
 }
 
 /** The default training and test ranges (Trask et al.'s). */
-export const IDENTITY_TRAIN: readonly [number, number] = [-5, 5];
-export const IDENTITY_TEST: readonly [number, number] = [-20, 20];
+export const IDENTITY_TRAIN: readonly [number, number] = Object.freeze([-5, 5] as const);
+export const IDENTITY_TEST: readonly [number, number] = Object.freeze([-20, 20] as const);
 
 /**
  * Trask et al.'s identity task (their figure 1): f(x) = x for one scalar input, trained on
@@ -41,7 +41,7 @@ export class IdentityTask {
 
   /** An endless stream of training samples from `train` (a fresh batch for every trainStepOn). */
   trainSampler(): Sampler {
-    return new Sampler(this.config, this.train, streamSeed(this.seed, 1));
+    return makeSampler(this.config, this.train, streamSeed(this.seed, 1));
   }
 
   /** n evenly spaced points over the test range, for plotting the error. */

@@ -27,12 +27,17 @@ export interface Dataset {
   readonly n: number;
 }
 
-/** A task's range [lo, hi]: finite in f32, lo < hi, and hi - lo finite in f32, in which values are drawn. */
+/**
+ * A task's range [lo, hi]: finite in f32, lo < hi once both are rounded to f32 (the module draws
+ * values in f32), and hi - lo finite in f32.
+ */
 export function checkRange(what: string, r: unknown): [number, number] {
   if (!Array.isArray(r) || r.length !== 2 || !r.every((v) => typeof v === 'number' && Math.abs(v) <= F32_MAX) || !(r[0] < r[1])) {
     fail(`${what} must be [lo, hi] with lo < hi, both finite f32 values, got ${describe(r)}`);
   }
-  if (r[1] - r[0] > F32_MAX) fail(`${what} ${describe(r)} is wider than the largest f32 (${F32_MAX}), in which values are drawn`);
+  const lo = Math.fround(r[0]), hi = Math.fround(r[1]);
+  if (!(lo < hi)) fail(`${what} ${describe(r)} is one value in f32 (${lo}), in which values are drawn: widen it`);
+  if (Math.fround(hi - lo) > F32_MAX) fail(`${what} ${describe(r)} is wider than the largest f32 (${F32_MAX}), in which values are drawn`);
   return [r[0], r[1]];
 }
 
@@ -42,6 +47,29 @@ export function streamSeed(seed: number, stream: number): number {
   z = Math.imul(z ^ (z >>> 16), 0x7feb352d) >>> 0;
   z = Math.imul(z ^ (z >>> 15), 0x846ca68b) >>> 0;
   return (z ^ (z >>> 16)) >>> 0;
+}
+
+/** The samplers made by tasks: the only objects whose task record address is trusted. */
+const made = new WeakSet<object>();
+/** Set while makeSampler constructs one: `new Sampler()` from elsewhere is refused. */
+let making = false;
+
+/** @internal A task's sampler (trainSampler(); validationSet() and testSet() draw from one: `what`). */
+export function makeSampler(config: TaskConfig, range: readonly [number, number], seed: number, what = 'trainSampler'): Sampler {
+  making = true;
+  try {
+    return new Sampler(config, range, seed, what);
+  } finally {
+    making = false;
+  }
+}
+
+/**
+ * Throws unless `s` is a sampler a task made (not one made to look like it, whose record address
+ * would be trusted).
+ */
+export function checkSampler(what: string, s: Sampler): void {
+  if (!made.has(s)) fail(`${what}: this sampler was not made by a task's trainSampler()`);
 }
 
 /**
@@ -64,9 +92,9 @@ export class Sampler {
   private scratchFloats = 0;
   private disposed = false;
 
-  /** @internal made by a task's trainSampler() (and, for their draws, validationSet() and testSet(): `what`) */
+  /** @internal made by makeSampler only */
   constructor(config: TaskConfig, range: readonly [number, number], seed: number, what = 'trainSampler') {
-    if (config === null || typeof config !== 'object') fail("new Sampler(): a sampler comes from a task's trainSampler()");
+    if (!making) fail("new Sampler(): a sampler comes from a task's trainSampler()");
     this.config = config;
     this.range = range;
     this.engine = currentEngine();
@@ -84,6 +112,7 @@ export class Sampler {
     f32[w + 7] = range[1] - range[0];
     this.engine.ex.taskSeed(this.ptr, seed >>> 0);
     this.engine.liveObjects++;
+    made.add(this);
   }
 
   /** @internal a scratch block of at least `floats` floats owned by the sampler */
@@ -105,6 +134,7 @@ export class Sampler {
 
   /** @internal sample() for the call `what`, which its errors name */
   draw(what: string, n: number): Dataset {
+    checkSampler(what, this);
     if (this.disposed) fail(`${what}: this sampler has been disposed`);
     checkInt(`${what}: n`, n, 1, 1 << 22);
     const inputs = this.config.inputs;
@@ -136,6 +166,7 @@ export class Sampler {
 
   /** Frees the sampler's memory in the module; sample() and trainStepOn(sampler) then throw. */
   dispose(): void {
+    checkSampler('dispose', this);
     if (this.disposed) return;
     this.disposed = true;
     if (this.scratchRaw) this.engine.free(this.scratchRaw);

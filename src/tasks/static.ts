@@ -1,9 +1,9 @@
 import { checkInt, checkKeys, checkNumber, describe, F32_MAX, fail } from '../errors.js';
 import { Rng } from '../rng.js';
-import { checkRange, Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
+import { checkRange, makeSampler, type Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
 
 /** The static task's operations on a and b, the sums of the two input subsets (square and sqrt take a only). */
-export const OPS = ['add', 'sub', 'mul', 'div', 'square', 'sqrt'] as const;
+export const OPS = Object.freeze(['add', 'sub', 'mul', 'div', 'square', 'sqrt'] as const);
 export type Op = (typeof OPS)[number];
 
 export interface StaticTaskOptions {
@@ -40,17 +40,18 @@ const STREAM = { offset: 0, train: 1, validation: 2, test: 3, threshold: 4 } as 
  * applies op in f32; half leaves room for the sums' rounding). |a|, |b| <= s max(|lo|, |hi|);
  * a division is bounded only when the range excludes 0, and refused otherwise.
  */
-function checkTargets(what: string, op: Op, s: number, r: readonly [number, number]): void {
+function checkTargets(what: string, op: Op, s: number, range: readonly [number, number]): void {
+  const r = [Math.fround(range[0]), Math.fround(range[1])] as const; // the inputs are drawn in f32
   const big = s * Math.max(Math.abs(r[0]), Math.abs(r[1]));
   const small = r[0] > 0 ? s * r[0] : r[1] < 0 ? -s * r[1] : 0; // the smallest |b|
   if (op === 'div' && small === 0) {
-    fail(`div on the ${what} range ${describe(r)} has no bound: b, a sum of inputs from a range holding 0, comes ` +
+    fail(`div on the ${what} range ${describe(range)} has no bound: b, a sum of inputs from a range holding 0, comes ` +
       'arbitrarily near 0, and a / b with it; div needs ranges that exclude 0');
   }
   const bound = op === 'add' || op === 'sub' ? 2 * big : op === 'mul' || op === 'square' ? big * big
     : op === 'div' ? big / small : Math.sqrt(big);
   if (Math.max(big, bound) > F32_MAX / 2) {
-    fail(`${op} on the ${what} range ${describe(r)} has targets up to ${bound.toPrecision(3)} (a and b up to ${big.toPrecision(3)}), ` +
+    fail(`${op} on the ${what} range ${describe(range)} has targets up to ${bound.toPrecision(3)} (a and b up to ${big.toPrecision(3)}), ` +
       `more than half the largest f32 (${(F32_MAX / 2).toPrecision(3)}), the precision the module computes in`);
   }
 }
@@ -122,7 +123,7 @@ export class StaticTask {
 
   /** The training stream: fresh interpolation-range batches, drawn inside the module. */
   trainSampler(): Sampler {
-    return new Sampler(this.config, this.interpolation, streamSeed(this.seed, STREAM.train));
+    return makeSampler(this.config, this.interpolation, streamSeed(this.seed, STREAM.train));
   }
 
   /** The fixed validation set (interpolation range). */
@@ -136,7 +137,7 @@ export class StaticTask {
   }
 
   private fixedSet(what: string, r: readonly [number, number], stream: number, n: number): Dataset {
-    const s = new Sampler(this.config, r, streamSeed(this.seed, stream), what);
+    const s = makeSampler(this.config, r, streamSeed(this.seed, stream), what);
     try {
       return s.draw(what, n);
     } finally {
@@ -146,6 +147,7 @@ export class StaticTask {
 
   /** op(a, b) in f64. */
   apply(a: number, b: number): number {
+    if (typeof a !== 'number' || typeof b !== 'number') fail(`apply: a and b must be numbers, got ${describe(a)} and ${describe(b)}`);
     switch (this.op) {
       case 'add': return a + b;
       case 'sub': return a - b;
@@ -172,6 +174,9 @@ export class StaticTask {
     checkKeys('threshold', options, ['eps', 'samples', 'paperSubsets']);
     const eps = checkNumber('threshold: eps', options.eps ?? 1e-5, 0, 1);
     const samples = checkInt('threshold: samples', options.samples ?? 1_000_000, 1, 1e9);
+    if (options.paperSubsets !== undefined && typeof options.paperSubsets !== 'boolean') {
+      fail(`threshold: paperSubsets must be true or false, got ${describe(options.paperSubsets)}`);
+    }
     const len = this.subsetSize + (options.paperSubsets ? 1 : 0);
     const s1 = options.paperSubsets ? 0 : this.start1;
     const s2 = options.paperSubsets ? len - (this.overlap + 1) : this.start2;
