@@ -60,6 +60,14 @@ export const F32_MAX = 3.4028234663852886e38;
 /** "a Float32Array", "an Int32Array": the article a name takes. */
 export const article = (name: string): string => (/^[AEIO]/.test(name) ? `an ${name}` : `a ${name}`);
 
+/** The constructor every typed array class extends. */
+const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array) as abstract new () => object;
+
+/** A real Float32Array or Float64Array (instanceof alone also holds for a Proxy of one). */
+export function isFloatArray(v: unknown): v is Float32Array | Float64Array {
+  return ArrayBuffer.isView(v) && (v instanceof Float32Array || v instanceof Float64Array);
+}
+
 /** A value as an error message shows it; a long string is cut to its first 60 characters. */
 export function describe(value: unknown): string {
   if (typeof value === 'string') return value.length > 60 ? `${JSON.stringify(value.slice(0, 60))}... (${value.length} characters)` : JSON.stringify(value);
@@ -72,6 +80,8 @@ export function describe(value: unknown): string {
   }
   if (ArrayBuffer.isView(value)) return article(value.constructor.name);
   if (typeof value !== 'object') return typeof value;
+  // a Proxy of a typed array, or an object made from its prototype: instanceof says yes, it holds nothing
+  if (value instanceof TYPED_ARRAY) return `an object posing as ${article((value as { constructor: { name: string } }).constructor.name)} (a Proxy?)`;
   // an instance of a class is named by it ("got a Promise"), a plain object is "an object"
   const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
   return typeof name === 'string' && name !== '' && name !== 'Object' ? article(name) : 'an object';

@@ -1,4 +1,4 @@
-import { checkF32, checkInt, checkKeys, checkNumber, describe, F32_MAX, fail, inF32, INSPECT, NaluError, NonFiniteStepError } from './errors.js';
+import { checkF32, checkInt, checkKeys, checkNumber, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, NaluError, NonFiniteStepError } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
@@ -293,7 +293,7 @@ export class Model {
 
   /** The batch size of `data` holding rows of `width` numbers; validates everything. */
   private batchOf(what: string, name: string, data: unknown, width: number, batch: number | undefined, max: number): number {
-    if (!(data instanceof Float32Array || data instanceof Float64Array || Array.isArray(data))) {
+    if (!(isFloatArray(data) || Array.isArray(data))) {
       fail(`${what}: ${name} must be a Float32Array (or Float64Array or number[]), got ${describe(data)}`);
     }
     const len = (data as ArrayLike<number>).length;
@@ -375,8 +375,9 @@ export class Model {
     const rows = x as Numbers; // when not staged
     if (staged) this.checkStaged('predict', staged, batch);
     const b = staged ? staged.batch : this.batchOf('predict', 'x', rows, this.inputs, batch, Number.MAX_SAFE_INTEGER);
-    if (out !== undefined && (!(out instanceof Float32Array) || out.length !== b * this.outputs)) {
-      fail(`predict: out must be a Float32Array of batch ${b} x ${this.outputs} outputs = ${b * this.outputs} values, got ${out instanceof Float32Array ? `one of ${out.length}` : describe(out)}`);
+    const outF32 = ArrayBuffer.isView(out) && out instanceof Float32Array;
+    if (out !== undefined && (!outF32 || out.length !== b * this.outputs)) {
+      fail(`predict: out must be a Float32Array of batch ${b} x ${this.outputs} outputs = ${b * this.outputs} values, got ${outF32 ? `one of ${out.length}` : describe(out)}`);
     }
     if (out && ArrayBuffer.isView(x) && x.buffer === out.buffer
       && x.byteOffset < out.byteOffset + out.byteLength && out.byteOffset < x.byteOffset + x.byteLength) {
@@ -785,7 +786,7 @@ export class Model {
       if (v === undefined) fail(`${where} is missing`);
       let arr: Float32Array | Float64Array | unknown[];
       if (Array.isArray(v)) arr = Array.from(v as unknown[]);
-      else if (ArrayBuffer.isView(v) && (v instanceof Float32Array || v instanceof Float64Array)) arr = v.slice();
+      else if (isFloatArray(v)) arr = v.slice();
       else {
         // JSON.stringify writes a Float32Array as {"0": ..., "1": ...}
         const json = v !== null && typeof v === 'object' && Object.hasOwn(v, '0') ? ' (what JSON.stringify makes of a Float32Array: stringify Array.from(it) instead)' : '';

@@ -33,6 +33,14 @@ describe('init({ wasm })', () => {
     expect(sequential([nac({ inputs: 1, outputs: 1 })]).backend).toBe(build);
   });
 
+  it('takes the bytes in any view, a DataView too', async () => {
+    const bytes = new Uint8Array(bytesOf('scalar'));
+    expect(await init({ wasm: new DataView(bytes.buffer) })).toEqual({ backend: 'scalar', threads: 1 });
+    const padded = new Uint8Array(bytes.length + 8);
+    padded.set(bytes, 8);
+    expect(await init({ wasm: new DataView(padded.buffer, 8, bytes.length) })).toEqual({ backend: 'scalar', threads: 1 });
+  });
+
   it('reads a file: URL (Node, whose fetch cannot), as a URL or a string', async () => {
     expect(await init({ wasm: fileOf('scalar') })).toEqual({ backend: 'scalar', threads: 1 });
     expect(await init({ wasm: fileOf('simd').href })).toEqual({ backend: 'simd', threads: 1 });
@@ -55,6 +63,18 @@ describe('init({ wasm })', () => {
       /^init: options must be a plain object, got a URL; a module, its bytes or URL go in init\(\{ wasm \}\)$/],
     ['a file: URL of no file', () => ({ wasm: new URL('file:///nonexistent/nalu.wasm') }),
       /^init: cannot load the wasm module from file:\/\/\/nonexistent\/nalu\.wasm: ENOENT/],
+    ['bytes whose buffer was transferred', () => {
+      const bytes = new Uint8Array(bytesOf('simd'));
+      structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
+      return { wasm: bytes };
+    }, /^init: the bytes passed to init cannot be read \(.+\): a transferred \(detached\) buffer\?$/],
+    ['a Response whose body was read', () => {
+      const res = new Response(new Uint8Array(bytesOf('simd')));
+      void res.arrayBuffer();
+      return { wasm: res };
+    }, /^init: the Response passed as wasm has been read already: pass a fresh one, or the bytes$/],
+    ['a promise of something else than a Response', () => ({ wasm: Promise.resolve(1) as never }),
+      /^init: the promise passed as wasm resolved to 1, not a Response$/],
   ])('refuses %s with a NaluError, and the last engine stays', async (_name, options, message) => {
     await init({ wasm: bytesOf('scalar') });
     const before = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 1 });

@@ -329,6 +329,9 @@ const ROWS: Row[] = [
     },
     message: /^trainStepOn: this sampler was not made by a task's trainSampler\(\)/,
   },
+  { name: 'predict: x a Proxy of a Float32Array', run: (c) => c.m.predict(new Proxy(c.x, {})), message: /^predict: x must be a Float32Array \(or Float64Array or number\[\]\), got an object posing as a Float32Array \(a Proxy\?\)$/ },
+  { name: 'predict: out a Proxy of a Float32Array', run: (c) => c.m.predict(c.x, 4, new Proxy(new Float32Array(4), {})), message: /^predict: out must be a Float32Array of batch 4 x 1 outputs = 4 values, got an object posing as a Float32Array \(a Proxy\?\)$/ },
+  { name: 'setWeights: a Proxy of a Float32Array', run: (c) => c.m.setWeights(c.other.map((rec, k) => (k === 1 ? { ...rec, W_hat: new Proxy(rec.W_hat!, {}) } : rec))), message: /^setWeights: W_hat of layer 1 \(nac\) must be a Float32Array, Float64Array or number\[\], got an object posing as a Float32Array/ },
   { name: 'lambdaAt: NaN', run: (c) => c.m.lambdaAt(NaN), message: /^lambdaAt: t must be a finite number >= 0/ },
   { name: 'lambdaAt: a string', run: (c) => c.m.lambdaAt(any('5')), message: /^lambdaAt: t must be a finite number >= 0 and <= 9007199254740991, got "5"/ },
 ];

@@ -197,6 +197,8 @@ export async function compileSource(source: WasmSource, readFile?: FileReader): 
 /** compileStreaming, falling back to the bytes when the server sends the wrong MIME type. */
 export async function compileResponse(response: Response | Promise<Response>): Promise<WebAssembly.Module> {
   const res = await response;
+  if (typeof Response !== 'undefined' && !(res instanceof Response)) fail(`init: the promise passed as wasm resolved to ${describe(res)}, not a Response`);
+  if (res.bodyUsed) fail('init: the Response passed as wasm has been read already: pass a fresh one, or the bytes');
   if (!res.ok) fail(`init: fetching the wasm module failed: HTTP ${res.status} ${res.statusText} (${res.url})`);
   const type = res.headers.get('Content-Type') ?? '';
   if (typeof WebAssembly.compileStreaming === 'function' && type.split(';')[0]?.trim() === 'application/wasm') {
@@ -210,15 +212,20 @@ export async function compileResponse(response: Response | Promise<Response>): P
  * fallback page, say) and hosts that refuse to compile bytes (workerd) are named as such.
  */
 export async function compileBytes(bytes: BufferSource, where: string): Promise<WebAssembly.Module> {
-  const view = bytes instanceof ArrayBuffer
-    ? new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength))
-    : new Uint8Array(bytes.buffer, bytes.byteOffset, Math.min(4, bytes.byteLength));
+  let u8: Uint8Array<ArrayBuffer>;
+  try {
+    // any view (a DataView too) as bytes, which every engine's compile takes
+    u8 = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
+  } catch (err) {
+    fail(`init: ${where} cannot be read (${(err as Error).message}): a transferred (detached) buffer?`);
+  }
+  const view = u8.subarray(0, 4);
   if (view.length < 4 || view[0] !== 0 || view[1] !== 0x61 || view[2] !== 0x73 || view[3] !== 0x6d) {
     const head = String.fromCharCode(...view).replace(/[^\x20-\x7e]/g, '?');
     fail(`init: ${where} is not a WebAssembly module (it starts with ${JSON.stringify(head)}): ` +
       'a server or dev server may have answered with another file; pass init({ wasm }) the URL of one of the package\'s nalu-*.wasm files');
   }
-  return WebAssembly.compile(bytes).catch((err: unknown) => rethrow(err, where));
+  return WebAssembly.compile(u8).catch((err: unknown) => rethrow(err, where));
 }
 
 function rethrow(err: unknown, where: string): never {
