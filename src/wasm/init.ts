@@ -1,4 +1,4 @@
-import { checkInt, checkKeys, describe, fail } from '../errors.js';
+import { checkInt, checkKeys, describe, fail, isPlainObject } from '../errors.js';
 import { Engine, ThreadsRefused, type ThreadSpawner } from './engine.js';
 import { buildOf, type Backend, type Build } from './exports.js';
 import { relaxedSimdSupported, simdSupported } from './probe.js';
@@ -79,12 +79,8 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
   readFile?: FileReader): (options?: InitOptions) => Promise<InitInfo> {
   const load = loader as ModuleLoader; // asked for 'threads' only with a spawner
   return async function init(options: InitOptions = {}): Promise<InitInfo> {
-    if (options === null || typeof options !== 'object') fail(`init: options must be an object, got ${describe(options)}`);
-    // a URL, module, bytes or Response given as the options (their tags are not "Object"; a plain
-    // object of another realm's is)
-    if (Object.prototype.toString.call(options) !== '[object Object]') {
-      fail(`init: options must be a plain object, got ${describe(options)}; a module, its bytes or URL go in init({ wasm })`);
-    }
+    // a URL, module, bytes or Response given as the options, say (a plain object of another realm is taken)
+    if (!isPlainObject(options as unknown)) fail(`init: options must be a plain object, got ${describe(options)}; a module, its bytes or URL go in init({ wasm })`);
     checkKeys('init', options, ['simd', 'relaxed', 'threads', 'wasm']);
     for (const key of ['simd', 'relaxed'] as const) {
       if (options[key] !== undefined && typeof options[key] !== 'boolean') fail(`init: ${key} must be true or false, got ${describe(options[key])}`);
