@@ -98,6 +98,15 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
+ * Checks an options argument: an object (not null, not an array; `example` follows "an object" in
+ * the message), then as checkKeys.
+ */
+export function checkOptions(what: string, options: unknown, allowed: readonly string[], example = ''): asserts options is object {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) fail(`${what}: options must be an object${example}, got ${describe(options)}`);
+  checkKeys(what, options, allowed);
+}
+
+/**
  * Throws unless `options` is a plain object (a Map, a Date or a class instance would have its
  * settings ignored), or if it has keys outside `allowed` (catches misspelt options), or a key
  * whose value is null.

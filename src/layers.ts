@@ -1,4 +1,4 @@
-import { checkF32, checkInt, checkKeys, checkNumber, describe, fail } from './errors.js';
+import { checkF32, checkInt, checkKeys, checkOptions, checkNumber, describe, fail } from './errors.js';
 import type { Rng } from './rng.js';
 
 /** A layer's type, as LayerSpec.type and the saved forms name it. */
@@ -302,12 +302,9 @@ export interface UnitOptions {
 }
 
 function makeLayer(type: LayerType, options: unknown): LayerSpec {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    fail(`${type}: options must be an object such as { inputs: 2, outputs: 1 }, got ${describe(options)}`);
-  }
   const kind = KINDS[type];
+  checkOptions(type, options, ['inputs', 'outputs', ...kind.options], ' such as { inputs: 2, outputs: 1 }');
   const o = options as Record<string, unknown>;
-  checkKeys(type, o, ['inputs', 'outputs', ...kind.options]);
   try {
     const inputs = checkInt('inputs', o.inputs, 1, MAX_UNITS);
     const outputs = checkInt('outputs', o.outputs, 1, MAX_UNITS);
@@ -405,10 +402,7 @@ export function layerFromSpec(spec: unknown): LayerSpec {
   const kind = layerKind(s.type as LayerType);
   checkKeys(`${s.type as string} layer`, s, ['type', 'inputs', 'outputs', 'options']);
   const options = s.options ?? {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    fail(`${s.type as string}: options must be an object, got ${describe(options)}`);
-  }
-  checkKeys(`${s.type as string}`, options, kind.options);
+  checkOptions(`${s.type as string}`, options, kind.options);
   return makeLayer(s.type as LayerType, { ...options, inputs: s.inputs, outputs: s.outputs });
 }
 

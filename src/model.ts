@@ -1,4 +1,4 @@
-import { checkF32, checkInt, checkKeys, checkNumber, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, NaluError, NonFiniteStepError } from './errors.js';
+import { checkF32, checkInt, checkKeys, checkOptions, checkNumber, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, NaluError, NonFiniteStepError } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
@@ -114,10 +114,7 @@ export class Model {
     for (let k = 0; k < layers.length; k++) {
       if (!(k in layers)) fail(`sequential: layers has a hole at index ${k} (an array of ${layers.length} with no layer there)`);
     }
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-      fail(`sequential: options must be an object, got ${describe(options)}`);
-    }
-    checkKeys('sequential', options, ['seed', 'init', 'allowNonFinite', 'regularizer']);
+    checkOptions('sequential', options, ['seed', 'init', 'allowNonFinite', 'regularizer']);
     if (options.allowNonFinite !== undefined && typeof options.allowNonFinite !== 'boolean') {
       fail(`sequential: allowNonFinite must be true or false, got ${describe(options.allowNonFinite)}`);
     }

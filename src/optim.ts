@@ -1,4 +1,4 @@
-import { checkF32, checkKeys, describe, fail } from './errors.js';
+import { checkF32, checkOptions, describe, fail } from './errors.js';
 
 /** An optimizer's settings. Its state (moments, step count) lives with each model it trains. */
 export interface Optimizer {
@@ -55,8 +55,7 @@ function clipValue(v: unknown): number {
 }
 
 function options(what: string, o: unknown, keys: string[]): Record<string, unknown> {
-  if (o === null || typeof o !== 'object' || Array.isArray(o)) fail(`${what}: options must be an object, got ${describe(o)}`);
-  checkKeys(what, o, keys);
+  checkOptions(what, o, keys);
   return o as Record<string, unknown>;
 }
 

@@ -13,7 +13,7 @@
  * both builds and in every runtime. Parameters are copied bit for bit (NaN payloads and -0
  * included) on little-endian hosts; the JSON form keeps -0 and non-finite values as strings.
  */
-import { article, checkKeys, describe, fail, isPlainObject } from './errors.js';
+import { article, checkOptions, describe, fail, isPlainObject } from './errors.js';
 import { layerKind } from './layers.js';
 import type { Model, Weights } from './model.js';
 
@@ -147,10 +147,7 @@ export function unflatten(what: string, where: string, flat: FlatOptions): Recor
 
 function saveOptions(what: string, options: unknown): { optimizer: boolean } {
   if (options === undefined) return { optimizer: false };
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    fail(`${what}: options must be an object such as { optimizer: true }, got ${describe(options)}`);
-  }
-  checkKeys(what, options, ['optimizer']);
+  checkOptions(what, options, ['optimizer'], ' such as { optimizer: true }');
   const o = (options as { optimizer?: unknown }).optimizer;
   if (o !== undefined && typeof o !== 'boolean') fail(`${what}: optimizer must be true or false, got ${describe(o)}`);
   return { optimizer: o === true };

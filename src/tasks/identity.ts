@@ -1,4 +1,4 @@
-import { checkInt, checkKeys, describe, fail } from '../errors.js';
+import { checkInt, checkOptions, fail } from '../errors.js';
 import { checkRange, makeSampler, type Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
 
 export interface IdentityTaskOptions {
@@ -30,10 +30,7 @@ export class IdentityTask {
 
   /** What identityTask(options) does. */
   constructor(options: IdentityTaskOptions = {}) {
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-      fail(`identityTask: options must be an object, got ${describe(options)}`);
-    }
-    checkKeys('identityTask', options, ['seed', 'train', 'test']);
+    checkOptions('identityTask', options, ['seed', 'train', 'test']);
     this.seed = checkInt('identityTask: seed', options.seed ?? 0, 0, 0xffffffff);
     this.train = checkRange('identityTask: train', options.train ?? IDENTITY_TRAIN);
     this.test = checkRange('identityTask: test', options.test ?? IDENTITY_TEST);

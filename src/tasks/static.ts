@@ -1,4 +1,4 @@
-import { checkInt, checkKeys, checkNumber, describe, F32_MAX, fail } from '../errors.js';
+import { checkInt, checkOptions, checkNumber, describe, F32_MAX, fail } from '../errors.js';
 import { Rng } from '../rng.js';
 import { checkRange, makeSampler, type Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
 
@@ -87,8 +87,7 @@ export class StaticTask {
 
   /** What staticTask(options) does. */
   constructor(options: StaticTaskOptions) {
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) fail(`staticTask: options must be an object, got ${describe(options)}`);
-    checkKeys('staticTask', options, ['op', 'seed', 'inputSize', 'subsetRatio', 'overlapRatio', 'interpolation', 'extrapolation']);
+    checkOptions('staticTask', options, ['op', 'seed', 'inputSize', 'subsetRatio', 'overlapRatio', 'interpolation', 'extrapolation']);
     try {
       if (!OPS.includes(options.op)) fail(`op must be one of ${OPS.join(', ')}, got ${describe(options.op)}`);
       this.op = options.op;
@@ -168,10 +167,7 @@ export class StaticTask {
    * the paper quotes 1.5e-5 for addition on U[2, 6] where this task's subsets give 1.6e-5.
    */
   threshold(options: ThresholdOptions = {}): number {
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-      fail(`threshold: options must be an object, got ${describe(options)}`);
-    }
-    checkKeys('threshold', options, ['eps', 'samples', 'paperSubsets']);
+    checkOptions('threshold', options, ['eps', 'samples', 'paperSubsets']);
     const eps = checkNumber('threshold: eps', options.eps ?? 1e-5, 0, 1);
     const samples = checkInt('threshold: samples', options.samples ?? 1_000_000, 1, 1e9);
     if (options.paperSubsets !== undefined && typeof options.paperSubsets !== 'boolean') {
