@@ -2,7 +2,7 @@
 // of 4. Each has an f32x4 body and a scalar body that performs the same IEEE f32 operations
 // in the same order per element, so that the SIMD and scalar builds agree bit for bit.
 
-import { abs4, exp4, EXP_NORMAL_MAX, expNormal4, expS, logPos4, logPosCore4, logPosNormalFor, logPosS, sigmoidOfExp4, sigmoidOfExpS, sigmoidS, tanh4, tanhS } from "./math";
+import { abs4, exp4, EXP_NORMAL_MAX, expNormal4, expS, logPos4, logPosCore4, logPosNormalFor, logPosS, nonFinite4, sigmoidOfExp4, sigmoidOfExpS, sigmoidS, tanh4, tanhS } from "./math";
 import { at } from "./memory";
 import { partArgs, partBound, poolJoin, poolStart, poolThreads } from "./pool";
 
@@ -56,10 +56,7 @@ export function ewPart(a: usize): void {
 
 function ewRun(fn: i32, i0: i32, n: i32, p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, p5: usize, p6: usize): i32 {
   if (ASC_FEATURE_SIMD) {
-    if (fn == EW_TRANSPOSE) {
-      transposeTiles(p0, p1, <i32>p3, <i32>p4, <i32>p5, p2, reinterpret<f32>(<u32>p6), i0, i0 + n);
-      return -1;
-    }
+    if (fn == EW_TRANSPOSE) return transposeTiles(p0, p1, <i32>p3, <i32>p4, <i32>p5, p2, reinterpret<f32>(<u32>p6), i0, i0 + n);
   }
   const o = <usize>i0 << 2;
   if (fn == EW_FINITE) {
@@ -165,7 +162,7 @@ function sigmoidRange(dst: usize, src: usize, n: i32): void {
 export function vlogAbsEps(dst: usize, src: usize, n: i32, eps: f32, finite: bool = false): void {
   if (ASC_FEATURE_SIMD) {
     const normal = finite && logPosNormalFor(eps);
-    for (let i = 0; i < n; i += 4) v128.store(at(dst, i), logAbsEps4(v128.load(at(src, i)), eps, normal));
+    for (let i = 0; i < n; i += 4) v128.store(at(dst, i), logAbsEps4(abs4(v128.load(at(src, i))), eps, normal));
   } else {
     for (let i = 0; i < n; i++) store<f32>(at(dst, i), logPosS(Mathf.abs(load<f32>(at(src, i))) + eps));
   }
@@ -498,17 +495,19 @@ export function fillPad(p: usize, rows: i32, batch: i32, ld: i32, value: f32): v
  * dst = src transposed: [batch, cols] row-major to [cols, ld] feature-major, padding lanes set to
  * `pad`. With lg != 0 it also writes lg = log(|dst| + eps) (padding: log(|pad| + eps)) while
  * each block is in registers: the first layer's log path, without a second pass over memory.
- * The caller has checked that src is finite (model.ts, stage).
+ * Returns whether every value of src is finite, tested in the same pass on the bits of |x|; when
+ * one is not, the caller discards what was written (its log skipped log's special cases).
  */
 export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld: i32, pad: f32,
-                               lg: usize = 0, eps: f32 = 0): void {
-  let b = 0;
+                               lg: usize = 0, eps: f32 = 0): bool {
+  let b = 0, finite = true;
   const lgOff = lg - dst; // the log of dst[i] goes to dst[i] + lgOff (wrapping arithmetic)
   const normal = logPosNormalFor(eps);
   if (ASC_FEATURE_SIMD && ld == 4) {
     // One vector per column: the samples' values over the padding.
     const rowBytes = <usize>cols << 2;
     const padv = f32x4.splat(pad);
+    let top = i32x4.splat(0); // as in transposeTiles
     for (let c = 0; c < cols; c++) {
       const s = src + (<usize>c << 2);
       let v = f32x4.replace_lane(padv, 0, load<f32>(s));
@@ -517,26 +516,29 @@ export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld
       if (batch > 3) v = f32x4.replace_lane(v, 3, load<f32>(s + rowBytes * 3));
       const d = dst + (<usize>c << 4);
       v128.store(d, v);
-      if (lg) v128.store(d + lgOff, logAbsEps4(v, eps, normal));
+      const a = abs4(v);
+      top = i32x4.max_s(top, a);
+      if (lg) v128.store(d + lgOff, logAbsEps4(a, eps, normal));
     }
-    return;
+    return !v128.any_true(nonFinite4(top));
   }
   if (ASC_FEATURE_SIMD) {
     const c4 = cols & ~3, b4 = batch & ~3;
-    if (shareable(c4 * b4)) ewShare(EW_TRANSPOSE, c4, 4, dst, src, lg, batch, cols, ld, reinterpret<u32>(eps));
-    else transposeTiles(dst, src, batch, cols, ld, lg, eps, 0, c4);
+    finite = (shareable(c4 * b4) ? ewShare(EW_TRANSPOSE, c4, 4, dst, src, lg, batch, cols, ld, reinterpret<u32>(eps))
+      : transposeTiles(dst, src, batch, cols, ld, lg, eps, 0, c4)) < 0;
     const rowBytes = <usize>cols << 2;
     for (; b < b4; b++) {
       const sr = src + <usize>b * rowBytes;
-      for (let c = c4; c < cols; c++) putFeature(at(dst, c * ld + b), load<f32>(at(sr, c)), lg, lgOff, eps);
+      for (let c = c4; c < cols; c++) finite &= putFeature(at(dst, c * ld + b), load<f32>(at(sr, c)), lg, lgOff, eps);
     }
   }
   for (; b < batch; b++) {
     const s = src + (<usize>(b * cols) << 2);
-    for (let c = 0; c < cols; c++) putFeature(at(dst, c * ld + b), load<f32>(at(s, c)), lg, lgOff, eps);
+    for (let c = 0; c < cols; c++) finite &= putFeature(at(dst, c * ld + b), load<f32>(at(s, c)), lg, lgOff, eps);
   }
   fillPad(dst, cols, batch, ld, pad);
   if (lg) fillPad(lg, cols, batch, ld, logPosS(Mathf.abs(pad) + eps));
+  return finite;
 }
 
 /**
@@ -546,13 +548,15 @@ export function toFeatureMajor(dst: usize, src: usize, batch: i32, cols: i32, ld
  * four lines each, so every line it touches is used whole while in L1 (walking the whole batch
  * for four features at a time read each source line four times, from memory once src outgrew
  * the cache). Within a tile each destination row is written front to back, four features at a
- * time: rows ld floats apart fall in one L1 set when ld is a power of two.
+ * time: rows ld floats apart fall in one L1 set when ld is a power of two. Returns -1 when every
+ * value read is finite, else 0 (ewShare's convention).
  */
-function transposeTiles(dst: usize, src: usize, batch: i32, cols: i32, ld: i32, lg: usize, eps: f32, c0: i32, c1: i32): void {
+function transposeTiles(dst: usize, src: usize, batch: i32, cols: i32, ld: i32, lg: usize, eps: f32, c0: i32, c1: i32): i32 {
   const rowBytes = <usize>cols << 2, ldBytes = <usize>ld << 2;
   const lgOff = lg - dst; // the log of dst[i] goes to dst[i] + lgOff (wrapping arithmetic)
   const normal = logPosNormalFor(eps);
   const b4 = batch & ~3;
+  let top = i32x4.splat(0); // the largest |x| bits: infinities and NaNs are above every finite
   for (let ct = c0; ct < c1; ct += 16) {
     const cEnd = min(ct + 16, c1);
     for (let bt = 0; bt < b4; bt += 64) {
@@ -572,29 +576,35 @@ function transposeTiles(dst: usize, src: usize, batch: i32, cols: i32, ld: i32, 
           v128.store(d + ldBytes, v1);
           v128.store(d + (ldBytes << 1), v2);
           v128.store(d + ldBytes * 3, v3);
+          const a0 = abs4(v0), a1 = abs4(v1), a2 = abs4(v2), a3 = abs4(v3);
+          top = i32x4.max_s(top, i32x4.max_s(i32x4.max_s(a0, a1), i32x4.max_s(a2, a3)));
           if (lg) {
             const dl = d + lgOff;
-            v128.store(dl, logAbsEps4(v0, eps, normal));
-            v128.store(dl + ldBytes, logAbsEps4(v1, eps, normal));
-            v128.store(dl + (ldBytes << 1), logAbsEps4(v2, eps, normal));
-            v128.store(dl + ldBytes * 3, logAbsEps4(v3, eps, normal));
+            v128.store(dl, logAbsEps4(a0, eps, normal));
+            v128.store(dl + ldBytes, logAbsEps4(a1, eps, normal));
+            v128.store(dl + (ldBytes << 1), logAbsEps4(a2, eps, normal));
+            v128.store(dl + ldBytes * 3, logAbsEps4(a3, eps, normal));
           }
         }
       }
     }
   }
+  return v128.any_true(nonFinite4(top)) ? 0 : -1;
 }
 
+/** log(a + eps) for a = |x| (see logPosNormalFor for `normal`). */
 // @ts-ignore: decorator
-@inline function logAbsEps4(v: v128, eps: f32, normal: bool): v128 {
-  const y = f32x4.add(abs4(v), f32x4.splat(eps));
+@inline function logAbsEps4(a: v128, eps: f32, normal: bool): v128 {
+  const y = f32x4.add(a, f32x4.splat(eps));
   return normal ? logPosCore4(y) : logPos4(y);
 }
 
+/** Stores v at d (and its log, see toFeatureMajor); whether v is finite. */
 // @ts-ignore: decorator
-@inline function putFeature(d: usize, v: f32, lg: usize, lgOff: usize, eps: f32): void {
+@inline function putFeature(d: usize, v: f32, lg: usize, lgOff: usize, eps: f32): bool {
   store<f32>(d, v);
   if (lg) store<f32>(d + lgOff, logPosS(Mathf.abs(v) + eps));
+  return v - v == 0;
 }
 
 /**

@@ -77,6 +77,7 @@ const TANH_P4: f32 = -0.0056922961957752705; // 0xbbba8671
 const V_ONE = memory.data<f32>([ONE, ONE, ONE, ONE], 16);
 const V_TWO = memory.data<f32>([TWO, TWO, TWO, TWO], 16);
 const V_SIGN = memory.data<i32>([SIGN, SIGN, SIGN, SIGN], 16);
+const V_MAX_FINITE_BITS = memory.data<i32>([0x7f7fffff, 0x7f7fffff, 0x7f7fffff, 0x7f7fffff], 16);
 const V_NAN = memory.data<i32>([NAN_BITS, NAN_BITS, NAN_BITS, NAN_BITS], 16);
 
 const V_EXP_HI = memory.data<f32>([EXP_HI, EXP_HI, EXP_HI, EXP_HI], 16);
@@ -132,6 +133,15 @@ const V_TANH_P4 = memory.data<f32>([TANH_P4, TANH_P4, TANH_P4, TANH_P4], 16);
 // @ts-ignore: decorator
 @inline export function abs4(x: v128): v128 {
   return v128.andnot(x, k4(V_SIGN));
+}
+
+/**
+ * All ones in the lanes of a = abs4(x) that hold an infinity or a NaN: one integer comparison of
+ * the bits (their sign is clear), which leaves the floating-point pipes to the log beside it.
+ */
+// @ts-ignore: decorator
+@inline export function nonFinite4(a: v128): v128 {
+  return i32x4.gt_s(a, k4(V_MAX_FINITE_BITS));
 }
 
 // ---------------------------------------------------------------------------------------------

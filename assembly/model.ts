@@ -68,16 +68,19 @@ function stage(model: usize, batch: i32, withTarget: bool): bool {
   const ld = round4(batch);
   const L = layerAt(model, 0);
   const nin = fldI(L, L_IN);
-  const bad = firstNonFinite(hdr(model, H_XROW), batch * nin);
-  if (bad >= 0) { setStatus(model, S_X_NONFINITE, bad); return false; }
   const lg = inputLog(model);
-  toFeatureMajor(hdr(model, H_X), hdr(model, H_XROW), batch, nin, ld, 1, lg, fldF(L, L_EPS));
+  if (!toFeatureMajor(hdr(model, H_X), hdr(model, H_XROW), batch, nin, ld, 1, lg, fldF(L, L_EPS))) {
+    setLogReady(model, false);
+    setStatus(model, S_X_NONFINITE, firstNonFinite(hdr(model, H_XROW), batch * nin));
+    return false;
+  }
   setLogReady(model, lg != 0);
   if (withTarget) {
     const nout = fldI(lastLayer(model), L_OUT);
-    const badT = firstNonFinite(hdr(model, H_TROW), batch * nout);
-    if (badT >= 0) { setStatus(model, S_T_NONFINITE, badT); return false; }
-    toFeatureMajor(hdr(model, H_T), hdr(model, H_TROW), batch, nout, ld, 1);
+    if (!toFeatureMajor(hdr(model, H_T), hdr(model, H_TROW), batch, nout, ld, 1)) {
+      setStatus(model, S_T_NONFINITE, firstNonFinite(hdr(model, H_TROW), batch * nout));
+      return false;
+    }
   }
   setStatus(model, S_OK, 0);
   return true;

@@ -441,6 +441,36 @@ describe.each(BUILDS)('bad input is rejected and changes nothing, %s build', (ba
     m.dispose();
   });
 
+  it('a non-finite value anywhere in x or target is found, in every part of the staging (4 x 4 blocks, leftover features, leftover samples, batches of 1 to 4)', async () => {
+    await useBackend(backend);
+    const kinds = [NaN, Infinity, -Infinity];
+    for (const layer of [nalu, nac]) {
+      const m = sequential([layer({ inputs: 6, outputs: 5 })], { seed: 9 });
+      const w0 = copyWeights(m.getWeights());
+      for (const batch of [7, 3]) {
+        const x = Float32Array.from({ length: batch * 6 }, (_, i) => 0.5 + (i % 5));
+        const t = new Float32Array(batch * 5).fill(1);
+        const y0 = bits(m.predict(x));
+        for (let i = 0; i < x.length; i++) {
+          const bad = x.slice();
+          bad[i] = kinds[i % 3]!;
+          const at = `at index ${i} \\(sample ${Math.floor(i / 6)}, input ${i % 6}\\)`;
+          expect(() => m.predict(bad)).toThrow(new RegExp(`^predict: x holds ${bad[i]} ${at}`));
+          expect(() => m.trainStep(bad, t, adam())).toThrow(new RegExp(`^trainStep: x holds ${bad[i]} ${at}`));
+        }
+        for (let i = 0; i < t.length; i++) {
+          const bad = t.slice();
+          bad[i] = kinds[i % 3]!;
+          const at = `at index ${i} \\(sample ${Math.floor(i / 5)}, output ${i % 5}\\)`;
+          expect(() => m.evaluate(x, bad)).toThrow(new RegExp(`^evaluate: target holds ${bad[i]} ${at}`));
+        }
+        expect(bits(m.predict(x))).toEqual(y0);
+      }
+      expect(sameBits(m.getWeights(), w0)).toBe(true);
+      m.dispose();
+    }
+  });
+
   it('dispose() twice is allowed and a disposed model says so', async () => {
     await useBackend(backend);
     const m = defaultModel();
