@@ -4,9 +4,9 @@
  * Seeds run in parallel on worker threads, each with its own Wasm instance.
  */
 import { createHash } from 'node:crypto';
-import { accessSync, appendFileSync, constants, existsSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { NaluError } from './errors.js';
 import {
@@ -154,16 +154,20 @@ function seedsText(seeds: number[]): string {
 
 /**
  * Fails now, not after hours of training, when the results could not be written to `file`: a
- * file appended to must be writable (or, while it does not exist, its directory); a file written
- * whole goes through a temporary file beside it, so its directory must be writable.
+ * file appended to must open for appending (or, while it does not exist, be creatable); a file
+ * written whole goes through a temporary file beside it, so one must be creatable there. Tried
+ * by doing it: access() says yes where creating fails (a read-only mount, /proc as root).
  */
 function checkWritable(key: string, file: string, how: 'append' | 'whole'): void {
   try {
     const exists = existsSync(file);
     if (exists && statSync(file).isDirectory()) throw new Error('it is a directory');
-    // appended to in place; or replaced whole through a temporary file beside it (writeWhole)
-    if (exists && how === 'append') accessSync(file, constants.W_OK);
-    else accessSync(dirname(resolve(file)), constants.W_OK);
+    if (exists && how === 'append') closeSync(openSync(file, 'a'));
+    else {
+      const probe = `${resolve(file)}.${process.pid}.probe`;
+      closeSync(openSync(probe, 'wx'));
+      unlinkSync(probe);
+    }
   } catch (err) {
     throw new UsageError(`--${key} ${file} cannot be written: ${(err as Error).message}`);
   }

@@ -50,6 +50,10 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     [['experiment', '--op', 'add', '--model', 'nac', '--overlap', '-0.1'], /--overlap must be a number >= 0 and <= 1, got "-0.1"/],
     [['experiment', '--op', 'add', '--model', 'nac', '--json', '/nonexistent-dir/r.json'], /--json \/nonexistent-dir\/r\.json cannot be written: ENOENT/],
     [['experiment', '--op', 'add', '--model', 'nac', '--json', tmpdir()], /--json .* cannot be written: it is a directory/],
+    // a directory access() may call writable where no file can be created
+    [['experiment', '--op', 'add', '--model', 'nac', '--json', '/proc/r.json'], /--json \/proc\/r\.json cannot be written: E/],
+    [['reproduce', '--ops', 'add', '--models', 'nac', '--file', '/proc/r.jsonl'], /--file \/proc\/r\.jsonl cannot be written: E/],
+    [['identity', '--svg', '/proc/r.svg'], /--svg \/proc\/r\.svg cannot be written: E/],
     [['identity', '--json', join(tmpdir(), 'same'), '--svg', join(tmpdir(), '.', 'same')], /--json and --svg name the same file/],
     // valid on its face, refused by the library in the worker: still the arguments' fault
     [['experiment', '--op', 'add', '--model', 'nac', '--batch', '1048576', '--input-size', '1000', '--seeds', '0', '--workers', '1'],
