@@ -63,6 +63,9 @@ export const article = (name: string): string => (/^[AEIO]/.test(name) ? `an ${n
 /** The constructor every typed array class extends. */
 const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array) as abstract new () => object;
 
+/** A typed array's element count as its internal slot holds it: its `length` may be shadowed or overridden. */
+export const lengthOf = (v: ArrayBufferView): number => Reflect.get(TYPED_ARRAY.prototype, 'length', v) as number;
+
 /** A real Float32Array or Float64Array (instanceof alone also holds for a Proxy of one). */
 export function isFloatArray(v: unknown): v is Float32Array | Float64Array {
   return ArrayBuffer.isView(v) && (v instanceof Float32Array || v instanceof Float64Array);

@@ -1,4 +1,4 @@
-import { checkF32, checkInt, checkKeys, checkOptions, checkNumber, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, NaluError, NonFiniteStepError } from './errors.js';
+import { checkF32, checkInt, checkKeys, checkOptions, checkNumber, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, lengthOf, NaluError, NonFiniteStepError } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
@@ -293,7 +293,7 @@ export class Model {
     if (!(isFloatArray(data) || Array.isArray(data))) {
       fail(`${what}: ${name} must be a Float32Array (or Float64Array or number[]), got ${describe(data)}`);
     }
-    const len = (data as ArrayLike<number>).length;
+    const len = Array.isArray(data) ? data.length : lengthOf(data as Float32Array); // what f32.set copies
     if (Array.isArray(data)) checkNumbers(`${what}: ${name}`, data);
     if (batch === undefined) {
       if (len === 0 || len % width !== 0) {
@@ -332,9 +332,9 @@ export class Model {
     if (status === lay.S_LOSS_NONFINITE) throw new NonFiniteStepError(`${what}: the loss is not finite; ${notUpdated}`);
     if (status === lay.S_GRAD_NONFINITE || status === lay.S_UPDATE_NONFINITE) {
       const t = this.tensors.find((t) => arg >= t.offset && arg < t.offset + round4(t.size));
-      const where = t ? `${t.spec.name} of layer ${t.layer}` : `index ${arg}`;
+      const where = t ? `${t.spec.name} of layer ${t.layer} at index ${arg - t.offset}` : `index ${arg}`;
       throw new NonFiniteStepError(status === lay.S_GRAD_NONFINITE ? `${what}: the gradient of ${where} is not finite; ${notUpdated}`
-        : `${what}: the update of ${where}${t ? ` at index ${arg - t.offset}` : ''} is not finite in f32 (a new value or optimizer moment overflows: lower the learning rate, set clipValue or start a new optimizer); ${notUpdated}`);
+        : `${what}: the update of ${where} is not finite in f32 (a new value or optimizer moment overflows: lower the learning rate, set clipValue or start a new optimizer); ${notUpdated}`);
     }
     if (status === lay.S_THREAD_FAILED) {
       const said = this.engine.threadReport(arg);
@@ -373,8 +373,8 @@ export class Model {
     if (staged) this.checkStaged('predict', staged, batch);
     const b = staged ? staged.batch : this.batchOf('predict', 'x', rows, this.inputs, batch, Number.MAX_SAFE_INTEGER);
     const outF32 = ArrayBuffer.isView(out) && out instanceof Float32Array;
-    if (out !== undefined && (!outF32 || out.length !== b * this.outputs)) {
-      fail(`predict: out must be a Float32Array of batch ${b} x ${this.outputs} outputs = ${b * this.outputs} values, got ${outF32 ? `one of ${out.length}` : describe(out)}`);
+    if (out !== undefined && (!outF32 || lengthOf(out) !== b * this.outputs)) {
+      fail(`predict: out must be a Float32Array of batch ${b} x ${this.outputs} outputs = ${b * this.outputs} values, got ${outF32 ? `one of ${lengthOf(out)}` : describe(out)}`);
     }
     if (out && ArrayBuffer.isView(x) && x.buffer === out.buffer
       && x.byteOffset < out.byteOffset + out.byteLength && out.byteOffset < x.byteOffset + x.byteLength) {
@@ -783,7 +783,7 @@ export class Model {
       if (v === undefined) fail(`${where} is missing`);
       let arr: Float32Array | Float64Array | unknown[];
       if (Array.isArray(v)) arr = Array.from(v as unknown[]);
-      else if (isFloatArray(v)) arr = v.slice();
+      else if (isFloatArray(v)) arr = new Float64Array(v); // every value of its own, whatever v's length says
       else {
         // JSON.stringify writes a Float32Array as {"0": ..., "1": ...}
         const json = v !== null && typeof v === 'object' && Object.hasOwn(v, '0') ? ' (what JSON.stringify makes of a Float32Array: stringify Array.from(it) instead)' : '';

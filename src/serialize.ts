@@ -376,8 +376,10 @@ function describeInput(value: unknown, fn: 'load' | 'fromJSON'): string {
 }
 
 /** Checks the envelope (magic, version, length, checksum) and decodes the content. */
-export function decodeModel(what: string, bytes: unknown): SavedModel {
-  if (!(bytes instanceof Uint8Array && ArrayBuffer.isView(bytes))) fail(`${what}: bytes must be a Uint8Array (what save() returns), got ${describeInput(bytes, 'load')}`);
+export function decodeModel(what: string, input: unknown): SavedModel {
+  if (!(input instanceof Uint8Array && ArrayBuffer.isView(input))) fail(`${what}: bytes must be a Uint8Array (what save() returns), got ${describeInput(input, 'load')}`);
+  // a copy: the bytes as the array's internal slots hold them, unchanged while they are read
+  const bytes = new Uint8Array(input);
   const n = bytes.length;
   const head = Math.min(n, MAGIC.length);
   let magicOk = true;

@@ -5,7 +5,7 @@
 // optimizer) run against the same check, so that no failed construction disturbs a live model.
 import { describe, expect, it, vi } from 'vitest';
 import {
-  adam, nac, nacMul, nalu, NaluError, nau, NonFiniteStepError, rmsprop, Sampler, sequential, sgd, staticTask, type LayerSpec, type Model, type Optimizer, type Weights,
+  adam, load, nac, nacMul, nalu, NaluError, nau, NonFiniteStepError, rmsprop, Sampler, sequential, sgd, staticTask, type LayerSpec, type Model, type Optimizer, type Weights,
 } from '../src/index';
 import { BUILDS, bits, useBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
@@ -134,7 +134,14 @@ const ROWS: Row[] = [
     name: 'trainStep: nac with x = 1e30: the gradient of W_hat is not finite',
     model: () => sequential([nac({ inputs: 2, outputs: 1 })], { seed: 4 }),
     run: (c) => c.m.trainStep(huge(4), new Float32Array(2), c.opt),
-    message: /^trainStep: the gradient of W_hat of layer 0 is not finite; the parameters were not updated/,
+    message: /^trainStep: the gradient of W_hat of layer 0 at index 0 is not finite; the parameters were not updated/,
+  },
+  {
+    // x1 = 1 keeps dW[0] ~ 1e30 finite: the message names the first weight whose gradient is not
+    name: 'trainStep: nac with x = (1, 1e30): the gradient of W_hat is not finite at index 1',
+    model: () => sequential([nac({ inputs: 2, outputs: 1 })], { seed: 4 }),
+    run: (c) => c.m.trainStep(Float32Array.of(1, 1e30, 1, 1e30), new Float32Array(2), c.opt),
+    message: /^trainStep: the gradient of W_hat of layer 0 at index 1 is not finite; the parameters were not updated/,
   },
 
   // ---- a training step whose loss and gradient are finite but whose update is not ----
@@ -469,6 +476,36 @@ describe.each(BUILDS)('bad input is rejected and changes nothing, %s build', (ba
       expect(sameBits(m.getWeights(), w0)).toBe(true);
       m.dispose();
     }
+  });
+
+  it('a typed array is read by the elements it holds, whatever its length property says: nothing is written past it, no other model is touched', async () => {
+    await useBackend(backend);
+    const a = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 10 }), b = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 11 });
+    const wb = copyWeights(b.getWeights()), yb = bits(b.predict([1, 2]));
+    const claiming = <T extends Float32Array | Uint8Array>(v: T, length: number): T => Object.defineProperty(v, 'length', { value: length });
+    class ClaimsTwo extends Float32Array {
+      override get length(): number { return 2; }
+    }
+    // 4,096 inputs, NaN after the first sample: all of them are staged, so the NaN is found
+    const x = new Float32Array(4096).fill(NaN);
+    x[0] = 1; x[1] = 2;
+    expect(() => a.predict(claiming(x, 2))).toThrow(/^predict: x holds NaN at index 2 \(sample 1, input 0\)/);
+    expect(() => a.predict(new ClaimsTwo(x))).toThrow(/^predict: x holds NaN at index 2 /);
+    const six = Float32Array.of(1, 2, 3, 4, 5, 6);
+    expect(bits(a.predict(claiming(six.slice(), 2)))).toEqual(bits(a.predict(six)));
+    expect(() => a.predict(Float32Array.of(1, 2), 1, claiming(new Float32Array(7), 1))).toThrow(/^predict: out must be a Float32Array of batch 1 x 1 outputs = 1 values, got one of 7$/);
+    expect(() => a.setWeights([{ ...a.getWeights()[0], W_hat: new ClaimsTwo(40).fill(NaN) }])).toThrow(/^setWeights: W_hat of layer 0 \(nac\) has 40 values, expected/);
+    a.trainStep(Float32Array.of(1, 2), Float32Array.of(3), adam());
+    const s = a.optimizerState()!;
+    expect(() => a.restoreOptimizer({ ...s, v: [{ ...s.v[0], M_hat: claiming(new Float32Array(40).fill(-1), 2) }] })).toThrow(/^restoreOptimizer: v: M_hat of layer 0 \(nac\) has 40 values, expected/);
+    const saved = b.save();
+    const copy = load(claiming(saved.slice(), 3));
+    expect(bits(copy.predict([1, 2]))).toEqual(yb);
+    copy.dispose();
+    expect(sameBits(b.getWeights(), wb)).toBe(true);
+    expect(bits(b.predict([1, 2]))).toEqual(yb);
+    a.dispose();
+    b.dispose();
   });
 
   it('dispose() twice is allowed and a disposed model says so', async () => {
