@@ -21,6 +21,11 @@ export function fail(message: string): never {
   throw new NaluError(message);
 }
 
+/** Throws unless `value` is true, false or undefined (the default); `what` names the option. */
+export function checkBool(what: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') fail(`${what} must be true or false, got ${describe(value)}`);
+}
+
 /** Throws unless `value` is an integer in [min, max]; `what` names the argument. */
 export function checkInt(what: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -64,7 +69,8 @@ export const article = (name: string): string => (/^[AEIO]/.test(name) ? `an ${n
 const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array) as abstract new () => object;
 
 /** A typed array's element count as its internal slot holds it: its `length` may be shadowed or overridden. */
-export const lengthOf = (v: ArrayBufferView): number => Reflect.get(TYPED_ARRAY.prototype, 'length', v) as number;
+const LENGTH = Object.getOwnPropertyDescriptor(TYPED_ARRAY.prototype, 'length')!.get!;
+export const lengthOf = (v: ArrayBufferView): number => LENGTH.call(v) as number;
 
 /** A real Float32Array or Float64Array (instanceof alone also holds for a Proxy of one). */
 export function isFloatArray(v: unknown): v is Float32Array | Float64Array {

@@ -1,4 +1,4 @@
-import { checkF32, checkInt, checkKeys, checkOptions, checkNumber, describe, fail } from './errors.js';
+import { checkBool, checkF32, checkInt, checkKeys, checkOptions, checkNumber, describe, fail } from './errors.js';
 import type { Rng } from './rng.js';
 
 /** A layer's type, as LayerSpec.type and the saved forms name it. */
@@ -181,12 +181,8 @@ const KINDS: Record<LayerType, LayerKind> = {
     code: 2,
     options: ['eps', 'sharedWeights', 'init', 'gateBias'],
     normalize: (o) => {
-      if (o.sharedWeights !== undefined && typeof o.sharedWeights !== 'boolean') {
-        fail(`sharedWeights must be true or false, got ${describe(o.sharedWeights)}`);
-      }
-      if (o.gateBias !== undefined && typeof o.gateBias !== 'boolean') {
-        fail(`gateBias must be true or false, got ${describe(o.gateBias)}`);
-      }
+      checkBool('sharedWeights', o.sharedWeights);
+      checkBool('gateBias', o.gateBias);
       return { eps: eps(o), sharedWeights: o.sharedWeights ?? true, init: initScheme(o), gateBias: o.gateBias ?? false };
     },
     params: (s) => {

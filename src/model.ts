@@ -1,4 +1,4 @@
-import { checkF32, checkInt, checkKeys, checkOptions, checkNumber, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, lengthOf, NaluError, NonFiniteStepError } from './errors.js';
+import { checkBool, checkF32, checkInt, checkKeys, checkOptions, checkNumber, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, lengthOf, NaluError, NonFiniteStepError } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
@@ -115,9 +115,7 @@ export class Model {
       if (!(k in layers)) fail(`sequential: layers has a hole at index ${k} (an array of ${layers.length} with no layer there)`);
     }
     checkOptions('sequential', options, ['seed', 'init', 'allowNonFinite', 'regularizer']);
-    if (options.allowNonFinite !== undefined && typeof options.allowNonFinite !== 'boolean') {
-      fail(`sequential: allowNonFinite must be true or false, got ${describe(options.allowNonFinite)}`);
-    }
+    checkBool('sequential: allowNonFinite', options.allowNonFinite);
     const seed = options.seed === undefined ? 0 : checkInt('sequential: seed', options.seed, 0, 0xffffffff);
     checkInitScheme('sequential: ', options.init);
     this.regularizer = checkRegularizer(options.regularizer);

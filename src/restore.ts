@@ -4,7 +4,7 @@
  * weights and optimizer state are checked as setWeights and restoreOptimizer check them, and a
  * model they fail is disposed: a failed load leaves nothing behind.
  */
-import { describe, fail, NaluError } from './errors.js';
+import { checkBool, describe, fail, NaluError } from './errors.js';
 import { layerFromSpec, layerKind, type LayerSpec } from './layers.js';
 import { Model, type Weights } from './model.js';
 import { optimizerFromSettings, type Optimizer } from './optim.js';
@@ -107,9 +107,7 @@ function build(what: string, saved: SavedModel): Model {
     }
   }
   // checked here too, so that the message names the saved option rather than sequential()'s
-  if (modelOptions.allowNonFinite !== undefined && typeof modelOptions.allowNonFinite !== 'boolean') {
-    fail(`${what}: allowNonFinite must be true or false, got ${describe(modelOptions.allowNonFinite)}`);
-  }
+  checkBool(`${what}: allowNonFinite`, modelOptions.allowNonFinite);
   let model: Model;
   try {
     model = new Model(specs, modelOptions);

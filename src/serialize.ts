@@ -13,7 +13,7 @@
  * both builds and in every runtime. Parameters are copied bit for bit (NaN payloads and -0
  * included) on little-endian hosts; the JSON form keeps -0 and non-finite values as strings.
  */
-import { article, checkOptions, describe, fail, isPlainObject } from './errors.js';
+import { article, checkBool, checkOptions, describe, fail, isPlainObject } from './errors.js';
 import { layerKind } from './layers.js';
 import type { Model, Weights } from './model.js';
 
@@ -149,7 +149,7 @@ function saveOptions(what: string, options: unknown): { optimizer: boolean } {
   if (options === undefined) return { optimizer: false };
   checkOptions(what, options, ['optimizer'], ' such as { optimizer: true }');
   const o = (options as { optimizer?: unknown }).optimizer;
-  if (o !== undefined && typeof o !== 'boolean') fail(`${what}: optimizer must be true or false, got ${describe(o)}`);
+  checkBool(`${what}: optimizer`, o);
   return { optimizer: o === true };
 }
 

@@ -1,4 +1,4 @@
-import { checkInt, checkOptions, checkNumber, describe, F32_MAX, fail } from '../errors.js';
+import { checkBool, checkInt, checkOptions, checkNumber, describe, F32_MAX, fail } from '../errors.js';
 import { Rng } from '../rng.js';
 import { checkRange, makeSampler, type Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
 
@@ -170,9 +170,7 @@ export class StaticTask {
     checkOptions('threshold', options, ['eps', 'samples', 'paperSubsets']);
     const eps = checkNumber('threshold: eps', options.eps ?? 1e-5, 0, 1);
     const samples = checkInt('threshold: samples', options.samples ?? 1_000_000, 1, 1e9);
-    if (options.paperSubsets !== undefined && typeof options.paperSubsets !== 'boolean') {
-      fail(`threshold: paperSubsets must be true or false, got ${describe(options.paperSubsets)}`);
-    }
+    checkBool('threshold: paperSubsets', options.paperSubsets);
     const len = this.subsetSize + (options.paperSubsets ? 1 : 0);
     const s1 = options.paperSubsets ? 0 : this.start1;
     const s2 = options.paperSubsets ? len - (this.overlap + 1) : this.start2;

@@ -1,4 +1,4 @@
-import { checkInt, checkKeys, describe, fail, isPlainObject } from '../errors.js';
+import { checkBool, checkInt, checkKeys, describe, fail, isPlainObject } from '../errors.js';
 import { Engine, ThreadsRefused, type ThreadSpawner } from './engine.js';
 import { buildOf, type Backend, type Build } from './exports.js';
 import { relaxedSimdSupported, simdSupported } from './probe.js';
@@ -82,9 +82,7 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     // a URL, module, bytes or Response given as the options, say (a plain object of another realm is taken)
     if (!isPlainObject(options as unknown)) fail(`init: options must be a plain object, got ${describe(options)}; a module, its bytes or URL go in init({ wasm })`);
     checkKeys('init', options, ['simd', 'relaxed', 'threads', 'wasm']);
-    for (const key of ['simd', 'relaxed'] as const) {
-      if (options[key] !== undefined && typeof options[key] !== 'boolean') fail(`init: ${key} must be true or false, got ${describe(options[key])}`);
-    }
+    for (const key of ['simd', 'relaxed'] as const) checkBool(`init: ${key}`, options[key]);
     const supported = simdSupported();
     if (options.simd === true && !supported) fail('init: simd was forced but this engine does not support WebAssembly SIMD');
     if (options.relaxed === true) {
