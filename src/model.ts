@@ -781,7 +781,7 @@ export class Model {
       if (v === undefined) fail(`${where} is missing`);
       let arr: Float32Array | Float64Array | unknown[];
       if (Array.isArray(v)) arr = Array.from(v as unknown[]);
-      else if (isFloatArray(v)) arr = new Float64Array(v); // every value of its own, whatever v's length says
+      else if (isFloatArray(v)) arr = new Float64Array(v); // the values v holds, read once (its length property may lie)
       else {
         // JSON.stringify writes a Float32Array as {"0": ..., "1": ...}
         const json = v !== null && typeof v === 'object' && Object.hasOwn(v, '0') ? ' (what JSON.stringify makes of a Float32Array: stringify Array.from(it) instead)' : '';
