@@ -5,7 +5,7 @@
 // optimizer) run against the same check, so that no failed construction disturbs a live model.
 import { describe, expect, it, vi } from 'vitest';
 import {
-  adam, load, nac, nacMul, nalu, NaluError, nau, NonFiniteStepError, rmsprop, Sampler, sequential, sgd, staticTask, type LayerSpec, type Model, type Optimizer, type Weights,
+  adam, dense, load, nac, nacMul, nalu, NaluError, nau, NonFiniteStepError, rmsprop, Sampler, sequential, sgd, staticTask, type LayerSpec, type Model, type Optimizer, type Weights,
 } from '../src/index';
 import { BUILDS, bits, useBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
@@ -506,6 +506,31 @@ describe.each(BUILDS)('bad input is rejected and changes nothing, %s build', (ba
     expect(bits(b.predict([1, 2]))).toEqual(yb);
     a.dispose();
     b.dispose();
+  });
+
+  it('a batch whose work memory passes 2^32 floats is refused with its true size, before the module is entered', async () => {
+    await useBackend(backend);
+    const other = defaultModel();
+    const ox = Float32Array.from({ length: 12 }, (_, i) => 0.5 + i / 4), ot = new Float32Array(4).fill(1);
+    // 4,096 x 2^20 = 2^32 floats in one region: sized in 32-bit integers it wrapped to 0, and the call trapped
+    const wide = sequential([dense({ inputs: 16, outputs: 4096, activation: 'relu' }), dense({ inputs: 4096, outputs: 1 })], { seed: 12 });
+    const w0 = copyWeights(wide.getWeights());
+    const x = new Float32Array(2 ** 20 * 16).fill(0.25), t = new Float32Array(2 ** 20).fill(1);
+    for (const call of [() => wide.gradients(x, t), () => wide.trainStep(x, t, adam()), () => wide.stageBatch(x, t)]) {
+      let message = '';
+      try {
+        call();
+      } catch (e) {
+        expect(e).toBeInstanceOf(NaluError);
+        message = (e as Error).message;
+      }
+      const bytes = Number(/needs (\d+) bytes/.exec(message)?.[1]);
+      expect(bytes, message).toBeGreaterThan(4 * 2 ** 32); // at least the one region of 2^32 floats
+    }
+    expect(sameBits(wide.getWeights(), w0)).toBe(true);
+    expect(Number.isFinite(other.trainStep(ox, ot, adam()))).toBe(true); // on the threads build: its pool still answers
+    wide.dispose();
+    other.dispose();
   });
 
   it('dispose() twice is allowed and a disposed model says so', async () => {

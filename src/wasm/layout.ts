@@ -16,8 +16,11 @@ const NAMES = [
 
 export type Layout = Record<(typeof NAMES)[number], number>;
 
-/** n rounded up to a multiple of 4 (assembly/memory.ts round4): a region's length in floats, and ld for a batch. */
-export const round4 = (n: number): number => (n + 3) & ~3;
+/**
+ * n rounded up to a multiple of 4 (assembly/memory.ts round4): a region's length in floats, and ld
+ * for a batch. In f64: a region sized for a huge batch may exceed 2^31 floats before it is refused.
+ */
+export const round4 = (n: number): number => Math.ceil(n / 4) * 4;
 
 export function readLayout(ex: NaluExports): Layout {
   const out = {} as Layout;
