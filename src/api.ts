@@ -5,7 +5,7 @@
 export type { InitInfo, InitOptions, WasmSource } from './wasm/init.js';
 export type { Backend } from './wasm/exports.js';
 export { nac, nacMul, nalu, dense, nau, nmu, inalu, npu, realNpu, type LayerSpec, type LayerType, type InitScheme, type Activation, type UnitOptions } from './layers.js';
-export { sequential, Model, StagedBatch, type SequentialOptions, type Regularizer, type ResolvedRegularizer, type Weights, type WeightsInput, type Numbers, type OptimizerState } from './model.js';
+export { sequential, Model, StagedBatch, type SequentialOptions, type Regularizer, type ResolvedRegularizer, type Weights, type WeightsInput, type Numbers, type OptimizerState, type OptimizerStateInput } from './model.js';
 export { adam, sgd, rmsprop, type Optimizer, type AdamOptions, type RmspropOptions } from './optim.js';
 export { NaluError, NonFiniteStepError } from './errors.js';
 export { simdSupported } from './wasm/probe.js';

@@ -29,6 +29,12 @@ export interface OptimizerState {
   v: Weights;
 }
 
+/** What restoreOptimizer takes: an OptimizerState, or a copy whose moments are number arrays (JSON). */
+export interface OptimizerStateInput extends Omit<OptimizerState, 'm' | 'v'> {
+  m: WeightsInput;
+  v: WeightsInput;
+}
+
 export interface SequentialOptions {
   /** Seed of the initialisation (xoshiro128** seeded by SplitMix32); default 0. */
   seed?: number | undefined;
@@ -516,7 +522,7 @@ export class Model {
       this.engine.free(raw);
       throw err;
     }
-    const staged = new StagedBatch(this, b, raw, rec);
+    const staged = new (StagedBatch as unknown as StagedBatchMaker)(this, b, raw, rec);
     this.stagedBatches.add(staged);
     return staged;
   }
@@ -679,7 +685,7 @@ export class Model {
    * make the next update NaN without an error). An infinite v, as older versions could save, is
    * taken: the next step that uses it is refused.
    */
-  restoreOptimizer(state: OptimizerState): void {
+  restoreOptimizer(state: OptimizerStateInput): void {
     this.restoreOptimizerAs('restoreOptimizer', state);
   }
 
@@ -687,7 +693,7 @@ export class Model {
    * For load() and fromJSON() (internal): restoreOptimizer under the name `what`.
    * @internal
    */
-  restoreOptimizerAs(what: string, state: OptimizerState): void {
+  restoreOptimizerAs(what: string, state: OptimizerStateInput): void {
     this.live(what);
     if (state === null || typeof state !== 'object') fail(`${what}: expected what optimizerState() returns, got ${describe(state)}`);
     const { step, m, v } = state;
@@ -813,6 +819,9 @@ export class Model {
   }
 
   /** The readable twin of save(), for fromJSON(); JSON.stringify(model) calls it. */
+  toJSON(options?: SaveOptions): ModelJSON;
+  /** @internal JSON.stringify's call, with the key the model is stored under */
+  toJSON(key: string): ModelJSON;
   toJSON(options?: SaveOptions | string): ModelJSON {
     return modelToJSON(asModel('toJSON', this), options);
   }
@@ -845,6 +854,9 @@ export class Model {
   }
 }
 
+/** StagedBatch's private constructor, as Model.stageBatch calls it. */
+type StagedBatchMaker = new (model: Model, batch: number, raw: number, ptr: number) => StagedBatch;
+
 /**
  * A batch laid out inside the module by Model.stageBatch, for training steps with
  * model.trainStepOn(batch, optimizer) and for model.predict(batch). Owned by its model: the
@@ -853,8 +865,8 @@ export class Model {
 export class StagedBatch {
   private disposed = false;
 
-  /** @internal */
-  constructor(
+  /** Made by Model.stageBatch only (private to the published types; refused at run time elsewhere). */
+  private constructor(
     /** The model that staged it, the only one that can use it. */ readonly model: Model,
     /** The samples it holds. */ readonly batch: number, private readonly raw: number,
     /** @internal byte address of the batch's record */ readonly ptr: number) {

@@ -67,7 +67,7 @@ export interface ModelJSON {
     params: Record<string, JsonTensor>;
   }>;
   /** With `{ optimizer: true }`: the optimizer and its state, to continue training. */
-  optimizer?: {
+  optimizer?: undefined | {
     kind: string;
     step: number;
     /** The optimizer's fields (learningRate, beta1, beta2, epsilon, clipValue). */

@@ -77,6 +77,13 @@ describe('static arithmetic task', () => {
     expect(() => (OPS as unknown as string[]).push('pow')).toThrow(TypeError);
     expect(() => { (MODELS as Record<string, unknown>).nac = 1; }).toThrow(TypeError);
     expect(OPS).toEqual(['add', 'sub', 'mul', 'div', 'square', 'sqrt']);
+    // a task's ranges are its own and fixed: a sampler made after an attempt to move them draws in them
+    const id = identityTask();
+    for (const range of [t.interpolation, t.extrapolation, id.train, id.test]) {
+      expect(Object.isFrozen(range)).toBe(true);
+      expect(() => { (range as unknown as number[])[0] = 100; }).toThrow(TypeError);
+    }
+    expect(Math.max(...t.trainSampler().sample(1000).x)).toBeLessThan(2);
   });
 
   it.each(OPS)('%s: fixed sets of 10,000 in their ranges, targets op(sum of subset 1, sum of subset 2) in f64', async (op) => {

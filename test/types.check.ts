@@ -3,7 +3,7 @@
 // (tsconfig.types.json) and once with Node's types only (tsconfig.types-node.json): every line
 // below a @ts-expect-error must be a type error, every other line must compile.
 import {
-  adam, identityTask, init, MODELS, nac, NaluError, nau, NonFiniteStepError, sequential, staticTask, type Backend,
+  adam, fromJSON, identityTask, init, MODELS, nac, NaluError, nau, NonFiniteStepError, Sampler, sequential, StagedBatch, staticTask, type Backend,
   type IdentityTaskOptions, type ModelEntry, type Numbers, type UnitOptions, type WeightsInput,
 } from '../dist/index.js';
 
@@ -46,6 +46,19 @@ const sampler = staticTask({ op: 'add', seed: undefined, interpolation: [1, 2] a
 sampler.engine;
 // @ts-expect-error: internal
 sampler.ptr;
+
+// samplers and staged batches come from tasks and models; their constructors are not public
+// @ts-expect-error: private constructor
+void new Sampler();
+// @ts-expect-error: private constructor
+void new StagedBatch();
+
+// an optimizer state through JSON (moments as arrays) goes back in; toJSON's argument is options
+const state = model.optimizerState();
+if (state) model.restoreOptimizer({ ...state, m: [{ W_hat: [0, 0], M_hat: [0, 0] }], v: [{ W_hat: [0, 0], M_hat: [0, 0] }] });
+fromJSON({ ...model.toJSON({ optimizer: false }), optimizer: undefined });
+// @ts-expect-error: the string form is JSON.stringify's key, not an option
+model.toJSON('optimizer');
 
 // saved bytes go to the platform's binary sinks as they are (their buffer is an ArrayBuffer)
 const saved: Uint8Array<ArrayBuffer> = model.save();

@@ -31,14 +31,14 @@ export interface Dataset {
  * A task's range [lo, hi]: finite in f32, lo < hi once both are rounded to f32 (the module draws
  * values in f32), and hi - lo finite in f32.
  */
-export function checkRange(what: string, r: unknown): [number, number] {
+export function checkRange(what: string, r: unknown): readonly [number, number] {
   if (!Array.isArray(r) || r.length !== 2 || !r.every((v) => typeof v === 'number' && Math.abs(v) <= F32_MAX) || !(r[0] < r[1])) {
     fail(`${what} must be [lo, hi] with lo < hi, both finite f32 values, got ${describe(r)}`);
   }
   const lo = Math.fround(r[0]), hi = Math.fround(r[1]);
   if (!(lo < hi)) fail(`${what} ${describe(r)} is one value in f32 (${lo}), in which values are drawn: widen it`);
   if (Math.fround(hi - lo) > F32_MAX) fail(`${what} ${describe(r)} is wider than the largest f32 (${F32_MAX}), in which values are drawn`);
-  return [r[0], r[1]];
+  return Object.freeze([r[0], r[1]] as const); // the task's own copy: a sampler made later reads it
 }
 
 /** Mixes a seed and a stream number into an independent 32-bit seed. */
@@ -54,11 +54,14 @@ const made = new WeakSet<object>();
 /** Set while makeSampler constructs one: `new Sampler()` from elsewhere is refused. */
 let making = false;
 
+/** Sampler's private constructor, as makeSampler calls it. */
+type SamplerMaker = new (config: TaskConfig, range: readonly [number, number], seed: number, what: string) => Sampler;
+
 /** @internal A task's sampler (trainSampler(); validationSet() and testSet() draw from one: `what`). */
 export function makeSampler(config: TaskConfig, range: readonly [number, number], seed: number, what = 'trainSampler'): Sampler {
   making = true;
   try {
-    return new Sampler(config, range, seed, what);
+    return new (Sampler as unknown as SamplerMaker)(config, range, seed, what);
   } finally {
     making = false;
   }
@@ -92,8 +95,8 @@ export class Sampler {
   private scratchFloats = 0;
   private disposed = false;
 
-  /** @internal made by makeSampler only */
-  constructor(config: TaskConfig, range: readonly [number, number], seed: number, what = 'trainSampler') {
+  /** Made by makeSampler only (private to the published types; refused at run time elsewhere). */
+  private constructor(config: TaskConfig, range: readonly [number, number], seed: number, what = 'trainSampler') {
     if (!making) fail("new Sampler(): a sampler comes from a task's trainSampler()");
     this.config = config;
     this.range = range;

@@ -4,9 +4,12 @@ import { buildOf, type Backend, type Build } from './exports.js';
 import { relaxedSimdSupported, simdSupported } from './probe.js';
 
 declare global {
-  // The declarations name WebAssembly.Module; a project without the DOM lib (Node's types lack
-  // WebAssembly) gets this empty interface, which merges with the DOM lib's where it is present.
+  // The declarations name WebAssembly.Module, URL and Response; a project without the DOM lib
+  // (Node's types lack WebAssembly) or without any (workerd's types left out) gets these empty
+  // interfaces, which merge with the DOM lib's or Node's where they are present.
   namespace WebAssembly { interface Module {} }
+  interface URL {}
+  interface Response {}
 }
 
 /** Where the module's bytes come from: anything `init({ wasm })` accepts. */
