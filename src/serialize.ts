@@ -365,7 +365,6 @@ const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 /** Describes a wrong argument of load() or fromJSON(), with a hint where one helps. */
 function describeInput(value: unknown, fn: 'load' | 'fromJSON'): string {
   if (value instanceof ArrayBuffer) return 'an ArrayBuffer (wrap it: new Uint8Array(buffer))';
-  if (value instanceof Uint8Array && !ArrayBuffer.isView(value)) return 'an object that inherits from Uint8Array but is none (a Proxy?)';
   if (ArrayBuffer.isView(value)) return `${article(value.constructor.name)}${fn === 'fromJSON' && value instanceof Uint8Array ? ' (for the binary form use load)' : ''}`;
   if (typeof value === 'string') {
     const json = value.trimStart().startsWith('{') ? ' (it looks like JSON: use fromJSON for the JSON form)' : '';

@@ -445,7 +445,7 @@ const TRUNCATE_AT = [1, 5, 7, 8, 9, 10, 11, 12, 16, 20, 24, 25, 26, 40, 100, -10
 
 const ROWS: Row[] = [
   // ---- load: not bytes ----
-  { name: 'load: a Proxy of the bytes', run: (c) => load(new Proxy(c.bytes, {})), message: /^load: bytes must be a Uint8Array \(what save\(\) returns\), got an object that inherits from Uint8Array but is none \(a Proxy\?\)$/ },
+  { name: 'load: a Proxy of the bytes', run: (c) => load(new Proxy(c.bytes, {})), message: /^load: bytes must be a Uint8Array \(what save\(\) returns\), got an object posing as a Uint8Array \(a Proxy\?\)$/ },
   { name: 'load: an ArrayBuffer', run: (c) => load(any(copy(c.bytes).buffer)), message: /^load: bytes must be a Uint8Array \(what save\(\) returns\), got an ArrayBuffer \(wrap it: new Uint8Array\(buffer\)\)/ },
   { name: 'load: a number[]', run: (c) => load(any(Array.from(c.bytes))), message: /^load: bytes must be a Uint8Array .*got an array of length \d+/ },
   { name: 'load: an Int8Array', run: (c) => load(any(new Int8Array(c.bytes.buffer.slice(0)))), message: /^load: bytes must be a Uint8Array .*got an Int8Array$/ },
