@@ -50,7 +50,8 @@ experiment options:
   --workers N            worker threads, default: the number of cores
   --json FILE            write the results as JSON, rewritten after each seed ("partial": true
                          until the last), so that an interrupted run keeps its finished seeds
-                         (a later run refuses to overwrite such an unfinished report)
+                         (a later run refuses to overwrite such an unfinished report, or a
+                         file that is not JSON)
 
 reproduce options:
   --seeds A..B | A,B,C   default 0..9
@@ -153,17 +154,18 @@ function seedsText(seeds: number[]): string {
 }
 
 /**
- * Fails now, not after hours of training, when the results could not be written to `file`: a
- * file appended to must open for appending (or, while it does not exist, be creatable); a file
- * written whole goes through a temporary file beside it, so one must be creatable there. Tried
- * by doing it: access() says yes where creating fails (a read-only mount, /proc as root).
+ * Fails now, not after hours of training, when the results could not be written to `file`: an
+ * existing file must open for writing (a report written whole would replace even a read-only
+ * one), a file appended to must be creatable while it does not exist, and a file written whole
+ * goes through a temporary file beside it, so one must be creatable there. Tried by doing it:
+ * access() says yes where creating fails (a read-only mount, /proc as root).
  */
 function checkWritable(key: string, file: string, how: 'append' | 'whole'): void {
   try {
     const exists = existsSync(file);
     if (exists && statSync(file).isDirectory()) throw new Error('it is a directory');
-    if (exists && how === 'append') closeSync(openSync(file, 'a'));
-    else {
+    if (exists) closeSync(openSync(file, 'a'));
+    if (!exists || how === 'whole') {
       const probe = `${resolve(file)}.${process.pid}.probe`;
       closeSync(openSync(probe, 'wx'));
       unlinkSync(probe);
@@ -173,13 +175,19 @@ function checkWritable(key: string, file: string, how: 'append' | 'whole'): void
   }
 }
 
-/** Refuses to overwrite the unfinished report of an interrupted experiment: its seeds would be lost. */
+/**
+ * Refuses to overwrite the unfinished report of an interrupted experiment (its seeds would be
+ * lost), and a file that is not JSON: a report cut short or damaged, whose seeds a rewrite would
+ * lose as well.
+ */
 function keepUnfinished(file: string): void {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  if (text.trim() === '') return; // none yet (or an empty file made for it)
   let report: { partial?: unknown; seeds?: unknown };
   try {
-    report = JSON.parse(readFileSync(file, 'utf8')) as typeof report;
+    report = JSON.parse(text) as typeof report;
   } catch {
-    return; // none, or not a report
+    throw new UsageError(`--json ${file} exists and is not JSON (a report cut short or damaged?): give another file, or move it away first`);
   }
   if (report?.partial !== true) return;
   const seeds = Array.isArray(report.seeds) ? report.seeds.map((s: { seed?: unknown }) => s?.seed) : [];

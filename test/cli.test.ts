@@ -157,6 +157,17 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(again.code).toBe(2);
     expect(again.err).toMatch(/--json .*a=b\.json holds the unfinished report of an interrupted run \(seeds 0 done\): give another file, or move it away first/);
     expect(readFileSync(json, 'utf8')).toBe(text);
+    // nor one cut short or damaged (not JSON): its finished seeds would be lost the same way
+    const cut = text.slice(0, text.length >> 1);
+    writeFileSync(json, cut);
+    const damaged = run('experiment', '--op', 'sub', '--model', 'nau', '--seeds', '2', '--iterations', '1000', '--json', json);
+    expect(damaged.code).toBe(2);
+    expect(damaged.err).toMatch(/--json .*a=b\.json exists and is not JSON \(a report cut short or damaged\?\): give another file, or move it away first/);
+    expect(readFileSync(json, 'utf8')).toBe(cut);
+    // an empty file (made for the report) is taken
+    writeFileSync(json, '');
+    expect(run('experiment', '--op', 'sub', '--model', 'nau', '--seeds', '2', '--iterations', '1000', '--json', json).code).toBe(0);
+    expect(JSON.parse(readFileSync(json, 'utf8')).seeds.map((r: { seed: number }) => r.seed)).toEqual([2]);
   }, 120_000);
 
   it('reproduce puts its next line on a line of its own when the file does not end in a newline', () => {
