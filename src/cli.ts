@@ -4,9 +4,9 @@
  * Seeds run in parallel on worker threads, each with its own Wasm instance.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { NaluError } from './errors.js';
 import {
@@ -172,6 +172,18 @@ function checkWritable(key: string, file: string, how: 'append' | 'whole'): void
     }
   } catch (err) {
     throw new UsageError(`--${key} ${file} cannot be written: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Refuses to start while a temporary copy of `file` (writeWhole's) lies beside it: a run killed
+ * between writing the copy and renaming it left it there, and it may hold newer results.
+ */
+function noStaleCopy(key: string, file: string): void {
+  const base = basename(file);
+  const stale = readdirSync(dirname(resolve(file))).find((f) => f.startsWith(`${base}.`) && /^\.\d+\.tmp$/.test(f.slice(base.length)));
+  if (stale) {
+    throw new UsageError(`--${key} ${file}: ${stale} beside it is the copy a run stopped while writing left behind, and may hold newer results: look at it, then move it away`);
   }
 }
 
@@ -421,6 +433,7 @@ async function experiment(argv: string[]): Promise<void> {
   const json = args.get('json');
   if (json) {
     checkWritable('json', json, 'whole');
+    noStaleCopy('json', json);
     keepUnfinished(json);
   }
   const module = await moduleId();

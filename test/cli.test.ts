@@ -1,7 +1,7 @@
 // The command line, as built into dist/ by `npm run build` (npm test builds first).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -164,6 +164,13 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(damaged.code).toBe(2);
     expect(damaged.err).toMatch(/--json .*a=b\.json exists and is not JSON \(a report cut short or damaged\?\): give another file, or move it away first/);
     expect(readFileSync(json, 'utf8')).toBe(cut);
+    // nor while the copy a run killed between writing and renaming it left lies beside it
+    writeFileSync(join(dir, 'a=b.json.4242.tmp'), text);
+    const stale = run('experiment', '--op', 'sub', '--model', 'nau', '--seeds', '2', '--iterations', '1000', '--json', json);
+    expect(stale.code).toBe(2);
+    expect(stale.err).toMatch(/--json .*a=b\.json: a=b\.json\.4242\.tmp beside it is the copy a run stopped while writing left behind, and may hold newer results: look at it, then move it away/);
+    expect(readFileSync(join(dir, 'a=b.json.4242.tmp'), 'utf8')).toBe(text);
+    unlinkSync(join(dir, 'a=b.json.4242.tmp'));
     // an empty file (made for the report) is taken
     writeFileSync(json, '');
     expect(run('experiment', '--op', 'sub', '--model', 'nau', '--seeds', '2', '--iterations', '1000', '--json', json).code).toBe(0);
