@@ -551,12 +551,22 @@ async function reproduce(argv: string[]): Promise<void> {
     } catch (err) {
       throw new Error((err as Error).message); // the file's content, not the arguments, is wrong
     }
-    for (const r of lines) done.set(lineKey(r.op, r.model, r.seed, r.iterations, r.init), r);
+    for (const r of lines) {
+      const k = lineKey(r.op, r.model, r.seed, r.iterations, r.init);
+      // the same run twice: taken once if it says the same, refused if not (which one to trust?)
+      if (done.has(k) && JSON.stringify(done.get(k)!.result) !== JSON.stringify(r.result)) {
+        throw new Error(`${file} holds the run ${r.op} ${r.model} seed ${r.seed} (${r.iterations} iterations${r.init ? `, init ${r.init}` : ''}) twice, with different results: keep the line to trust, remove the other`);
+      }
+      done.set(k, r);
+    }
     // a last line without its newline (an editor, a copy) must not have the next line glued to it
     if (text.length && !text.endsWith('\n')) appendFileSync(file, '\n');
   }
+  const module = await moduleId();
   const thresholds = new Map<Op, number>();
   const jobs: Job[] = [];
+  const foreign = new Set<string>(); // the modules, other than this one, of the runs taken from the file
+  let fromOthers = 0;
   for (const op of ops) {
     const config: ExperimentConfig = { ...DEFAULTS, op, model: '', iterations };
     thresholds.set(op, thresholdOf(config));
@@ -564,12 +574,20 @@ async function reproduce(argv: string[]): Promise<void> {
       const modelConfig = { ...config, model, ...(modelTakesInit(model) ? { init } : {}) };
       for (const seed of seeds) {
         const k = key(op, model, seed);
-        if (!done.has(k)) jobs.push({ config: modelConfig, seed, threshold: thresholds.get(op)!, key: k });
+        const line = done.get(k);
+        if (!line) jobs.push({ config: modelConfig, seed, threshold: thresholds.get(op)!, key: k });
+        else if (line.module !== module) {
+          fromOthers++;
+          foreign.add(line.module ?? 'unrecorded');
+        }
       }
     }
   }
-  const module = await moduleId();
   console.error(`reproduce: ${jobs.length} runs to go, ${ops.length * models.length * seeds.length - jobs.length} already in ${file}`);
+  if (fromOthers) {
+    console.error(`reproduce: ${fromOthers} of those were run by another module (${[...foreign].join(', ')}), not this one (${module}): `
+      + 'their results are kept; remove their lines to run them again with this one');
+  }
   const progress = new JobProgress('reproduce', jobs.length, iterations, 'runs');
   await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (job, result) => {
     const line: ReproduceLine = { op: job.config.op, model: job.config.model, seed: job.seed, iterations, ...(job.config.init ? { init: job.config.init } : {}), module, result };

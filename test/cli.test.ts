@@ -196,6 +196,31 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(third.err).not.toMatch(/usage:/);
   }, 120_000);
 
+  it('reproduce takes a run recorded twice once, refuses it with two different results, and says which runs another module made', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nalu-cli-'));
+    const file = join(dir, 'r.jsonl');
+    const common = ['reproduce', '--iterations', '1000', '--ops', 'sub', '--models', 'nau', '--workers', '1', '--seeds', '0,1', '--file', file];
+    expect(run(...common).code).toBe(0);
+    const [a, b] = readFileSync(file, 'utf8').trim().split('\n') as [string, string];
+    writeFileSync(file, `${a}\n${b}\n${a}\n`);
+    const same = run(...common);
+    expect(same.code).toBe(0);
+    expect(same.err).toMatch(/0 runs to go, 2 already in/);
+    expect(same.err).not.toMatch(/another module/);
+    const flipped = JSON.parse(a);
+    flipped.result.success = !flipped.result.success;
+    const text = `${a}\n${b}\n${JSON.stringify(flipped)}\n`;
+    writeFileSync(file, text);
+    const conflict = run(...common);
+    expect(conflict.code).toBe(1);
+    expect(conflict.err).toMatch(/r\.jsonl holds the run sub nau seed 0 \(1000 iterations\) twice, with different results: keep the line to trust, remove the other/);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+    writeFileSync(file, [a, b].map((l) => JSON.stringify({ ...JSON.parse(l), module: 'scalar 000000000000' })).join('\n') + '\n');
+    const other = run(...common);
+    expect(other.code).toBe(0);
+    expect(other.err).toMatch(/2 of those were run by another module \(scalar 000000000000\), not this one \(simd [0-9a-f]{12}\): their results are kept/);
+  }, 120_000);
+
   it('reproduce removes a last record cut short (a run stopped while appending it) and does its run again', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nalu-cli-'));
     const file = join(dir, 'r.jsonl');
