@@ -10,7 +10,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { NaluError } from './errors.js';
 import {
-  DEFAULTS, IDENTITY_DEFAULTS, identityModels, modelEntry, modelTakesInit, MODELS, parseReproduceLines, recordedInit, reportJson, runIdentity, runSeed,
+  DEFAULTS, IDENTITY_DEFAULTS, identityModels, modelEntry, modelTakesInit, MODELS, parseReport, parseReproduceLines, recordedInit, reportJson, runIdentity, runSeed,
   thresholdOf, wilson, type ExperimentConfig, type IdentityCurve, type LogEntry, type ReproduceLine, type SeedResult,
 } from './experiment.js';
 import { identityFigure } from './figure.js';
@@ -50,8 +50,9 @@ experiment options:
   --workers N            worker threads, default: the number of cores
   --json FILE            write the results as JSON, rewritten after each seed ("partial": true
                          until the last), so that an interrupted run keeps its finished seeds
-                         (a later run refuses to overwrite such an unfinished report, or a
-                         file that is not JSON)
+                         (the same command run again finishes such an unfinished report;
+                         a run of other settings refuses to overwrite it, or a file that is
+                         not JSON)
 
 reproduce options:
   --seeds A..B | A,B,C   default 0..9
@@ -187,23 +188,36 @@ function noStaleCopy(key: string, file: string): void {
   }
 }
 
+/** What an interrupted experiment's report at a --json path has done already. */
+interface Finished {
+  seeds: ExperimentReport['seeds'];
+  wallSeconds: number;
+}
+
 /**
- * Refuses to overwrite the unfinished report of an interrupted experiment (its seeds would be
- * lost), and a file that is not JSON: a report cut short or damaged, whose seeds a rewrite would
- * lose as well.
+ * The finished seeds of the unfinished report of an interrupted experiment at `file`, when it
+ * ran the same settings, seeds and module: the run then finishes it. None when there is no such
+ * report. Refuses to overwrite an unfinished report of other settings (its seeds would be lost),
+ * and a file that is not JSON: a report cut short or damaged, whose seeds a rewrite would lose.
  */
-function keepUnfinished(file: string): void {
+function finishedIn(file: string, config: ExperimentConfig, seeds: number[], module: string): Finished {
+  const none: Finished = { seeds: [], wallSeconds: 0 };
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  if (text.trim() === '') return; // none yet (or an empty file made for it)
-  let report: { partial?: unknown; seeds?: unknown };
+  if (text.trim() === '') return none; // none yet (or an empty file made for it)
+  let report: Partial<ExperimentReport> | null;
   try {
-    report = JSON.parse(text) as typeof report;
+    report = parseReport(text) as Partial<ExperimentReport> | null;
   } catch {
     throw new UsageError(`--json ${file} exists and is not JSON (a report cut short or damaged?): give another file, or move it away first`);
   }
-  if (report?.partial !== true) return;
-  const seeds = Array.isArray(report.seeds) ? report.seeds.map((s: { seed?: unknown }) => s?.seed) : [];
-  throw new UsageError(`--json ${file} holds the unfinished report of an interrupted run (seeds ${seeds.join(', ') || 'none'} done): give another file, or move it away first`);
+  if (report?.partial !== true) return none;
+  const done = Array.isArray(report.seeds) ? report.seeds : [];
+  const { workers: _, ...settings } = report.config ?? ({} as Partial<ExperimentReport['config']>);
+  if (reportJson(settings) !== reportJson({ ...config, seeds }) || report.module !== module) {
+    throw new UsageError(`--json ${file} holds the unfinished report of an interrupted run of other settings or another module `
+      + `(seeds ${done.map((r) => r.seed).join(', ') || 'none'} done): rerun its own command to finish it, give another file, or move it away first`);
+  }
+  return { seeds: done, wallSeconds: Number(report.aggregate?.wallSeconds) || 0 };
 }
 
 function isJson(text: string): boolean {
@@ -434,13 +448,16 @@ async function experiment(argv: string[]): Promise<void> {
   if (json) {
     checkWritable('json', json, 'whole');
     noStaleCopy('json', json);
-    keepUnfinished(json);
   }
   const module = await moduleId();
-  const started = performance.now();
+  // an interrupted run of the same command is finished: its seeds are kept, the others run
+  const earlier = json ? finishedIn(json, config, seeds, module) : { seeds: [], wallSeconds: 0 };
+  const started = performance.now() - earlier.wallSeconds * 1000;
   const threshold = thresholdOf(config);
-  const progress = new JobProgress(`${config.op}/${config.model}`, seeds.length, config.iterations, 'seeds');
-  const results: SeedResult[] = [];
+  const results: ExperimentReport['seeds'] = [...earlier.seeds];
+  const jobs = seeds.filter((seed) => !results.some((r) => r.seed === seed)).map((seed) => ({ config, seed, threshold, key: String(seed) }));
+  if (results.length) console.error(`experiment: finishing ${json}: seeds ${results.map((r) => r.seed).join(', ')} done, ${jobs.length} to go`);
+  const progress = new JobProgress(`${config.op}/${config.model}`, jobs.length, config.iterations, 'seeds');
   const reportOf = (): ExperimentReport => {
     const k = results.filter((r) => r.success).length;
     return {
@@ -454,7 +471,6 @@ async function experiment(argv: string[]): Promise<void> {
       config: { ...config, seeds, workers },
     };
   };
-  const jobs = seeds.map((seed) => ({ config, seed, threshold, key: String(seed) }));
   await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (_job, r) => {
     results.push(r);
     if (json) writeWhole(json, reportJson(reportOf(), 2) + '\n');

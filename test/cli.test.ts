@@ -151,11 +151,11 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(report.config.seeds).toEqual([0, 1]);
     expect(report.aggregate.successRate).toBe(report.seeds[0].success ? 1 : 0);
     expect(readdirSync(dir)).toEqual(['a=b.json']); // no temporary file left
-    // a second run does not overwrite the unfinished report (its seeds would be lost)
+    // a run of other settings does not overwrite the unfinished report (its seeds would be lost)
     const text = readFileSync(json, 'utf8');
     const again = run('experiment', '--op', 'sub', '--model', 'nau', '--seeds', '2', '--iterations', '1000', '--json', json);
     expect(again.code).toBe(2);
-    expect(again.err).toMatch(/--json .*a=b\.json holds the unfinished report of an interrupted run \(seeds 0 done\): give another file, or move it away first/);
+    expect(again.err).toMatch(/--json .*a=b\.json holds the unfinished report of an interrupted run of other settings or another module \(seeds 0 done\): rerun its own command to finish it, give another file, or move it away first/);
     expect(readFileSync(json, 'utf8')).toBe(text);
     // nor one cut short or damaged (not JSON): its finished seeds would be lost the same way
     const cut = text.slice(0, text.length >> 1);
@@ -171,6 +171,20 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(stale.err).toMatch(/--json .*a=b\.json: a=b\.json\.4242\.tmp beside it is the copy a run stopped while writing left behind, and may hold newer results: look at it, then move it away/);
     expect(readFileSync(join(dir, 'a=b.json.4242.tmp'), 'utf8')).toBe(text);
     unlinkSync(join(dir, 'a=b.json.4242.tmp'));
+    // the same command finishes it: seed 0 kept as it was, seed 1 as a run of it alone gives it
+    writeFileSync(json, text);
+    const finish = run('experiment', '--op', 'sub', '--model', 'nau', '--seeds', '0..1', '--iterations', '200000', '--workers', '1', `--json=${json}`);
+    expect(finish.code).toBe(0);
+    expect(finish.err).toMatch(/experiment: finishing .*a=b\.json: seeds 0 done, 1 to go/);
+    const finished = JSON.parse(readFileSync(json, 'utf8'));
+    expect(finished.partial).toBeUndefined();
+    expect(finished.seeds.map((s: { seed: number }) => s.seed)).toEqual([0, 1]);
+    expect(finished.seeds[0]).toEqual(report.seeds[0]);
+    const alone = join(dir, 'alone.json');
+    expect(run('experiment', '--op', 'sub', '--model', 'nau', '--seeds', '1', '--iterations', '200000', '--workers', '1', '--json', alone).code).toBe(0);
+    const without = ({ wallSeconds: _, ...r }: { wallSeconds: number }) => r;
+    expect(without(finished.seeds[1])).toEqual(without(JSON.parse(readFileSync(alone, 'utf8')).seeds[0]));
+    expect(finished.aggregate.wallSeconds).toBeGreaterThan(report.aggregate.wallSeconds);
     // an empty file (made for the report) is taken
     writeFileSync(json, '');
     expect(run('experiment', '--op', 'sub', '--model', 'nau', '--seeds', '2', '--iterations', '1000', '--json', json).code).toBe(0);
