@@ -197,12 +197,12 @@ interface Finished {
 /**
  * The finished seeds of the unfinished report of an interrupted experiment at `file`, when it
  * ran the same settings, seeds and module: the run then finishes it. None when there is no such
- * report. Refuses to overwrite an unfinished report of other settings (its seeds would be lost),
+ * report (or no file). Refuses to overwrite an unfinished report of other settings (its seeds would be lost),
  * and a file that is not JSON: a report cut short or damaged, whose seeds a rewrite would lose.
  */
-function finishedIn(file: string, config: ExperimentConfig, seeds: number[], module: string): Finished {
+function finishedIn(file: string | undefined, config: ExperimentConfig, seeds: number[], module: string): Finished {
   const none: Finished = { seeds: [], wallSeconds: 0 };
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const text = file && existsSync(file) ? readFileSync(file, 'utf8') : '';
   if (text.trim() === '') return none; // none yet (or an empty file made for it)
   let report: Partial<ExperimentReport> | null;
   try {
@@ -451,7 +451,7 @@ async function experiment(argv: string[]): Promise<void> {
   }
   const module = await moduleId();
   // an interrupted run of the same command is finished: its seeds are kept, the others run
-  const earlier = json ? finishedIn(json, config, seeds, module) : { seeds: [], wallSeconds: 0 };
+  const earlier = finishedIn(json, config, seeds, module);
   const started = performance.now() - earlier.wallSeconds * 1000;
   const threshold = thresholdOf(config);
   const results: ExperimentReport['seeds'] = [...earlier.seeds];
