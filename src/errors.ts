@@ -68,9 +68,25 @@ export const article = (name: string): string => (/^[AEIO]/.test(name) ? `an ${n
 /** The constructor every typed array class extends. */
 const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array) as abstract new () => object;
 
-/** A typed array's element count as its internal slot holds it: its `length` may be shadowed or overridden. */
-const LENGTH = Object.getOwnPropertyDescriptor(TYPED_ARRAY.prototype, 'length')!.get!;
+/**
+ * A typed array's own getters, which read its internal slots: a subclass or the array itself may
+ * shadow `length`, `buffer` or `subarray` with code that lies or runs at the wrong time.
+ */
+const slot = (name: string) => Object.getOwnPropertyDescriptor(TYPED_ARRAY.prototype, name)!.get!;
+const LENGTH = slot('length'), BUFFER = slot('buffer'), OFFSET = slot('byteOffset'), BYTES = slot('byteLength');
 export const lengthOf = (v: ArrayBufferView): number => LENGTH.call(v) as number;
+
+/** The buffer of a typed array and the byte range [start, end) it covers there. */
+export function bytesOf(v: ArrayBufferView): [ArrayBufferLike, number, number] {
+  const start = OFFSET.call(v) as number;
+  return [BUFFER.call(v) as ArrayBufferLike, start, start + (BYTES.call(v) as number)];
+}
+
+/** Elements [lo, lo + n) of a Float32Array or Float64Array, as a view of its memory. */
+export function windowOf(v: Float32Array | Float64Array, lo: number, n: number): Float32Array | Float64Array {
+  const [buffer, start] = bytesOf(v);
+  return v instanceof Float64Array ? new Float64Array(buffer, start + 8 * lo, n) : new Float32Array(buffer, start + 4 * lo, n);
+}
 
 /** A real Float32Array or Float64Array (instanceof alone also holds for a Proxy of one). */
 export function isFloatArray(v: unknown): v is Float32Array | Float64Array {

@@ -1,4 +1,4 @@
-import { checkBool, checkF32, checkInt, checkKeys, checkOptions, checkNumber, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, lengthOf, NaluError, NonFiniteStepError } from './errors.js';
+import { bytesOf, checkBool, checkF32, checkInt, checkKeys, checkOptions, checkNumber, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, lengthOf, NaluError, NonFiniteStepError, windowOf } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
@@ -83,6 +83,8 @@ interface Tensor {
 
 /** Predictions and evaluations run in chunks of at most this many samples. */
 export const CHUNK = 4096;
+/** The rows of a StagedBatch's call: none to copy or name in an error. */
+const NO_ROWS = new Float32Array(0);
 /** The largest batch of one gradient or training call. */
 export const MAX_BATCH = 1 << 20;
 
@@ -292,13 +294,21 @@ export class Model {
     if (this.disposed) fail(`${what}: this model has been disposed`);
   }
 
+  /**
+   * `data` as a typed array: itself, or a Float64Array of a number[]'s values, each read once.
+   * Reading an array may run its getters (or a Proxy's traps): the model must still be live after.
+   */
+  private rowsOf(what: string, name: string, data: unknown): Float32Array | Float64Array {
+    if (isFloatArray(data)) return data;
+    if (!Array.isArray(data)) fail(`${what}: ${name} must be a Float32Array (or Float64Array or number[]), got ${describe(data)}`);
+    const rows = numbersOf(`${what}: ${name}`, data);
+    this.live(what);
+    return rows;
+  }
+
   /** The batch size of `data` holding rows of `width` numbers; validates everything. */
-  private batchOf(what: string, name: string, data: unknown, width: number, batch: number | undefined, max: number): number {
-    if (!(isFloatArray(data) || Array.isArray(data))) {
-      fail(`${what}: ${name} must be a Float32Array (or Float64Array or number[]), got ${describe(data)}`);
-    }
-    const len = Array.isArray(data) ? data.length : lengthOf(data as Float32Array); // what f32.set copies
-    if (Array.isArray(data)) checkNumbers(`${what}: ${name}`, data);
+  private batchOf(what: string, name: string, data: Float32Array | Float64Array, width: number, batch: number | undefined, max: number): number {
+    const len = lengthOf(data); // what f32.set copies, whatever its length property says
     if (batch === undefined) {
       if (len === 0 || len % width !== 0) {
         fail(`${what}: ${name} has ${len} values, not a positive multiple of ${width} (the model's ${name === 'x' ? 'inputs' : 'outputs'})`);
@@ -350,13 +360,9 @@ export class Model {
   }
 
   /** Writes rows [first, first + batch) of `data` into a staging buffer. */
-  private stage(field: number, data: ArrayLike<number>, width: number, first: number, batch: number): void {
-    const f32 = this.engine.f32;
-    const dst = this.header(field) >>> 2;
-    const lo = first * width, hi = (first + batch) * width;
-    if (lo === 0 && hi === data.length) f32.set(data, dst);
-    else if (ArrayBuffer.isView(data)) f32.set((data as Float32Array).subarray(lo, hi), dst);
-    else f32.set(Array.prototype.slice.call(data, lo, hi) as number[], dst);
+  private stage(field: number, data: Float32Array | Float64Array, width: number, first: number, batch: number): void {
+    const lo = first * width, n = batch * width;
+    this.engine.f32.set(lo === 0 && n === lengthOf(data) ? data : windowOf(data, lo, n), this.header(field) >>> 2);
   }
 
   // ---- the public surface ------------------------------------------------------------------
@@ -373,16 +379,16 @@ export class Model {
   predict(x: Numbers | StagedBatch, batch?: number, out?: Float32Array): Float32Array {
     this.live('predict');
     const staged = x instanceof StagedBatch ? x : undefined;
-    const rows = x as Numbers; // when not staged
+    const rows = staged ? NO_ROWS : this.rowsOf('predict', 'x', x);
     if (staged) this.checkStaged('predict', staged, batch);
     const b = staged ? staged.batch : this.batchOf('predict', 'x', rows, this.inputs, batch, Number.MAX_SAFE_INTEGER);
     const outF32 = ArrayBuffer.isView(out) && out instanceof Float32Array;
     if (out !== undefined && (!outF32 || lengthOf(out) !== b * this.outputs)) {
       fail(`predict: out must be a Float32Array of batch ${b} x ${this.outputs} outputs = ${b * this.outputs} values, got ${outF32 ? `one of ${lengthOf(out)}` : describe(out)}`);
     }
-    if (out && ArrayBuffer.isView(x) && x.buffer === out.buffer
-      && x.byteOffset < out.byteOffset + out.byteLength && out.byteOffset < x.byteOffset + x.byteLength) {
-      fail('predict: out must not overlap x');
+    if (out && !staged) {
+      const [xBuffer, xStart, xEnd] = bytesOf(rows), [outBuffer, outStart, outEnd] = bytesOf(out);
+      if (xBuffer === outBuffer && xStart < outEnd && outStart < xEnd) fail('predict: out must not overlap x');
     }
     const lay = this.engine.layout;
     if (staged || b <= this.capacity) {
@@ -398,7 +404,7 @@ export class Model {
         this.callFailed('predict', err);
       }
       const i32 = this.engine.i32;
-      if (i32[h + lay.H_STATUS] !== lay.S_OK) this.checkStatus('predict', staged ? [] : rows, undefined, 0);
+      if (i32[h + lay.H_STATUS] !== lay.S_OK) this.checkStatus('predict', rows, undefined, 0);
       const y = i32[h + lay.H_YROW]! >>> 2;
       const n = b * this.outputs, f32 = this.engine.f32;
       if (n > 16) return out ? (out.set(f32.subarray(y, y + n)), out) : f32.slice(y, y + n);
@@ -445,46 +451,55 @@ export class Model {
       this.checkStatus('evaluate', [], undefined, 0);
       return sse / (x.batch * this.outputs);
     }
-    const b = this.batchOf('evaluate', 'x', x, this.inputs, batch, Number.MAX_SAFE_INTEGER);
-    this.batchOf('evaluate', 'target', target, this.outputs, b, Number.MAX_SAFE_INTEGER);
+    const [b, xs, ts] = this.rowsAndTargets('evaluate', x, target, batch, Number.MAX_SAFE_INTEGER);
     const lay = this.engine.layout;
     let sum = 0;
     for (let first = 0; first < b; first += CHUNK) {
       const n = Math.min(CHUNK, b - first);
       this.ensureCapacity('evaluate', n);
-      this.stage(lay.H_XROW, x, this.inputs, first, n);
-      this.stage(lay.H_TROW, target!, this.outputs, first, n);
+      this.stage(lay.H_XROW, xs, this.inputs, first, n);
+      this.stage(lay.H_TROW, ts, this.outputs, first, n);
       try {
         sum += this.engine.ex.modelEvaluate(this.desc, n);
       } catch (err) {
         this.callFailed('evaluate', err);
       }
-      this.checkStatus('evaluate', x, target, first);
+      this.checkStatus('evaluate', xs, ts, first);
     }
     return sum / (b * this.outputs);
   }
 
-  private run(what: string, x: Numbers, target: Numbers, batch: number | undefined): number {
-    const b = this.batchOf(what, 'x', x, this.inputs, batch, MAX_BATCH);
-    this.batchOf(what, 'target', target, this.outputs, b, MAX_BATCH);
+  /** The batch size of x and target, checked, and both as typed arrays (see rowsOf). */
+  private rowsAndTargets(what: string, x: unknown, target: unknown, batch: number | undefined, max: number): [number, Float32Array | Float64Array, Float32Array | Float64Array] {
+    const xs = this.rowsOf(what, 'x', x);
+    const b = this.batchOf(what, 'x', xs, this.inputs, batch, max);
+    const ts = this.rowsOf(what, 'target', target);
+    this.batchOf(what, 'target', ts, this.outputs, b, max);
+    return [b, xs, ts];
+  }
+
+  /** Checks x and target and copies them into the module's staging buffers. */
+  private run(what: string, x: Numbers, target: Numbers, batch: number | undefined): [number, Float32Array | Float64Array, Float32Array | Float64Array] {
+    const checked = this.rowsAndTargets(what, x, target, batch, MAX_BATCH);
+    const [b, xs, ts] = checked;
     this.ensureCapacity(what, b);
     const lay = this.engine.layout;
-    this.stage(lay.H_XROW, x, this.inputs, 0, b);
-    this.stage(lay.H_TROW, target, this.outputs, 0, b);
-    return b;
+    this.stage(lay.H_XROW, xs, this.inputs, 0, b);
+    this.stage(lay.H_TROW, ts, this.outputs, 0, b);
+    return checked;
   }
 
   /** The loss and the gradient of every parameter (copies, named as in getWeights). */
   gradients(x: Numbers, target: Numbers, batch?: number): { loss: number; grads: Weights } {
     this.live('gradients');
-    const b = this.run('gradients', x, target, batch);
+    const [b, xs, ts] = this.run('gradients', x, target, batch);
     let loss: number;
     try {
       loss = this.engine.ex.modelGradients(this.desc, b);
     } catch (err) {
       this.callFailed('gradients', err);
     }
-    this.checkStatus('gradients', x, target, 0);
+    this.checkStatus('gradients', xs, ts, 0);
     return { loss, grads: this.readRegion(1) };
   }
 
@@ -492,8 +507,8 @@ export class Model {
   trainStep(x: Numbers, target: Numbers, optimizer: Optimizer, batch?: number): number {
     this.live('trainStep');
     this.checkOptimizer('trainStep', optimizer);
-    const b = this.run('trainStep', x, target, batch);
-    return this.optimize('trainStep', optimizer, x, target, (opt, lr, b1, b2, eps, step, bc2) =>
+    const [b, xs, ts] = this.run('trainStep', x, target, batch);
+    return this.optimize('trainStep', optimizer, xs, ts, (opt, lr, b1, b2, eps, step, bc2) =>
       this.engine.ex.modelTrainStep(this.desc, b, opt, lr, b1, b2, eps, step, bc2));
   }
 
@@ -506,7 +521,7 @@ export class Model {
    */
   stageBatch(x: Numbers, target: Numbers, batch?: number): StagedBatch {
     this.live('stageBatch');
-    const b = this.run('stageBatch', x, target, batch);
+    const [b, xs, ts] = this.run('stageBatch', x, target, batch);
     const ld = round4(b);
     const logged = this.engine.ex.modelInputLogged(this.desc) !== 0;
     const xBytes = this.inputs * ld * 4;
@@ -517,7 +532,7 @@ export class Model {
     i32[w + 2] = rec + 16 + xBytes * (logged ? 2 : 1);
     this.engine.ex.modelStageBatch(this.desc, rec, b);
     try {
-      this.checkStatus('stageBatch', x, target, 0);
+      this.checkStatus('stageBatch', xs, ts, 0);
     } catch (err) {
       this.engine.free(raw);
       throw err;
@@ -712,6 +727,7 @@ export class Model {
         }
       });
     }
+    this.live(what); // reading `state` may have run its getters
     this.writeRegion(2, ms);
     this.writeRegion(3, vs);
     this.binding = { optimizer, step: Math.abs(step) }; // -0 (JSON's) counts as 0
@@ -758,7 +774,9 @@ export class Model {
    */
   restoreWeights(what: string, weights: WeightsInput): void {
     this.live(what);
-    this.writeRegion(0, this.checkWeights(what, weights, this.allowNonFinite ? 'f32' : 'finite'));
+    const values = this.checkWeights(what, weights, this.allowNonFinite ? 'f32' : 'finite');
+    this.live(what); // reading `weights` may have run its getters
+    this.writeRegion(0, values);
     this.engine.i32[(this.desc >>> 2) + this.engine.layout.H_WVALID] = 0;
   }
 
@@ -785,17 +803,15 @@ export class Model {
       const v = weights[t.layer]![t.spec.name] as unknown;
       const where = `${what}: ${t.spec.name} of layer ${t.layer} (${this.layers[t.layer]!.type})`;
       if (v === undefined) fail(`${where} is missing`);
-      let arr: Float32Array | Float64Array | unknown[];
-      if (Array.isArray(v)) arr = Array.from(v as unknown[]);
-      else if (isFloatArray(v)) arr = new Float64Array(v); // the values v holds, read once (its length property may lie)
+      let nums: Float64Array;
+      if (Array.isArray(v)) nums = numbersOf(where, v);
+      else if (isFloatArray(v)) nums = new Float64Array(v); // the values v holds, read once (its length property may lie)
       else {
         // JSON.stringify writes a Float32Array as {"0": ..., "1": ...}
         const json = v !== null && typeof v === 'object' && Object.hasOwn(v, '0') ? ' (what JSON.stringify makes of a Float32Array: stringify Array.from(it) instead)' : '';
         fail(`${where} must be a Float32Array, Float64Array or number[], got ${describe(v)}${json}`);
       }
-      if (Array.isArray(arr)) checkNumbers(where, arr);
-      if (arr.length !== t.size) fail(`${where} has ${arr.length} values, expected ${t.spec.rows} x ${t.spec.cols} = ${t.size}`);
-      const nums = arr as ArrayLike<number>;
+      if (nums.length !== t.size) fail(`${where} has ${nums.length} values, expected ${t.spec.rows} x ${t.spec.cols} = ${t.size}`);
       if (values !== 'any') {
         for (let i = 0; i < nums.length; i++) {
           const x = nums[i]!;
@@ -897,11 +913,18 @@ function asModel(what: string, self: unknown): Model {
   return self;
 }
 
-/** Throws unless every entry of a plain array is a number (typed arrays hold numbers already). */
-function checkNumbers(what: string, a: unknown[]): void {
-  for (let i = 0; i < a.length; i++) {
-    if (typeof a[i] !== 'number') fail(`${what} must hold numbers: index ${i} is ${describe(a[i])}, not a number`);
+/**
+ * The entries of a plain array as a Float64Array, each read once (a getter or a Proxy cannot
+ * change what was checked); throws unless every one is a number.
+ */
+function numbersOf(what: string, a: readonly unknown[]): Float64Array {
+  const n = a.length, out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    if (typeof v !== 'number') fail(`${what} must hold numbers: index ${i} is ${describe(v)}, not a number`);
+    out[i] = v;
   }
+  return out;
 }
 
 /** The regulariser's weight at optimizer step t: 0 before start, ramping to lambda at end. */

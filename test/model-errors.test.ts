@@ -508,6 +508,64 @@ describe.each(BUILDS)('bad input is rejected and changes nothing, %s build', (ba
     b.dispose();
   });
 
+  it('arguments are read once, before the module is touched: getters, Proxy traps and a subclass\'s methods cannot change, overflow or dispose under a call', async () => {
+    await useBackend(backend);
+    const b = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 11 });
+    const wb = copyWeights(b.getWeights()), yb = bits(b.predict([1, 2]));
+    const fresh = () => sequential([nac({ inputs: 2, outputs: 1 })], { seed: 10 });
+    const a = fresh();
+    // a batch of 5,000 samples, predicted in two blocks: the second is taken from x's own memory,
+    // not from what an overridden subarray, buffer or byteOffset hands back
+    const big = Float32Array.from({ length: 10_000 }, (_, i) => 1 + (i % 7) / 4);
+    class Lying extends Float32Array {
+      override subarray(): Float32Array<ArrayBuffer> { return new Float32Array(1 << 20); }
+      override get buffer(): ArrayBuffer { return new ArrayBuffer(8); }
+      override get byteOffset(): number { return 4; }
+    }
+    const yBig = bits(a.predict(big));
+    expect(bits(a.predict(new Lying(big)))).toEqual(yBig);
+    expect(bits(a.predict(new Lying(big), undefined, new Float32Array(5000)))).toEqual(yBig);
+    expect(a.evaluate(new Lying(big), new Lying(5000).fill(3))).toBe(a.evaluate(big, new Float32Array(5000).fill(3)));
+    // a Proxy whose length is 2 when read first and 100,000 after: one sample
+    let reads = 0;
+    const growing = new Proxy([1, 2], { get: (t, k) => (k === 'length' ? (reads++ === 0 ? 2 : 100_000) : Reflect.get(t, k)) });
+    expect(bits(a.predict(growing))).toEqual(bits(a.predict([1, 2])));
+    // a getter that makes linear memory grow (another model) while x is read
+    const kept: Model[] = [];
+    const x = [1, 2];
+    Object.defineProperty(x, 0, { get: () => (kept.push(sequential([dense({ inputs: 512, outputs: 2048 })])), 1), enumerable: true });
+    a.predict([3, 4]);
+    expect(bits(a.predict(x))).toEqual(bits(a.predict([1, 2])));
+    for (const m of kept) m.dispose();
+    // getters that dispose of the model while its arguments are read
+    const disposing = <T extends object>(m: Model, v: T): T => Object.defineProperty(v, 0, { get: () => (m.dispose(), 1), enumerable: true });
+    const calls: Array<[RegExp, (m: Model) => unknown]> = [
+      [/^predict: this model has been disposed$/, (m) => m.predict(disposing(m, [1, 2]))],
+      [/^evaluate: this model has been disposed$/, (m) => m.evaluate([1, 2], disposing(m, [3]))],
+      [/^trainStep: this model has been disposed$/, (m) => m.trainStep(disposing(m, [1, 2]), [3], adam())],
+      [/^gradients: this model has been disposed$/, (m) => m.gradients([1, 2], disposing(m, [3]))],
+      [/^stageBatch: this model has been disposed$/, (m) => m.stageBatch(disposing(m, [1, 2]), [3])],
+      [/^setWeights: this model has been disposed$/, (m) => m.setWeights([{ W_hat: disposing(m, [1, 2]), M_hat: [1, 2] }])],
+      [/^restoreOptimizer: this model has been disposed$/, (m) => {
+        m.trainStep([1, 2], [3], adam());
+        const s = m.optimizerState()!;
+        m.restoreOptimizer({ ...s, v: [{ ...s.v[0], W_hat: disposing(m, [0, 0]) }] });
+      }],
+    ];
+    for (const [message, call] of calls) {
+      const m = fresh();
+      expect(() => call(m)).toThrow(message);
+      // what it freed is reused by the next model, which must not see anything written there
+      const next = fresh();
+      expect(bits(next.predict([1, 2]))).toEqual(bits(a.predict([1, 2])));
+      next.dispose();
+    }
+    expect(sameBits(b.getWeights(), wb)).toBe(true);
+    expect(bits(b.predict([1, 2]))).toEqual(yb);
+    a.dispose();
+    b.dispose();
+  });
+
   it('a batch whose work memory passes 2^32 floats is refused with its true size, before the module is entered', async () => {
     await useBackend(backend);
     const other = defaultModel();
