@@ -83,6 +83,8 @@ interface Tensor {
 
 /** Predictions and evaluations run in chunks of at most this many samples. */
 export const CHUNK = 4096;
+/** Samples as the model reads them: a typed array's own elements (see Model.rowsOf). */
+type Rows = Float32Array | Float64Array;
 /** The rows of a StagedBatch's call: none to copy or name in an error. */
 const NO_ROWS = new Float32Array(0);
 /** The largest batch of one gradient or training call. */
@@ -298,7 +300,7 @@ export class Model {
    * `data` as a typed array: itself, or a Float64Array of a number[]'s values, each read once.
    * Reading an array may run its getters (or a Proxy's traps): the model must still be live after.
    */
-  private rowsOf(what: string, name: string, data: unknown): Float32Array | Float64Array {
+  private rowsOf(what: string, name: string, data: unknown): Rows {
     if (isFloatArray(data)) return data;
     if (!Array.isArray(data)) fail(`${what}: ${name} must be a Float32Array (or Float64Array or number[]), got ${describe(data)}`);
     const rows = numbersOf(`${what}: ${name}`, data);
@@ -307,7 +309,7 @@ export class Model {
   }
 
   /** The batch size of `data` holding rows of `width` numbers; validates everything. */
-  private batchOf(what: string, name: string, data: Float32Array | Float64Array, width: number, batch: number | undefined, max: number): number {
+  private batchOf(what: string, name: string, data: Rows, width: number, batch: number | undefined, max: number): number {
     const len = lengthOf(data); // what f32.set copies, whatever its length property says
     if (batch === undefined) {
       if (len === 0 || len % width !== 0) {
@@ -360,7 +362,7 @@ export class Model {
   }
 
   /** Writes rows [first, first + batch) of `data` into a staging buffer. */
-  private stage(field: number, data: Float32Array | Float64Array, width: number, first: number, batch: number): void {
+  private stage(field: number, data: Rows, width: number, first: number, batch: number): void {
     const lo = first * width, n = batch * width;
     this.engine.f32.set(lo === 0 && n === lengthOf(data) ? data : windowOf(data, lo, n), this.header(field) >>> 2);
   }
@@ -470,7 +472,7 @@ export class Model {
   }
 
   /** The batch size of x and target, checked, and both as typed arrays (see rowsOf). */
-  private rowsAndTargets(what: string, x: unknown, target: unknown, batch: number | undefined, max: number): [number, Float32Array | Float64Array, Float32Array | Float64Array] {
+  private rowsAndTargets(what: string, x: unknown, target: unknown, batch: number | undefined, max: number): [number, Rows, Rows] {
     const xs = this.rowsOf(what, 'x', x);
     const b = this.batchOf(what, 'x', xs, this.inputs, batch, max);
     const ts = this.rowsOf(what, 'target', target);
@@ -479,14 +481,13 @@ export class Model {
   }
 
   /** Checks x and target and copies them into the module's staging buffers. */
-  private run(what: string, x: Numbers, target: Numbers, batch: number | undefined): [number, Float32Array | Float64Array, Float32Array | Float64Array] {
-    const checked = this.rowsAndTargets(what, x, target, batch, MAX_BATCH);
-    const [b, xs, ts] = checked;
+  private run(what: string, x: Numbers, target: Numbers, batch: number | undefined): [number, Rows, Rows] {
+    const [b, xs, ts] = this.rowsAndTargets(what, x, target, batch, MAX_BATCH);
     this.ensureCapacity(what, b);
     const lay = this.engine.layout;
     this.stage(lay.H_XROW, xs, this.inputs, 0, b);
     this.stage(lay.H_TROW, ts, this.outputs, 0, b);
-    return checked;
+    return [b, xs, ts];
   }
 
   /** The loss and the gradient of every parameter (copies, named as in getWeights). */
