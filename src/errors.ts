@@ -69,12 +69,29 @@ export const article = (name: string): string => (/^[AEIO]/.test(name) ? `an ${n
 const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array) as abstract new () => object;
 
 /**
- * A typed array's own getters, which read its internal slots: a subclass or the array itself may
- * shadow `length`, `buffer` or `subarray` with code that lies or runs at the wrong time.
+ * A typed array's own getters and methods, which read its internal slots: a subclass, its
+ * prototype chain (a Proxy there runs code for instanceof) or the array itself may shadow
+ * `length`, `buffer`, `set` or `subarray` with code that lies or runs at the wrong time.
  */
-const slot = (name: string) => Object.getOwnPropertyDescriptor(TYPED_ARRAY.prototype, name)!.get!;
+const slot = (name: string | symbol) => Object.getOwnPropertyDescriptor(TYPED_ARRAY.prototype, name)!.get!;
 const LENGTH = slot('length'), BUFFER = slot('buffer'), OFFSET = slot('byteOffset'), BYTES = slot('byteLength');
+const KIND = slot(Symbol.toStringTag);
+const SET = (TYPED_ARRAY.prototype as Float32Array).set;
 export const lengthOf = (v: ArrayBufferView): number => LENGTH.call(v) as number;
+
+/**
+ * Makes fields that the types declare readonly read-only at run time as well (neither written nor
+ * redefined), where the library trusts them: a batch's size, a record's address.
+ */
+export function lockFields(o: object, names: readonly string[]): void {
+  for (const name of names) Object.defineProperty(o, name, { writable: false, configurable: false });
+}
+
+/** "Float32Array" for a Float32Array (of any prototype), undefined for anything but a typed array. */
+export const typedKind = (v: unknown): string | undefined => KIND.call(v) as string | undefined;
+
+/** dst.set(src, offset), whatever dst's class or prototype put in place of set. */
+export const copyInto = (dst: Float32Array, src: ArrayLike<number>, offset = 0): void => SET.call(dst, src, offset);
 
 /** The buffer of a typed array and the byte range [start, end) it covers there. */
 export function bytesOf(v: ArrayBufferView): [ArrayBufferLike, number, number] {
@@ -85,12 +102,13 @@ export function bytesOf(v: ArrayBufferView): [ArrayBufferLike, number, number] {
 /** Elements [lo, lo + n) of a Float32Array or Float64Array, as a view of its memory. */
 export function windowOf(v: Float32Array | Float64Array, lo: number, n: number): Float32Array | Float64Array {
   const [buffer, start] = bytesOf(v);
-  return v instanceof Float64Array ? new Float64Array(buffer, start + 8 * lo, n) : new Float32Array(buffer, start + 4 * lo, n);
+  return typedKind(v) === 'Float64Array' ? new Float64Array(buffer, start + 8 * lo, n) : new Float32Array(buffer, start + 4 * lo, n);
 }
 
-/** A real Float32Array or Float64Array (instanceof alone also holds for a Proxy of one). */
+/** A real Float32Array or Float64Array, known by its internal slots (a Proxy of one is not). */
 export function isFloatArray(v: unknown): v is Float32Array | Float64Array {
-  return ArrayBuffer.isView(v) && (v instanceof Float32Array || v instanceof Float64Array);
+  const kind = typedKind(v);
+  return kind === 'Float32Array' || kind === 'Float64Array';
 }
 
 /** A value as an error message shows it; a long string is cut to its first 60 characters. */
@@ -126,24 +144,27 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
  * Checks an options argument: an object (not null, not an array; `example` follows "an object" in
  * the message), then as checkKeys.
  */
-export function checkOptions(what: string, options: unknown, allowed: readonly string[], example = ''): asserts options is object {
+export function checkOptions<T extends object = Record<string, unknown>>(what: string, options: unknown, allowed: readonly string[], example = ''): T {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) fail(`${what}: options must be an object${example}, got ${describe(options)}`);
-  checkKeys(what, options, allowed);
+  return checkKeys(what, options, allowed) as T;
 }
 
 /**
  * Throws unless `options` is a plain object (a Map, a Date or a class instance would have its
  * settings ignored), or if it has keys outside `allowed` (catches misspelt options), or a key
- * whose value is null.
+ * whose value is null. Returns a copy of its entries, each read once (a getter runs once): what
+ * is checked after is what is used.
  */
-export function checkKeys(what: string, options: object, allowed: readonly string[]): void {
+export function checkKeys<T extends object = Record<string, unknown>>(what: string, options: object, allowed: readonly string[]): T {
   if (!isPlainObject(options)) fail(`${what}: expected a plain object ({ ${allowed.join(', ')} }), got ${describe(options)}`);
+  const copy: Record<string, unknown> = {};
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
       fail(`${what}: unknown option ${describe(key)} (expected one of ${allowed.join(', ')})`);
     }
-    if ((options as Record<string, unknown>)[key] === null) {
-      fail(`${what}: ${key} is null; an option takes its default only when it is left out (or undefined)`);
-    }
+    const value = options[key];
+    if (value === null) fail(`${what}: ${key} is null; an option takes its default only when it is left out (or undefined)`);
+    copy[key] = value;
   }
+  return copy as T;
 }

@@ -299,8 +299,7 @@ export interface UnitOptions {
 
 function makeLayer(type: LayerType, options: unknown): LayerSpec {
   const kind = KINDS[type];
-  checkOptions(type, options, ['inputs', 'outputs', ...kind.options], ' such as { inputs: 2, outputs: 1 }');
-  const o = options as Record<string, unknown>;
+  const o = checkOptions(type, options, ['inputs', 'outputs', ...kind.options], ' such as { inputs: 2, outputs: 1 }');
   try {
     const inputs = checkInt('inputs', o.inputs, 1, MAX_UNITS);
     const outputs = checkInt('outputs', o.outputs, 1, MAX_UNITS);
@@ -394,12 +393,11 @@ export function realNpu(options: UnitOptions & { eps?: number | undefined }): La
 /** Re-validates a layer specification that did not come from the factories (e.g. JSON). */
 export function layerFromSpec(spec: unknown): LayerSpec {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) fail(`a layer must be an object, got ${describe(spec)}`);
-  const s = spec as { type?: unknown; inputs?: unknown; outputs?: unknown; options?: unknown };
-  const kind = layerKind(s.type as LayerType);
-  checkKeys(`${s.type as string} layer`, s, ['type', 'inputs', 'outputs', 'options']);
-  const options = s.options ?? {};
-  checkOptions(`${s.type as string}`, options, kind.options);
-  return makeLayer(s.type as LayerType, { ...options, inputs: s.inputs, outputs: s.outputs });
+  const type = (spec as { type?: unknown }).type as LayerType;
+  const kind = layerKind(type);
+  const s = checkKeys(`${type} layer`, spec, ['type', 'inputs', 'outputs', 'options']);
+  const options = checkOptions(`${type}`, s.options ?? {}, kind.options);
+  return makeLayer(type, { ...options, inputs: s.inputs, outputs: s.outputs });
 }
 
 /** True when layers of this type take an `init` option. */

@@ -1,9 +1,9 @@
-import { bytesOf, checkBool, checkF32, checkInt, checkKeys, checkOptions, checkNumber, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, lengthOf, NaluError, NonFiniteStepError, windowOf } from './errors.js';
+import { bytesOf, checkBool, checkF32, checkInt, checkKeys, checkOptions, checkNumber, copyInto, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, lengthOf, lockFields, NaluError, NonFiniteStepError, typedKind, windowOf } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
 import { Rng } from './rng.js';
-import { checkSampler, Sampler } from './tasks/sampler.js';
+import { isSampler, Sampler } from './tasks/sampler.js';
 import { MAX_BLOCK, type Engine } from './wasm/engine.js';
 import { round4 } from './wasm/layout.js';
 import type { Backend } from './wasm/exports.js';
@@ -85,6 +85,9 @@ interface Tensor {
 export const CHUNK = 4096;
 /** Samples as the model reads them: a typed array's own elements (see Model.rowsOf). */
 type Rows = Float32Array | Float64Array;
+/** Every StagedBatch made: known by identity, which no Proxy or prototype can fake. */
+const STAGED = new WeakSet<object>();
+const isStaged = (v: unknown): v is StagedBatch => STAGED.has(v as object);
 /** The rows of a StagedBatch's call: none to copy or name in an error. */
 const NO_ROWS = new Float32Array(0);
 /** The largest batch of one gradient or training call. */
@@ -118,23 +121,22 @@ export class Model {
 
   /** What sequential(layers, options) does: a model on the engine of the last init(). */
   constructor(layers: readonly LayerSpec[], options: SequentialOptions = {}) {
-    if (!Array.isArray(layers) || layers.length === 0) {
-      fail(`sequential: layers must be a non-empty array of layers, got ${describe(layers)}`);
+    const n = Array.isArray(layers) ? layers.length : 0; // each layer is read once (a Proxy or a getter cannot swap one)
+    if (n === 0) fail(`sequential: layers must be a non-empty array of layers, got ${describe(layers)}`);
+    const o = checkOptions<SequentialOptions>('sequential', options, ['seed', 'init', 'allowNonFinite', 'regularizer']);
+    checkBool('sequential: allowNonFinite', o.allowNonFinite);
+    const seed = o.seed === undefined ? 0 : checkInt('sequential: seed', o.seed, 0, 0xffffffff);
+    checkInitScheme('sequential: ', o.init);
+    this.regularizer = checkRegularizer(o.regularizer);
+    const specs: LayerSpec[] = [];
+    for (let k = 0; k < n; k++) {
+      if (!(k in layers)) fail(`sequential: layers has a hole at index ${k} (an array of ${n} with no layer there)`);
+      const spec = layerFromSpec(layers[k]);
+      specs.push(o.init && spec.options.init === undefined && takesInit(spec.type)
+        ? layerFromSpec({ ...spec, options: { ...spec.options, init: o.init } })
+        : spec);
     }
-    for (let k = 0; k < layers.length; k++) {
-      if (!(k in layers)) fail(`sequential: layers has a hole at index ${k} (an array of ${layers.length} with no layer there)`);
-    }
-    checkOptions('sequential', options, ['seed', 'init', 'allowNonFinite', 'regularizer']);
-    checkBool('sequential: allowNonFinite', options.allowNonFinite);
-    const seed = options.seed === undefined ? 0 : checkInt('sequential: seed', options.seed, 0, 0xffffffff);
-    checkInitScheme('sequential: ', options.init);
-    this.regularizer = checkRegularizer(options.regularizer);
-    this.layers = Object.freeze(layers.map((l) => {
-      const spec = layerFromSpec(l);
-      return options.init && spec.options.init === undefined && takesInit(spec.type)
-        ? layerFromSpec({ ...spec, options: { ...spec.options, init: options.init } })
-        : spec;
-    }));
+    this.layers = Object.freeze(specs);
     for (let k = 1; k < this.layers.length; k++) {
       if (this.layers[k]!.inputs !== this.layers[k - 1]!.outputs) {
         fail(`sequential: layer ${k} (${this.layers[k]!.type}) has ${this.layers[k]!.inputs} inputs but layer ${k - 1} has ${this.layers[k - 1]!.outputs} outputs`);
@@ -142,7 +144,7 @@ export class Model {
     }
     this.inputs = this.layers[0]!.inputs;
     this.outputs = this.layers[this.layers.length - 1]!.outputs;
-    this.allowNonFinite = options.allowNonFinite === true;
+    this.allowNonFinite = o.allowNonFinite === true;
 
     let offset = 0;
     this.layerTensors = this.layers.map((spec, layer) => layerKind(spec.type).params(spec).map((p) => {
@@ -171,6 +173,7 @@ export class Model {
       throw err;
     }
     this.engine.liveObjects++;
+    lockFields(this, ['layers', 'inputs', 'outputs', 'backend', 'engine', 'tensors', 'layerTensors', 'nParam']);
   }
 
   // ---- memory ----------------------------------------------------------------------------
@@ -302,7 +305,7 @@ export class Model {
    */
   private rowsOf(what: string, name: string, data: unknown): Rows {
     if (isFloatArray(data)) return data;
-    if (!Array.isArray(data)) fail(`${what}: ${name} must be a Float32Array (or Float64Array or number[]), got ${describe(data)}`);
+    if (!Array.isArray(data)) fail(forgery(what, data) ?? `${what}: ${name} must be a Float32Array (or Float64Array or number[]), got ${describe(data)}`);
     const rows = numbersOf(`${what}: ${name}`, data);
     this.live(what);
     return rows;
@@ -380,11 +383,11 @@ export class Model {
    */
   predict(x: Numbers | StagedBatch, batch?: number, out?: Float32Array): Float32Array {
     this.live('predict');
-    const staged = x instanceof StagedBatch ? x : undefined;
+    const staged = isStaged(x) ? x : undefined;
     const rows = staged ? NO_ROWS : this.rowsOf('predict', 'x', x);
     if (staged) this.checkStaged('predict', staged, batch);
     const b = staged ? staged.batch : this.batchOf('predict', 'x', rows, this.inputs, batch, Number.MAX_SAFE_INTEGER);
-    const outF32 = ArrayBuffer.isView(out) && out instanceof Float32Array;
+    const outF32 = typedKind(out) === 'Float32Array';
     if (out !== undefined && (!outF32 || lengthOf(out) !== b * this.outputs)) {
       fail(`predict: out must be a Float32Array of batch ${b} x ${this.outputs} outputs = ${b * this.outputs} values, got ${outF32 ? `one of ${lengthOf(out)}` : describe(out)}`);
     }
@@ -409,7 +412,7 @@ export class Model {
       if (i32[h + lay.H_STATUS] !== lay.S_OK) this.checkStatus('predict', rows, undefined, 0);
       const y = i32[h + lay.H_YROW]! >>> 2;
       const n = b * this.outputs, f32 = this.engine.f32;
-      if (n > 16) return out ? (out.set(f32.subarray(y, y + n)), out) : f32.slice(y, y + n);
+      if (n > 16) return out ? (copyInto(out, f32.subarray(y, y + n)), out) : f32.slice(y, y + n);
       // a few values: copied one by one into a new array (cheaper than slice in V8 and JSC)
       const result = out ?? smallResult(n);
       for (let i = 0; i < n; i++) result[i] = f32[y + i]!;
@@ -427,7 +430,7 @@ export class Model {
       }
       this.checkStatus('predict', rows, undefined, first);
       const y = this.header(lay.H_YROW) >>> 2;
-      result.set(this.engine.f32.subarray(y, y + n * this.outputs), first * this.outputs);
+      copyInto(result, this.engine.f32.subarray(y, y + n * this.outputs), first * this.outputs);
     }
     return result;
   }
@@ -441,7 +444,7 @@ export class Model {
   evaluate(x: Numbers, target: Numbers, batch?: number): number;
   evaluate(x: Numbers | StagedBatch, target?: Numbers, batch?: number): number {
     this.live('evaluate');
-    if (x instanceof StagedBatch) {
+    if (isStaged(x)) {
       if (target !== undefined) fail('evaluate: a StagedBatch holds its own target; pass it alone');
       this.checkStaged('evaluate', x, batch);
       let sse: number;
@@ -551,12 +554,11 @@ export class Model {
    */
   trainStepOn(source: Sampler | StagedBatch, optimizer: Optimizer, batch?: number): number {
     this.live('trainStepOn');
-    if (source instanceof StagedBatch) return this.trainOnStaged(source, optimizer, batch);
-    if (!(source instanceof Sampler)) {
-      fail(`trainStepOn: source must be a task's trainSampler() or a StagedBatch from stageBatch(), got ${describe(source)}`);
+    if (isStaged(source)) return this.trainOnStaged(source, optimizer, batch);
+    if (!isSampler(source)) {
+      fail(forgery('trainStepOn', source) ?? `trainStepOn: source must be a task's trainSampler() or a StagedBatch from stageBatch(), got ${describe(source)}`);
     }
     const sampler = source;
-    checkSampler('trainStepOn', sampler);
     if (sampler.isDisposed) fail('trainStepOn: the sampler has been disposed');
     if (sampler.engine !== this.engine) fail('trainStepOn: the sampler and the model were made by different init() calls (engines)');
     if (sampler.config.inputs !== this.inputs || this.outputs !== 1) {
@@ -712,8 +714,8 @@ export class Model {
   restoreOptimizerAs(what: string, state: OptimizerStateInput): void {
     this.live(what);
     if (state === null || typeof state !== 'object') fail(`${what}: expected what optimizerState() returns, got ${describe(state)}`);
-    const { step, m, v } = state;
-    const optimizer = isOptimizer(state.optimizer) ? state.optimizer : this.optimizerOfCopy(what, state.optimizer);
+    const { step, m, v, optimizer: given } = state; // each read once
+    const optimizer = isOptimizer(given) ? given : this.optimizerOfCopy(what, given);
     checkInt(`${what}: step`, step, 0, Number.MAX_SAFE_INTEGER);
     // without allowNonFinite the loop below checks the values, naming both moments
     const values = this.allowNonFinite ? 'f32' : 'any';
@@ -888,6 +890,8 @@ export class StagedBatch {
     /** The samples it holds. */ readonly batch: number, private readonly raw: number,
     /** @internal byte address of the batch's record */ readonly ptr: number) {
     if (!(model instanceof Model)) fail('new StagedBatch(): a staged batch comes from model.stageBatch(x, target)');
+    lockFields(this, ['model', 'batch', 'raw', 'ptr']);
+    STAGED.add(this);
   }
 
   /** Releases the batch's memory; training on or predicting it afterwards throws. */
@@ -906,6 +910,16 @@ export class StagedBatch {
   [INSPECT](): string {
     return `StagedBatch { ${this.batch} samples${this.disposed ? ', disposed' : ''} }`;
   }
+}
+
+/**
+ * The error for an object made to look like a StagedBatch or a Sampler (from its prototype: its
+ * addresses are not trusted), or undefined for anything else.
+ */
+function forgery(what: string, v: unknown): string | undefined {
+  if (v instanceof StagedBatch) return `${what}: this StagedBatch was not made by the model's stageBatch`;
+  if (v instanceof Sampler) return `${what}: this sampler was not made by a task's trainSampler()`;
+  return undefined;
 }
 
 /** `self`, checked to be a Model: a method called on something else (through .call) is refused. */
@@ -938,8 +952,7 @@ function scheduledLambda(r: ResolvedRegularizer | undefined, t: number): number 
 function checkRegularizer(r: unknown): ResolvedRegularizer | undefined {
   if (r === undefined) return undefined;
   if (r === null || typeof r !== 'object') fail(`sequential: regularizer must be { lambda, start, end }, got ${describe(r)}`);
-  checkKeys('sequential: regularizer', r, ['lambda', 'start', 'end']);
-  const o = r as Record<string, unknown>;
+  const o = checkKeys('sequential: regularizer', r, ['lambda', 'start', 'end']);
   const num = (k: string, v: unknown) => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`sequential: regularizer.${k} must be a finite number >= 0, got ${describe(v)}`);
     return v;

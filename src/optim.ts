@@ -54,18 +54,13 @@ function clipValue(v: unknown): number {
   return v === undefined || v === 0 ? 0 : checkF32('clipValue (0: no clipping)', v, 0, 1e30);
 }
 
-function options(what: string, o: unknown, keys: string[]): Record<string, unknown> {
-  checkOptions(what, o, keys);
-  return o as Record<string, unknown>;
-}
-
 /**
  * Adam with torch.optim.Adam's semantics (no weight decay): defaults learningRate 1e-3,
  * beta1 0.9, beta2 0.999, epsilon 1e-8 (added to the square root of the bias-corrected
  * second moment).
  */
 export function adam(opts: AdamOptions = {}): Optimizer {
-  const o = options('adam', opts, ['learningRate', 'beta1', 'beta2', 'epsilon', 'clipValue']);
+  const o = checkOptions('adam', opts, ['learningRate', 'beta1', 'beta2', 'epsilon', 'clipValue']);
   try {
     return made(Object.freeze({
       kind: 'adam' as const,
@@ -85,7 +80,7 @@ export function adam(opts: AdamOptions = {}): Optimizer {
  * learningRate 1e-2, alpha 0.99, epsilon 1e-8 (added to sqrt(v)).
  */
 export function rmsprop(opts: RmspropOptions = {}): Optimizer {
-  const o = options('rmsprop', opts, ['learningRate', 'alpha', 'epsilon', 'clipValue']);
+  const o = checkOptions('rmsprop', opts, ['learningRate', 'alpha', 'epsilon', 'clipValue']);
   try {
     return made(Object.freeze({
       kind: 'rmsprop' as const,
@@ -102,7 +97,7 @@ export function rmsprop(opts: RmspropOptions = {}): Optimizer {
 
 /** Plain stochastic gradient descent: p = p - learningRate * g. */
 export function sgd(opts: { learningRate: number; clipValue?: number | undefined }): Optimizer {
-  const o = options('sgd', opts, ['learningRate', 'clipValue']);
+  const o = checkOptions('sgd', opts, ['learningRate', 'clipValue']);
   if (o.learningRate === undefined) fail('sgd: learningRate is required');
   try {
     return made(Object.freeze({

@@ -147,8 +147,7 @@ export function unflatten(what: string, where: string, flat: FlatOptions): Recor
 
 function saveOptions(what: string, options: unknown): { optimizer: boolean } {
   if (options === undefined) return { optimizer: false };
-  checkOptions(what, options, ['optimizer'], ' such as { optimizer: true }');
-  const o = (options as { optimizer?: unknown }).optimizer;
+  const o = checkOptions(what, options, ['optimizer'], ' such as { optimizer: true }').optimizer;
   checkBool(`${what}: optimizer`, o);
   return { optimizer: o === true };
 }

@@ -5,7 +5,7 @@
 // optimizer) run against the same check, so that no failed construction disturbs a live model.
 import { describe, expect, it, vi } from 'vitest';
 import {
-  adam, dense, load, nac, nacMul, nalu, NaluError, nau, NonFiniteStepError, rmsprop, Sampler, sequential, sgd, staticTask, type LayerSpec, type Model, type Optimizer, type Weights,
+  adam, dense, identityTask, load, nac, nacMul, nalu, NaluError, nau, NonFiniteStepError, rmsprop, Sampler, sequential, sgd, staticTask, type LayerSpec, type Model, type Optimizer, type Weights,
 } from '../src/index';
 import { BUILDS, bits, useBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
@@ -563,6 +563,64 @@ describe.each(BUILDS)('bad input is rejected and changes nothing, %s build', (ba
     expect(sameBits(b.getWeights(), wb)).toBe(true);
     expect(bits(b.predict([1, 2]))).toEqual(yb);
     a.dispose();
+    b.dispose();
+  });
+
+  it('no code of the caller runs mid-call: typed arrays are known by their slots, out is written by the intrinsic set, every option and layer is read once, and what the library trusts cannot be rewritten', async () => {
+    await useBackend(backend);
+    const b = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 11 });
+    const wb = copyWeights(b.getWeights()), yb = bits(b.predict([1, 2]));
+    const a = sequential([nac({ inputs: 2, outputs: 3 })], { seed: 10 });
+    const big = Float32Array.from({ length: 10_000 }, (_, i) => 1 + (i % 7) / 4);
+    const yBig = bits(a.predict(big));
+    // a Proxy in the prototype chain (instanceof would run its trap, which disposes the model)
+    let trapped = 0;
+    const trap = new Proxy(Object.create(Float32Array.prototype) as object, { getPrototypeOf: () => (trapped++, a.dispose(), Float32Array.prototype) });
+    const x = Object.setPrototypeOf(big.slice(), trap) as Float32Array;
+    expect(bits(a.predict(x))).toEqual(yBig);
+    expect(bits(a.predict(big, undefined, Object.setPrototypeOf(new Float32Array(15_000), trap) as Float32Array))).toEqual(yBig);
+    expect(trapped).toBe(0);
+    // a Float64Array dressed as a Float32Array is read as the f64 values it holds (here in blocks)
+    expect(bits(a.predict(Object.setPrototypeOf(Float64Array.from(big), Float32Array.prototype) as Float32Array))).toEqual(yBig);
+    // out's own set (here re-entering predict with other inputs) is not called
+    class Out extends Float32Array {
+      override set(): void { a.predict([100, -50]); }
+    }
+    expect(bits(a.predict([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], undefined, new Out(18)))).toEqual(bits(a.predict([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])));
+    expect(bits(a.predict(big, undefined, new Out(15_000)))).toEqual(yBig);
+    // the layers array's own map, and getters of options, ranges and states read more than once
+    const layers = [nac({ inputs: 2, outputs: 1 })];
+    Object.assign(layers, { map: () => [{ type: 'nac', inputs: 40, outputs: 1, options: {} }] });
+    const fromOwn = sequential(layers);
+    expect(fromOwn.inputs).toBe(2);
+    fromOwn.dispose();
+    let reads = 0;
+    const task = staticTask({ get op() { return reads++ === 0 ? 'add' : 'pow'; } } as unknown as { op: 'add' });
+    expect([task.op, task.apply(2, 3)]).toEqual(['add', 5]);
+    reads = 0;
+    const range = [0, 5];
+    Object.defineProperty(range, 0, { get: () => (reads++ === 0 ? -5 : 1e39), enumerable: true });
+    expect(identityTask({ train: range as [number, number] }).train).toEqual([-5, 5]);
+    const m = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 12 });
+    const opt = adam();
+    m.trainStep([1, 2], [3], opt);
+    const state = m.optimizerState()!;
+    reads = 0;
+    m.restoreOptimizer({ ...state, get optimizer() { return reads++ === 0 ? opt : { kind: 'adam', learningRate: -1 }; } } as typeof state);
+    expect(m.optimizer).toBe(opt);
+    // fields the types declare readonly are read-only: a staged batch's size, a sampler's task, a model's sizes
+    const staged = m.stageBatch([1, 2, 3, 4], [3, 7]);
+    const sampler = staticTask({ op: 'add', inputSize: 2, subsetRatio: 0.5 }).trainSampler();
+    for (const [object, field, value] of [[staged, 'batch', 4000], [staged, 'ptr', 8], [sampler, 'config', { ...sampler.config, inputs: 100 }], [m, 'inputs', 7], [m, 'layers', []]] as const) {
+      expect(() => { (object as unknown as Record<string, unknown>)[field] = value; }).toThrow(TypeError);
+      expect(() => Object.defineProperty(object, field, { get: () => value })).toThrow(TypeError);
+    }
+    expect(bits(m.predict(staged))).toEqual(bits(m.predict([1, 2, 3, 4])));
+    expect(Number.isFinite(m.trainStepOn(sampler, adam()))).toBe(true);
+    sampler.dispose();
+    m.dispose();
+    expect(sameBits(b.getWeights(), wb)).toBe(true);
+    expect(bits(b.predict([1, 2]))).toEqual(yb);
     b.dispose();
   });
 

@@ -30,7 +30,7 @@ export class IdentityTask {
 
   /** What identityTask(options) does. */
   constructor(options: IdentityTaskOptions = {}) {
-    checkOptions('identityTask', options, ['seed', 'train', 'test']);
+    options = checkOptions<IdentityTaskOptions>('identityTask', options, ['seed', 'train', 'test']);
     this.seed = checkInt('identityTask: seed', options.seed ?? 0, 0, 0xffffffff);
     this.train = checkRange('identityTask: train', options.train ?? IDENTITY_TRAIN);
     this.test = checkRange('identityTask: test', options.test ?? IDENTITY_TEST);

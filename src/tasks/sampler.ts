@@ -1,4 +1,4 @@
-import { checkInt, describe, F32_MAX, fail, INSPECT } from '../errors.js';
+import { checkInt, describe, F32_MAX, fail, INSPECT, lockFields } from '../errors.js';
 import type { Engine } from '../wasm/engine.js';
 import { round4 } from '../wasm/layout.js';
 import { currentEngine } from '../wasm/init.js';
@@ -32,13 +32,16 @@ export interface Dataset {
  * values in f32), and hi - lo finite in f32.
  */
 export function checkRange(what: string, r: unknown): readonly [number, number] {
-  if (!Array.isArray(r) || r.length !== 2 || !r.every((v) => typeof v === 'number' && Math.abs(v) <= F32_MAX) || !(r[0] < r[1])) {
+  // the task's own copy, each end read once: a sampler made later reads it
+  const range = Array.isArray(r) && r.length === 2 ? Object.freeze([r[0] as unknown, r[1] as unknown]) : [];
+  const [a, b] = range;
+  if (typeof a !== 'number' || typeof b !== 'number' || !(Math.abs(a) <= F32_MAX && Math.abs(b) <= F32_MAX && a < b)) {
     fail(`${what} must be [lo, hi] with lo < hi, both finite f32 values, got ${describe(r)}`);
   }
-  const lo = Math.fround(r[0]), hi = Math.fround(r[1]);
-  if (!(lo < hi)) fail(`${what} ${describe(r)} is one value in f32 (${lo}), in which values are drawn: widen it`);
-  if (Math.fround(hi - lo) > F32_MAX) fail(`${what} ${describe(r)} is wider than the largest f32 (${F32_MAX}), in which values are drawn`);
-  return Object.freeze([r[0], r[1]] as const); // the task's own copy: a sampler made later reads it
+  const lo = Math.fround(a), hi = Math.fround(b);
+  if (!(lo < hi)) fail(`${what} ${describe(range)} is one value in f32 (${lo}), in which values are drawn: widen it`);
+  if (Math.fround(hi - lo) > F32_MAX) fail(`${what} ${describe(range)} is wider than the largest f32 (${F32_MAX}), in which values are drawn`);
+  return range as readonly [number, number];
 }
 
 /** Mixes a seed and a stream number into an independent 32-bit seed. */
@@ -72,7 +75,12 @@ export function makeSampler(config: TaskConfig, range: readonly [number, number]
  * would be trusted).
  */
 export function checkSampler(what: string, s: Sampler): void {
-  if (!made.has(s)) fail(`${what}: this sampler was not made by a task's trainSampler()`);
+  if (!isSampler(s)) fail(`${what}: this sampler was not made by a task's trainSampler()`);
+}
+
+/** True for a sampler a task made (known by identity: no Proxy or prototype can fake one). */
+export function isSampler(s: unknown): s is Sampler {
+  return made.has(s as object);
 }
 
 /**
@@ -87,7 +95,7 @@ export class Sampler {
   readonly config: TaskConfig;
   /** The range [lo, hi) the inputs are drawn from. */
   readonly range: readonly [number, number];
-  private raw: number;
+  private readonly raw: number;
   /** @internal byte address of the task record */
   readonly ptr: number;
   private scratchRaw = 0;
@@ -115,6 +123,7 @@ export class Sampler {
     f32[w + 7] = range[1] - range[0];
     this.engine.ex.taskSeed(this.ptr, seed >>> 0);
     this.engine.liveObjects++;
+    lockFields(this, ['engine', 'config', 'range', 'raw', 'ptr']);
     made.add(this);
   }
 

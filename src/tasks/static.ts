@@ -87,7 +87,7 @@ export class StaticTask {
 
   /** What staticTask(options) does. */
   constructor(options: StaticTaskOptions) {
-    checkOptions('staticTask', options, ['op', 'seed', 'inputSize', 'subsetRatio', 'overlapRatio', 'interpolation', 'extrapolation']);
+    options = checkOptions<StaticTaskOptions>('staticTask', options, ['op', 'seed', 'inputSize', 'subsetRatio', 'overlapRatio', 'interpolation', 'extrapolation']);
     try {
       if (!OPS.includes(options.op)) fail(`op must be one of ${OPS.join(', ')}, got ${describe(options.op)}`);
       this.op = options.op;
@@ -167,7 +167,7 @@ export class StaticTask {
    * the paper quotes 1.5e-5 for addition on U[2, 6] where this task's subsets give 1.6e-5.
    */
   threshold(options: ThresholdOptions = {}): number {
-    checkOptions('threshold', options, ['eps', 'samples', 'paperSubsets']);
+    options = checkOptions<ThresholdOptions>('threshold', options, ['eps', 'samples', 'paperSubsets']);
     const eps = checkNumber('threshold: eps', options.eps ?? 1e-5, 0, 1);
     const samples = checkInt('threshold: samples', options.samples ?? 1_000_000, 1, 1e9);
     checkBool('threshold: paperSubsets', options.paperSubsets);

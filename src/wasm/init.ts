@@ -84,7 +84,7 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
   return async function init(options: InitOptions = {}): Promise<InitInfo> {
     // a URL, module, bytes or Response given as the options, say (a plain object of another realm is taken)
     if (!isPlainObject(options as unknown)) fail(`init: options must be a plain object, got ${describe(options)}; a module, its bytes or URL go in init({ wasm })`);
-    checkKeys('init', options, ['simd', 'relaxed', 'threads', 'wasm']);
+    options = checkKeys<InitOptions>('init', options, ['simd', 'relaxed', 'threads', 'wasm']); // each read once
     for (const key of ['simd', 'relaxed'] as const) checkBool(`init: ${key}`, options[key]);
     const supported = simdSupported();
     if (options.simd === true && !supported) fail('init: simd was forced but this engine does not support WebAssembly SIMD');
