@@ -146,7 +146,7 @@ function runsLine(measured: Record<string, string>): string[] {
   const byRun = new Map<string, string[]>();
   for (const [part, when] of Object.entries(measured)) byRun.set(when, [...(byRun.get(when) ?? []), part === 'cold' ? 'cold start' : part]);
   if (byRun.size < 2) return [];
-  const runs = [...byRun].sort(([a], [b]) => a.localeCompare(b)).map(([when, parts]) => `${parts.join(', ')} at ${when.slice(11, 16)} UTC`);
+  const runs = [...byRun].sort(([a], [b]) => a.localeCompare(b)).map(([when, parts]) => `${parts.join(', ')} at ${when.slice(0, 16).replace('T', ' ')} UTC`);
   return [`Measured in ${byRun.size} runs of this command (\`--reuse\` keeps what a run does not measure): ${runs.join('; ')}.`];
 }
 
