@@ -79,14 +79,6 @@ const KIND = slot(Symbol.toStringTag);
 const SET = (TYPED_ARRAY.prototype as Float32Array).set;
 export const lengthOf = (v: ArrayBufferView): number => LENGTH.call(v) as number;
 
-/**
- * Makes fields that the types declare readonly read-only at run time as well (neither written nor
- * redefined), where the library trusts them: a batch's size, a record's address.
- */
-export function lockFields(o: object, names: readonly string[]): void {
-  for (const name of names) Object.defineProperty(o, name, { writable: false, configurable: false });
-}
-
 /** "Float32Array" for a Float32Array (of any prototype), undefined for anything but a typed array. */
 export const typedKind = (v: unknown): string | undefined => KIND.call(v) as string | undefined;
 
@@ -138,6 +130,14 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Object.prototype.toString.call(v) !== '[object Object]') return false;
   const proto = Object.getPrototypeOf(v) as object | null;
   return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+/**
+ * Makes fields that the types declare readonly read-only at run time as well (neither written nor
+ * redefined), where the library trusts them: a batch's size, a record's address.
+ */
+export function lockFields(o: object, names: readonly string[]): void {
+  for (const name of names) Object.defineProperty(o, name, { writable: false, configurable: false });
 }
 
 /**
