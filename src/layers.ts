@@ -48,6 +48,8 @@ interface LayerKind {
 export const MAX_UNITS = 1 << 16;
 /** Largest `inputs * outputs` of one layer. */
 export const MAX_WEIGHTS = 1 << 24;
+/** Most layers in one model (a file claiming more is refused before it is decoded). */
+export const MAX_LAYERS = 1024;
 
 const DEFAULT_EPS = 1e-7;
 
@@ -240,7 +242,7 @@ const KINDS: Record<LayerType, LayerKind> = {
     options: ['eps', 'omega'],
     normalize: (o) => ({
       eps: eps(o),
-      omega: o.omega === undefined ? DEFAULT_OMEGA : checkNumber('omega', o.omega, 0, 88),
+      omega: o.omega === undefined ? DEFAULT_OMEGA : checkF32('omega', o.omega, 0, 88),
     }),
     params: (s) => {
       const { inputs: i, outputs: o } = s;

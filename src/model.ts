@@ -1,5 +1,5 @@
 import { bytesOf, checkBool, checkF32, checkInt, checkKeys, checkOptions, checkNumber, copyInto, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, lengthOf, lockFields, NaluError, NonFiniteStepError, typedKind, windowOf } from './errors.js';
-import { checkInitScheme, layerFromSpec, layerKind, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
+import { checkInitScheme, layerFromSpec, layerKind, MAX_LAYERS, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
 import { Rng } from './rng.js';
@@ -123,6 +123,7 @@ export class Model {
   constructor(layers: readonly LayerSpec[], options: SequentialOptions = {}) {
     const n = Array.isArray(layers) ? layers.length : 0; // each layer is read once (a Proxy or a getter cannot swap one)
     if (n === 0) fail(`sequential: layers must be a non-empty array of layers, got ${describe(layers)}`);
+    if (n > MAX_LAYERS) fail(`sequential: ${n} layers, more than the ${MAX_LAYERS} a model may have`);
     const o = checkOptions<SequentialOptions>('sequential', options, ['seed', 'init', 'allowNonFinite', 'regularizer']);
     checkBool('sequential: allowNonFinite', o.allowNonFinite);
     const seed = o.seed === undefined ? 0 : checkInt('sequential: seed', o.seed, 0, 0xffffffff);
@@ -806,9 +807,10 @@ export class Model {
       const v = weights[t.layer]![t.spec.name] as unknown;
       const where = `${what}: ${t.spec.name} of layer ${t.layer} (${this.layers[t.layer]!.type})`;
       if (v === undefined) fail(`${where} is missing`);
-      let nums: Float64Array;
+      let nums: Rows;
       if (Array.isArray(v)) nums = numbersOf(where, v);
-      else if (isFloatArray(v)) nums = new Float64Array(v); // the values v holds, read once (its length property may lie)
+      // the values v holds, read once (its length property may lie), bit for bit (a NaN's payload too)
+      else if (isFloatArray(v)) nums = typedKind(v) === 'Float32Array' ? new Float32Array(v) : new Float64Array(v);
       else {
         // JSON.stringify writes a Float32Array as {"0": ..., "1": ...}
         const json = v !== null && typeof v === 'object' && Object.hasOwn(v, '0') ? ' (what JSON.stringify makes of a Float32Array: stringify Array.from(it) instead)' : '';

@@ -14,7 +14,7 @@
  * included) on little-endian hosts; the JSON form keeps -0 and non-finite values as strings.
  */
 import { article, checkBool, checkOptions, describe, fail, isPlainObject } from './errors.js';
-import { layerKind } from './layers.js';
+import { layerKind, MAX_LAYERS } from './layers.js';
 import type { Model, Weights } from './model.js';
 
 /** The first 8 bytes of every saved model: "NALUWASM" in ASCII. */
@@ -27,6 +27,8 @@ const KNOWN_FLAGS = FLAG_OPTIMIZER;
 const HEADER_BYTES = 20;
 /** The smallest file: a header, no options and a checksum (a file also needs a layer to load). */
 export const MIN_BYTES = HEADER_BYTES + 1 + 4;
+/** Most tensors a layer can hold in the binary format (a u8 count); the JSON form is held to it too. */
+const MAX_LAYER_TENSORS = 255;
 /** Tags of the values of options. */
 const TAG_F64 = 0;
 const TAG_BOOL = 1;
@@ -416,6 +418,7 @@ export function decodeModel(what: string, input: unknown): SavedModel {
   const r = new Reader(what, bytes, HEADER_BYTES, length - 4);
   const layerCount = view.getUint32(16, true);
   if (layerCount === 0) fail(`${what}: the model has no layers`);
+  if (layerCount > MAX_LAYERS) fail(`${what}: the model has ${layerCount} layers, more than the ${MAX_LAYERS} a model may have`);
   const readOptions = (where: string): FlatOptions => {
     const options: FlatOptions = [];
     const n = r.u8(`the option count of ${where}`);
@@ -459,6 +462,10 @@ export function decodeModel(what: string, input: unknown): SavedModel {
       settings.push([key, r.f64(`the optimizer setting ${key}`)]);
     }
     const count = r.u32('the optimizer\'s tensor count');
+    // checked against what the layers could hold before anything is read: each tensor is an object
+    if (count > MAX_LAYER_TENSORS * layerCount) {
+      fail(`${what}: corrupt data: the optimizer's tensor count ${count} is more than ${layerCount} layers hold (${MAX_LAYER_TENSORS} each)`);
+    }
     const tensors = (name: string) => Array.from({ length: count }, (_, i) => r.f32s(`tensor ${i} of the optimizer's ${name}`));
     const m = tensors('m');
     const v = tensors('v');
@@ -528,15 +535,17 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /** `v` as a record with only `keys` (all of them when `keys` is undefined) and the `required` ones. */
 function record(what: string, where: string, v: unknown, keys: readonly string[] | undefined, required: readonly string[]): Record<string, unknown> {
   if (!isPlainObject(v)) fail(`${what}: ${where} must be an object, got ${describe(v)}`);
-  if (keys) {
-    for (const key of Object.keys(v)) {
-      if (!keys.includes(key)) fail(`${what}: ${where} has the unknown field ${describe(key)} (expected ${keys.join(', ')})`);
-    }
+  // a copy, each field read once (an object built in code may have getters); no prototype, so
+  // that a field named __proto__ stays a field
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(v)) {
+    if (keys && !keys.includes(key)) fail(`${what}: ${where} has the unknown field ${describe(key)} (expected ${keys.join(', ')})`);
+    copy[key] = v[key];
   }
   for (const key of required) {
-    if (v[key] === undefined) fail(`${what}: ${where} has no field ${key}`);
+    if (copy[key] === undefined) fail(`${what}: ${where} has no field ${key}`);
   }
-  return v;
+  return copy;
 }
 
 function tensorFromJson(what: string, where: string, v: unknown): Float32Array {
@@ -594,13 +603,16 @@ export function decodeJSON(what: string, input: unknown): SavedModel {
   }
   const top = record(what, 'the model', json, ['format', 'version', 'options', 'layers', 'optimizer'], ['options', 'layers']);
   const options = optionsFromJson(what, 'the model', top.options);
-  if (!Array.isArray(top.layers) || top.layers.length === 0) fail(`${what}: layers must be a non-empty array, got ${describe(top.layers)}`);
-  const raws = top.layers as unknown[];
+  const raws = top.layers;
+  if (!Array.isArray(raws) || raws.length === 0) fail(`${what}: layers must be a non-empty array, got ${describe(raws)}`);
+  if (raws.length > MAX_LAYERS) fail(`${what}: the model has ${raws.length} layers, more than the ${MAX_LAYERS} a model may have`);
   // by index, not map(): a hole in the array is a missing layer, not one to skip
   const layers = Array.from({ length: raws.length }, (_, k): SavedLayer => {
     const l = record(what, `layer ${k}`, raws[k], ['type', 'inputs', 'outputs', 'options', 'params'], ['type', 'inputs', 'outputs', 'params']);
     if (typeof l.type !== 'string') fail(`${what}: the type of layer ${k} must be a string, got ${describe(l.type)}`);
     const params = record(what, `the params of layer ${k}`, l.params, undefined, []);
+    const names = Object.keys(params).length;
+    if (names > MAX_LAYER_TENSORS) fail(`${what}: the params of layer ${k} name ${names} tensors, more than the ${MAX_LAYER_TENSORS} a layer may hold`);
     return {
       type: l.type,
       inputs: l.inputs as number,

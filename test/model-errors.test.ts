@@ -5,7 +5,7 @@
 // optimizer) run against the same check, so that no failed construction disturbs a live model.
 import { describe, expect, it, vi } from 'vitest';
 import {
-  adam, dense, identityTask, load, nac, nacMul, nalu, NaluError, nau, NonFiniteStepError, rmsprop, Sampler, sequential, sgd, staticTask, type LayerSpec, type Model, type Optimizer, type Weights,
+  adam, dense, identityTask, inalu, load, nac, nacMul, nalu, NaluError, nau, NonFiniteStepError, rmsprop, Sampler, sequential, sgd, staticTask, type LayerSpec, type Model, type Optimizer, type Weights,
 } from '../src/index';
 import { BUILDS, bits, useBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
@@ -193,6 +193,7 @@ const ROWS: Row[] = [
   // ---- sequential ----
   { name: 'sequential: no layers', run: () => sequential([]), message: /^sequential: layers must be a non-empty array/ },
   { name: 'sequential: a layer instead of an array', run: () => sequential(any(nac({ inputs: 1, outputs: 1 }))), message: /^sequential: layers must be a non-empty array/ },
+  { name: 'sequential: 1,025 layers', run: () => sequential(Array.from({ length: 1025 }, () => nau({ inputs: 1, outputs: 1 }))), message: /^sequential: 1025 layers, more than the 1024 a model may have$/ },
   {
     name: 'sequential: layer sizes do not match',
     run: () => sequential([nac({ inputs: 3, outputs: 2 }), nac({ inputs: 3, outputs: 1 })]),
@@ -249,6 +250,7 @@ const ROWS: Row[] = [
   { name: 'sgd: learningRate 1e-46', run: () => sgd({ learningRate: 1e-46 }), message: /^sgd: learningRate must be > 0 in f32.*got 1e-46, which rounds to 0$/ },
   { name: 'adam: clipValue 1e-46 (0, no clipping, in f32)', run: () => adam({ clipValue: 1e-46 }), message: /^adam: clipValue \(0: no clipping\) must be > 0 in f32.*which rounds to 0$/ },
   { name: 'nalu: eps 1e-46', run: () => nalu({ inputs: 2, outputs: 1, eps: 1e-46 }), message: /^nalu: eps must be > 0 in f32.*which rounds to 0$/ },
+  { name: 'inalu: omega 1e-46', run: () => inalu({ inputs: 2, outputs: 1, omega: 1e-46 }), message: /^inalu: omega must be > 0 in f32.*which rounds to 0$/ },
   { name: 'adam: negative epsilon', run: () => adam({ epsilon: -1 }), message: /^adam: epsilon must be a finite number > 0/ },
   { name: 'adam: unknown option', run: () => adam(any({ lr: 0.1 })), message: /^adam: unknown option "lr"/ },
   { name: 'adam: learningRate null (not the default)', run: () => adam(any({ learningRate: null })), message: /^adam: learningRate is null; an option takes its default only when it is left out \(or undefined\)$/ },

@@ -199,11 +199,13 @@ describe.each(BUILDS)('round trips, %s build', (backend) => {
     const special = [-0, 1.4e-45, -1.1754942e-38, 3.4028235e38, -3.4028235e38, 0.1, -7.5, NaN, Infinity, -Infinity];
     const m = sequential([nac({ inputs: 5, outputs: 2 })], { allowNonFinite: true });
     const W_hat = Float32Array.from(special);
-    // A NaN with a payload, as the module could produce it.
+    // A NaN with a payload, as the module could produce it, and a signalling one (a copy through
+    // f64 would set its quiet bit).
     new Uint32Array(W_hat.buffer)[9] = 0x7fc01234;
+    new Uint32Array(W_hat.buffer)[7] = 0x7f800001;
     m.setWeights([{ W_hat, M_hat: Float32Array.from(special).reverse() }]); // takes them: allowNonFinite
     const w0 = m.getWeights();
-    expect(new Uint32Array(w0[0]!.W_hat!.buffer)[9]).toBe(0x7fc01234);
+    expect([...new Uint32Array(w0[0]!.W_hat!.buffer)].slice(7)).toEqual([0x7f800001, 0x7f800000, 0x7fc01234]);
     const l = load(m.save());
     expect(sameBits(l.getWeights(), w0)).toBe(true);
     const json = JSON.stringify(m);
@@ -211,8 +213,10 @@ describe.each(BUILDS)('round trips, %s build', (backend) => {
     const j = fromJSON(json);
     // JSON keeps the value NaN but not its payload.
     const wj = j.getWeights();
-    expect(Number.isNaN(wj[0]!.W_hat![9])).toBe(true);
-    wj[0]!.W_hat![9] = w0[0]!.W_hat![9]!;
+    for (const i of [7, 9]) {
+      expect(Number.isNaN(wj[0]!.W_hat![i])).toBe(true);
+      new Uint32Array(wj[0]!.W_hat!.buffer)[i] = new Uint32Array(w0[0]!.W_hat!.buffer)[i]!;
+    }
     expect(sameBits(wj, w0)).toBe(true);
     m.dispose(); l.dispose(); j.dispose();
   });
@@ -567,7 +571,18 @@ const ROWS: Row[] = [
   {
     name: 'load: a layer count of 2^32 - 1',
     run: (c) => load(reseal(edit(c.bytes, (_, v) => v.setUint32(16, 0xffffffff, true)))),
+    message: /^load: the model has 4294967295 layers, more than the 1024 a model may have$/,
+  },
+  {
+    name: 'load: a layer count of 3, one more than the file holds',
+    run: (c) => load(reseal(edit(c.bytes, (_, v) => v.setUint32(16, 3, true)))),
     message: /^load: corrupt data: .*of layer 2\b/,
+  },
+  {
+    // each tensor, empty or not, is an object: the count is bounded before any is read
+    name: 'load: an optimizer tensor count of 2^32 - 1',
+    run: (c) => load(reseal(edit(c.bytes, (b, v) => v.setUint32(find(b, 'learningRate') + 12 + 8, 0xffffffff, true)))), // after the last setting
+    message: /^load: corrupt data: the optimizer's tensor count 4294967295 is more than 2 layers hold \(255 each\)$/,
   },
 
   // ---- fromJSON ----
@@ -594,7 +609,13 @@ const ROWS: Row[] = [
   { name: 'fromJSON: an option Infinity', run: (c) => j(c, (o) => { o.layers[0].options.eps = Infinity; }), message: /^fromJSON: layer 0: nalu: eps must be a finite number > 0 and <= 1, got Infinity$/ },
   { name: 'fromJSON: an option 1e400 in the text', run: (c) => fromJSON(JSON.stringify(c.json).replace(/"eps":[^,}]+/, '"eps":1e400')), message: /^fromJSON: layer 0: nalu: eps must be a finite number > 0 and <= 1, got Infinity$/ },
   { name: 'fromJSON: a hole in the layers', run: (c) => j(c, (o) => { o.layers = [o.layers[0], , o.layers[1]]; }), message: /^fromJSON: layer 1 must be an object, got undefined$/ },
-  { name: 'fromJSON: holes after the layers', run: (c) => j(c, (o) => { o.layers.length = 2 ** 32 - 1; }), message: /^fromJSON: layer 2 must be an object, got undefined$/ },
+  { name: 'fromJSON: holes after the layers', run: (c) => j(c, (o) => { o.layers.length = 3; }), message: /^fromJSON: layer 2 must be an object, got undefined$/ },
+  { name: 'fromJSON: 2^32 - 1 layers', run: (c) => j(c, (o) => { o.layers.length = 2 ** 32 - 1; }), message: /^fromJSON: the model has 4294967295 layers, more than the 1024 a model may have$/ },
+  {
+    name: 'fromJSON: a layer naming 256 tensors',
+    run: (c) => j(c, (o) => { for (let i = 0; i < 256; i++) o.layers[1].params[`T${i}`] = []; }),
+    message: /^fromJSON: the params of layer 1 name 258 tensors, more than the 255 a layer may hold$/,
+  },
   { name: 'fromJSON: a sparse tensor 2^28 long', run: (c) => j(c, (o) => { o.layers[0].params.G = new Array(2 ** 28); }), message: /^fromJSON: G of layer 0 holds undefined at index 0;/ },
   { name: 'fromJSON: a layer type of 100,000 characters', run: (c) => j(c, (o) => { o.layers[0].type = 'x'.repeat(1e5); }), message: /^fromJSON: layer 0: unknown layer type "x{60}"\.\.\. \(100000 characters\) \(known: nac,/ },
   { name: 'fromJSON: no layers', run: (c) => j(c, (o) => { o.layers = []; }), message: /^fromJSON: layers must be a non-empty array, got an empty array$/ },
