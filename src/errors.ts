@@ -97,6 +97,9 @@ export function windowOf(v: Float32Array | Float64Array, lo: number, n: number):
   return typedKind(v) === 'Float64Array' ? new Float64Array(buffer, start + 8 * lo, n) : new Float32Array(buffer, start + 4 * lo, n);
 }
 
+/** "Float32Array", ..., or "DataView": what an ArrayBuffer view is, by its slots (not its constructor's name). */
+export const viewKind = (v: ArrayBufferView): string => typedKind(v) ?? 'DataView';
+
 /** A real Float32Array or Float64Array, known by its internal slots (a Proxy of one is not). */
 export function isFloatArray(v: unknown): v is Float32Array | Float64Array {
   const kind = typedKind(v);
@@ -113,7 +116,7 @@ export function describe(value: unknown): string {
     const plain = value.length <= 4 && value.every((v) => v === null || (typeof v !== 'object' && typeof v !== 'function'));
     return plain ? `[${value.map(describe).join(', ')}]` : `an array of length ${value.length}`;
   }
-  if (ArrayBuffer.isView(value)) return article(value.constructor.name);
+  if (ArrayBuffer.isView(value)) return article(viewKind(value));
   if (typeof value !== 'object') return typeof value;
   // a Proxy of a typed array, or an object made from its prototype: instanceof says yes, it holds nothing
   if (value instanceof TYPED_ARRAY) return `an object posing as ${article((value as { constructor: { name: string } }).constructor.name)} (a Proxy?)`;
@@ -134,10 +137,12 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Makes fields that the types declare readonly read-only at run time as well (neither written nor
- * redefined), where the library trusts them: a batch's size, a record's address.
+ * redefined), where the library trusts them: a batch's size, a record's address; and the object
+ * closed to new properties, which could shadow its class's methods and getters.
  */
 export function lockFields(o: object, names: readonly string[]): void {
   for (const name of names) Object.defineProperty(o, name, { writable: false, configurable: false });
+  Object.preventExtensions(o);
 }
 
 /**
@@ -157,11 +162,12 @@ export function checkOptions<T extends object = Record<string, unknown>>(what: s
  */
 export function checkKeys<T extends object = Record<string, unknown>>(what: string, options: object, allowed: readonly string[]): T {
   if (!isPlainObject(options)) fail(`${what}: expected a plain object ({ ${allowed.join(', ')} }), got ${describe(options)}`);
-  const copy: Record<string, unknown> = {};
   for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      fail(`${what}: unknown option ${describe(key)} (expected one of ${allowed.join(', ')})`);
-    }
+    if (!allowed.includes(key)) fail(`${what}: unknown option ${describe(key)} (expected one of ${allowed.join(', ')})`);
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key of allowed) {
+    if (!Object.hasOwn(options, key)) continue;
     const value = options[key];
     if (value === null) fail(`${what}: ${key} is null; an option takes its default only when it is left out (or undefined)`);
     copy[key] = value;

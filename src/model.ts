@@ -392,7 +392,7 @@ export class Model {
     if (out !== undefined && (!outF32 || lengthOf(out) !== b * this.outputs)) {
       fail(`predict: out must be a Float32Array of batch ${b} x ${this.outputs} outputs = ${b * this.outputs} values, got ${outF32 ? `one of ${lengthOf(out)}` : describe(out)}`);
     }
-    if (out && !staged) {
+    if (out && rows === x) { // (a copy of a number[] overlaps nothing)
       const [xBuffer, xStart, xEnd] = bytesOf(rows), [outBuffer, outStart, outEnd] = bytesOf(out);
       if (xBuffer === outBuffer && xStart < outEnd && outStart < xEnd) fail('predict: out must not overlap x');
     }
@@ -795,8 +795,9 @@ export class Model {
     if (!Array.isArray(weights) || weights.length !== this.layers.length) {
       fail(`${what}: expected an array of ${this.layers.length} records (one per layer), got ${describe(weights)}`);
     }
+    const records = this.layers.map((_, k) => weights[k]); // each read once
     for (let k = 0; k < this.layers.length; k++) {
-      const rec = weights[k];
+      const rec = records[k];
       if (rec === null || typeof rec !== 'object') fail(`${what}: layer ${k} must be a record of named parameters, got ${describe(rec)}`);
       const names = this.layerTensors[k]!.map((t) => t.spec.name);
       for (const name of Object.keys(rec)) {
@@ -804,7 +805,7 @@ export class Model {
       }
     }
     return this.tensors.map((t) => {
-      const v = weights[t.layer]![t.spec.name] as unknown;
+      const v = records[t.layer]![t.spec.name] as unknown;
       const where = `${what}: ${t.spec.name} of layer ${t.layer} (${this.layers[t.layer]!.type})`;
       if (v === undefined) fail(`${where} is missing`);
       let nums: Rows;

@@ -13,7 +13,7 @@
  * both builds and in every runtime. Parameters are copied bit for bit (NaN payloads and -0
  * included) on little-endian hosts; the JSON form keeps -0 and non-finite values as strings.
  */
-import { article, checkBool, checkOptions, describe, fail, isPlainObject } from './errors.js';
+import { article, checkBool, checkOptions, describe, fail, isPlainObject, typedKind, viewKind } from './errors.js';
 import { layerKind, MAX_LAYERS } from './layers.js';
 import type { Model, Weights } from './model.js';
 
@@ -366,7 +366,7 @@ const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 /** Describes a wrong argument of load() or fromJSON(), with a hint where one helps. */
 function describeInput(value: unknown, fn: 'load' | 'fromJSON'): string {
   if (value instanceof ArrayBuffer) return 'an ArrayBuffer (wrap it: new Uint8Array(buffer))';
-  if (ArrayBuffer.isView(value)) return `${article(value.constructor.name)}${fn === 'fromJSON' && value instanceof Uint8Array ? ' (for the binary form use load)' : ''}`;
+  if (ArrayBuffer.isView(value)) return `${article(viewKind(value))}${fn === 'fromJSON' && typedKind(value) === 'Uint8Array' ? ' (for the binary form use load)' : ''}`;
   if (typeof value === 'string') {
     const json = value.trimStart().startsWith('{') ? ' (it looks like JSON: use fromJSON for the JSON form)' : '';
     return `a string of ${plural(value.length, 'character')}${json}`;
@@ -377,9 +377,9 @@ function describeInput(value: unknown, fn: 'load' | 'fromJSON'): string {
 
 /** Checks the envelope (magic, version, length, checksum) and decodes the content. */
 export function decodeModel(what: string, input: unknown): SavedModel {
-  if (!(input instanceof Uint8Array && ArrayBuffer.isView(input))) fail(`${what}: bytes must be a Uint8Array (what save() returns), got ${describeInput(input, 'load')}`);
+  if (typedKind(input) !== 'Uint8Array') fail(`${what}: bytes must be a Uint8Array (what save() returns), got ${describeInput(input, 'load')}`);
   // a copy: the bytes as the array's internal slots hold them, unchanged while they are read
-  const bytes = new Uint8Array(input);
+  const bytes = new Uint8Array(input as Uint8Array);
   const n = bytes.length;
   const head = Math.min(n, MAGIC.length);
   let magicOk = true;
@@ -540,7 +540,9 @@ function record(what: string, where: string, v: unknown, keys: readonly string[]
   const copy = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(v)) {
     if (keys && !keys.includes(key)) fail(`${what}: ${where} has the unknown field ${describe(key)} (expected ${keys.join(', ')})`);
-    copy[key] = v[key];
+  }
+  for (const key of keys ?? Object.keys(v)) {
+    if (Object.hasOwn(v, key)) copy[key] = v[key];
   }
   for (const key of required) {
     if (copy[key] === undefined) fail(`${what}: ${where} has no field ${key}`);
@@ -550,7 +552,7 @@ function record(what: string, where: string, v: unknown, keys: readonly string[]
 
 function tensorFromJson(what: string, where: string, v: unknown): Float32Array {
   if (!Array.isArray(v)) fail(`${what}: ${where} must be an array of numbers, got ${describe(v)}`);
-  // every element checked before the array is made: a sparse array's length costs nothing
+  // every element read once and checked before the array is made: a sparse array's length costs nothing
   const value = (i: number): number => {
     const e: unknown = v[i];
     if (typeof e === 'number') {
@@ -561,9 +563,9 @@ function tensorFromJson(what: string, where: string, v: unknown): Float32Array {
     if (typeof e === 'string' && Object.prototype.hasOwnProperty.call(SPECIAL, e)) return SPECIAL[e]!;
     return fail(`${what}: ${where} holds ${describe(e)} at index ${i}; expected a number or one of "NaN", "Infinity", "-Infinity", "-0"`);
   };
-  for (let i = 0; i < v.length; i++) value(i);
-  // every element is a number or a key of SPECIAL now; the array rounds the numbers to f32
-  return Float32Array.from(v as Array<number | string>, (e) => (typeof e === 'number' ? e : SPECIAL[e]!));
+  const values: number[] = [];
+  for (let i = 0; i < v.length; i++) values.push(value(i));
+  return Float32Array.from(values);
 }
 
 /** JSON options (scalars and records of scalars) flattened. */

@@ -624,8 +624,26 @@ describe.each(BUILDS)('bad input is rejected and changes nothing, %s build', (ba
     }
     expect(bits(m.predict(staged))).toEqual(bits(m.predict([1, 2, 3, 4])));
     expect(Number.isFinite(m.trainStepOn(sampler, adam()))).toBe(true);
+    // nor can a new property shadow a method or getter the library calls, nor a task's config change
+    expect(() => Object.defineProperty(sampler, 'isDisposed', { value: false })).toThrow(TypeError);
+    expect(() => Object.assign(sampler, { scratch: () => 8 })).toThrow(TypeError);
+    expect(() => Object.assign(m, { header: () => 0 })).toThrow(TypeError);
+    const four = staticTask({ op: 'add', inputSize: 4 });
+    expect(() => Object.assign(four, { config: { ...four.config, subsetSize: 3000 } })).toThrow(TypeError);
+    expect(Object.isFrozen(identityTask())).toBe(true);
     sampler.dispose();
+    expect(() => m.trainStepOn(sampler, adam())).toThrow(/^trainStepOn: the sampler has been disposed$/);
     m.dispose();
+    // an option given as an own property that is not enumerable is an option all the same
+    const lr = Object.defineProperty({}, 'learningRate', { value: 0.5 });
+    expect(adam(lr).learningRate).toBe(0.5);
+    const seeded = sequential([nac({ inputs: 2, outputs: 1 })], Object.defineProperty({}, 'seed', { value: 7 }));
+    const seven = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 7 });
+    expect(sameBits(seeded.getWeights(), seven.getWeights())).toBe(true);
+    seeded.dispose();
+    seven.dispose();
+    // a typed array without a prototype is named by its kind
+    expect(() => a.predict(Object.setPrototypeOf(new Int32Array(2), null) as Float32Array)).toThrow(/^predict: x must be a Float32Array \(or Float64Array or number\[\]\), got an Int32Array$/);
     other.untouched();
   });
 

@@ -828,6 +828,21 @@ describe('hardening of the other entry points', () => {
     m.dispose(); l.dispose();
   });
 
+  it('src/serialize.ts: load takes the bytes in a Uint8Array of another realm (node:vm) or a Node Buffer', async () => {
+    await useBackend('simd');
+    const m = sequential([nalu({ inputs: 2, outputs: 1 })], { seed: 2 });
+    const bytes = m.save();
+    const foreign = runInNewContext('new Uint8Array(n)', { n: bytes.length }) as Uint8Array;
+    foreign.set(bytes);
+    expect(foreign).not.toBeInstanceOf(Uint8Array);
+    for (const input of [foreign, Buffer.from(bytes)]) {
+      const l = load(input);
+      expect(sameBits(l.getWeights(), m.getWeights())).toBe(true);
+      l.dispose();
+    }
+    m.dispose();
+  });
+
   it('src/model.ts: with allowNonFinite, setWeights and restoreOptimizer take NaN and infinities but no finite value beyond f32', async () => {
     await useBackend('simd');
     const m = sequential([nac({ inputs: 2, outputs: 1 })], { allowNonFinite: true });

@@ -34,6 +34,7 @@ export class IdentityTask {
     this.seed = checkInt('identityTask: seed', options.seed ?? 0, 0, 0xffffffff);
     this.train = checkRange('identityTask: train', options.train ?? IDENTITY_TRAIN);
     this.test = checkRange('identityTask: test', options.test ?? IDENTITY_TEST);
+    Object.freeze(this); // its samplers trust its config and ranges
   }
 
   /** An endless stream of training samples from `train` (a fresh batch for every trainStepOn). */

@@ -54,6 +54,8 @@ export function streamSeed(seed: number, stream: number): number {
 
 /** The samplers made by tasks: the only objects whose task record address is trusted. */
 const made = new WeakSet<object>();
+/** Those not disposed of (a field of the sampler could be written). */
+const live = new WeakSet<object>();
 /** Set while makeSampler constructs one: `new Sampler()` from elsewhere is refused. */
 let making = false;
 
@@ -101,7 +103,6 @@ export class Sampler {
   private scratchRaw = 0;
   private scratchPtr = 0;
   private scratchFloats = 0;
-  private disposed = false;
 
   /** Made by makeSampler only (private to the published types; refused at run time elsewhere). */
   private constructor(config: TaskConfig, range: readonly [number, number], seed: number, what = 'trainSampler') {
@@ -125,6 +126,7 @@ export class Sampler {
     this.engine.liveObjects++;
     lockFields(this, ['engine', 'config', 'range', 'raw', 'ptr']);
     made.add(this);
+    live.add(this);
   }
 
   /** @internal a scratch block of at least `floats` floats owned by the sampler */
@@ -147,7 +149,7 @@ export class Sampler {
   /** @internal sample() for the call `what`, which its errors name */
   draw(what: string, n: number): Dataset {
     checkSampler(what, this);
-    if (this.disposed) fail(`${what}: this sampler has been disposed`);
+    if (this.isDisposed) fail(`${what}: this sampler has been disposed`);
     checkInt(`${what}: n`, n, 1, 1 << 22);
     const inputs = this.config.inputs;
     const ld = round4(n);
@@ -168,19 +170,18 @@ export class Sampler {
 
   /** True once dispose() has run. */
   get isDisposed(): boolean {
-    return this.disposed;
+    return !live.has(this);
   }
 
   /** @internal console.log's view, without the engine's internals. */
   [INSPECT](): string {
-    return `Sampler { ${this.config.inputs} inputs from [${this.range.join(', ')}]${this.disposed ? ', disposed' : ''} }`;
+    return `Sampler { ${this.config.inputs} inputs from [${this.range.join(', ')}]${this.isDisposed ? ', disposed' : ''} }`;
   }
 
   /** Frees the sampler's memory in the module; sample() and trainStepOn(sampler) then throw. */
   dispose(): void {
     checkSampler('dispose', this);
-    if (this.disposed) return;
-    this.disposed = true;
+    if (!live.delete(this)) return;
     if (this.scratchRaw) this.engine.free(this.scratchRaw);
     this.engine.free(this.raw);
     this.engine.liveObjects--;

@@ -118,6 +118,7 @@ export class StaticTask {
       kind: 0, inputs: this.inputSize, start1: this.start1, start2: this.start2,
       subsetSize: this.subsetSize, op: OPS.indexOf(this.op),
     });
+    Object.freeze(this); // its samplers trust its config and ranges
   }
 
   /** The training stream: fresh interpolation-range batches, drawn inside the module. */
