@@ -110,13 +110,14 @@ export class Model {
   private readonly nParam: number;
   private readonly allowNonFinite: boolean;
   private readonly regularizer: ResolvedRegularizer | undefined;
-  private stateRaw: number;
-  private state: number; // byte address of the parameter region
-  private workRaw = 0;
-  private desc = 0; // byte address of the descriptor
-  private capacity = 0;
-  private binding: { optimizer: Optimizer; step: number } | undefined;
-  private disposed = false;
+  // What changes over the model's life, in private fields: no code outside the class can write them.
+  #stateRaw: number;
+  #state: number; // byte address of the parameter region
+  #workRaw = 0;
+  #desc = 0; // byte address of the descriptor
+  #capacity = 0;
+  #binding: { optimizer: Optimizer; step: number } | undefined;
+  #disposed = false;
   private readonly stagedBatches = new Set<StagedBatch>();
 
   /** What sequential(layers, options) does: a model on the engine of the last init(). */
@@ -158,38 +159,38 @@ export class Model {
     this.nParam = offset;
     this.engine = currentEngine();
     this.backend = this.engine.backend;
-    [this.stateRaw, this.state] = this.engine.alloc('sequential', 4 * 4 * this.nParam);
+    [this.#stateRaw, this.#state] = this.engine.alloc('sequential', 4 * 4 * this.nParam);
 
     const rng = new Rng(seed);
     const f32 = this.engine.f32;
     for (const t of this.tensors) {
       const values = new Float32Array(t.size);
       t.spec.init(rng, values);
-      f32.set(values, (this.state >>> 2) + t.offset);
+      f32.set(values, (this.#state >>> 2) + t.offset);
     }
     try {
       this.ensureCapacity('sequential', 1);
     } catch (err) {
-      this.engine.free(this.stateRaw);
+      this.engine.free(this.#stateRaw);
       throw err;
     }
     this.engine.liveObjects++;
-    lockFields(this, ['layers', 'inputs', 'outputs', 'backend', 'engine', 'tensors', 'layerTensors', 'nParam']);
+    lockFields(this, ['layers', 'inputs', 'outputs', 'backend', 'engine', 'tensors', 'layerTensors', 'nParam', 'allowNonFinite', 'regularizer', 'stagedBatches']);
   }
 
   // ---- memory ----------------------------------------------------------------------------
 
   private region(k: number): number {
-    return this.state + k * 4 * this.nParam;
+    return this.#state + k * 4 * this.nParam;
   }
 
   /** (Re)allocates the work block for batches of up to `batch` samples. */
   private ensureCapacity(what: string, batch: number): void {
-    if (batch <= this.capacity) return;
+    if (batch <= this.#capacity) return;
     // Doubling spares a reallocation for each slightly larger batch; where the doubled block is
     // too large or memory lacks room for it, the batch's own size may still fit.
     const exact = round4(batch);
-    const doubled = this.capacity * 2 <= MAX_BATCH ? round4(Math.max(batch, this.capacity * 2)) : exact;
+    const doubled = this.#capacity * 2 <= MAX_BATCH ? round4(Math.max(batch, this.#capacity * 2)) : exact;
     if (doubled > exact) {
       const work = this.workPlan(doubled);
       if (work.bytes <= MAX_BLOCK) {
@@ -252,10 +253,10 @@ export class Model {
     const lay = this.engine.layout;
     const n = this.layers.length;
     const [raw, base] = this.engine.alloc(what, bytes);
-    if (this.workRaw) this.engine.free(this.workRaw);
-    this.workRaw = raw;
-    this.desc = base;
-    this.capacity = cap;
+    if (this.#workRaw) this.engine.free(this.#workRaw);
+    this.#workRaw = raw;
+    this.#desc = base;
+    this.#capacity = cap;
 
     const i32 = this.engine.i32;
     const f32 = this.engine.f32;
@@ -297,7 +298,7 @@ export class Model {
   // ---- argument checks -------------------------------------------------------------------
 
   private live(what: string): void {
-    if (this.disposed) fail(`${what}: this model has been disposed`);
+    if (this.#disposed) fail(`${what}: this model has been disposed`);
   }
 
   /**
@@ -332,7 +333,7 @@ export class Model {
 
   /** The 32-bit word `field` of the model's descriptor header (H_*). */
   private header(field: number): number {
-    return this.engine.i32[(this.desc >>> 2) + field]!;
+    return this.engine.i32[(this.#desc >>> 2) + field]!;
   }
 
   /** Throws the error that the module's status after a call describes. */
@@ -397,14 +398,14 @@ export class Model {
       if (xBuffer === outBuffer && xStart < outEnd && outStart < xEnd) fail('predict: out must not overlap x');
     }
     const lay = this.engine.layout;
-    if (staged || b <= this.capacity) {
+    if (staged || b <= this.#capacity) {
       // One chunk that fits the work block: the short path of small-batch inference.
-      const h = this.desc >>> 2;
+      const h = this.#desc >>> 2;
       try {
-        if (staged) this.engine.ex.modelPredictBatch(this.desc, staged.ptr, b);
+        if (staged) this.engine.ex.modelPredictBatch(this.#desc, staged.ptr, b);
         else {
           this.engine.f32.set(rows, this.engine.i32[h + lay.H_XROW]! >>> 2);
-          this.engine.ex.modelPredict(this.desc, b);
+          this.engine.ex.modelPredict(this.#desc, b);
         }
       } catch (err) {
         this.callFailed('predict', err);
@@ -425,7 +426,7 @@ export class Model {
       this.ensureCapacity('predict', n);
       this.stage(lay.H_XROW, rows, this.inputs, first, n);
       try {
-        this.engine.ex.modelPredict(this.desc, n);
+        this.engine.ex.modelPredict(this.#desc, n);
       } catch (err) {
         this.callFailed('predict', err);
       }
@@ -450,7 +451,7 @@ export class Model {
       this.checkStaged('evaluate', x, batch);
       let sse: number;
       try {
-        sse = this.engine.ex.modelEvaluateBatch(this.desc, x.ptr, x.batch);
+        sse = this.engine.ex.modelEvaluateBatch(this.#desc, x.ptr, x.batch);
       } catch (err) {
         this.callFailed('evaluate', err);
       }
@@ -466,7 +467,7 @@ export class Model {
       this.stage(lay.H_XROW, xs, this.inputs, first, n);
       this.stage(lay.H_TROW, ts, this.outputs, first, n);
       try {
-        sum += this.engine.ex.modelEvaluate(this.desc, n);
+        sum += this.engine.ex.modelEvaluate(this.#desc, n);
       } catch (err) {
         this.callFailed('evaluate', err);
       }
@@ -500,7 +501,7 @@ export class Model {
     const [b, xs, ts] = this.run('gradients', x, target, batch);
     let loss: number;
     try {
-      loss = this.engine.ex.modelGradients(this.desc, b);
+      loss = this.engine.ex.modelGradients(this.#desc, b);
     } catch (err) {
       this.callFailed('gradients', err);
     }
@@ -514,7 +515,7 @@ export class Model {
     this.checkOptimizer('trainStep', optimizer);
     const [b, xs, ts] = this.run('trainStep', x, target, batch);
     return this.optimize('trainStep', optimizer, xs, ts, (opt, lr, b1, b2, eps, step, bc2) =>
-      this.engine.ex.modelTrainStep(this.desc, b, opt, lr, b1, b2, eps, step, bc2));
+      this.engine.ex.modelTrainStep(this.#desc, b, opt, lr, b1, b2, eps, step, bc2));
   }
 
   /**
@@ -528,14 +529,14 @@ export class Model {
     this.live('stageBatch');
     const [b, xs, ts] = this.run('stageBatch', x, target, batch);
     const ld = round4(b);
-    const logged = this.engine.ex.modelInputLogged(this.desc) !== 0;
+    const logged = this.engine.ex.modelInputLogged(this.#desc) !== 0;
     const xBytes = this.inputs * ld * 4;
     const [raw, rec] = this.engine.alloc('stageBatch', 16 + xBytes * (logged ? 2 : 1) + this.outputs * ld * 4);
     const w = rec >>> 2, i32 = this.engine.i32;
     i32[w] = rec + 16;
     i32[w + 1] = logged ? rec + 16 + xBytes : 0;
     i32[w + 2] = rec + 16 + xBytes * (logged ? 2 : 1);
-    this.engine.ex.modelStageBatch(this.desc, rec, b);
+    this.engine.ex.modelStageBatch(this.#desc, rec, b);
     try {
       this.checkStatus('stageBatch', xs, ts, 0);
     } catch (err) {
@@ -570,7 +571,7 @@ export class Model {
     this.ensureCapacity('trainStepOn', b);
     const scratch = sampler.scratch(2 * round4(b));
     return this.optimize('trainStepOn', optimizer, [], [], (opt, lr, b1, b2, eps, step, bc2) =>
-      this.engine.ex.modelTrainTask(this.desc, sampler.ptr, scratch, b, opt, lr, b1, b2, eps, step, bc2));
+      this.engine.ex.modelTrainTask(this.#desc, sampler.ptr, scratch, b, opt, lr, b1, b2, eps, step, bc2));
   }
 
   /** Throws unless `staged` is a live batch of this model (of `batch` samples when given); makes room for it. */
@@ -589,7 +590,7 @@ export class Model {
     this.checkStaged('trainStepOn', staged, batch);
     this.checkOptimizer('trainStepOn', optimizer);
     return this.optimize('trainStepOn', optimizer, [], [], (opt, lr, b1, b2, eps, step, bc2) =>
-      this.engine.ex.modelTrainBatch(this.desc, staged.ptr, staged.batch, opt, lr, b1, b2, eps, step, bc2));
+      this.engine.ex.modelTrainBatch(this.#desc, staged.ptr, staged.batch, opt, lr, b1, b2, eps, step, bc2));
   }
 
   /** @internal Frees a staged batch's memory (StagedBatch.dispose). */
@@ -619,16 +620,16 @@ export class Model {
     // A model keeps the state of one optimizer: switching starts that optimizer afresh, and
     // a failed first step (refused, or thrown from inside the module) restores the previous
     // optimizer's moments.
-    const switching = this.binding?.optimizer !== o;
-    if (!switching && this.binding!.step >= Number.MAX_SAFE_INTEGER) {
-      fail(`${what}: the optimizer has taken ${this.binding!.step} steps, as many as a model counts (2^53 - 1); restore a state with fewer (restoreOptimizer) or pass a new optimizer`);
+    const switching = this.#binding?.optimizer !== o;
+    if (!switching && this.#binding!.step >= Number.MAX_SAFE_INTEGER) {
+      fail(`${what}: the optimizer has taken ${this.#binding!.step} steps, as many as a model counts (2^53 - 1); restore a state with fewer (restoreOptimizer) or pass a new optimizer`);
     }
     const moments = this.region(2) >>> 2;
-    const previous = switching && this.binding ? this.engine.f32.slice(moments, moments + 2 * this.nParam) : undefined;
+    const previous = switching && this.#binding ? this.engine.f32.slice(moments, moments + 2 * this.nParam) : undefined;
     if (switching) this.engine.f32.fill(0, moments, moments + 2 * this.nParam);
-    const t = switching ? 1 : this.binding!.step + 1;
+    const t = switching ? 1 : this.#binding!.step + 1;
     const lay = this.engine.layout;
-    const h = this.desc >>> 2;
+    const h = this.#desc >>> 2;
     this.engine.f32[h + lay.H_LAMBDA] = scheduledLambda(this.regularizer, t); // the model is live here
     this.engine.f32[h + lay.H_CLIP] = o.clipValue;
     let loss: number;
@@ -643,7 +644,7 @@ export class Model {
       if (previous) this.engine.f32.set(previous, moments);
       this.callFailed(what, err);
     }
-    this.binding = { optimizer: o, step: t };
+    this.#binding = { optimizer: o, step: t };
     return loss;
   }
 
@@ -656,7 +657,7 @@ export class Model {
    * product). Any other trap or abort is a fault of the module and is rethrown as it is.
    */
   private callFailed(what: string, err: unknown): never {
-    this.engine.ex.modelRecover(this.desc);
+    this.engine.ex.modelRecover(this.#desc);
     // "unreachable" (V8), "unreachable executed" (SpiderMonkey), "Unreachable code should not be executed" (JavaScriptCore)
     if (!(err instanceof WebAssembly.RuntimeError) || !/unreachable/i.test(err.message)) throw err;
     const mib = Math.round(this.engine.ex.memory.buffer.byteLength / 2 ** 20);
@@ -670,14 +671,19 @@ export class Model {
     return scheduledLambda(this.regularizer, checkNumber('lambdaAt: t', t, 0, Number.MAX_SAFE_INTEGER, true));
   }
 
+  /** @internal the byte address of the model's descriptor in linear memory */
+  get descriptor(): number {
+    return this.#desc;
+  }
+
   /** The number of optimizer steps taken with the current optimizer. */
   get step(): number {
-    return this.binding?.step ?? 0;
+    return this.#binding?.step ?? 0;
   }
 
   /** The optimizer the model trains with now (the last one passed to a training call). */
   get optimizer(): Optimizer | undefined {
-    return this.binding?.optimizer;
+    return this.#binding?.optimizer;
   }
 
   /** The model's options, as given to sequential() with defaults filled in (for saving). */
@@ -691,8 +697,8 @@ export class Model {
    */
   optimizerState(): OptimizerState | undefined {
     this.live('optimizerState');
-    if (!this.binding) return undefined;
-    return { optimizer: this.binding.optimizer, step: this.binding.step, m: this.readRegion(2), v: this.readRegion(3) };
+    if (!this.#binding) return undefined;
+    return { optimizer: this.#binding.optimizer, step: this.#binding.step, m: this.readRegion(2), v: this.readRegion(3) };
   }
 
   /**
@@ -734,7 +740,7 @@ export class Model {
     this.live(what); // reading `state` may have run its getters
     this.writeRegion(2, ms);
     this.writeRegion(3, vs);
-    this.binding = { optimizer, step: Math.abs(step) }; // -0 (JSON's) counts as 0
+    this.#binding = { optimizer, step: Math.abs(step) }; // -0 (JSON's) counts as 0
   }
 
   /** Writes checkWeights' copies, in this.tensors' order, to region k. */
@@ -781,7 +787,7 @@ export class Model {
     const values = this.checkWeights(what, weights, this.allowNonFinite ? 'f32' : 'finite');
     this.live(what); // reading `weights` may have run its getters
     this.writeRegion(0, values);
-    this.engine.i32[(this.desc >>> 2) + this.engine.layout.H_WVALID] = 0;
+    this.engine.i32[(this.#desc >>> 2) + this.engine.layout.H_WVALID] = 0;
   }
 
   /**
@@ -855,24 +861,24 @@ export class Model {
 
   /** Releases the model's memory; any later call throws. */
   dispose(): void {
-    if (this.disposed) return;
+    if (this.#disposed) return;
     for (const staged of [...this.stagedBatches]) staged.dispose();
-    this.disposed = true;
-    if (this.workRaw) this.engine.free(this.workRaw);
-    this.engine.free(this.stateRaw);
-    this.workRaw = 0;
+    this.#disposed = true;
+    if (this.#workRaw) this.engine.free(this.#workRaw);
+    this.engine.free(this.#stateRaw);
+    this.#workRaw = 0;
     this.engine.liveObjects--;
   }
 
   /** True once dispose() has run. */
   get isDisposed(): boolean {
-    return this.disposed;
+    return this.#disposed;
   }
 
   /** @internal console.log's view: the layers, build, size and step, not the engine's internals. */
   [INSPECT](): string {
     const layers = this.layers.map((l) => `${l.type} ${l.inputs} -> ${l.outputs}`).join(', ');
-    return `Model { ${layers}; ${this.backend}, ${this.parameterCount} parameters, step ${this.step}${this.disposed ? ', disposed' : ''} }`;
+    return `Model { ${layers}; ${this.backend}, ${this.parameterCount} parameters, step ${this.step}${this.#disposed ? ', disposed' : ''} }`;
   }
 }
 
@@ -885,7 +891,7 @@ type StagedBatchMaker = new (model: Model, batch: number, raw: number, ptr: numb
  * model's dispose() disposes it.
  */
 export class StagedBatch {
-  private disposed = false;
+  #disposed = false;
 
   /** Made by Model.stageBatch only (private to the published types; refused at run time elsewhere). */
   private constructor(
@@ -899,19 +905,19 @@ export class StagedBatch {
 
   /** Releases the batch's memory; training on or predicting it afterwards throws. */
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+    if (this.#disposed) return;
+    this.#disposed = true;
     this.model.releaseBatch(this, this.raw);
   }
 
   /** True once dispose() has run, here or on its model. */
   get isDisposed(): boolean {
-    return this.disposed;
+    return this.#disposed;
   }
 
   /** @internal */
   [INSPECT](): string {
-    return `StagedBatch { ${this.batch} samples${this.disposed ? ', disposed' : ''} }`;
+    return `StagedBatch { ${this.batch} samples${this.#disposed ? ', disposed' : ''} }`;
   }
 }
 

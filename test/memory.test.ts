@@ -125,7 +125,7 @@ describe.each(BUILDS)('%s build', (backend) => {
       const ex = (probe as unknown as { engine: { ex: { alloc(n: number): number } } }).engine.ex;
       if (high) for (let i = 0; i < 3; i++) ex.alloc(3 << 28);
       const m = sequential([nalu({ inputs: 100, outputs: 2 }), nalu({ inputs: 2, outputs: 1 })], { seed: 7 });
-      const desc = (m as unknown as { desc: number }).desc >>> 0;
+      const desc = m.descriptor >>> 0;
       const task = staticTask({ op: 'mul', seed: 3 });
       const val = task.validationSet(300), sampler = task.trainSampler();
       const opt = adam({ learningRate: 0.01 });

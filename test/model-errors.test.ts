@@ -628,6 +628,7 @@ describe.each(BUILDS)('bad input is rejected and changes nothing, %s build', (ba
     expect(() => Object.defineProperty(sampler, 'isDisposed', { value: false })).toThrow(TypeError);
     expect(() => Object.assign(sampler, { scratch: () => 8 })).toThrow(TypeError);
     expect(() => Object.assign(m, { header: () => 0 })).toThrow(TypeError);
+    expect(() => Object.assign(m, { capacity: 1 << 30, desc: 8 })).toThrow(TypeError); // its state is in private fields
     const four = staticTask({ op: 'add', inputSize: 4 });
     expect(() => Object.assign(four, { config: { ...four.config, subsetSize: 3000 } })).toThrow(TypeError);
     expect(Object.isFrozen(identityTask())).toBe(true);

@@ -100,9 +100,9 @@ export class Sampler {
   private readonly raw: number;
   /** @internal byte address of the task record */
   readonly ptr: number;
-  private scratchRaw = 0;
-  private scratchPtr = 0;
-  private scratchFloats = 0;
+  #scratchRaw = 0; // private fields: no code outside the class can write them
+  #scratchPtr = 0;
+  #scratchFloats = 0;
 
   /** Made by makeSampler only (private to the published types; refused at run time elsewhere). */
   private constructor(config: TaskConfig, range: readonly [number, number], seed: number, what = 'trainSampler') {
@@ -131,14 +131,14 @@ export class Sampler {
 
   /** @internal a scratch block of at least `floats` floats owned by the sampler */
   scratch(floats: number): number {
-    if (floats > this.scratchFloats) {
+    if (floats > this.#scratchFloats) {
       const [raw, ptr] = this.engine.alloc('trainStepOn', floats * 4);
-      if (this.scratchRaw) this.engine.free(this.scratchRaw);
-      this.scratchRaw = raw;
-      this.scratchPtr = ptr;
-      this.scratchFloats = floats;
+      if (this.#scratchRaw) this.engine.free(this.#scratchRaw);
+      this.#scratchRaw = raw;
+      this.#scratchPtr = ptr;
+      this.#scratchFloats = floats;
     }
-    return this.scratchPtr;
+    return this.#scratchPtr;
   }
 
   /** Draws the next n samples as a dataset (copies). */
@@ -182,7 +182,7 @@ export class Sampler {
   dispose(): void {
     checkSampler('dispose', this);
     if (!live.delete(this)) return;
-    if (this.scratchRaw) this.engine.free(this.scratchRaw);
+    if (this.#scratchRaw) this.engine.free(this.#scratchRaw);
     this.engine.free(this.raw);
     this.engine.liveObjects--;
   }
