@@ -95,6 +95,10 @@ export const MAX_BATCH = 1 << 20;
 
 /** A stack of layers applied in order; its memory lives in the engine's linear memory. */
 export class Model {
+  static {
+    Object.freeze(this.prototype); // the methods the library calls on its own objects stay its own
+  }
+
   /** The layers' specs, in order, as sequential() took them. */
   readonly layers: readonly LayerSpec[];
   /** Values per sample going in: the first layer's inputs. */
@@ -104,9 +108,9 @@ export class Model {
   /** The build the model runs on, chosen by the init() before it was made. */
   readonly backend: Backend;
   private readonly engine: Engine;
-  private readonly tensors: Tensor[];
+  private readonly tensors: readonly Tensor[];
   /** The tensors of each layer (tensors grouped by layer, in order). */
-  private readonly layerTensors: Tensor[][];
+  private readonly layerTensors: ReadonlyArray<readonly Tensor[]>;
   private readonly nParam: number;
   private readonly allowNonFinite: boolean;
   private readonly regularizer: ResolvedRegularizer | undefined;
@@ -118,7 +122,8 @@ export class Model {
   #capacity = 0;
   #binding: { optimizer: Optimizer; step: number } | undefined;
   #disposed = false;
-  private readonly stagedBatches = new Set<StagedBatch>();
+  /** The live batches staged by this model, with the raw address of each one's block. */
+  readonly #staged = new Map<StagedBatch, number>();
 
   /** What sequential(layers, options) does: a model on the engine of the last init(). */
   constructor(layers: readonly LayerSpec[], options: SequentialOptions = {}) {
@@ -149,13 +154,14 @@ export class Model {
     this.allowNonFinite = o.allowNonFinite === true;
 
     let offset = 0;
-    this.layerTensors = this.layers.map((spec, layer) => layerKind(spec.type).params(spec).map((p) => {
+    // frozen, as everything the sizes and offsets of the module's memory are read from
+    this.layerTensors = Object.freeze(this.layers.map((spec, layer) => Object.freeze(layerKind(spec.type).params(spec).map((p) => {
       const size = p.rows * p.cols;
-      const t = { layer, spec: p, size, offset };
+      const t = Object.freeze({ layer, spec: Object.freeze(p), size, offset });
       offset += round4(size);
       return t;
-    }));
-    this.tensors = this.layerTensors.flat();
+    }))));
+    this.tensors = Object.freeze(this.layerTensors.flat());
     this.nParam = offset;
     this.engine = currentEngine();
     this.backend = this.engine.backend;
@@ -175,7 +181,7 @@ export class Model {
       throw err;
     }
     this.engine.liveObjects++;
-    lockFields(this, ['layers', 'inputs', 'outputs', 'backend', 'engine', 'tensors', 'layerTensors', 'nParam', 'allowNonFinite', 'regularizer', 'stagedBatches']);
+    lockFields(this, ['layers', 'inputs', 'outputs', 'backend', 'engine', 'tensors', 'layerTensors', 'nParam', 'allowNonFinite', 'regularizer']);
   }
 
   // ---- memory ----------------------------------------------------------------------------
@@ -478,9 +484,9 @@ export class Model {
 
   /** The batch size of x and target, checked, and both as typed arrays (see rowsOf). */
   private rowsAndTargets(what: string, x: unknown, target: unknown, batch: number | undefined, max: number): [number, Rows, Rows] {
-    const xs = this.rowsOf(what, 'x', x);
+    // both read before either is measured: reading target may run code that changes x
+    const xs = this.rowsOf(what, 'x', x), ts = this.rowsOf(what, 'target', target);
     const b = this.batchOf(what, 'x', xs, this.inputs, batch, max);
-    const ts = this.rowsOf(what, 'target', target);
     this.batchOf(what, 'target', ts, this.outputs, b, max);
     return [b, xs, ts];
   }
@@ -543,8 +549,8 @@ export class Model {
       this.engine.free(raw);
       throw err;
     }
-    const staged = new (StagedBatch as unknown as StagedBatchMaker)(this, b, raw, rec);
-    this.stagedBatches.add(staged);
+    const staged = new (StagedBatch as unknown as StagedBatchMaker)(this, b, rec);
+    this.#staged.set(staged, raw);
     return staged;
   }
 
@@ -579,7 +585,7 @@ export class Model {
     if (staged.model !== this) fail(`${what}: this StagedBatch was staged by another model`);
     if (staged.isDisposed) fail(`${what}: the StagedBatch has been disposed`);
     // an object made to look like one (its address is trusted from here on)
-    if (!this.stagedBatches.has(staged)) fail(`${what}: this StagedBatch was not made by the model's stageBatch`);
+    if (!this.#staged.has(staged)) fail(`${what}: this StagedBatch was not made by the model's stageBatch`);
     if (batch !== undefined && batch !== staged.batch) {
       fail(`${what}: the StagedBatch holds ${staged.batch} samples, got batch ${describe(batch)} (leave batch out)`);
     }
@@ -594,8 +600,9 @@ export class Model {
   }
 
   /** @internal Frees a staged batch's memory (StagedBatch.dispose). */
-  releaseBatch(staged: StagedBatch, raw: number): void {
-    if (this.stagedBatches.delete(staged)) this.engine.free(raw);
+  releaseBatch(staged: StagedBatch): void {
+    const raw = this.#staged.get(staged);
+    if (raw !== undefined && this.#staged.delete(staged)) this.engine.free(raw);
   }
 
   /** The optimizer of a state copied by structuredClone or JSON: a new one with its settings. */
@@ -669,6 +676,11 @@ export class Model {
   lambdaAt(t: number): number {
     this.live('lambdaAt');
     return scheduledLambda(this.regularizer, checkNumber('lambdaAt: t', t, 0, Number.MAX_SAFE_INTEGER, true));
+  }
+
+  /** @internal True for a model sequential() or load() made (not an object made from its prototype). */
+  static isModel(v: unknown): v is Model {
+    return typeof v === 'object' && v !== null && #desc in v;
   }
 
   /** @internal the byte address of the model's descriptor in linear memory */
@@ -862,7 +874,7 @@ export class Model {
   /** Releases the model's memory; any later call throws. */
   dispose(): void {
     if (this.#disposed) return;
-    for (const staged of [...this.stagedBatches]) staged.dispose();
+    for (const staged of [...this.#staged.keys()]) staged.dispose();
     this.#disposed = true;
     if (this.#workRaw) this.engine.free(this.#workRaw);
     this.engine.free(this.#stateRaw);
@@ -883,7 +895,7 @@ export class Model {
 }
 
 /** StagedBatch's private constructor, as Model.stageBatch calls it. */
-type StagedBatchMaker = new (model: Model, batch: number, raw: number, ptr: number) => StagedBatch;
+type StagedBatchMaker = new (model: Model, batch: number, ptr: number) => StagedBatch;
 
 /**
  * A batch laid out inside the module by Model.stageBatch, for training steps with
@@ -891,15 +903,19 @@ type StagedBatchMaker = new (model: Model, batch: number, raw: number, ptr: numb
  * model's dispose() disposes it.
  */
 export class StagedBatch {
+  static {
+    Object.freeze(this.prototype); // the methods the library calls on its own objects stay its own
+  }
+
   #disposed = false;
 
   /** Made by Model.stageBatch only (private to the published types; refused at run time elsewhere). */
   private constructor(
     /** The model that staged it, the only one that can use it. */ readonly model: Model,
-    /** The samples it holds. */ readonly batch: number, private readonly raw: number,
+    /** The samples it holds. */ readonly batch: number,
     /** @internal byte address of the batch's record */ readonly ptr: number) {
     if (!(model instanceof Model)) fail('new StagedBatch(): a staged batch comes from model.stageBatch(x, target)');
-    lockFields(this, ['model', 'batch', 'raw', 'ptr']);
+    lockFields(this, ['model', 'batch', 'ptr']);
     STAGED.add(this);
   }
 
@@ -907,7 +923,7 @@ export class StagedBatch {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.model.releaseBatch(this, this.raw);
+    this.model.releaseBatch(this);
   }
 
   /** True once dispose() has run, here or on its model. */
@@ -933,7 +949,7 @@ function forgery(what: string, v: unknown): string | undefined {
 
 /** `self`, checked to be a Model: a method called on something else (through .call) is refused. */
 function asModel(what: string, self: unknown): Model {
-  if (!(self instanceof Model)) fail(`${what}: expected a model made by sequential(), got ${describe(self)}`);
+  if (!Model.isModel(self)) fail(`${what}: expected a model made by sequential(), got ${describe(self)}`);
   return self;
 }
 
@@ -967,7 +983,7 @@ function checkRegularizer(r: unknown): ResolvedRegularizer | undefined {
     return v;
   };
   const lambda = checkF32('sequential: regularizer.lambda', o.lambda, 0, F32_MAX, true); // the module's f32
-  return { lambda, start: num('start', o.start ?? 0), end: num('end', o.end ?? 0) };
+  return Object.freeze({ lambda, start: num('start', o.start ?? 0), end: num('end', o.end ?? 0) });
 }
 
 /** Builds a model from layers applied in order: `sequential([nalu(...), nalu(...)], { seed })`. */

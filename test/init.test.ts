@@ -26,6 +26,22 @@ const NEEDS_AN_IMPORT = Uint8Array.of(
 
 afterAll(() => init());
 
+describe('init() called again before an earlier call is done', () => {
+  it('the last call made decides the engine of new models, whichever finishes first', async () => {
+    const threadsOfNew = () => {
+      const m = sequential([nac({ inputs: 1, outputs: 1 })]);
+      const threads = (m as unknown as { engine: { threads: number } }).engine.threads;
+      m.dispose();
+      return threads;
+    };
+    for (const [first, last] of [[{ threads: 2 }, {}], [{}, { threads: 2 }]] as const) {
+      const [, info] = await Promise.all([init(first), init(last)]);
+      expect(threadsOfNew()).toBe(info.threads);
+      expect(info.threads).toBe(last.threads ?? 1);
+    }
+  });
+});
+
 describe('init({ wasm })', () => {
   it.each([['simd'], ['scalar'], ...(relaxedSimdSupported() ? [['relaxed']] : [])])('names the build it was given: %s', async (build) => {
     const info = await init({ wasm: bytesOf(build) });

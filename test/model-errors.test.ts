@@ -648,6 +648,43 @@ describe.each(BUILDS)('bad input is rejected and changes nothing, %s build', (ba
     other.untouched();
   });
 
+  it('the library\'s own objects and classes cannot be rewritten: tasks are known by identity, a model\'s tensors and staged batches are its own, the classes\' methods stay theirs', async () => {
+    await useBackend(backend);
+    const other = bystander();
+    const m = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 12, regularizer: { lambda: 1 } });
+    // a task's methods called on an object made from it, with a config of its own
+    const task = staticTask({ op: 'add', inputSize: 4 });
+    const fake = Object.create(task, { config: { value: { ...task.config, inputs: 1000 } } }) as typeof task;
+    expect(() => fake.trainSampler()).toThrow(/^trainSampler: called on a StaticTask, not a task made by staticTask\(\) or identityTask\(\)$/);
+    expect(() => fake.validationSet(4)).toThrow(/^validationSet: called on a StaticTask, not a task/);
+    expect(() => identityTask.call(undefined, {}).trainSampler.call({ config: task.config })).toThrow(/^trainSampler: called on an object, not a task/);
+    // what sizes and places the module's memory is frozen; a staged batch frees only its own block
+    const tensors = (m as unknown as { tensors: Array<{ size: number }> }).tensors;
+    expect(() => { tensors[0]!.size = 20_000; }).toThrow(TypeError);
+    expect(() => { (m as unknown as { regularizer: { lambda: number } }).regularizer.lambda = -1e30; }).toThrow(TypeError);
+    const staged = m.stageBatch([1, 2], [3]);
+    m.releaseBatch(staged); // (internal) what StagedBatch.dispose calls: frees the batch's own block
+    expect(() => m.predict(staged)).toThrow(/^predict: this StagedBatch was not made by the model's stageBatch$/);
+    expect(m.options.regularizer?.lambda).toBe(1);
+    // the classes' prototypes are frozen: a disposed sampler stays disposed to the library
+    const sampler = task.trainSampler();
+    sampler.dispose();
+    for (const proto of [Sampler.prototype, Object.getPrototypeOf(m) as object, Object.getPrototypeOf(task) as object]) {
+      expect(Object.isFrozen(proto)).toBe(true);
+    }
+    expect(() => Object.defineProperty(Sampler.prototype, 'isDisposed', { get: () => false })).toThrow(TypeError);
+    expect(() => m.trainStepOn(sampler, adam())).toThrow(/^trainStepOn: the sampler has been disposed$/);
+    // save and toJSON on an object made from a model
+    expect(() => m.save.call(Object.create(m) as Model)).toThrow(/^save: expected a model made by sequential\(\), got a Model$/);
+    // target's getter shrinking x's resizable buffer before x is measured: x is measured after
+    const rab = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void })(16, { maxByteLength: 64 });
+    const target = [1, 0];
+    Object.defineProperty(target, 1, { get: () => (rab.resize(0), 2), enumerable: true });
+    expect(() => m.trainStep(new Float32Array(rab), target, adam())).toThrow(/^trainStep: x has 0 values, not a positive multiple of 2/);
+    m.dispose();
+    other.untouched();
+  });
+
   it('a batch whose work memory passes 2^32 floats is refused with its true size, before the module is entered', async () => {
     await useBackend(backend);
     const other = defaultModel();

@@ -1,5 +1,5 @@
 import { checkInt, checkOptions, fail } from '../errors.js';
-import { checkRange, makeSampler, type Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
+import { checkRange, makeSampler, registerTask, type Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
 
 export interface IdentityTaskOptions {
   /** Seed of the training stream; default 0. */
@@ -19,6 +19,10 @@ export const IDENTITY_TEST: readonly [number, number] = Object.freeze([-20, 20] 
  * `train` (default [-5, 5]) and tested on `test` (default [-20, 20]).
  */
 export class IdentityTask {
+  static {
+    Object.freeze(this.prototype); // the methods the library calls on its own objects stay its own
+  }
+
   /** @internal */
   readonly config: TaskConfig = Object.freeze({ kind: 1, inputs: 1, start1: 0, start2: 0, subsetSize: 0, op: 0 });
   /** The seed of the training draws. */
@@ -34,12 +38,12 @@ export class IdentityTask {
     this.seed = checkInt('identityTask: seed', options.seed ?? 0, 0, 0xffffffff);
     this.train = checkRange('identityTask: train', options.train ?? IDENTITY_TRAIN);
     this.test = checkRange('identityTask: test', options.test ?? IDENTITY_TEST);
-    Object.freeze(this); // its samplers trust its config and ranges
+    registerTask(Object.freeze(this)); // its samplers trust its config and ranges
   }
 
   /** An endless stream of training samples from `train` (a fresh batch for every trainStepOn). */
   trainSampler(): Sampler {
-    return makeSampler(this.config, this.train, streamSeed(this.seed, 1));
+    return makeSampler(this, this.train, streamSeed(this.seed, 1));
   }
 
   /** n evenly spaced points over the test range, for plotting the error. */

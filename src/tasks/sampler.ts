@@ -62,8 +62,21 @@ let making = false;
 /** Sampler's private constructor, as makeSampler calls it. */
 type SamplerMaker = new (config: TaskConfig, range: readonly [number, number], seed: number, what: string) => Sampler;
 
-/** @internal A task's sampler (trainSampler(); validationSet() and testSet() draw from one: `what`). */
-export function makeSampler(config: TaskConfig, range: readonly [number, number], seed: number, what = 'trainSampler'): Sampler {
+/** The tasks made by staticTask() and identityTask(), frozen: the only ones whose config is trusted. */
+const tasks = new WeakSet<object>();
+
+/** @internal Records a task, once it is frozen, as one whose samplers may be made. */
+export function registerTask(task: object): void {
+  tasks.add(task);
+}
+
+/**
+ * @internal The sampler of `task` (trainSampler(); validationSet() and testSet() draw from one:
+ * `what`), from its config and range, refused when the method was called on something else.
+ */
+export function makeSampler(task: { readonly config: TaskConfig }, range: readonly [number, number], seed: number, what = 'trainSampler'): Sampler {
+  if (!tasks.has(task)) fail(`${what}: called on ${describe(task)}, not a task made by staticTask() or identityTask()`);
+  const config = task.config;
   making = true;
   try {
     return new (Sampler as unknown as SamplerMaker)(config, range, seed, what);
@@ -91,6 +104,10 @@ export function isSampler(s: unknown): s is Sampler {
  * current when it was made.
  */
 export class Sampler {
+  static {
+    Object.freeze(this.prototype); // the methods the library calls on its own objects stay its own
+  }
+
   /** @internal */
   readonly engine: Engine;
   /** @internal the task as the module reads it */

@@ -1,6 +1,6 @@
 import { checkBool, checkInt, checkOptions, checkNumber, describe, F32_MAX, fail } from '../errors.js';
 import { Rng } from '../rng.js';
-import { checkRange, makeSampler, type Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
+import { checkRange, makeSampler, registerTask, type Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
 
 /** The static task's operations on a and b, the sums of the two input subsets (square and sqrt take a only). */
 export const OPS = Object.freeze(['add', 'sub', 'mul', 'div', 'square', 'sqrt'] as const);
@@ -64,6 +64,10 @@ function checkTargets(what: string, op: Op, s: number, range: readonly [number, 
  * {0 .. inputSize - (2s - v)}; the target is op(a, b).
  */
 export class StaticTask {
+  static {
+    Object.freeze(this.prototype); // the methods the library calls on its own objects stay its own
+  }
+
   /** The operation on a and b. */
   readonly op: Op;
   /** The seed of the subsets' offset and of every draw. */
@@ -118,12 +122,12 @@ export class StaticTask {
       kind: 0, inputs: this.inputSize, start1: this.start1, start2: this.start2,
       subsetSize: this.subsetSize, op: OPS.indexOf(this.op),
     });
-    Object.freeze(this); // its samplers trust its config and ranges
+    registerTask(Object.freeze(this)); // its samplers trust its config and ranges
   }
 
   /** The training stream: fresh interpolation-range batches, drawn inside the module. */
   trainSampler(): Sampler {
-    return makeSampler(this.config, this.interpolation, streamSeed(this.seed, STREAM.train));
+    return makeSampler(this, this.interpolation, streamSeed(this.seed, STREAM.train));
   }
 
   /** The fixed validation set (interpolation range). */
@@ -137,7 +141,7 @@ export class StaticTask {
   }
 
   private fixedSet(what: string, r: readonly [number, number], stream: number, n: number): Dataset {
-    const s = makeSampler(this.config, r, streamSeed(this.seed, stream), what);
+    const s = makeSampler(this, r, streamSeed(this.seed, stream), what);
     try {
       return s.draw(what, n);
     } finally {

@@ -65,6 +65,8 @@ let current: Engine | undefined;
 const engines = new Map<string, Promise<Engine>>();
 /** The engine made from the caller's module by the last init, if it was; it is never reused. */
 let provided: Engine | undefined;
+/** init() calls made so far: the last one made, not the last to finish, sets `current`. */
+let initCalls = 0;
 
 /** The engine that new models use; throws a clear error before `init()`. */
 export function currentEngine(): Engine {
@@ -85,6 +87,7 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     // a URL, module, bytes or Response given as the options, say (a plain object of another realm is taken)
     if (!isPlainObject(options as unknown)) fail(`init: options must be a plain object, got ${describe(options)}; a module, its bytes or URL go in init({ wasm })`);
     options = checkKeys<InitOptions>('init', options, ['simd', 'relaxed', 'threads', 'wasm']); // each read once
+    const call = ++initCalls;
     for (const key of ['simd', 'relaxed'] as const) checkBool(`init: ${key}`, options[key]);
     const supported = simdSupported();
     if (options.simd === true && !supported) fail('init: simd was forced but this engine does not support WebAssembly SIMD');
@@ -102,6 +105,7 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     const threads = asked > 1 && backend !== 'scalar' && spawner && typeof SharedArrayBuffer === 'function' ? asked : 1;
     const pool = threads > 1 ? { threads, spawner: spawner! } : undefined;
     const build = buildOf(backend, threads);
+    let made: Engine;
     if (options.wasm !== undefined) {
       // A module handed in is the caller's: instantiate it each time, caching nothing.
       const module = await compileSource(options.wasm, readFile);
@@ -111,7 +115,7 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
           `but ${pool ? `threads: ${threads} was asked for` : asked > 1 ? 'this host runs one thread' : 'one thread was asked for'}`);
       }
       // The module says which build it is; options that name another one are a mistake.
-      current = await Engine.create(module, pool, (b) => {
+      made = await Engine.create(module, pool, (b) => {
         if ((options.relaxed !== undefined && options.relaxed !== (b === 'relaxed')) || options.simd === (b === 'scalar')) {
           fail(`init: the module passed as wasm is the ${b} build, but the options ask for ${JSON.stringify({ simd: options.simd, relaxed: options.relaxed })}`);
         }
@@ -130,13 +134,19 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
         engine.catch(() => engines.delete(key));
       }
       try {
-        current = await engine;
+        made = await engine;
       } catch (err) {
         // a host that forbids worker threads (Node's permission model without --allow-worker)
         if (err instanceof ThreadsRefused) return init({ ...options, threads: 1 });
         throw err;
       }
     }
+    // Of calls made while others wait, the last one made decides the engine of new models.
+    if (call !== initCalls) {
+      if (options.wasm !== undefined) made.stopThreads(); // nothing can use it: see below
+      return { backend: made.backend, threads };
+    }
+    current = made;
     // An engine made from the caller's module cannot become current again: its worker threads end
     // (its models carry on, on one thread), so that repeated init({ wasm, threads }) leaks none.
     if (provided && provided !== current) provided.stopThreads();

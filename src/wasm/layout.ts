@@ -30,5 +30,5 @@ export function readLayout(ex: NaluExports): Layout {
     if (!g || typeof g.value !== 'number') fail(`init: the module is not a build of nalu-wasm: it does not export ${name}`);
     out[name] = g.value;
   }
-  return out;
+  return Object.freeze(out);
 }
