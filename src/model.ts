@@ -304,6 +304,7 @@ export class Model {
   // ---- argument checks -------------------------------------------------------------------
 
   private live(what: string): void {
+    asModel(what, this); // a method called on an object made from a model's prototype
     if (this.#disposed) fail(`${what}: this model has been disposed`);
   }
 

@@ -676,6 +676,7 @@ describe.each(BUILDS)('bad input is rejected and changes nothing, %s build', (ba
     expect(() => m.trainStepOn(sampler, adam())).toThrow(/^trainStepOn: the sampler has been disposed$/);
     // save and toJSON on an object made from a model
     expect(() => m.save.call(Object.create(m) as Model)).toThrow(/^save: expected a model made by sequential\(\), got a Model$/);
+    expect(() => (Object.create(m) as Model).predict([1, 2])).toThrow(/^predict: expected a model made by sequential\(\), got a Model$/);
     // target's getter shrinking x's resizable buffer before x is measured: x is measured after
     const rab = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void })(16, { maxByteLength: 64 });
     const target = [1, 0];
