@@ -54,7 +54,7 @@ export function streamSeed(seed: number, stream: number): number {
 
 /** The samplers made by tasks: the only objects whose task record address is trusted. */
 const made = new WeakSet<object>();
-/** Those not disposed of (a field of the sampler could be written). */
+/** Those not disposed of, kept apart from the samplers: nothing written to one can undo its disposal. */
 const live = new WeakSet<object>();
 /** Set while makeSampler constructs one: `new Sampler()` from elsewhere is refused. */
 let making = false;
