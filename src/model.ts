@@ -585,7 +585,7 @@ export class Model {
   private checkStaged(what: string, staged: StagedBatch, batch: number | undefined): void {
     if (staged.model !== this) fail(`${what}: this StagedBatch was staged by another model`);
     if (staged.isDisposed) fail(`${what}: the StagedBatch has been disposed`);
-    // an object made to look like one (its address is trusted from here on)
+    // one this model no longer holds (its address is trusted only while the model holds it)
     if (!this.#staged.has(staged)) fail(`${what}: this StagedBatch was not made by the model's stageBatch`);
     if (batch !== undefined && batch !== staged.batch) {
       fail(`${what}: the StagedBatch holds ${staged.batch} samples, got batch ${describe(batch)} (leave batch out)`);
@@ -603,7 +603,9 @@ export class Model {
   /** @internal Frees a staged batch's memory (StagedBatch.dispose). */
   releaseBatch(staged: StagedBatch): void {
     const raw = this.#staged.get(staged);
-    if (raw !== undefined && this.#staged.delete(staged)) this.engine.free(raw);
+    if (raw === undefined) return;
+    this.#staged.delete(staged);
+    this.engine.free(raw);
   }
 
   /** The optimizer of a state copied by structuredClone or JSON: a new one with its settings. */
