@@ -482,17 +482,23 @@ export function saveModel(model: Model, options?: SaveOptions): Uint8Array<Array
 
 // ---- the JSON form --------------------------------------------------------------------------
 
-/** The shortest decimal that rounds back to the same f32; -0 and non-finite values as strings. */
+/**
+ * The shortest decimal that rounds back to the same f32; -0 and non-finite values as strings.
+ * Found by bisection on the number of digits: the nearest decimal of p + 1 digits is at least as
+ * close to x as that of p digits, so once p digits round back to x every longer form does too.
+ */
 function jsonNumber(x: number): number | string {
   if (Number.isNaN(x)) return 'NaN';
   if (x === Infinity) return 'Infinity';
   if (x === -Infinity) return '-Infinity';
   if (Object.is(x, -0)) return '-0';
-  for (let p = 1; p < 9; p++) {
-    const y = Number(x.toPrecision(p));
-    if (Math.fround(y) === x) return y;
+  let lo = 1, hi = 9; // 9 significant digits always round back to an f32
+  while (lo < hi) {
+    const p = (lo + hi) >> 1;
+    if (Math.fround(Number(x.toPrecision(p))) === x) hi = p;
+    else lo = p + 1;
   }
-  return Number(x.toPrecision(9));
+  return Number(x.toPrecision(lo));
 }
 
 const SPECIAL: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity, '-0': -0 };

@@ -235,6 +235,34 @@ describe.each(BUILDS)('round trips, %s build', (backend) => {
     m.dispose();
   });
 
+
+  it('every number of the JSON form is the shortest decimal that rounds to its f32', async () => {
+    await useBackend(backend);
+    const m = sequential([nac({ inputs: 64, outputs: 64 })], { allowNonFinite: true });
+    // random bit patterns over the whole finite range (subnormals included) and decimals near powers of ten
+    const bits = new Uint32Array(2 * 64 * 64), f = new Float32Array(bits.buffer);
+    let s = 12345;
+    for (let i = 0; i < bits.length; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      bits[i] = s;
+      if (!Number.isFinite(f[i])) bits[i] = s & 0x807fffff;
+    }
+    for (let e = -45; e <= 38; e++) f[e + 45] = 10 ** e;
+    m.setWeights([{ W_hat: f.subarray(0, 4096), M_hat: f.subarray(4096) }]);
+    const { W_hat, M_hat } = m.toJSON().layers[0]!.params as Record<string, (number | string)[]>;
+    const got = [...W_hat!, ...M_hat!];
+    let checked = 0;
+    got.forEach((y, i) => {
+      const x = f[i]!;
+      if (typeof y === 'string') return expect(Object.is(x, -0)).toBe(true);
+      expect(Math.fround(y)).toBe(x);
+      const digits = y.toExponential().replace(/^-/, '').replace(/e.*$/, '').replace('.', '').length;
+      for (let p = 1; p < digits; p++) expect(Math.fround(Number(x.toPrecision(p)))).not.toBe(x);
+      checked++;
+    });
+    expect(checked).toBeGreaterThan(8000);
+    m.dispose();
+  });
   it('the optimizer state: kind, settings, step and moments come back, and model.optimizer is ready', async () => {
     await useBackend(backend);
     const opts: Optimizer[] = [
