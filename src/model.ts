@@ -29,6 +29,8 @@ export interface OptimizerState {
   v: Weights;
 }
 
+const STATE_FIELDS = ['optimizer', 'step', 'm', 'v'];
+
 /** What restoreOptimizer takes: an OptimizerState, or a copy whose moments are number arrays (JSON). */
 export interface OptimizerStateInput extends Omit<OptimizerState, 'm' | 'v'> {
   m: WeightsInput;
@@ -720,7 +722,8 @@ export class Model {
    * Restores an optimizer's state as optimizerState() returned it (of this model or one of the
    * same layers); a step with `state.optimizer` continues it. A copy of such a state
    * (structuredClone, postMessage, JSON) holds a plain object for the optimizer: a new optimizer
-   * with its settings is made, and `model.optimizer` continues it. Unless the model allows non-finite
+   * with its settings is made, and `model.optimizer` continues it. Fields other than optimizer,
+   * step, m and v are refused. Unless the model allows non-finite
    * values, m must be finite and v >= 0 (training keeps them so; a NaN or negative moment would
    * make the next update NaN without an error). An infinite v, as older versions could save, is
    * taken: the next step that uses it is refused.
@@ -736,6 +739,9 @@ export class Model {
   restoreOptimizerAs(what: string, state: OptimizerStateInput): void {
     this.live(what);
     if (state === null || typeof state !== 'object') fail(`${what}: expected what optimizerState() returns, got ${describe(state)}`);
+    for (const key of Object.keys(state)) {
+      if (!STATE_FIELDS.includes(key)) fail(`${what}: the state has a field ${describe(key)}; a state holds ${STATE_FIELDS.join(', ')} (the optimizer's settings are its own)`);
+    }
     const { step, m, v, optimizer: given } = state; // each read once
     const optimizer = isOptimizer(given) ? given : this.optimizerOfCopy(what, given);
     checkInt(`${what}: step`, step, 0, Number.MAX_SAFE_INTEGER);
