@@ -305,9 +305,9 @@ export class Model {
 
   // ---- argument checks -------------------------------------------------------------------
 
-  private live(what: string): void {
-    asModel(what, this); // a method called on an object made from a model's prototype
-    if (this.#disposed) fail(`${what}: this model has been disposed`);
+  /** Throws unless `self` is a model (a method may be called off its model) that is not disposed. */
+  static #live(self: unknown, what: string): void {
+    if (asModel(what, self).#disposed) fail(`${what}: this model has been disposed`);
   }
 
   /**
@@ -318,7 +318,7 @@ export class Model {
     if (isFloatArray(data)) return data;
     if (!Array.isArray(data)) fail(forgery(what, data) ?? `${what}: ${name} must be a Float32Array (or Float64Array or number[]), got ${describe(data)}`);
     const rows = numbersOf(`${what}: ${name}`, data);
-    this.live(what);
+    Model.#live(this, what);
     return rows;
   }
 
@@ -393,7 +393,7 @@ export class Model {
    * transposed again, nor their log recomputed (for a validation set predicted many times).
    */
   predict(x: Numbers | StagedBatch, batch?: number, out?: Float32Array): Float32Array {
-    this.live('predict');
+    Model.#live(this, 'predict');
     const staged = isStaged(x) ? x : undefined;
     const rows = staged ? NO_ROWS : this.rowsOf('predict', 'x', x);
     if (staged) this.checkStaged('predict', staged, batch);
@@ -454,7 +454,7 @@ export class Model {
   /** The mean squared error of the predictions for x ([batch, inputs]) against target ([batch, outputs]). */
   evaluate(x: Numbers, target: Numbers, batch?: number): number;
   evaluate(x: Numbers | StagedBatch, target?: Numbers, batch?: number): number {
-    this.live('evaluate');
+    Model.#live(this, 'evaluate');
     if (isStaged(x)) {
       if (target !== undefined) fail('evaluate: a StagedBatch holds its own target; pass it alone');
       this.checkStaged('evaluate', x, batch);
@@ -506,7 +506,7 @@ export class Model {
 
   /** The loss and the gradient of every parameter (copies, named as in getWeights). */
   gradients(x: Numbers, target: Numbers, batch?: number): { loss: number; grads: Weights } {
-    this.live('gradients');
+    Model.#live(this, 'gradients');
     const [b, xs, ts] = this.run('gradients', x, target, batch);
     let loss: number;
     try {
@@ -520,7 +520,7 @@ export class Model {
 
   /** One step of `optimizer` on the batch; returns the loss before the update. */
   trainStep(x: Numbers, target: Numbers, optimizer: Optimizer, batch?: number): number {
-    this.live('trainStep');
+    Model.#live(this, 'trainStep');
     this.checkOptimizer('trainStep', optimizer);
     const [b, xs, ts] = this.run('trainStep', x, target, batch);
     return this.optimize('trainStep', optimizer, xs, ts, (opt, lr, b1, b2, eps, step, bc2) =>
@@ -535,7 +535,7 @@ export class Model {
    * its dispose() or the model's.
    */
   stageBatch(x: Numbers, target: Numbers, batch?: number): StagedBatch {
-    this.live('stageBatch');
+    Model.#live(this, 'stageBatch');
     const [b, xs, ts] = this.run('stageBatch', x, target, batch);
     const ld = round4(b);
     const logged = this.engine.ex.modelInputLogged(this.#desc) !== 0;
@@ -564,7 +564,7 @@ export class Model {
    * batch of `batch` samples (default 128) inside the module for every step.
    */
   trainStepOn(source: Sampler | StagedBatch, optimizer: Optimizer, batch?: number): number {
-    this.live('trainStepOn');
+    Model.#live(this, 'trainStepOn');
     if (isStaged(source)) return this.trainOnStaged(source, optimizer, batch);
     if (!isSampler(source)) {
       fail(forgery('trainStepOn', source) ?? `trainStepOn: source must be a task's trainSampler() or a StagedBatch from stageBatch(), got ${describe(source)}`);
@@ -679,7 +679,7 @@ export class Model {
 
   /** The regulariser's weight at optimizer step t (see SequentialOptions.regularizer). */
   lambdaAt(t: number): number {
-    this.live('lambdaAt');
+    Model.#live(this, 'lambdaAt');
     return scheduledLambda(this.regularizer, checkNumber('lambdaAt: t', t, 0, Number.MAX_SAFE_INTEGER, true));
   }
 
@@ -713,7 +713,7 @@ export class Model {
    * getWeights), or undefined before the first training step.
    */
   optimizerState(): OptimizerState | undefined {
-    this.live('optimizerState');
+    Model.#live(this, 'optimizerState');
     if (!this.#binding) return undefined;
     return { optimizer: this.#binding.optimizer, step: this.#binding.step, m: this.readRegion(2), v: this.readRegion(3) };
   }
@@ -737,7 +737,7 @@ export class Model {
    * @internal
    */
   restoreOptimizerAs(what: string, state: OptimizerStateInput): void {
-    this.live(what);
+    Model.#live(this, what);
     if (state === null || typeof state !== 'object') fail(`${what}: expected what optimizerState() returns, got ${describe(state)}`);
     for (const key of Object.keys(state)) {
       if (!STATE_FIELDS.includes(key)) fail(`${what}: the state has a field ${describe(key)}; a state holds ${STATE_FIELDS.join(', ')} (the optimizer's settings are its own)`);
@@ -758,7 +758,7 @@ export class Model {
         }
       });
     }
-    this.live(what); // reading `state` may have run its getters
+    Model.#live(this, what); // reading `state` may have run its getters
     this.writeRegion(2, ms);
     this.writeRegion(3, vs);
     this.#binding = { optimizer, step: Math.abs(step) }; // -0 (JSON's) counts as 0
@@ -786,7 +786,7 @@ export class Model {
    * row-major, a vector (b, G_bias, g) as it is.
    */
   getWeights(): Weights {
-    this.live('getWeights');
+    Model.#live(this, 'getWeights');
     return this.readRegion(0);
   }
 
@@ -804,9 +804,9 @@ export class Model {
    * @internal
    */
   restoreWeights(what: string, weights: WeightsInput): void {
-    this.live(what);
+    Model.#live(this, what);
     const values = this.checkWeights(what, weights, this.allowNonFinite ? 'f32' : 'finite');
-    this.live(what); // reading `weights` may have run its getters
+    Model.#live(this, what); // reading `weights` may have run its getters
     this.writeRegion(0, values);
     this.engine.i32[(this.#desc >>> 2) + this.engine.layout.H_WVALID] = 0;
   }
@@ -882,7 +882,7 @@ export class Model {
 
   /** Releases the model's memory; any later call throws. */
   dispose(): void {
-    if (this.#disposed) return;
+    if (asModel('dispose', this).#disposed) return;
     for (const staged of [...this.#staged.keys()]) staged.dispose();
     this.#disposed = true;
     if (this.#workRaw) this.engine.free(this.#workRaw);
@@ -958,6 +958,7 @@ function forgery(what: string, v: unknown): string | undefined {
 
 /** `self`, checked to be a Model: a method called on something else (through .call) is refused. */
 function asModel(what: string, self: unknown): Model {
+  if (self === undefined) fail(`${what}: called without its model (a method passed on by itself, as to array.map or setTimeout, loses it): call model.${what}(...) or pass model.${what}.bind(model)`);
   if (!Model.isModel(self)) fail(`${what}: expected a model made by sequential(), got ${describe(self)}`);
   return self;
 }

@@ -5,7 +5,7 @@
 // optimizer) run against the same check, so that no failed construction disturbs a live model.
 import { describe, expect, it, vi } from 'vitest';
 import {
-  adam, dense, identityTask, inalu, load, nac, nacMul, nalu, NaluError, nau, NonFiniteStepError, rmsprop, Sampler, sequential, sgd, staticTask, type LayerSpec, type Model, type Optimizer, type Weights,
+  adam, dense, identityTask, inalu, load, nac, nacMul, nalu, NaluError, nau, NonFiniteStepError, rmsprop, Sampler, sequential, sgd, staticTask, type LayerSpec, Model, type Optimizer, type Weights,
 } from '../src/index';
 import { BUILDS, bits, useBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
@@ -287,6 +287,11 @@ const ROWS: Row[] = [
   // ---- numbers that are finite in f64 but not in f32 ----
   { name: 'trainStep: target beyond the f32 range', run: (c) => c.m.trainStep(c.x, [0, -4e38, 0, 0], c.opt), message: /^trainStep: target holds -4e\+38 at index 1 .*targets must be finite in f32, whose largest/ },
   { name: 'setWeights: a weight beyond the f32 range', run: (c) => c.m.setWeights(weightsWith(c, 1, 'W_hat', [1, 1e39])), message: /^setWeights: W_hat of layer 1 \(nac\) holds 1e\+39 at index 1; weights must be finite in f32, whose largest value is 3\.4028234663852886e\+38$/ },
+
+  // ---- methods passed on without their model ----
+  { name: 'predict taken off its model', run: (c) => [c.x].map(any(c.m.predict)), message: /^predict: called without its model \(a method passed on by itself, as to array\.map or setTimeout, loses it\): call model\.predict\(\.\.\.\) or pass model\.predict\.bind\(model\)$/ },
+  { name: 'dispose taken off its model', run: (c) => { const { dispose } = c.m; dispose(); }, message: /^dispose: called without its model/ },
+  { name: 'trainStep called on another object', run: (c) => Model.prototype.trainStep.call(any({}), c.x, c.t, c.opt), message: /^trainStep: expected a model made by sequential\(\), got an object$/ },
 
   // ---- restoreOptimizer ----
   { name: 'restoreOptimizer: not a state', run: (c) => c.m.restoreOptimizer(any(c.opt)), message: /^restoreOptimizer: the state has a field "kind"; a state holds optimizer, step, m, v/ },
