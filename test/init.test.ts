@@ -1,7 +1,7 @@
 // init({ wasm }): a module handed in says which build it is (its FEATURES export), options that
 // name another build are refused, and every way such a module or its URL can be wrong gives a
 // NaluError that says so, leaving the engine of the last good init in place.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,17 @@ describe('init({ wasm })', () => {
     const read = ['index.js', 'nalu.js'].map((f) => `--allow-fs-read=${join(dist, f)}`);
     const out = execFileSync(process.execPath, ['--experimental-permission', ...read, '--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     expect(out).toMatch(/^NaluError init: cannot load file:\/\/\/.*\/nalu-simd\.wasm \(Access to this API has been restricted\)$/);
+  });
+
+  it('an uncaught error of the built package prints a few lines, not the bundle (init() not awaited)', () => {
+    const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+    if (!existsSync(join(dist, 'index.js'))) return; // npm test builds dist/ first
+    // Node prints the source line of the throw above the message: the bundle's lines must be short
+    const script = `const N = await import(${JSON.stringify(join(dist, 'index.js'))}); N.init(); N.sequential([N.nau({ inputs: 2, outputs: 1 })]);`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('NaluError: nalu-wasm is not initialised: call and await init() first');
+    expect(run.stderr.split('\n').every((line) => line.length <= 200)).toBe(true);
   });
 
   it.runIf(relaxedSimdSupported())('starts no worker thread for a threads module whose build the options contradict', async () => {
