@@ -971,7 +971,7 @@ function numbersOf(what: string, a: readonly unknown[]): Float64Array {
   const n = a.length, out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const v = a[i];
-    if (typeof v !== 'number') fail(`${what} must hold numbers: index ${i} is ${describe(v)}, not a number`);
+    if (typeof v !== 'number') fail(`${what} must hold numbers: index ${i} is ${describe(v)}, not a number${Array.isArray(v) ? ' (rows go one after another in one flat array: pass rows.flat())' : ''}`);
     out[i] = v;
   }
   return out;

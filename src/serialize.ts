@@ -365,7 +365,7 @@ const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** Describes a wrong argument of load() or fromJSON(), with a hint where one helps. */
 function describeInput(value: unknown, fn: 'load' | 'fromJSON'): string {
-  if (value instanceof ArrayBuffer) return 'an ArrayBuffer (wrap it: new Uint8Array(buffer))';
+  if (value instanceof ArrayBuffer) return 'an ArrayBuffer (wrap it: new Uint8Array(buffer); for the .buffer of a Node Buffer or of a view, pass the Buffer or view itself, as its bytes may be part of a larger buffer)';
   if (ArrayBuffer.isView(value)) return `${article(viewKind(value))}${fn === 'fromJSON' && typedKind(value) === 'Uint8Array' ? ' (for the binary form use load)' : ''}`;
   if (typeof value === 'string') {
     const json = value.trimStart().startsWith('{') ? ' (it looks like JSON: use fromJSON for the JSON form)' : '';

@@ -288,6 +288,8 @@ const ROWS: Row[] = [
   { name: 'trainStep: target beyond the f32 range', run: (c) => c.m.trainStep(c.x, [0, -4e38, 0, 0], c.opt), message: /^trainStep: target holds -4e\+38 at index 1 .*targets must be finite in f32, whose largest/ },
   { name: 'setWeights: a weight beyond the f32 range', run: (c) => c.m.setWeights(weightsWith(c, 1, 'W_hat', [1, 1e39])), message: /^setWeights: W_hat of layer 1 \(nac\) holds 1e\+39 at index 1; weights must be finite in f32, whose largest value is 3\.4028234663852886e\+38$/ },
 
+  { name: 'predict: rows as nested arrays', run: (c) => c.m.predict(any([[1, 2, 3], [4, 5, 6]])), message: /^predict: x must hold numbers: index 0 is \[1, 2, 3\], not a number \(rows go one after another in one flat array: pass rows\.flat\(\)\)$/ },
+
   // ---- methods passed on without their model ----
   { name: 'predict taken off its model', run: (c) => [c.x].map(any(c.m.predict)), message: /^predict: called without its model \(a method passed on by itself, as to array\.map or setTimeout, loses it\): call model\.predict\(\.\.\.\) or pass model\.predict\.bind\(model\)$/ },
   { name: 'dispose taken off its model', run: (c) => { const { dispose } = c.m; dispose(); }, message: /^dispose: called without its model/ },

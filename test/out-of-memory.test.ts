@@ -20,6 +20,8 @@ describe.each(runtimes)('a call that runs out of linear memory (%s)', (_name, co
     const r = spawnSync(command[0]!, [...command.slice(1), 'test/fixtures/out-of-memory.ts'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
     if (r.status !== 0) throw new Error(`the script ended with ${r.signal ? `signal ${r.signal}` : `exit code ${r.status}`}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
     const o = JSON.parse(r.stdout) as Record<string, unknown>;
+    // a model that does not fit says so and what to do
+    expect(o.modelRefused).toMatch(/^sequential: out of linear memory allocating \d+ bytes \(.+\): dispose of the models, samplers and staged batches you no longer need$/);
     // the staged step meets the exhausted memory in its backward pass, growing a product's
     // scratch; a prediction, whose products have theirs, then works and gives the same values
     expect(o.trainStepOn).toMatch(OOM);

@@ -478,7 +478,7 @@ const TRUNCATE_AT = [1, 5, 7, 8, 9, 10, 11, 12, 16, 20, 24, 25, 26, 40, 100, -10
 const ROWS: Row[] = [
   // ---- load: not bytes ----
   { name: 'load: a Proxy of the bytes', run: (c) => load(new Proxy(c.bytes, {})), message: /^load: bytes must be a Uint8Array \(what save\(\) returns\), got an object posing as a Uint8Array \(a Proxy\?\)$/ },
-  { name: 'load: an ArrayBuffer', run: (c) => load(any(copy(c.bytes).buffer)), message: /^load: bytes must be a Uint8Array \(what save\(\) returns\), got an ArrayBuffer \(wrap it: new Uint8Array\(buffer\)\)/ },
+  { name: 'load: an ArrayBuffer', run: (c) => load(any(copy(c.bytes).buffer)), message: /^load: bytes must be a Uint8Array \(what save\(\) returns\), got an ArrayBuffer \(wrap it: new Uint8Array\(buffer\); for the \.buffer of a Node Buffer or of a view, pass the Buffer or view itself, as its bytes may be part of a larger buffer\)$/ },
   { name: 'load: a number[]', run: (c) => load(any(Array.from(c.bytes))), message: /^load: bytes must be a Uint8Array .*got an array of length \d+/ },
   { name: 'load: an Int8Array', run: (c) => load(any(new Int8Array(c.bytes.buffer.slice(0)))), message: /^load: bytes must be a Uint8Array .*got an Int8Array$/ },
   { name: 'load: a Uint8ClampedArray', run: (c) => load(any(new Uint8ClampedArray(c.bytes))), message: /^load: bytes must be a Uint8Array .*got a Uint8ClampedArray$/ },

@@ -140,7 +140,7 @@ export class Engine {
     try {
       raw = this.ex.alloc(bytes) >>> 0;
     } catch (err) {
-      fail(`${what}: out of linear memory allocating ${bytes} bytes (${(err as Error).message})`);
+      fail(`${what}: out of linear memory allocating ${bytes} bytes (${(err as Error).message}): dispose of the models, samplers and staged batches you no longer need`);
     }
     const ptr = raw + (-raw & 15); // unsigned: addresses reach 4 GiB
     this.u8.fill(0, ptr, ptr + bytes);
