@@ -31,6 +31,7 @@ commands:
   identity     Trask et al.'s identity task for each activation and a NAC
   reproduce    Madsen & Johansen's static-task table (ops x models), resumable
   help         this text
+  version      the package's version
 
 experiment options:
   --op <${OPS.join('|')}>         required
@@ -670,6 +671,11 @@ async function showcase(argv: string[]): Promise<void> {
   if (json) writeWhole(json, reportJson({ iterations, results: Object.fromEntries(results) }, 2) + '\n');
 }
 
+/** The version in the package's package.json (beside src/ and dist/ alike). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -679,12 +685,13 @@ async function main(argv: string[]): Promise<number> {
       case 'showcase': await showcase(rest); return 0;
       case 'reproduce': await reproduce(rest); return 0;
       case 'help': case '--help': case '-h': console.log(USAGE); return 0;
-      case undefined: throw new UsageError('a command is required');
+      case 'version': case '--version': case '-v': console.log(packageVersion()); return 0;
+      case undefined: console.error(USAGE); return 2;
       default: throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof NaluError) {
-      console.error(`nalu-wasm: ${err.message}\n\n${USAGE}`);
+      console.error(`nalu-wasm: ${err.message}\n(nalu-wasm help lists the commands and their options)`);
       return 2;
     }
     console.error(`nalu-wasm: ${(err as Error).message}`);

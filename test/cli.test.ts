@@ -17,7 +17,6 @@ function run(...args: string[]) {
 
 describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
   it.each([
-    [[], /a command is required/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['experiment', '--model', 'nac'], /--op is required/],
     [['experiment', '--op', 'pow', '--model', 'nac'], /--op must be one of add, sub/],
@@ -62,8 +61,19 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     const r = run(...args);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
-    expect(r.err).toMatch(/usage: nalu-wasm <command>/);
+    // the message ends the output, with a pointer to the help, not pushed up by the whole usage text
+    expect(r.err.trimEnd().split('\n')).toHaveLength(2);
+    expect(r.err.trimEnd()).toMatch(/^nalu-wasm: .*\n\(nalu-wasm help lists the commands and their options\)$/);
     expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('prints the usage without a command, the version with version', () => {
+    const bare = run();
+    expect(bare.code).toBe(2);
+    expect(bare.err).toMatch(/^usage: nalu-wasm <command>/);
+    const v = run('--version');
+    expect(v.code).toBe(0);
+    expect(v.out.trim()).toBe((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version);
   });
 
   it('runs an experiment on two workers and writes the JSON report', () => {
