@@ -220,13 +220,18 @@ export function modelEvaluate(model: usize, batch: i32): f64 {
   return threadFailed(model) ? NaN : sse;
 }
 
-/** The loss, with the gradients of every parameter in the gradient region. */
+/**
+ * The loss, with the gradients of every parameter in the gradient region: the loss's, plus the
+ * NAU and NMU regulariser's at the weight H_LAMBDA holds, as a training step applies them.
+ */
 export function modelGradients(model: usize, batch: i32): f64 {
   let loss = NaN;
   if (stage(model, batch, true)) {
     forward(model, batch);
     loss = lossOf(model, batch);
     backward(model, batch);
+    const lambda = load<f32>(model + (<usize>H_LAMBDA << 2));
+    if (lambda != 0) eachUnit(model, lambda, false);
   }
   return threadFailed(model) ? NaN : loss;
 }

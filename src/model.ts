@@ -504,10 +504,15 @@ export class Model {
     return [b, xs, ts];
   }
 
-  /** The loss and the gradient of every parameter (copies, named as in getWeights). */
+  /**
+   * The loss (the mean squared error, as trainStep returns it) and the gradient of every
+   * parameter (copies, named as in getWeights): what trainStep would apply now, so with a
+   * regulariser they include lambda_t times its gradient at t = step + 1.
+   */
   gradients(x: Numbers, target: Numbers, batch?: number): { loss: number; grads: Weights } {
     Model.#live(this, 'gradients');
     const [b, xs, ts] = this.run('gradients', x, target, batch);
+    this.engine.f32[(this.#desc >>> 2) + this.engine.layout.H_LAMBDA] = scheduledLambda(this.regularizer, this.step + 1);
     let loss: number;
     try {
       loss = this.engine.ex.modelGradients(this.#desc, b);

@@ -112,6 +112,33 @@ describe('restoreOptimizer with a copied state', () => {
     twin.dispose();
   });
 
+  it('a state restored with another learning rate keeps the moments and the step count (Adam)', async () => {
+    await useBackend('simd');
+    const { model, x, t } = freshModel(12);
+    const o = adam({ learningRate: 0.02 });
+    for (let i = 0; i < 5; i++) model.trainStep(x, t, o);
+    const slower = adam({ learningRate: 0.002 });
+    const before = model.optimizerState()!;
+    model.restoreOptimizer({ ...before, optimizer: slower });
+    expect(model.optimizer).toBe(slower);
+    expect(model.step).toBe(5);
+    const g = flat(model.gradients(x, t).grads);
+    const w0 = flat(model.getWeights());
+    model.trainStep(x, t, slower);
+    const after = model.optimizerState()!;
+    expect(after.step).toBe(6);
+    // m continues from the restored moments: m_6 = beta1 m_5 + (1 - beta1) g
+    const m5 = flat(before.m), m6 = flat(after.m), v6 = flat(after.v);
+    for (let i = 0; i < g.length; i++) expect(m6[i]).toBeCloseTo(0.9 * m5[i]! + 0.1 * g[i]!, 6);
+    // and the update is the new rate's, with the bias correction of step 6
+    const w1 = flat(model.getWeights());
+    for (let i = 0; i < g.length; i++) {
+      const want = (0.002 * m6[i]! / (1 - 0.9 ** 6)) / (Math.sqrt(v6[i]! / (1 - 0.999 ** 6)) + 1e-8);
+      expect(w0[i]! - w1[i]!).toBeCloseTo(want, 6);
+    }
+    model.dispose();
+  });
+
   it.each([
     [{ kind: 'lbfgs', learningRate: 1 }, /^restoreOptimizer: optimizer: unknown optimizer "lbfgs" \(known: adam, rmsprop, sgd\)$/],
     [{ kind: 'sgd', learningRate: 0.1 }, /^restoreOptimizer: optimizer: the setting beta1 of sgd is missing$/],

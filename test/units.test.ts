@@ -83,23 +83,29 @@ describe('NAU and NMU: the builds agree bit for bit', () => {
 });
 
 describe('regulariser and projection', () => {
-  it('an SGD step adds lambda times the regulariser gradient, then projects W into range', async () => {
+  it('gradients() and an SGD step add lambda times the regulariser gradient, then the step projects W into range', async () => {
     await useBackend('simd');
     for (const c of CASES) {
       const lambda = 0.7, lr = 0.5;
       const specs = c.layers.map((l) => (l.type === 'nau' ? nau({ inputs: l.inputs, outputs: l.outputs }) : nmu({ inputs: l.inputs, outputs: l.outputs })));
       const m = sequential(specs, { regularizer: { lambda, start: 0, end: 0 } });
+      const plain = sequential(specs);
       const W: Weights = c.W.map((w) => ({ W: Float32Array.from(w) }));
       m.setWeights(W);
+      plain.setWeights(W);
       const { x, t } = data(c, 9);
-      const { grads } = m.gradients(x, t);
+      const { loss, grads } = m.gradients(x, t);
+      const mse = plain.gradients(x, t);
+      expect(loss).toBe(mse.loss); // the loss stays the mean squared error, as trainStep returns it
       m.trainStep(x, t, sgd({ learningRate: lr }));
       const after = m.getWeights();
       c.layers.forEach((l, k) => {
         const w = f64(W[k]!.W!);
         const reg = l.type === 'nau' ? refNauReg(w) : refNmuReg(w);
         const [lo, hi] = l.type === 'nau' ? [-1, 1] : [0, 1];
-        const want = w.map((v, i) => Math.min(hi, Math.max(lo, v - lr * (grads[k]!.W![i]! + lambda * reg.grad[i]!))));
+        const full = mse.grads[k]!.W!.map((g, i) => g + lambda * reg.grad[i]!);
+        expect(maxErrRelToMax(grads[k]!.W!, Array.from(full)), `${c.name} layer ${k} gradients`).toBeLessThan(1e-6);
+        const want = w.map((v, i) => Math.min(hi, Math.max(lo, v - lr * full[i]!)));
         expect(maxErrRelToMax(after[k]!.W!, want), `${c.name} layer ${k}`).toBeLessThan(1e-6);
         for (const v of after[k]!.W!) {
           expect(v).toBeGreaterThanOrEqual(lo);
@@ -107,7 +113,29 @@ describe('regulariser and projection', () => {
         }
       });
       m.dispose();
+      plain.dispose();
     }
+  });
+
+  it('gradients() weigh the regulariser at the step a trainStep would take next', async () => {
+    await useBackend('simd');
+    const m = sequential([nau({ inputs: 2, outputs: 1 })], { regularizer: { lambda: 2, start: 2, end: 4 } });
+    m.setWeights([{ W: [0.3, -0.8] }]);
+    const plain = sequential([nau({ inputs: 2, outputs: 1 })]);
+    const x = [1, 2], t = [0];
+    const opt = sgd({ learningRate: 1e-3 });
+    // lambda_t at t = step + 1: 0 (t = 1, 2), 1 (t = 3), 2 (t = 4 on)
+    for (const lambda of [0, 0, 1, 2, 2]) {
+      const w = m.getWeights()[0]!.W!;
+      plain.setWeights([{ W: w }]);
+      const reg = refNauReg(f64(w)).grad;
+      const g = m.gradients(x, t).grads[0]!.W!, p = plain.gradients(x, t).grads[0]!.W!;
+      expect(m.lambdaAt(m.step + 1)).toBe(lambda);
+      expect(maxErrRelToMax(g, [p[0]! + lambda * reg[0]!, p[1]! + lambda * reg[1]!])).toBeLessThan(1e-6);
+      m.trainStep(x, t, opt);
+    }
+    m.dispose();
+    plain.dispose();
   });
 
   it('follows the schedule lambda * clip((t - start) / (end - start), 0, 1)', async () => {
