@@ -83,7 +83,7 @@ export const lengthOf = (v: ArrayBufferView): number => LENGTH.call(v) as number
 export const typedKind = (v: unknown): string | undefined => KIND.call(v) as string | undefined;
 
 /** dst.set(src, offset), whatever dst's class or prototype put in place of set. */
-export const copyInto = (dst: Float32Array, src: ArrayLike<number>, offset = 0): void => SET.call(dst, src, offset);
+export const copyInto = (dst: Float32Array | Uint32Array, src: ArrayLike<number>, offset = 0): void => SET.call(dst as Float32Array, src, offset);
 
 /** The buffer of a typed array and the byte range [start, end) it covers there. */
 export function bytesOf(v: ArrayBufferView): [ArrayBufferLike, number, number] {

@@ -1,8 +1,10 @@
 // The data generators against their specification (Madsen & Johansen's static task, Trask's
 // identity task), their determinism on both builds, and the success threshold.
 import { describe, expect, it } from 'vitest';
-import { ACTIVATIONS, identityTask, MODELS, nac, nalu, sequential, sgd, staticTask, OPS, type LayerSpec } from '../src/index';
+import { ACTIVATIONS, identityTask, load, MODELS, nac, nalu, sequential, sgd, staticTask, OPS, type LayerSpec, type Weights } from '../src/index';
 import { BACKENDS, BUILDS, bits, useBackend } from './helpers';
+
+const flat = (w: Weights): Float32Array => Float32Array.from(w.flatMap((r) => Object.values(r).flatMap((a) => Array.from(a))));
 
 describe('static arithmetic task', () => {
   it('has the default geometry: 100 inputs, subsets of 25 overlapping by 12, offset in 0..62', async () => {
@@ -148,6 +150,68 @@ describe('sampler.sample(n)', () => {
     expect(() => task.validationSet(2 ** 22 + 1)).toThrow(/^validationSet: n must be an integer from 1 to 4194304, got 4194305$/);
     expect(() => task.testSet(2 ** 22)).toThrow(/^testSet: cannot allocate \d+ bytes/);
     s.dispose();
+    twin.dispose();
+  });
+});
+
+describe('sampler.getState() and setState()', () => {
+  it('another sampler given the state draws on from there, also through JSON', async () => {
+    await useBackend('simd');
+    const task = staticTask({ op: 'mul', seed: 3 });
+    const a = task.trainSampler();
+    a.sample(37);
+    const state = a.getState();
+    expect(state).toBeInstanceOf(Uint32Array);
+    expect(state).toHaveLength(16);
+    const next = a.sample(50);
+    const b = task.trainSampler(), c = task.trainSampler(); // at the stream's start
+    expect(bits(b.sample(50).x)).not.toEqual(bits(next.x));
+    b.setState(state);
+    c.setState(JSON.parse(JSON.stringify(Array.from(state))) as number[]);
+    for (const s of [b, c]) {
+      const got = s.sample(50);
+      expect(bits(got.x)).toEqual(bits(next.x));
+      expect(Array.from(got.target)).toEqual(Array.from(next.target));
+    }
+    // the copy is the caller's: writing it moves no sampler
+    state.fill(7);
+    expect(bits(a.sample(5).x)).toEqual(bits(b.sample(5).x));
+    for (const s of [a, b, c]) s.dispose();
+  });
+
+  it('a run saved with its model, its optimizer and its sampler\'s state resumes bit for bit', async () => {
+    await useBackend('simd');
+    const task = staticTask({ op: 'add', seed: 1 });
+    const model = sequential([nac({ inputs: 100, outputs: 2 }), nac({ inputs: 2, outputs: 1 })], { seed: 2 });
+    const sampler = task.trainSampler(), opt = sgd({ learningRate: 1e-3 });
+    for (let i = 0; i < 20; i++) model.trainStepOn(sampler, opt, 64);
+    const bytes = model.save({ optimizer: true }), state = sampler.getState();
+    const losses = Array.from({ length: 20 }, () => model.trainStepOn(sampler, opt, 64));
+    const resumed = load(bytes), again = task.trainSampler();
+    again.setState(state);
+    const resumedLosses = Array.from({ length: 20 }, () => resumed.trainStepOn(again, resumed.optimizer!, 64));
+    expect(resumedLosses).toEqual(losses);
+    expect(bits(flat(resumed.getWeights()))).toEqual(bits(flat(model.getWeights())));
+    for (const o of [model, resumed, sampler, again]) o.dispose();
+  });
+
+  it.each([
+    [new Uint32Array(15), /^setState: expected the 16 words getState\(\) returns \(a Uint32Array or an array of numbers\), got a Uint32Array$/],
+    [new Int32Array(16).fill(1), /^setState: expected the 16 words .*, got an Int32Array$/],
+    [undefined, /^setState: expected the 16 words .*, got undefined$/],
+    [Array.from({ length: 16 }, (_, i) => (i === 3 ? -1 : 1)), /^setState: word 3 is -1, not an integer from 0 to 2\^32 - 1$/],
+    [Array.from({ length: 16 }, (_, i) => (i === 5 ? 2 ** 32 : 1)), /^setState: word 5 is 4294967296, not an integer/],
+    [Array.from({ length: 16 }, (_, i) => (i === 0 ? '1' : 1)), /^setState: word 0 is "1", not an integer/],
+    [Uint32Array.from({ length: 16 }, (_, i) => (i % 4 === 2 ? 0 : 9)), /^setState: the words of generator 2 \(2, 6, 10, 14\) are all 0, which getState\(\) never returns$/],
+  ])('refuses %j and draws on as before', async (state, message) => {
+    await useBackend('simd');
+    const task = staticTask({ op: 'add', seed: 6 });
+    const s = task.trainSampler(), twin = task.trainSampler();
+    expect(() => s.setState(state as never)).toThrow(message);
+    expect(bits(s.sample(8).x)).toEqual(bits(twin.sample(8).x));
+    s.dispose();
+    expect(() => s.getState()).toThrow(/^getState: this sampler has been disposed$/);
+    expect(() => s.setState(twin.getState())).toThrow(/^setState: this sampler has been disposed$/);
     twin.dispose();
   });
 });

@@ -1,10 +1,12 @@
-import { checkInt, describe, F32_MAX, fail, INSPECT, lockFields } from '../errors.js';
+import { checkInt, copyInto, describe, F32_MAX, fail, INSPECT, lengthOf, lockFields, typedKind } from '../errors.js';
 import type { Engine } from '../wasm/engine.js';
 import { round4 } from '../wasm/layout.js';
 import { currentEngine } from '../wasm/init.js';
 
 /** Word layout of a task record: see assembly/tasks.ts. */
 const RECORD_BYTES = 128;
+/** The words of the record that hold the four generators' state (generator j: words j, 4 + j, 8 + j, 12 + j). */
+const STATE_WORD = 16, STATE_WORDS = 16;
 
 export interface TaskConfig {
   /** 0 static arithmetic, 1 identity (assembly/tasks.ts TASK_*). */
@@ -165,8 +167,7 @@ export class Sampler {
 
   /** @internal sample() for the call `what`, which its errors name */
   draw(what: string, n: number): Dataset {
-    checkSampler(what, this);
-    if (this.isDisposed) fail(`${what}: this sampler has been disposed`);
+    this.checkLive(what);
     checkInt(`${what}: n`, n, 1, 1 << 22);
     const inputs = this.config.inputs;
     const ld = round4(n);
@@ -183,6 +184,45 @@ export class Sampler {
     } finally {
       this.engine.free(raw);
     }
+  }
+
+  /**
+   * The state of the sampler's random generators: 16 words (a copy). A sampler of the same task
+   * given it by setState draws what this one would draw next, so a long run saved with its model
+   * (save({ optimizer: true })) resumes exactly where it stopped.
+   */
+  getState(): Uint32Array {
+    this.checkLive('getState');
+    const w = (this.ptr >>> 2) + STATE_WORD;
+    return new Uint32Array(this.engine.i32.slice(w, w + STATE_WORDS).buffer);
+  }
+
+  /** Puts back a state that getState() returned (a Uint32Array, or its 16 words as numbers, as JSON gives them). */
+  setState(state: Uint32Array | readonly number[]): void {
+    this.checkLive('setState');
+    const words = new Uint32Array(STATE_WORDS);
+    if (typedKind(state) === 'Uint32Array' && lengthOf(state as Uint32Array) === STATE_WORDS) {
+      copyInto(words, state as Uint32Array);
+    } else if (Array.isArray(state) && state.length === STATE_WORDS) {
+      for (let i = 0; i < STATE_WORDS; i++) {
+        const v: unknown = state[i]; // read once
+        if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) fail(`setState: word ${i} is ${describe(v)}, not an integer from 0 to 2^32 - 1`);
+        words[i] = v as number;
+      }
+    } else {
+      fail(`setState: expected the 16 words getState() returns (a Uint32Array or an array of numbers), got ${describe(state)}`);
+    }
+    for (let j = 0; j < 4; j++) {
+      // xoshiro128** from an all-zero state draws zeros for ever
+      if (!(words[j]! | words[4 + j]! | words[8 + j]! | words[12 + j]!)) fail(`setState: the words of generator ${j} (${j}, ${4 + j}, ${8 + j}, ${12 + j}) are all 0, which getState() never returns`);
+    }
+    this.checkLive('setState'); // reading `state` may have run its getters
+    this.engine.i32.set(new Int32Array(words.buffer), (this.ptr >>> 2) + STATE_WORD);
+  }
+
+  private checkLive(what: string): void {
+    checkSampler(what, this);
+    if (this.isDisposed) fail(`${what}: this sampler has been disposed`);
   }
 
   /** True once dispose() has run. */
