@@ -4,7 +4,7 @@ import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
 import { Rng } from './rng.js';
 import { isSampler, Sampler } from './tasks/sampler.js';
-import { MAX_BLOCK, type Engine } from './wasm/engine.js';
+import { MAX_BLOCK, Owned, type Engine } from './wasm/engine.js';
 import { round4 } from './wasm/layout.js';
 import type { Backend } from './wasm/exports.js';
 import { currentEngine } from './wasm/init.js';
@@ -117,7 +117,7 @@ export class Model {
   private readonly allowNonFinite: boolean;
   private readonly regularizer: ResolvedRegularizer | undefined;
   // What changes over the model's life, in private fields: no code outside the class can write them.
-  #stateRaw: number;
+  #owned: Owned; // the model's blocks of linear memory, its staged batches' included
   #state: number; // byte address of the parameter region
   #workRaw = 0;
   #desc = 0; // byte address of the descriptor
@@ -167,7 +167,10 @@ export class Model {
     this.nParam = offset;
     this.engine = currentEngine();
     this.backend = this.engine.backend;
-    [this.#stateRaw, this.#state] = this.engine.alloc('sequential', 4 * 4 * this.nParam);
+    const [stateRaw, state] = this.engine.alloc('sequential', 4 * 4 * this.nParam);
+    this.#owned = new Owned(this.engine, this);
+    this.#owned.add(stateRaw);
+    this.#state = state;
 
     const rng = new Rng(seed);
     const f32 = this.engine.f32;
@@ -179,10 +182,9 @@ export class Model {
     try {
       this.ensureCapacity('sequential', 1);
     } catch (err) {
-      this.engine.free(this.#stateRaw);
+      this.#owned.release();
       throw err;
     }
-    this.engine.liveObjects++;
     lockFields(this, ['layers', 'inputs', 'outputs', 'backend', 'engine', 'tensors', 'layerTensors', 'nParam', 'allowNonFinite', 'regularizer']);
   }
 
@@ -261,8 +263,8 @@ export class Model {
     const lay = this.engine.layout;
     const n = this.layers.length;
     const [raw, base] = this.engine.alloc(what, bytes);
-    if (this.#workRaw) this.engine.free(this.#workRaw);
-    this.#workRaw = raw;
+    this.#owned.free(this.#workRaw);
+    this.#workRaw = this.#owned.add(raw);
     this.#desc = base;
     this.#capacity = cap;
 
@@ -546,6 +548,7 @@ export class Model {
     const logged = this.engine.ex.modelInputLogged(this.#desc) !== 0;
     const xBytes = this.inputs * ld * 4;
     const [raw, rec] = this.engine.alloc('stageBatch', 16 + xBytes * (logged ? 2 : 1) + this.outputs * ld * 4);
+    this.#owned.add(raw);
     const w = rec >>> 2, i32 = this.engine.i32;
     i32[w] = rec + 16;
     i32[w + 1] = logged ? rec + 16 + xBytes : 0;
@@ -554,7 +557,7 @@ export class Model {
     try {
       this.checkStatus('stageBatch', xs, ts, 0);
     } catch (err) {
-      this.engine.free(raw);
+      this.#owned.free(raw);
       throw err;
     }
     const staged = new (StagedBatch as unknown as StagedBatchMaker)(this, b, rec);
@@ -612,7 +615,7 @@ export class Model {
     const raw = this.#staged.get(staged);
     if (raw === undefined) return;
     this.#staged.delete(staged);
-    this.engine.free(raw);
+    this.#owned.free(raw);
   }
 
   /** The optimizer of a state copied by structuredClone or JSON: a new one with its settings. */
@@ -890,10 +893,7 @@ export class Model {
     if (asModel('dispose', this).#disposed) return;
     for (const staged of [...this.#staged.keys()]) staged.dispose();
     this.#disposed = true;
-    if (this.#workRaw) this.engine.free(this.#workRaw);
-    this.engine.free(this.#stateRaw);
-    this.#workRaw = 0;
-    this.engine.liveObjects--;
+    this.#owned.release();
   }
 
   /** True once dispose() has run. */

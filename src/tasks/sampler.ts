@@ -1,5 +1,5 @@
 import { checkInt, copyInto, describe, F32_MAX, fail, INSPECT, lengthOf, lockFields, typedKind } from '../errors.js';
-import type { Engine } from '../wasm/engine.js';
+import { Owned, type Engine } from '../wasm/engine.js';
 import { round4 } from '../wasm/layout.js';
 import { currentEngine } from '../wasm/init.js';
 
@@ -116,10 +116,10 @@ export class Sampler {
   readonly config: TaskConfig;
   /** The range [lo, hi) the inputs are drawn from. */
   readonly range: readonly [number, number];
-  private readonly raw: number;
   /** @internal byte address of the task record */
   readonly ptr: number;
-  #scratchRaw = 0; // private fields: no code outside the class can write them
+  #owned: Owned; // private fields: no code outside the class can write them
+  #scratchRaw = 0;
   #scratchPtr = 0;
   #scratchFloats = 0;
 
@@ -129,7 +129,10 @@ export class Sampler {
     this.config = config;
     this.range = range;
     this.engine = currentEngine();
-    [this.raw, this.ptr] = this.engine.alloc(what, RECORD_BYTES);
+    const [raw, ptr] = this.engine.alloc(what, RECORD_BYTES);
+    this.#owned = new Owned(this.engine, this);
+    this.#owned.add(raw);
+    this.ptr = ptr;
     const i32 = this.engine.i32;
     const f32 = this.engine.f32;
     const w = this.ptr >>> 2;
@@ -142,8 +145,7 @@ export class Sampler {
     f32[w + 6] = range[0];
     f32[w + 7] = range[1] - range[0];
     this.engine.ex.taskSeed(this.ptr, seed >>> 0);
-    this.engine.liveObjects++;
-    lockFields(this, ['engine', 'config', 'range', 'raw', 'ptr']);
+    lockFields(this, ['engine', 'config', 'range', 'ptr']);
     made.add(this);
     live.add(this);
   }
@@ -152,8 +154,8 @@ export class Sampler {
   scratch(floats: number): number {
     if (floats > this.#scratchFloats) {
       const [raw, ptr] = this.engine.alloc('trainStepOn', floats * 4);
-      if (this.#scratchRaw) this.engine.free(this.#scratchRaw);
-      this.#scratchRaw = raw;
+      this.#owned.free(this.#scratchRaw);
+      this.#scratchRaw = this.#owned.add(raw);
       this.#scratchPtr = ptr;
       this.#scratchFloats = floats;
     }
@@ -239,8 +241,6 @@ export class Sampler {
   dispose(): void {
     checkSampler('dispose', this);
     if (!live.delete(this)) return;
-    if (this.#scratchRaw) this.engine.free(this.#scratchRaw);
-    this.engine.free(this.raw);
-    this.engine.liveObjects--;
+    this.#owned.release();
   }
 }

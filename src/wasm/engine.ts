@@ -168,3 +168,41 @@ export class Engine {
  * memory ends at 4 GiB.
  */
 export const MAX_BLOCK = 992 * 2 ** 20 - 16;
+
+/**
+ * The blocks of linear memory that one model or sampler owns: freed by its dispose(), or, once
+ * the owner is unreachable, by the garbage collector (where the host has FinalizationRegistry),
+ * so that a model or sampler dropped without dispose() does not hold its memory for good.
+ */
+export class Owned {
+  #blocks = new Set<number>();
+  #released = false;
+
+  constructor(readonly engine: Engine, owner: object) {
+    engine.liveObjects++;
+    COLLECTED?.register(owner, this, this);
+  }
+
+  /** Takes `raw` (a block from engine.alloc) into the owner's blocks; returns it. */
+  add(raw: number): number {
+    this.#blocks.add(raw);
+    return raw;
+  }
+
+  /** Frees `raw` if it is one of the owner's blocks (0 is none). */
+  free(raw: number): void {
+    if (this.#blocks.delete(raw)) this.engine.free(raw);
+  }
+
+  /** Frees every block, once. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    COLLECTED?.unregister(this);
+    for (const raw of this.#blocks) this.engine.free(raw);
+    this.#blocks.clear();
+    this.engine.liveObjects--;
+  }
+}
+
+const COLLECTED = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<Owned>((owned) => owned.release()) : undefined;
