@@ -1,5 +1,6 @@
 import { bytesOf, checkBool, checkF32, checkInt, checkKeys, checkOptions, checkNumber, copyInto, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, lengthOf, lockFields, NaluError, NonFiniteStepError, typedKind, windowOf } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, MAX_LAYERS, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
+import { fitModel, type FitOptions, type FitResult } from './fit.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
 import { Rng } from './rng.js';
@@ -469,22 +470,31 @@ export class Model {
       this.checkStatus('evaluate', [], undefined, 0);
       return sse / (x.batch * this.outputs);
     }
-    const [b, xs, ts] = this.rowsAndTargets('evaluate', x, target, batch, Number.MAX_SAFE_INTEGER);
+    return this.evaluateAs('evaluate', x, target, batch)[0];
+  }
+
+  /**
+   * For fit() (internal): evaluate(x, target, batch) under the name `what`; also returns the
+   * batch size and x and target as read (each read once).
+   * @internal
+   */
+  evaluateAs(what: string, x: unknown, target: unknown, batch?: number): [number, number, Rows, Rows] {
+    const [b, xs, ts] = this.rowsAndTargets(what, x, target, batch, Number.MAX_SAFE_INTEGER);
     const lay = this.engine.layout;
     let sum = 0;
     for (let first = 0; first < b; first += CHUNK) {
       const n = Math.min(CHUNK, b - first);
-      this.ensureCapacity('evaluate', n);
+      this.ensureCapacity(what, n);
       this.stage(lay.H_XROW, xs, this.inputs, first, n);
       this.stage(lay.H_TROW, ts, this.outputs, first, n);
       try {
         sum += this.engine.ex.modelEvaluate(this.#desc, n);
       } catch (err) {
-        this.callFailed('evaluate', err);
+        this.callFailed(what, err);
       }
-      this.checkStatus('evaluate', xs, ts, first);
+      this.checkStatus(what, xs, ts, first);
     }
-    return sum / (b * this.outputs);
+    return [sum / (b * this.outputs), b, xs, ts];
   }
 
   /** The batch size of x and target, checked, and both as typed arrays (see rowsOf). */
@@ -523,6 +533,17 @@ export class Model {
     }
     this.checkStatus('gradients', xs, ts, 0);
     return { loss, grads: this.readRegion(1) };
+  }
+
+  /**
+   * Trains on a fixed data set (x [n, inputs], target [n, outputs]) for `epochs` passes of
+   * minibatches, in a new order every epoch (see FitOptions); returns each epoch's training loss
+   * and validation error. The options and the data are checked before the first step; a refused
+   * step (NonFiniteStepError) ends the fit with that error, the steps before it kept.
+   */
+  fit(x: Numbers, target: Numbers, options?: FitOptions): FitResult {
+    Model.#live(this, 'fit');
+    return fitModel(this, x, target, options);
   }
 
   /** One step of `optimizer` on the batch; returns the loss before the update. */

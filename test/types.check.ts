@@ -4,7 +4,7 @@
 // below a @ts-expect-error must be a type error, every other line must compile.
 import {
   adam, fromJSON, identityTask, init, MODELS, nac, NaluError, nau, NonFiniteStepError, Sampler, sequential, StagedBatch, staticTask, type Backend,
-  type IdentityTaskOptions, type ModelEntry, type Numbers, type UnitOptions, type WeightsInput,
+  type FitEpoch, type FitResult, type IdentityTaskOptions, type ModelEntry, type Numbers, type UnitOptions, type WeightsInput,
 } from '../dist/index.js';
 
 await init({ threads: undefined, wasm: undefined });
@@ -23,6 +23,15 @@ model.predict({ length: 2, 0: 1, 1: 2 });
 const weights: WeightsInput = [{ W_hat: [1, -1], M_hat: new Float64Array([5, 5]) }];
 model.setWeights(weights);
 model.setWeights(model.getWeights());
+
+// fit: its options and what it returns and reports
+const fitted: FitResult = model.fit([1, 2, 3, 4], [3, 7], {
+  epochs: 2, batchSize: undefined, validation: { x: [1, 2], target: [3] }, patience: 1,
+  onEpoch: (e: FitEpoch) => e.validationLoss === undefined || e.validationLoss > 0,
+});
+const bestEpoch: number | undefined = fitted.bestEpoch;
+// @ts-expect-error: onEpoch is told, it is not a number
+model.fit([1, 2], [3], { onEpoch: 3 });
 
 // a refused training step is a NaluError a loop can single out
 try {

@@ -1,0 +1,126 @@
+/**
+ * model.fit(x, target, options): epochs of minibatch training on a fixed data set, with
+ * shuffling, a validation set, early stopping and a callback per epoch, built on trainStep.
+ */
+import { checkBool, checkInt, checkOptions, copyInto, describe, fail, lengthOf } from './errors.js';
+import type { Model, Numbers, Weights } from './model.js';
+import { adam, type Optimizer } from './optim.js';
+import { Rng } from './rng.js';
+
+export interface FitOptions {
+  /** The optimizer; default the model's (model.optimizer), else a new adam(). */
+  optimizer?: Optimizer | undefined;
+  /** Passes over the data; default 1. */
+  epochs?: number | undefined;
+  /** Samples per step; default 32 (the last batch of an epoch may be smaller). */
+  batchSize?: number | undefined;
+  /** Draw the samples in a new order every epoch (seeded by `seed`); default true. */
+  shuffle?: boolean | undefined;
+  /** Seed of the shuffling; default 0. */
+  seed?: number | undefined;
+  /** A data set whose mean squared error is measured after every epoch. */
+  validation?: { x: Numbers; target: Numbers } | undefined;
+  /**
+   * With `validation`: stop once this many epochs in a row have not lowered the validation
+   * error, and end with the weights of the best epoch (not its optimizer state).
+   */
+  patience?: number | undefined;
+  /** Called after every epoch; returning false stops training. */
+  onEpoch?: ((epoch: FitEpoch) => boolean | void) | undefined;
+}
+
+/** What onEpoch is told after an epoch. */
+export interface FitEpoch {
+  /** 1 for the first epoch. */
+  epoch: number;
+  /** The epoch's training loss: the mean over its samples of each step's loss before its update. */
+  loss: number;
+  /** The validation set's mean squared error after the epoch (with `validation`). */
+  validationLoss?: number;
+  /** The optimizer steps the model has taken (model.step). */
+  step: number;
+}
+
+/** What fit() returns: one entry per epoch run. */
+export interface FitResult {
+  /** The training loss of each epoch (see FitEpoch.loss). */
+  loss: number[];
+  /** The validation error after each epoch (empty without `validation`). */
+  validationLoss: number[];
+  /** The epoch of the lowest validation error (with `validation`). */
+  bestEpoch?: number;
+}
+
+const OPTIONS = ['optimizer', 'epochs', 'batchSize', 'shuffle', 'seed', 'validation', 'patience', 'onEpoch'];
+
+/** @internal model.fit: everything is checked, the data included, before the first step. */
+export function fitModel(model: Model, x: Numbers, target: Numbers, options: FitOptions = {}): FitResult {
+  const o = checkOptions<FitOptions>('fit', options, OPTIONS);
+  const epochs = o.epochs === undefined ? 1 : checkInt('fit: epochs', o.epochs, 1, 1e9);
+  const batchSize = o.batchSize === undefined ? 32 : checkInt('fit: batchSize', o.batchSize, 1, 1 << 20);
+  checkBool('fit: shuffle', o.shuffle);
+  const seed = o.seed === undefined ? 0 : checkInt('fit: seed', o.seed, 0, 0xffffffff);
+  const patience = o.patience === undefined ? Infinity : checkInt('fit: patience', o.patience, 1, 1e9);
+  if (o.onEpoch !== undefined && typeof o.onEpoch !== 'function') fail(`fit: onEpoch must be a function, got ${describe(o.onEpoch)}`);
+  const optimizer = o.optimizer ?? model.optimizer ?? adam();
+  // the checks of evaluate, on the training data and then the validation set (read once)
+  const [, n, xs, ts] = model.evaluateAs('fit', x, target);
+  let validation: [Float32Array, Float32Array] | undefined;
+  if (o.validation !== undefined) {
+    const v = checkOptions<{ x: Numbers; target: Numbers }>('fit: validation', o.validation, ['x', 'target'], ' ({ x, target })');
+    const [, , vx, vt] = model.evaluateAs('fit: validation', v.x, v.target);
+    validation = [f32Copy(vx), f32Copy(vt)];
+  } else if (o.patience !== undefined) {
+    fail('fit: patience needs a validation set (options.validation)');
+  }
+  const { inputs, outputs } = model;
+  const data = f32Copy(xs), targets = f32Copy(ts); // the samples as staged: f32
+  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  const xb = new Float32Array(Math.min(batchSize, n) * inputs), tb = new Float32Array(Math.min(batchSize, n) * outputs);
+  const rng = new Rng(seed);
+  const result: FitResult = { loss: [], validationLoss: [] };
+  let best = Infinity, bestWeights: Weights | undefined, waited = 0;
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    if (o.shuffle !== false) {
+      for (let i = n - 1; i > 0; i--) { // Fisher-Yates
+        const j = rng.int(i + 1), t = order[i]!;
+        order[i] = order[j]!;
+        order[j] = t;
+      }
+    }
+    let sum = 0;
+    for (let first = 0; first < n; first += batchSize) {
+      const b = Math.min(batchSize, n - first);
+      for (let k = 0; k < b; k++) {
+        const row = order[first + k]!;
+        for (let j = 0; j < inputs; j++) xb[k * inputs + j] = data[row * inputs + j]!;
+        for (let j = 0; j < outputs; j++) tb[k * outputs + j] = targets[row * outputs + j]!;
+      }
+      sum += b * model.trainStep(xb.subarray(0, b * inputs), tb.subarray(0, b * outputs), optimizer);
+    }
+    const info: FitEpoch = { epoch, loss: sum / n, step: model.step };
+    result.loss.push(info.loss);
+    if (validation) {
+      info.validationLoss = model.evaluate(validation[0], validation[1]);
+      result.validationLoss.push(info.validationLoss);
+      if (info.validationLoss < best) {
+        best = info.validationLoss;
+        result.bestEpoch = epoch;
+        waited = 0;
+        if (patience !== Infinity) bestWeights = model.getWeights();
+      } else {
+        waited++;
+      }
+    }
+    if (o.onEpoch?.(info) === false || waited >= patience) break;
+  }
+  if (bestWeights) model.setWeights(bestWeights);
+  return result;
+}
+
+/** A typed array's values as a new Float32Array. */
+function f32Copy(a: Float32Array | Float64Array): Float32Array {
+  const copy = new Float32Array(lengthOf(a));
+  copyInto(copy, a);
+  return copy;
+}
