@@ -671,6 +671,10 @@ async function showcase(argv: string[]): Promise<void> {
   if (json) writeWhole(json, reportJson({ iterations, results: Object.fromEntries(results) }, 2) + '\n');
 }
 
+function noArguments(command: string, rest: string[]): void {
+  if (rest.length) throw new UsageError(`${command} takes no arguments, got ${rest.map((a) => JSON.stringify(a)).join(' ')}`);
+}
+
 /** The version in the package's package.json (beside src/ and dist/ alike). */
 function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -684,8 +688,8 @@ async function main(argv: string[]): Promise<number> {
       case 'identity': await identity(rest); return 0;
       case 'showcase': await showcase(rest); return 0;
       case 'reproduce': await reproduce(rest); return 0;
-      case 'help': case '--help': case '-h': console.log(USAGE); return 0;
-      case 'version': case '--version': case '-v': console.log(packageVersion()); return 0;
+      case 'help': case '--help': case '-h': noArguments(command, rest); console.log(USAGE); return 0;
+      case 'version': case '--version': case '-v': noArguments(command, rest); console.log(packageVersion()); return 0;
       case undefined: console.error(USAGE); return 2;
       default: throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }

@@ -4,7 +4,7 @@
  */
 import { checkBool, checkInt, checkOptions, copyInto, describe, fail, lengthOf } from './errors.js';
 import type { Model, Numbers, Weights } from './model.js';
-import { adam, type Optimizer } from './optim.js';
+import { adam, isOptimizer, type Optimizer } from './optim.js';
 import { Rng } from './rng.js';
 
 export interface FitOptions {
@@ -53,7 +53,11 @@ export interface FitResult {
 
 const OPTIONS = ['optimizer', 'epochs', 'batchSize', 'shuffle', 'seed', 'validation', 'patience', 'onEpoch'];
 
-/** @internal model.fit: everything is checked, the data included, before the first step. */
+/**
+ * @internal model.fit. Every option is read (once) first, then the data is checked and copied,
+ * the training data before the validation set is read: no code of the caller runs between the
+ * checks and the first step but onEpoch.
+ */
 export function fitModel(model: Model, x: Numbers, target: Numbers, options: FitOptions = {}): FitResult {
   const o = checkOptions<FitOptions>('fit', options, OPTIONS);
   const epochs = o.epochs === undefined ? 1 : checkInt('fit: epochs', o.epochs, 1, 1e9);
@@ -62,19 +66,21 @@ export function fitModel(model: Model, x: Numbers, target: Numbers, options: Fit
   const seed = o.seed === undefined ? 0 : checkInt('fit: seed', o.seed, 0, 0xffffffff);
   const patience = o.patience === undefined ? Infinity : checkInt('fit: patience', o.patience, 1, 1e9);
   if (o.onEpoch !== undefined && typeof o.onEpoch !== 'function') fail(`fit: onEpoch must be a function, got ${describe(o.onEpoch)}`);
+  if (o.optimizer !== undefined && !isOptimizer(o.optimizer)) fail(`fit: optimizer must come from adam(), sgd() or rmsprop(), got ${describe(o.optimizer)}`);
+  const v = o.validation === undefined ? undefined
+    : checkOptions<{ x: Numbers; target: Numbers }>('fit: validation', o.validation, ['x', 'target'], ' ({ x, target })');
+  if (!v && o.patience !== undefined) fail('fit: patience needs a validation set (options.validation)');
+  if (model.isDisposed) fail('fit: this model has been disposed'); // reading the options may have run getters
   const optimizer = o.optimizer ?? model.optimizer ?? adam();
-  // the checks of evaluate, on the training data and then the validation set (read once)
+  // the checks of evaluate, each set copied as soon as it is checked
   const [, n, xs, ts] = model.evaluateAs('fit', x, target);
+  const data = f32Copy(xs), targets = f32Copy(ts);
   let validation: [Float32Array, Float32Array] | undefined;
-  if (o.validation !== undefined) {
-    const v = checkOptions<{ x: Numbers; target: Numbers }>('fit: validation', o.validation, ['x', 'target'], ' ({ x, target })');
+  if (v) {
     const [, , vx, vt] = model.evaluateAs('fit: validation', v.x, v.target);
     validation = [f32Copy(vx), f32Copy(vt)];
-  } else if (o.patience !== undefined) {
-    fail('fit: patience needs a validation set (options.validation)');
   }
   const { inputs, outputs } = model;
-  const data = f32Copy(xs), targets = f32Copy(ts); // the samples as staged: f32
   const order = Uint32Array.from({ length: n }, (_, i) => i);
   const xb = new Float32Array(Math.min(batchSize, n) * inputs), tb = new Float32Array(Math.min(batchSize, n) * outputs);
   const rng = new Rng(seed);
@@ -96,7 +102,7 @@ export function fitModel(model: Model, x: Numbers, target: Numbers, options: Fit
         for (let j = 0; j < inputs; j++) xb[k * inputs + j] = data[row * inputs + j]!;
         for (let j = 0; j < outputs; j++) tb[k * outputs + j] = targets[row * outputs + j]!;
       }
-      sum += b * model.trainStep(xb.subarray(0, b * inputs), tb.subarray(0, b * outputs), optimizer);
+      sum += b * model.trainStepAs('fit', xb.subarray(0, b * inputs), tb.subarray(0, b * outputs), optimizer);
     }
     const info: FitEpoch = { epoch, loss: sum / n, step: model.step };
     result.loss.push(info.loss);
@@ -112,9 +118,10 @@ export function fitModel(model: Model, x: Numbers, target: Numbers, options: Fit
         waited++;
       }
     }
-    if (o.onEpoch?.(info) === false || waited >= patience) break;
+    // a callback that disposes of the model ends the fit too
+    if (o.onEpoch?.(info) === false || model.isDisposed || waited >= patience) break;
   }
-  if (bestWeights) model.setWeights(bestWeights);
+  if (bestWeights && !model.isDisposed) model.setWeights(bestWeights);
   return result;
 }
 

@@ -518,8 +518,8 @@ export class Model {
 
   /**
    * The loss (the mean squared error, as trainStep returns it) and the gradient of every
-   * parameter (copies, named as in getWeights): what trainStep would apply now, so with a
-   * regulariser they include lambda_t times its gradient at t = step + 1.
+   * parameter (copies, named as in getWeights): what trainStep with the model's optimizer would
+   * apply now, so with a regulariser they include lambda_t times its gradient at t = step + 1.
    */
   gradients(x: Numbers, target: Numbers, batch?: number): { loss: number; grads: Weights } {
     Model.#live(this, 'gradients');
@@ -548,10 +548,18 @@ export class Model {
 
   /** One step of `optimizer` on the batch; returns the loss before the update. */
   trainStep(x: Numbers, target: Numbers, optimizer: Optimizer, batch?: number): number {
-    Model.#live(this, 'trainStep');
-    this.checkOptimizer('trainStep', optimizer);
-    const [b, xs, ts] = this.run('trainStep', x, target, batch);
-    return this.optimize('trainStep', optimizer, xs, ts, (opt, lr, b1, b2, eps, step, bc2) =>
+    return asModel('trainStep', this).trainStepAs('trainStep', x, target, optimizer, batch);
+  }
+
+  /**
+   * For fit() (internal): trainStep under the name `what`, which its errors give.
+   * @internal
+   */
+  trainStepAs(what: string, x: Numbers, target: Numbers, optimizer: Optimizer, batch?: number): number {
+    Model.#live(this, what);
+    this.checkOptimizer(what, optimizer);
+    const [b, xs, ts] = this.run(what, x, target, batch);
+    return this.optimize(what, optimizer, xs, ts, (opt, lr, b1, b2, eps, step, bc2) =>
       this.engine.ex.modelTrainStep(this.#desc, b, opt, lr, b1, b2, eps, step, bc2));
   }
 
@@ -758,7 +766,7 @@ export class Model {
    * taken: the next step that uses it is refused.
    */
   restoreOptimizer(state: OptimizerStateInput): void {
-    this.restoreOptimizerAs('restoreOptimizer', state);
+    asModel('restoreOptimizer', this).restoreOptimizerAs('restoreOptimizer', state);
   }
 
   /**
@@ -824,7 +832,7 @@ export class Model {
    * refused unless the model was made with allowNonFinite.
    */
   setWeights(weights: WeightsInput): void {
-    this.restoreWeights('setWeights', weights);
+    asModel('setWeights', this).restoreWeights('setWeights', weights);
   }
 
   /**
@@ -984,8 +992,10 @@ function forgery(what: string, v: unknown): string | undefined {
 
 /** `self`, checked to be a Model: a method called on something else (through .call) is refused. */
 function asModel(what: string, self: unknown): Model {
-  if (self === undefined) fail(`${what}: called without its model (a method passed on by itself, as to array.map or setTimeout, loses it): call model.${what}(...) or pass model.${what}.bind(model)`);
-  if (!Model.isModel(self)) fail(`${what}: expected a model made by sequential(), got ${describe(self)}`);
+  if (!Model.isModel(self)) {
+    fail(self instanceof Model ? `${what}: expected a model made by sequential(), got ${describe(self)}`
+      : `${what}: called on ${describe(self)}, not a model (a method passed on by itself, as to array.map or setTimeout, loses its model): call model.${what}(...) or pass model.${what}.bind(model)`);
+  }
   return self;
 }
 

@@ -18,6 +18,7 @@ function run(...args: string[]) {
 describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
   it.each([
     [['frobnicate'], /unknown command "frobnicate"/],
+    [['version', 'extra'], /version takes no arguments, got "extra"/],
     [['experiment', '--model', 'nac'], /--op is required/],
     [['experiment', '--op', 'pow', '--model', 'nac'], /--op must be one of add, sub/],
     [['experiment', '--op', 'add'], /--model is required/],

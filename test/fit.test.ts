@@ -3,7 +3,7 @@
 // early stopping that ends at the best epoch's weights, a callback that can stop; and every
 // argument and the data checked before the first step.
 import { describe, expect, it } from 'vitest';
-import { adam, nac, nau, NaluError, sequential, sgd, type FitEpoch, type Model } from '../src/index';
+import { adam, nac, nau, NaluError, NonFiniteStepError, sequential, sgd, type FitEpoch, type Model } from '../src/index';
 import { bits, useBackend } from './helpers';
 
 const flat = (m: Model) => Float32Array.from(m.getWeights().flatMap((r) => Object.values(r).flatMap((a) => Array.from(a))));
@@ -112,6 +112,7 @@ describe('model.fit', () => {
     [{ onEpoch: 'log' }, /^fit: onEpoch must be a function, got "log"$/],
     [{ validation: { x: [1, 2, 3], target: [0] } }, /^fit: validation: x has 3 values, not a positive multiple of 2/],
     [{ validation: [[1, 2], [3]] }, /^fit: validation: options must be an object \(\{ x, target \}\), got an array/],
+    [{ optimizer: { kind: 'sgd', learningRate: 0.1 } }, /^fit: optimizer must come from adam\(\), sgd\(\) or rmsprop\(\), got an object$/],
   ])('refuses %j before any step', async (options, message) => {
     await useBackend('simd');
     const { x, target } = subtraction(64, 0, 1, 1);
@@ -121,6 +122,46 @@ describe('model.fit', () => {
     expect(bits(flat(model))).toEqual(before);
     expect(model.step).toBe(0);
     model.dispose();
+  });
+
+  it('no code of the caller runs between the checks and the first step: getters in the options', async () => {
+    await useBackend('simd');
+    const { x, target } = subtraction(64, 0, 1, 1);
+    // a getter that disposes of the model (and makes another, which could take its memory)
+    const m = sequential([nau({ inputs: 2, outputs: 1 })]);
+    let other: Model | undefined;
+    expect(() => m.fit(x, target, { get epochs() { m.dispose(); other = sequential([nau({ inputs: 2, outputs: 2 })]); return 1; } })).toThrow(/^fit: this model has been disposed$/);
+    expect(other!.predict([1, 2])).toHaveLength(2);
+    other!.dispose();
+    // the validation set read after the training data was checked, its entries through a getter
+    // that changes the training data: the checked copy is what trains
+    const a = sequential([nau({ inputs: 2, outputs: 1 })], { seed: 3 }), b = sequential([nau({ inputs: 2, outputs: 1 })], { seed: 3 });
+    const changed = x.slice(), validation = subtraction(16, 0, 1, 2);
+    const vx = Array.from(validation.x);
+    Object.defineProperty(vx, 0, { get() { changed[99] = NaN; return validation.x[0]; } });
+    a.fit(changed, target, { optimizer: sgd({ learningRate: 0.1 }), epochs: 2, batchSize: 10, validation: { x: vx, target: validation.target } });
+    expect(changed[99]).toBeNaN();
+    b.fit(x, target, { optimizer: sgd({ learningRate: 0.1 }), epochs: 2, batchSize: 10, validation });
+    expect(a.step).toBe(14);
+    expect(bits(flat(a))).toEqual(bits(flat(b)));
+    a.dispose();
+    b.dispose();
+  });
+
+  it('an onEpoch that disposes of the model ends the fit; a refused step ends it with its error, named fit', async () => {
+    await useBackend('simd');
+    const { x, target } = subtraction(64, 0, 1, 1);
+    const m = sequential([nau({ inputs: 2, outputs: 1 })]);
+    const result = m.fit(x, target, { epochs: 5, validation: { x, target }, patience: 1, onEpoch: (e) => { if (e.epoch === 2) m.dispose(); } });
+    expect(result.loss).toHaveLength(2);
+    expect(m.isDisposed).toBe(true);
+    const big = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 1 });
+    const before = bits(flat(big));
+    const thrown = (() => { try { big.fit([1e30, 1e30, 1, 1], [0, 0], { batchSize: 2 }); } catch (err) { return err; } })();
+    expect(thrown).toBeInstanceOf(NonFiniteStepError);
+    expect((thrown as Error).message).toMatch(/^fit: the gradient of W_hat of layer 0 at index \d is not finite; the parameters were not updated/);
+    expect(bits(flat(big))).toEqual(before);
+    big.dispose();
   });
 
   it('refuses data that trainStep would refuse at a later batch, before the first step', async () => {

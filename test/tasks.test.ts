@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ACTIVATIONS, identityTask, load, MODELS, nac, nalu, sequential, sgd, staticTask, OPS, type LayerSpec, type Weights } from '../src/index';
 import { BACKENDS, BUILDS, bits, useBackend } from './helpers';
 
+const any = (v: unknown) => v as never;
 const flat = (w: Weights): Float32Array => Float32Array.from(w.flatMap((r) => Object.values(r).flatMap((a) => Array.from(a))));
 
 describe('static arithmetic task', () => {
@@ -196,8 +197,9 @@ describe('sampler.getState() and setState()', () => {
   });
 
   it.each([
-    [new Uint32Array(15), /^setState: expected the 16 words getState\(\) returns \(a Uint32Array or an array of numbers\), got a Uint32Array$/],
-    [new Int32Array(16).fill(1), /^setState: expected the 16 words .*, got an Int32Array$/],
+    [new Uint32Array(15), /^setState: expected the 16 words getState\(\) returns \(a Uint32Array or an array of numbers\), got a Uint32Array of length 15$/],
+    [[1, 2, 3], /^setState: expected the 16 words .*, got \[1, 2, 3\] of length 3$/],
+    [new Int32Array(16).fill(1), /^setState: expected the 16 words .*, got an Int32Array of length 16$/],
     [undefined, /^setState: expected the 16 words .*, got undefined$/],
     [Array.from({ length: 16 }, (_, i) => (i === 3 ? -1 : 1)), /^setState: word 3 is -1, not an integer from 0 to 2\^32 - 1$/],
     [Array.from({ length: 16 }, (_, i) => (i === 5 ? 2 ** 32 : 1)), /^setState: word 5 is 4294967296, not an integer/],
@@ -212,6 +214,9 @@ describe('sampler.getState() and setState()', () => {
     s.dispose();
     expect(() => s.getState()).toThrow(/^getState: this sampler has been disposed$/);
     expect(() => s.setState(twin.getState())).toThrow(/^setState: this sampler has been disposed$/);
+    // methods passed on by themselves
+    expect(() => [8].map(any(twin.sample))).toThrow(/^sample: called on undefined, not a sampler made by a task's trainSampler\(\)$/);
+    expect(() => [0].map(any(twin.getState))).toThrow(/^getState: called on undefined, not a sampler/);
     twin.dispose();
   });
 });

@@ -89,10 +89,12 @@ export function makeSampler(task: { readonly config: TaskConfig }, range: readon
 
 /**
  * Throws unless `s` is a sampler a task made (not one made to look like it, whose record address
- * would be trusted).
+ * would be trusted; not undefined, as for a method passed on by itself), and, with `live`, not
+ * disposed.
  */
-export function checkSampler(what: string, s: Sampler): void {
-  if (!isSampler(s)) fail(`${what}: this sampler was not made by a task's trainSampler()`);
+function checkSampler(what: string, s: Sampler, live = true): void {
+  if (!isSampler(s)) fail(`${what}: called on ${describe(s)}, not a sampler made by a task's trainSampler()`);
+  if (live && s.isDisposed) fail(`${what}: this sampler has been disposed`);
 }
 
 /** True for a sampler a task made (known by identity: no Proxy or prototype can fake one). */
@@ -164,12 +166,13 @@ export class Sampler {
 
   /** Draws the next n samples as a dataset (copies). */
   sample(n: number): Dataset {
+    checkSampler('sample', this); // before this.draw, for a method called off its sampler
     return this.draw('sample', n);
   }
 
   /** @internal sample() for the call `what`, which its errors name */
   draw(what: string, n: number): Dataset {
-    this.checkLive(what);
+    checkSampler(what, this);
     checkInt(`${what}: n`, n, 1, 1 << 22);
     const inputs = this.config.inputs;
     const ld = round4(n);
@@ -194,14 +197,14 @@ export class Sampler {
    * (save({ optimizer: true })) resumes exactly where it stopped.
    */
   getState(): Uint32Array {
-    this.checkLive('getState');
+    checkSampler('getState', this);
     const w = (this.ptr >>> 2) + STATE_WORD;
     return new Uint32Array(this.engine.i32.slice(w, w + STATE_WORDS).buffer);
   }
 
   /** Puts back a state that getState() returned (a Uint32Array, or its 16 words as numbers, as JSON gives them). */
   setState(state: Uint32Array | readonly number[]): void {
-    this.checkLive('setState');
+    checkSampler('setState', this);
     const words = new Uint32Array(STATE_WORDS);
     if (typedKind(state) === 'Uint32Array' && lengthOf(state as Uint32Array) === STATE_WORDS) {
       copyInto(words, state as Uint32Array);
@@ -212,19 +215,15 @@ export class Sampler {
         words[i] = v as number;
       }
     } else {
-      fail(`setState: expected the 16 words getState() returns (a Uint32Array or an array of numbers), got ${describe(state)}`);
+      const length = typedKind(state) ? lengthOf(state as Uint32Array) : Array.isArray(state) ? state.length : undefined;
+      fail(`setState: expected the 16 words getState() returns (a Uint32Array or an array of numbers), got ${describe(state)}${length === undefined ? '' : ` of length ${length}`}`);
     }
     for (let j = 0; j < 4; j++) {
       // xoshiro128** from an all-zero state draws zeros for ever
       if (!(words[j]! | words[4 + j]! | words[8 + j]! | words[12 + j]!)) fail(`setState: the words of generator ${j} (${j}, ${4 + j}, ${8 + j}, ${12 + j}) are all 0, which getState() never returns`);
     }
-    this.checkLive('setState'); // reading `state` may have run its getters
+    checkSampler('setState', this); // reading `state` may have run its getters
     this.engine.i32.set(new Int32Array(words.buffer), (this.ptr >>> 2) + STATE_WORD);
-  }
-
-  private checkLive(what: string): void {
-    checkSampler(what, this);
-    if (this.isDisposed) fail(`${what}: this sampler has been disposed`);
   }
 
   /** True once dispose() has run. */
@@ -239,7 +238,7 @@ export class Sampler {
 
   /** Frees the sampler's memory in the module; sample() and trainStepOn(sampler) then throw. */
   dispose(): void {
-    checkSampler('dispose', this);
+    checkSampler('dispose', this, false);
     if (!live.delete(this)) return;
     this.#owned.release();
   }
