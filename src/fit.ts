@@ -81,7 +81,8 @@ export function fitModel(model: Model, x: Numbers, target: Numbers, options: Fit
     validation = [f32Copy(vx), f32Copy(vt)];
   }
   const { inputs, outputs } = model;
-  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
   const xb = new Float32Array(Math.min(batchSize, n) * inputs), tb = new Float32Array(Math.min(batchSize, n) * outputs);
   const rng = new Rng(seed);
   const result: FitResult = { loss: [], validationLoss: [] };
@@ -102,7 +103,8 @@ export function fitModel(model: Model, x: Numbers, target: Numbers, options: Fit
         for (let j = 0; j < inputs; j++) xb[k * inputs + j] = data[row * inputs + j]!;
         for (let j = 0; j < outputs; j++) tb[k * outputs + j] = targets[row * outputs + j]!;
       }
-      sum += b * model.trainStepAs('fit', xb.subarray(0, b * inputs), tb.subarray(0, b * outputs), optimizer);
+      const full = b * inputs === xb.length; // all but an epoch's last, smaller batch
+      sum += b * model.trainStepAs('fit', full ? xb : xb.subarray(0, b * inputs), full ? tb : tb.subarray(0, b * outputs), optimizer);
     }
     const info: FitEpoch = { epoch, loss: sum / n, step: model.step };
     result.loss.push(info.loss);
