@@ -281,9 +281,9 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
   }, 120_000);
 });
 
-describe.runIf(existsSync(CLI))('the README quick start (examples/quickstart.mjs, examples/static-task.mjs)', () => {
+describe.runIf(existsSync(CLI))('the README quick start (examples/quickstart.mjs, examples/static-task.mjs, examples/fit.mjs)', () => {
   const example = (name: string) => new URL(`../examples/${name}`, import.meta.url).pathname;
-  // the README's two js blocks of its quick start are the example files, below their first comment line
+  // the README's first three js blocks are the example files, below their first comment line
   const blocks = [...readFileSync(new URL('../README.md', import.meta.url), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
   const body = (name: string) => readFileSync(example(name), 'utf8').split('\n').slice(1).join('\n');
 
@@ -291,6 +291,16 @@ describe.runIf(existsSync(CLI))('the README quick start (examples/quickstart.mjs
     expect(blocks[0]).toBe(body('quickstart.mjs'));
     const out = execFileSync(process.execPath, [example('quickstart.mjs')], { encoding: 'utf8' });
     expect(out).toMatch(/^(simd|scalar) Float32Array\(2\) \[ 1, -1 \] Float32Array\(1\) \[ 750 \]/);
+  });
+
+  it('fit: prints the lines the README shows, in their order', () => {
+    expect(blocks[2]).toBe(body('fit.mjs'));
+    const shown = [...blocks[2]!.matchAll(/^\/\/ (.*)$/gm)].map((m) => m[1]!).filter((line) => line !== '...');
+    const out = execFileSync(process.execPath, [example('fit.mjs')], { encoding: 'utf8' }).trim().split('\n');
+    expect(shown.length).toBe(3);
+    expect(out[0]).toBe(shown[0]);
+    expect(out[4]).toBe(shown[1]);
+    expect(out.at(-1)).toBe(shown[2]);
   });
 
   it('the static task: prints the line the README shows', () => {
