@@ -519,7 +519,8 @@ export class Model {
   /**
    * The loss (the mean squared error, as trainStep returns it) and the gradient of every
    * parameter (copies, named as in getWeights): what trainStep with the model's optimizer would
-   * apply now, so with a regulariser they include lambda_t times its gradient at t = step + 1.
+   * apply now (before its clipValue clips them), so with a regulariser they include lambda_t
+   * times its gradient at t = step + 1.
    */
   gradients(x: Numbers, target: Numbers, batch?: number): { loss: number; grads: Weights } {
     Model.#live(this, 'gradients');
