@@ -71,8 +71,9 @@ function reprint() {
  * Renames the variables, constants and parameters of each chunk to short names (terser, nothing
  * compressed): functions, classes and methods keep theirs, so stack traces read as before, and
  * the source map still leads back to src/. About 10% fewer gzipped bytes to load. Lines are cut
- * at about 160 characters where terser can: Node prints the line of an uncaught error's throw above its message, which
- * in one line of the whole bundle was 69 KB of code (the cut costs about 500 gzipped bytes).
+ * at about 160 characters where terser can: Node prints the line of an uncaught error's throw
+ * above its message, which in one line of the whole bundle was 69 KB of code (the cut costs
+ * about 500 gzipped bytes).
  */
 function mangleNames() {
   return {

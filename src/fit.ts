@@ -2,7 +2,7 @@
  * model.fit(x, target, options): epochs of minibatch training on a fixed data set, with
  * shuffling, a validation set, early stopping and a callback per epoch, built on trainStep.
  */
-import { checkBool, checkInt, checkOptions, copyInto, describe, fail, lengthOf } from './errors.js';
+import { checkBool, checkInt, checkOptions, describe, fail } from './errors.js';
 import type { Model, Numbers, Weights } from './model.js';
 import { adam, isOptimizer, type Optimizer } from './optim.js';
 import { Rng } from './rng.js';
@@ -74,11 +74,11 @@ export function fitModel(model: Model, x: Numbers, target: Numbers, options: Fit
   const optimizer = o.optimizer ?? model.optimizer ?? adam();
   // the checks of evaluate, each set copied as soon as it is checked
   const [, n, xs, ts] = model.evaluateAs('fit', x, target);
-  const data = f32Copy(xs), targets = f32Copy(ts);
+  const data = new Float32Array(xs), targets = new Float32Array(ts); // copies, from the arrays' own slots
   let validation: [Float32Array, Float32Array] | undefined;
   if (v) {
     const [, , vx, vt] = model.evaluateAs('fit: validation', v.x, v.target);
-    validation = [f32Copy(vx), f32Copy(vt)];
+    validation = [new Float32Array(vx), new Float32Array(vt)];
   }
   const { inputs, outputs } = model;
   const order = new Uint32Array(n);
@@ -125,11 +125,4 @@ export function fitModel(model: Model, x: Numbers, target: Numbers, options: Fit
   }
   if (bestWeights && !model.isDisposed) model.setWeights(bestWeights);
   return result;
-}
-
-/** A typed array's values as a new Float32Array. */
-function f32Copy(a: Float32Array | Float64Array): Float32Array {
-  const copy = new Float32Array(lengthOf(a));
-  copyInto(copy, a);
-  return copy;
 }

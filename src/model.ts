@@ -549,7 +549,7 @@ export class Model {
 
   /** One step of `optimizer` on the batch; returns the loss before the update. */
   trainStep(x: Numbers, target: Numbers, optimizer: Optimizer, batch?: number): number {
-    return asModel('trainStep', this).trainStepAs('trainStep', x, target, optimizer, batch);
+    return Model.#trainStep(this, 'trainStep', x, target, optimizer, batch);
   }
 
   /**
@@ -557,11 +557,17 @@ export class Model {
    * @internal
    */
   trainStepAs(what: string, x: Numbers, target: Numbers, optimizer: Optimizer, batch?: number): number {
-    Model.#live(this, what);
-    this.checkOptimizer(what, optimizer);
-    const [b, xs, ts] = this.run(what, x, target, batch);
-    return this.optimize(what, optimizer, xs, ts, (opt, lr, b1, b2, eps, step, bc2) =>
-      this.engine.ex.modelTrainStep(this.#desc, b, opt, lr, b1, b2, eps, step, bc2));
+    return Model.#trainStep(this, what, x, target, optimizer, batch);
+  }
+
+  /** trainStep's work, on `self` checked first (a method may be called off its model). */
+  static #trainStep(self: unknown, what: string, x: Numbers, target: Numbers, optimizer: Optimizer, batch: number | undefined): number {
+    Model.#live(self, what);
+    const m = self as Model;
+    m.checkOptimizer(what, optimizer);
+    const [b, xs, ts] = m.run(what, x, target, batch);
+    return m.optimize(what, optimizer, xs, ts, (opt, lr, b1, b2, eps, step, bc2) =>
+      m.engine.ex.modelTrainStep(m.#desc, b, opt, lr, b1, b2, eps, step, bc2));
   }
 
   /**
