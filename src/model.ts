@@ -5,7 +5,7 @@ import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { smallResult } from './results.js';
 import { Rng } from './rng.js';
 import { isSampler, Sampler } from './tasks/sampler.js';
-import { MAX_BLOCK, Owned, type Engine } from './wasm/engine.js';
+import { MAX_BLOCK, Owned, weakly, type Engine } from './wasm/engine.js';
 import { round4 } from './wasm/layout.js';
 import type { Backend } from './wasm/exports.js';
 import { currentEngine } from './wasm/init.js';
@@ -118,15 +118,18 @@ export class Model {
   private readonly allowNonFinite: boolean;
   private readonly regularizer: ResolvedRegularizer | undefined;
   // What changes over the model's life, in private fields: no code outside the class can write them.
-  #owned: Owned; // the model's blocks of linear memory, its staged batches' included
+  #owned: Owned; // the model's blocks of linear memory (each staged batch owns its own)
   #state: number; // byte address of the parameter region
   #workRaw = 0;
   #desc = 0; // byte address of the descriptor
   #capacity = 0;
   #binding: { optimizer: Optimizer; step: number } | undefined;
   #disposed = false;
-  /** The live batches staged by this model, with the raw address of each one's block. */
-  readonly #staged = new Map<StagedBatch, number>();
+  /**
+   * The batches staged by this model and not yet freed, by record address: each held weakly (one
+   * dropped without dispose() is freed by the collector) with the blocks it owns.
+   */
+  readonly #staged = new Map<number, { batch: { deref(): StagedBatch | undefined }; owned: Owned }>();
 
   /** What sequential(layers, options) does: a model on the engine of the last init(). */
   constructor(layers: readonly LayerSpec[], options: SequentialOptions = {}) {
@@ -584,7 +587,6 @@ export class Model {
     const logged = this.engine.ex.modelInputLogged(this.#desc) !== 0;
     const xBytes = this.inputs * ld * 4;
     const [raw, rec] = this.engine.alloc('stageBatch', 16 + xBytes * (logged ? 2 : 1) + this.outputs * ld * 4);
-    this.#owned.add(raw);
     const w = rec >>> 2, i32 = this.engine.i32;
     i32[w] = rec + 16;
     i32[w + 1] = logged ? rec + 16 + xBytes : 0;
@@ -593,11 +595,14 @@ export class Model {
     try {
       this.checkStatus('stageBatch', xs, ts, 0);
     } catch (err) {
-      this.#owned.free(raw);
+      this.engine.free(raw);
       throw err;
     }
     const staged = new (StagedBatch as unknown as StagedBatchMaker)(this, b, rec);
-    this.#staged.set(staged, raw);
+    const held = this.#staged;
+    const owned = new Owned(this.engine, staged, () => held.delete(rec));
+    owned.add(raw);
+    held.set(rec, { batch: weakly(staged), owned });
     return staged;
   }
 
@@ -631,8 +636,8 @@ export class Model {
   private checkStaged(what: string, staged: StagedBatch, batch: number | undefined): void {
     if (staged.model !== this) fail(`${what}: this StagedBatch was staged by another model`);
     if (staged.isDisposed) fail(`${what}: the StagedBatch has been disposed`);
-    // one this model no longer holds (its address is trusted only while the model holds it)
-    if (!this.#staged.has(staged)) fail(`${what}: this StagedBatch was not made by the model's stageBatch`);
+    // one this model does not hold (its address is trusted only while the model holds it)
+    if (this.#staged.get(staged.ptr)?.batch.deref() !== staged) fail(`${what}: this StagedBatch was not made by the model's stageBatch`);
     if (batch !== undefined && batch !== staged.batch) {
       fail(`${what}: the StagedBatch holds ${staged.batch} samples, got batch ${describe(batch)} (leave batch out)`);
     }
@@ -648,10 +653,8 @@ export class Model {
 
   /** @internal Frees a staged batch's memory (StagedBatch.dispose). */
   releaseBatch(staged: StagedBatch): void {
-    const raw = this.#staged.get(staged);
-    if (raw === undefined) return;
-    this.#staged.delete(staged);
-    this.#owned.free(raw);
+    const held = this.#staged.get(staged.ptr);
+    if (held?.batch.deref() === staged) held.owned.release();
   }
 
   /** The optimizer of a state copied by structuredClone or JSON: a new one with its settings. */
@@ -927,7 +930,11 @@ export class Model {
   /** Releases the model's memory; any later call throws. */
   dispose(): void {
     if (asModel('dispose', this).#disposed) return;
-    for (const staged of [...this.#staged.keys()]) staged.dispose();
+    for (const { batch, owned } of [...this.#staged.values()]) {
+      const staged = batch.deref();
+      if (staged) staged.dispose();
+      else owned.release(); // dropped, and not yet finalized by the collector
+    }
     this.#disposed = true;
     this.#owned.release();
   }
@@ -949,8 +956,8 @@ type StagedBatchMaker = new (model: Model, batch: number, ptr: number) => Staged
 
 /**
  * A batch laid out inside the module by Model.stageBatch, for training steps with
- * model.trainStepOn(batch, optimizer) and for model.predict(batch). Owned by its model: the
- * model's dispose() disposes it.
+ * model.trainStepOn(batch, optimizer) and for model.predict(batch). Its model's dispose()
+ * disposes it; one dropped without dispose() is freed once the collector finds it unreachable.
  */
 export class StagedBatch {
   static {

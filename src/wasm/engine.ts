@@ -170,15 +170,16 @@ export class Engine {
 export const MAX_BLOCK = 992 * 2 ** 20 - 16;
 
 /**
- * The blocks of linear memory that one model or sampler owns: freed by its dispose(), or, once
- * the owner is unreachable, by the garbage collector (where the host has FinalizationRegistry),
- * so that a model or sampler dropped without dispose() does not hold its memory for good.
+ * The blocks of linear memory that one model, sampler or staged batch owns: freed by its
+ * dispose(), or, once the owner is unreachable, by the garbage collector (where the host has
+ * FinalizationRegistry), so that an object dropped without dispose() does not hold its memory
+ * for good. `onRelease` runs once the blocks are freed (it must not hold the owner).
  */
 export class Owned {
   #blocks = new Set<number>();
   #released = false;
 
-  constructor(readonly engine: Engine, owner: object) {
+  constructor(readonly engine: Engine, owner: object, private readonly onRelease?: () => void) {
     engine.liveObjects++;
     COLLECTED?.register(owner, this, this);
   }
@@ -202,7 +203,13 @@ export class Owned {
     for (const raw of this.#blocks) this.engine.free(raw);
     this.#blocks.clear();
     this.engine.liveObjects--;
+    this.onRelease?.();
   }
+}
+
+/** A weak reference to `target`: a strong one where the host has no WeakRef. */
+export function weakly<T extends object>(target: T): { deref(): T | undefined } {
+  return typeof WeakRef === 'function' ? new WeakRef(target) : { deref: () => target };
 }
 
 const COLLECTED = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<Owned>((owned) => owned.release()) : undefined;
