@@ -21,6 +21,17 @@ export function fail(message: string): never {
   throw new NaluError(message);
 }
 
+/**
+ * Throws the error of a `kind`'s method (`what`) called on `self`, something else: `made` names
+ * how one is made. Unless `self` was made from the class's prototype, the method was most likely
+ * passed on by itself (to array.map, setTimeout or a variable), and the error says how to keep
+ * its object.
+ */
+export function calledOn(what: string, self: unknown, kind: string, made: string, detached: boolean): never {
+  fail(`${what}: called on ${describe(self)}, not a ${kind} made by ${made}${detached
+    ? ` (a method passed on by itself, as to array.map or setTimeout, loses its ${kind}): call ${kind}.${what}(...) or pass ${kind}.${what}.bind(${kind})` : ''}`);
+}
+
 /** Throws unless `value` is true, false or undefined (the default); `what` names the option. */
 export function checkBool(what: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'boolean') fail(`${what} must be true or false, got ${describe(value)}`);

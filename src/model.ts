@@ -1,4 +1,4 @@
-import { bytesOf, checkBool, checkF32, checkInt, checkKeys, checkOptions, checkNumber, copyInto, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, lengthOf, lockFields, NaluError, NonFiniteStepError, typedKind, windowOf } from './errors.js';
+import { bytesOf, calledOn, checkBool, checkF32, checkInt, checkKeys, checkOptions, checkNumber, copyInto, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, lengthOf, lockFields, NaluError, NonFiniteStepError, typedKind, windowOf } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, MAX_LAYERS, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { fitModel, type FitOptions, type FitResult } from './fit.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
@@ -978,6 +978,7 @@ export class StagedBatch {
 
   /** Releases the batch's memory; training on or predicting it afterwards throws. */
   dispose(): void {
+    if (!isStaged(this)) calledOn('dispose', this, 'batch', 'model.stageBatch()', !((this as unknown) instanceof StagedBatch));
     if (this.#disposed) return;
     this.#disposed = true;
     this.model.releaseBatch(this);
@@ -1007,8 +1008,8 @@ function forgery(what: string, v: unknown): string | undefined {
 /** `self`, checked to be a Model: a method called on something else (through .call) is refused. */
 function asModel(what: string, self: unknown): Model {
   if (!Model.isModel(self)) {
-    fail(self instanceof Model ? `${what}: expected a model made by sequential(), got ${describe(self)}`
-      : `${what}: called on ${describe(self)}, not a model (a method passed on by itself, as to array.map or setTimeout, loses its model): call model.${what}(...) or pass model.${what}.bind(model)`);
+    if (self instanceof Model) fail(`${what}: expected a model made by sequential(), got ${describe(self)}`);
+    calledOn(what, self, 'model', 'sequential()', true);
   }
   return self;
 }

@@ -291,11 +291,12 @@ const ROWS: Row[] = [
   { name: 'predict: rows as nested arrays', run: (c) => c.m.predict(any([[1, 2, 3], [4, 5, 6]])), message: /^predict: x must hold numbers: index 0 is \[1, 2, 3\], not a number \(rows go one after another in one flat array: pass rows\.flat\(\)\)$/ },
 
   // ---- methods passed on without their model ----
-  { name: 'predict taken off its model', run: (c) => [c.x].map(any(c.m.predict)), message: /^predict: called on undefined, not a model \(a method passed on by itself, as to array\.map or setTimeout, loses its model\): call model\.predict\(\.\.\.\) or pass model\.predict\.bind\(model\)$/ },
+  { name: 'predict taken off its model', run: (c) => [c.x].map(any(c.m.predict)), message: /^predict: called on undefined, not a model made by sequential\(\) \(a method passed on by itself, as to array\.map or setTimeout, loses its model\): call model\.predict\(\.\.\.\) or pass model\.predict\.bind\(model\)$/ },
   { name: 'dispose taken off its model', run: (c) => { const { dispose } = c.m; dispose(); }, message: /^dispose: called on undefined, not a model/ },
   { name: 'setWeights taken off its model', run: (c) => [c.other].forEach(any(c.m.setWeights)), message: /^setWeights: called on undefined, not a model/ },
   { name: 'restoreOptimizer taken off its model', run: (c) => [c.other].forEach(any(c.m.restoreOptimizer)), message: /^restoreOptimizer: called on undefined, not a model/ },
-  { name: 'trainStep called on another object', run: (c) => Model.prototype.trainStep.call(any({}), c.x, c.t, c.opt), message: /^trainStep: called on an object, not a model \(a method passed on by itself/ },
+  { name: 'a staged batch\'s dispose taken off it', run: (c) => { const { dispose } = c.m.stageBatch(c.x, c.t); dispose(); }, message: /^dispose: called on undefined, not a batch made by model\.stageBatch\(\) \(a method passed on by itself, as to array\.map or setTimeout, loses its batch\): call batch\.dispose\(\.\.\.\) or pass batch\.dispose\.bind\(batch\)$/ },
+  { name: 'trainStep called on another object', run: (c) => Model.prototype.trainStep.call(any({}), c.x, c.t, c.opt), message: /^trainStep: called on an object, not a model made by sequential\(\) \(a method passed on by itself/ },
 
   // ---- restoreOptimizer ----
   { name: 'restoreOptimizer: not a state', run: (c) => c.m.restoreOptimizer(any(c.opt)), message: /^restoreOptimizer: the state has a field "kind"; a state holds optimizer, step, m, v/ },

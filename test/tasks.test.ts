@@ -89,6 +89,22 @@ describe('static arithmetic task', () => {
     expect(Math.max(...t.trainSampler().sample(1000).x)).toBeLessThan(2);
   });
 
+  it('a task\'s method passed on by itself says how to keep its task', async () => {
+    await useBackend('simd');
+    const t = staticTask({ op: 'mul' }), id = identityTask();
+    const hint = (what: string) => new RegExp(`^${what}: called on undefined, not a task made by staticTask\\(\\) or identityTask\\(\\) \\(a method passed on by itself, as to array\\.map or setTimeout, loses its task\\): call task\\.${what}\\(\\.\\.\\.\\) or pass task\\.${what}\\.bind\\(task\\)$`);
+    expect(() => [[2, 3]].map(([a, b]) => { const { apply } = t; return apply(a!, b!); })).toThrow(hint('apply'));
+    expect(() => [{ samples: 10 }].map(any(t.threshold))).toThrow(hint('threshold'));
+    expect(() => [4].map(any(t.testSet))).toThrow(hint('testSet'));
+    expect(() => [4].map(any(t.validationSet))).toThrow(hint('validationSet'));
+    expect(() => [0].map(any(t.trainSampler))).toThrow(hint('trainSampler'));
+    expect(() => [5].map(any(id.grid))).toThrow(hint('grid'));
+    expect(() => [0].map(any(id.trainSampler))).toThrow(hint('trainSampler'));
+    // bound, they work
+    expect([[2, 3]].map(([a, b]) => t.apply.bind(t)(a!, b!))).toEqual([6]);
+    expect(Array.from([5].map(id.grid.bind(id))[0]!.x)).toEqual([-20, -10, 0, 10, 20]);
+  });
+
   it.each(OPS)('%s: fixed sets of 10,000 in their ranges, targets op(sum of subset 1, sum of subset 2) in f64', async (op) => {
     await useBackend('simd');
     const t = staticTask({ op, seed: 11 });
@@ -215,7 +231,7 @@ describe('sampler.getState() and setState()', () => {
     expect(() => s.getState()).toThrow(/^getState: this sampler has been disposed$/);
     expect(() => s.setState(twin.getState())).toThrow(/^setState: this sampler has been disposed$/);
     // methods passed on by themselves
-    expect(() => [8].map(any(twin.sample))).toThrow(/^sample: called on undefined, not a sampler made by a task's trainSampler\(\)$/);
+    expect(() => [8].map(any(twin.sample))).toThrow(/^sample: called on undefined, not a sampler made by a task's trainSampler\(\) \(a method passed on by itself, as to array\.map or setTimeout, loses its sampler\): call sampler\.sample\(\.\.\.\) or pass sampler\.sample\.bind\(sampler\)$/);
     expect(() => [0].map(any(twin.getState))).toThrow(/^getState: called on undefined, not a sampler/);
     twin.dispose();
   });

@@ -1,5 +1,5 @@
 import { checkInt, checkOptions, fail } from '../errors.js';
-import { checkRange, makeSampler, registerTask, type Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
+import { checkRange, checkTask, makeSampler, registerTask, type Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
 
 export interface IdentityTaskOptions {
   /** Seed of the training stream; default 0. */
@@ -43,11 +43,13 @@ export class IdentityTask {
 
   /** An endless stream of training samples from `train` (a fresh batch for every trainStepOn). */
   trainSampler(): Sampler {
+    checkTask('trainSampler', this, !(this instanceof IdentityTask));
     return makeSampler(this, this.train, streamSeed(this.seed, 1));
   }
 
   /** n evenly spaced points over the test range, for plotting the error. */
   grid(n = 401): Dataset {
+    checkTask('grid', this, !(this instanceof IdentityTask));
     checkInt('grid: n', n, 2, 1 << 24);
     const x = new Float32Array(n);
     const target = new Float64Array(n);

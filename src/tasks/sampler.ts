@@ -1,4 +1,4 @@
-import { checkInt, copyInto, describe, F32_MAX, fail, INSPECT, lengthOf, lockFields, typedKind } from '../errors.js';
+import { calledOn, checkInt, copyInto, describe, F32_MAX, fail, INSPECT, lengthOf, lockFields, typedKind } from '../errors.js';
 import { Owned, type Engine } from '../wasm/engine.js';
 import { round4 } from '../wasm/layout.js';
 import { currentEngine } from '../wasm/init.js';
@@ -67,6 +67,15 @@ type SamplerMaker = new (config: TaskConfig, range: readonly [number, number], s
 /** The tasks made by staticTask() and identityTask(), frozen: the only ones whose config is trusted. */
 const tasks = new WeakSet<object>();
 
+/**
+ * @internal Throws unless `task` is one staticTask() or identityTask() made (not an object made
+ * from one, whose config would be trusted; not undefined, as for a method passed on by itself:
+ * `detached` adds the hint).
+ */
+export function checkTask(what: string, task: unknown, detached = false): void {
+  if (!tasks.has(task as object)) calledOn(what, task, 'task', 'staticTask() or identityTask()', detached);
+}
+
 /** @internal Records a task, once it is frozen, as one whose samplers may be made. */
 export function registerTask(task: object): void {
   tasks.add(task);
@@ -77,7 +86,7 @@ export function registerTask(task: object): void {
  * `what`), from its config and range, refused when the method was called on something else.
  */
 export function makeSampler(task: { readonly config: TaskConfig }, range: readonly [number, number], seed: number, what = 'trainSampler'): Sampler {
-  if (!tasks.has(task)) fail(`${what}: called on ${describe(task)}, not a task made by staticTask() or identityTask()`);
+  checkTask(what, task);
   const config = task.config;
   making = true;
   try {
@@ -93,7 +102,7 @@ export function makeSampler(task: { readonly config: TaskConfig }, range: readon
  * disposed.
  */
 function checkSampler(what: string, s: Sampler, live = true): void {
-  if (!isSampler(s)) fail(`${what}: called on ${describe(s)}, not a sampler made by a task's trainSampler()`);
+  if (!isSampler(s)) calledOn(what, s, 'sampler', "a task's trainSampler()", !((s as unknown) instanceof Sampler));
   if (live && s.isDisposed) fail(`${what}: this sampler has been disposed`);
 }
 

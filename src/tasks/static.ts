@@ -1,6 +1,6 @@
 import { checkBool, checkInt, checkOptions, checkNumber, describe, F32_MAX, fail } from '../errors.js';
 import { Rng } from '../rng.js';
-import { checkRange, makeSampler, registerTask, type Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
+import { checkRange, checkTask, makeSampler, registerTask, type Sampler, streamSeed, type Dataset, type TaskConfig } from './sampler.js';
 
 /** The static task's operations on a and b, the sums of the two input subsets (square and sqrt take a only). */
 export const OPS = Object.freeze(['add', 'sub', 'mul', 'div', 'square', 'sqrt'] as const);
@@ -63,6 +63,11 @@ function checkTargets(what: string, op: Op, s: number, range: readonly [number, 
  * inputSize), v = floor(overlapRatio * s) and the offset o drawn once per seed from
  * {0 .. inputSize - (2s - v)}; the target is op(a, b).
  */
+/** Throws unless `self` is a task staticTask() made (a method passed on by itself gets undefined). */
+function own(what: string, self: unknown): void {
+  checkTask(what, self, !(self instanceof StaticTask));
+}
+
 export class StaticTask {
   static {
     Object.freeze(this.prototype); // the methods the library calls on its own objects stay its own
@@ -127,16 +132,19 @@ export class StaticTask {
 
   /** The training stream: fresh interpolation-range batches, drawn inside the module. */
   trainSampler(): Sampler {
+    own('trainSampler', this);
     return makeSampler(this, this.interpolation, streamSeed(this.seed, STREAM.train));
   }
 
   /** The fixed validation set (interpolation range). */
   validationSet(n = 10000): Dataset {
+    own('validationSet', this);
     return this.fixedSet('validationSet', this.interpolation, STREAM.validation, n);
   }
 
   /** The fixed test set (extrapolation range). */
   testSet(n = 10000): Dataset {
+    own('testSet', this);
     return this.fixedSet('testSet', this.extrapolation, STREAM.test, n);
   }
 
@@ -151,6 +159,7 @@ export class StaticTask {
 
   /** op(a, b) in f64. */
   apply(a: number, b: number): number {
+    own('apply', this);
     if (typeof a !== 'number' || typeof b !== 'number') fail(`apply: a and b must be numbers, got ${describe(a)} and ${describe(b)}`);
     switch (this.op) {
       case 'add': return a + b;
@@ -172,6 +181,7 @@ export class StaticTask {
    * the paper quotes 1.5e-5 for addition on U[2, 6] where this task's subsets give 1.6e-5.
    */
   threshold(options: ThresholdOptions = {}): number {
+    own('threshold', this);
     options = checkOptions<ThresholdOptions>('threshold', options, ['eps', 'samples', 'paperSubsets']);
     const eps = checkNumber('threshold: eps', options.eps ?? 1e-5, 0, 1);
     const samples = checkInt('threshold: samples', options.samples ?? 1_000_000, 1, 1e9);
