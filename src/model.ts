@@ -91,6 +91,8 @@ type Rows = Float32Array | Float64Array;
 /** Every StagedBatch made: known by identity, which no Proxy or prototype can fake. */
 const STAGED = new WeakSet<object>();
 const isStaged = (v: unknown): v is StagedBatch => STAGED.has(v as object);
+/** True for a SharedArrayBuffer, of this realm or another. */
+const isShared = (buffer: ArrayBufferLike): boolean => Object.prototype.toString.call(buffer) === '[object SharedArrayBuffer]';
 /** The rows of a StagedBatch's call: none to copy or name in an error. */
 const NO_ROWS = new Float32Array(0);
 /** The largest batch of one gradient or training call. */
@@ -392,7 +394,8 @@ export class Model {
   /**
    * y = model(x); x is [batch, inputs] row-major; returns [batch, outputs]. With `out` (a
    * Float32Array of exactly batch * outputs values, not overlapping x) the predictions are
-   * written there and `out` is returned: no allocation per call. If x holds a NaN or an
+   * written there and `out` is returned: no allocation per call (but for more than 4,096
+   * samples in x and out that are both on SharedArrayBuffers). If x holds a NaN or an
    * infinity, predict throws; with a batch larger than one work block (4,096 samples), out
    * may then hold the predictions of the blocks before the bad one. x may also be a
    * StagedBatch of this model (leave batch out): its samples are not copied, checked or
@@ -408,9 +411,13 @@ export class Model {
     if (out !== undefined && (!outF32 || lengthOf(out) !== b * this.outputs)) {
       fail(`predict: out must be a Float32Array of batch ${b} x ${this.outputs} outputs = ${b * this.outputs} values, got ${outF32 ? `one of ${lengthOf(out)}` : describe(out)}`);
     }
+    // Two SharedArrayBuffer objects may hold the same memory (a structuredClone's, a worker's):
+    // no identity tells, so such an out is filled only once every chunk of x has been read.
+    let aliased = false;
     if (out && rows === x) { // (a copy of a number[] overlaps nothing)
       const [xBuffer, xStart, xEnd] = bytesOf(rows), [outBuffer, outStart, outEnd] = bytesOf(out);
       if (xBuffer === outBuffer && xStart < outEnd && outStart < xEnd) fail('predict: out must not overlap x');
+      aliased = xBuffer !== outBuffer && isShared(xBuffer) && isShared(outBuffer);
     }
     const lay = this.engine.layout;
     if (staged || b <= this.#capacity) {
@@ -435,7 +442,7 @@ export class Model {
       for (let i = 0; i < n; i++) result[i] = f32[y + i]!;
       return result;
     }
-    const result = out ?? new Float32Array(b * this.outputs);
+    const result = out && !aliased ? out : new Float32Array(b * this.outputs);
     for (let first = 0; first < b; first += CHUNK) {
       const n = Math.min(CHUNK, b - first);
       this.ensureCapacity('predict', n);
@@ -449,7 +456,7 @@ export class Model {
       const y = this.header(lay.H_YROW) >>> 2;
       copyInto(result, this.engine.f32.subarray(y, y + n * this.outputs), first * this.outputs);
     }
-    return result;
+    return out && aliased ? (copyInto(out, result), out) : result;
   }
 
   /**

@@ -156,8 +156,10 @@ function saveOptions(what: string, options: unknown): { optimizer: boolean } {
 
 /** The content of `model` (copies). */
 function snapshot(what: string, model: Model, options: unknown): SavedModel {
-  if (model.isDisposed) fail(`${what}: this model has been disposed`);
+  const disposed = () => model.isDisposed && fail(`${what}: this model has been disposed`);
+  disposed();
   const { optimizer: withOptimizer } = saveOptions(what, options);
+  disposed(); // (an options getter may have disposed it)
   const weights = model.getWeights();
   const names = model.layers.map((spec) => layerKind(spec.type).params(spec).map((p) => p.name));
   const layers = model.layers.map((spec, k): SavedLayer => ({

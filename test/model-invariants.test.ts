@@ -247,6 +247,14 @@ describe.each(BUILDS)('%s build', (backend) => {
       // The same data as number[] and as Float64Array (exactly representable in f32) agree.
       expect(bits(m.predict(Array.from(x)))).toEqual(bits(whole));
       expect(bits(m.predict(Float64Array.from(x)))).toEqual(bits(whole));
+      // x and out in two SharedArrayBuffer objects over one memory (a structuredClone's), out's
+      // first chunk lying on the rows of x's second: the predictions are still x's
+      const shared = new SharedArrayBuffer(x.byteLength);
+      const xs = new Float32Array(shared);
+      xs.set(x);
+      const outs = new Float32Array(structuredClone(shared), 4 * 3 * 4096, batch);
+      expect(m.predict(xs, undefined, outs)).toBe(outs);
+      expect(bits(outs)).toEqual(bits(whole));
       m.dispose();
     });
   });

@@ -679,6 +679,8 @@ const ROWS: Row[] = [
   { name: 'save: optimizer not a boolean', run: (c) => c.m.save(any({ optimizer: 1 })), message: /^save: optimizer must be true or false, got 1/ },
   { name: 'toJSON: optimizer not a boolean', run: (c) => c.m.toJSON(any({ optimizer: 'yes' })), message: /^toJSON: optimizer must be true or false, got "yes"/ },
   { name: 'save: a disposed model', run: () => { const m = sequential([nac({ inputs: 1, outputs: 1 })]); m.dispose(); return m.save(); }, message: /^save: this model has been disposed/ },
+  { name: 'save: an options getter disposes the model', run: () => { const m = sequential([nac({ inputs: 1, outputs: 1 })]); return m.save({ get optimizer() { m.dispose(); return true; } }); }, message: /^save: this model has been disposed$/ },
+  { name: 'toJSON: an options getter disposes the model', run: () => { const m = sequential([nac({ inputs: 1, outputs: 1 })]); return m.toJSON({ get optimizer() { m.dispose(); return true; } }); }, message: /^toJSON: this model has been disposed$/ },
   { name: 'toJSON: a disposed model', run: () => { const m = sequential([nac({ inputs: 1, outputs: 1 })]); m.dispose(); return JSON.stringify(m); }, message: /^toJSON: this model has been disposed/ },
   { name: 'save: called on something else', run: (c) => c.m.save.call(any({ layers: [] })), message: /^save: called on an object, not a model/ },
 ];
