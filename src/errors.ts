@@ -21,6 +21,15 @@ export function fail(message: string): never {
   throw new NaluError(message);
 }
 
+/** Re-raises `err` as a NaluError whose message starts with `what: ` (other errors as they are). */
+export function prefixed(what: string, err: unknown): never {
+  if (err instanceof NaluError) {
+    if (err.message.startsWith(`${what}: `)) throw err;
+    fail(`${what}: ${err.message}`);
+  }
+  throw err;
+}
+
 /**
  * Throws the error of a `kind`'s method (`what`) called on `self`, something else: `made` names
  * how one is made. Unless `self` was made from the class's prototype, the method was most likely

@@ -1,4 +1,4 @@
-import { bytesOf, calledOn, checkBool, checkF32, checkInt, checkKeys, checkOptions, checkNumber, copyInto, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, lengthOf, lockFields, NaluError, NonFiniteStepError, typedKind, windowOf } from './errors.js';
+import { bytesOf, calledOn, checkBool, checkF32, checkInt, checkKeys, checkOptions, checkNumber, copyInto, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, lengthOf, lockFields, NaluError, NonFiniteStepError, prefixed, typedKind, windowOf } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, MAX_LAYERS, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { fitModel, type FitOptions, type FitResult } from './fit.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
@@ -142,11 +142,16 @@ export class Model {
     checkBool('sequential: allowNonFinite', o.allowNonFinite);
     const seed = o.seed === undefined ? 0 : checkInt('sequential: seed', o.seed, 0, 0xffffffff);
     checkInitScheme('sequential: ', o.init);
-    this.regularizer = checkRegularizer(o.regularizer);
+    this.regularizer = checkRegularizer('sequential', o.regularizer);
     const specs: LayerSpec[] = [];
     for (let k = 0; k < n; k++) {
       if (!(k in layers)) fail(`sequential: layers has a hole at index ${k} (an array of ${n} with no layer there)`);
-      const spec = layerFromSpec(layers[k]);
+      let spec: LayerSpec;
+      try {
+        spec = layerFromSpec(layers[k]);
+      } catch (err) {
+        prefixed(`sequential: layer ${k}`, err);
+      }
       specs.push(o.init && spec.options.init === undefined && takesInit(spec.type)
         ? layerFromSpec({ ...spec, options: { ...spec.options, init: o.init } })
         : spec);
@@ -171,7 +176,7 @@ export class Model {
     }))));
     this.tensors = Object.freeze(this.layerTensors.flat());
     this.nParam = offset;
-    this.engine = currentEngine();
+    this.engine = currentEngine('sequential');
     this.backend = this.engine.backend;
     const [stateRaw, state] = this.engine.alloc('sequential', 4 * 4 * this.nParam);
     this.#owned = new Owned(this.engine, this);
@@ -605,7 +610,13 @@ export class Model {
       this.engine.free(raw);
       throw err;
     }
-    const staged = new (StagedBatch as unknown as StagedBatchMaker)(this, b, rec);
+    staging = true;
+    let staged: StagedBatch;
+    try {
+      staged = new (StagedBatch as unknown as StagedBatchMaker)(this, b, rec);
+    } finally {
+      staging = false;
+    }
     const held = this.#staged;
     const owned = new Owned(this.engine, staged, () => held.delete(rec));
     owned.add(raw);
@@ -958,6 +969,9 @@ export class Model {
   }
 }
 
+/** Set while Model.stageBatch constructs one: `new StagedBatch()` from elsewhere is refused. */
+let staging = false;
+
 /** StagedBatch's private constructor, as Model.stageBatch calls it. */
 type StagedBatchMaker = new (model: Model, batch: number, ptr: number) => StagedBatch;
 
@@ -978,7 +992,7 @@ export class StagedBatch {
     /** The model that staged it, the only one that can use it. */ readonly model: Model,
     /** The samples it holds. */ readonly batch: number,
     /** @internal byte address of the batch's record */ readonly ptr: number) {
-    if (!(model instanceof Model)) fail('new StagedBatch(): a staged batch comes from model.stageBatch(x, target)');
+    if (!staging) fail('new StagedBatch(): a staged batch comes from model.stageBatch(x, target)');
     lockFields(this, ['model', 'batch', 'ptr']);
     STAGED.add(this);
   }
@@ -1042,15 +1056,16 @@ function scheduledLambda(r: ResolvedRegularizer | undefined, t: number): number 
   return r.lambda * Math.min(1, Math.max(0, (t - r.start) / (r.end - r.start)));
 }
 
-function checkRegularizer(r: unknown): ResolvedRegularizer | undefined {
+/** The regularizer option of sequential() (or of a saved model: `what` is the call), resolved. */
+export function checkRegularizer(what: string, r: unknown): ResolvedRegularizer | undefined {
   if (r === undefined) return undefined;
-  if (r === null || typeof r !== 'object') fail(`sequential: regularizer must be { lambda, start, end }, got ${describe(r)}`);
-  const o = checkKeys('sequential: regularizer', r, ['lambda', 'start', 'end']);
+  if (r === null || typeof r !== 'object') fail(`${what}: regularizer must be { lambda, start, end }, got ${describe(r)}`);
+  const o = checkKeys(`${what}: regularizer`, r, ['lambda', 'start', 'end']);
   const num = (k: string, v: unknown) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`sequential: regularizer.${k} must be a finite number >= 0, got ${describe(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`${what}: regularizer.${k} must be a finite number >= 0, got ${describe(v)}`);
     return v;
   };
-  const lambda = checkF32('sequential: regularizer.lambda', o.lambda, 0, F32_MAX, true); // the module's f32
+  const lambda = checkF32(`${what}: regularizer.lambda`, o.lambda, 0, F32_MAX, true); // the module's f32
   return Object.freeze({ lambda, start: num('start', o.start ?? 0), end: num('end', o.end ?? 0) });
 }
 

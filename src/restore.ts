@@ -4,20 +4,12 @@
  * weights and optimizer state are checked as setWeights and restoreOptimizer check them, and a
  * model they fail is disposed: a failed load leaves nothing behind.
  */
-import { checkBool, describe, fail, NaluError } from './errors.js';
+import { checkBool, describe, fail, prefixed } from './errors.js';
 import { layerFromSpec, layerKind, type LayerSpec } from './layers.js';
-import { Model, type Weights } from './model.js';
+import { checkRegularizer, Model, type Weights } from './model.js';
 import { optimizerFromSettings, type Optimizer } from './optim.js';
+import { currentEngine } from './wasm/init.js';
 import { decodeJSON, decodeModel, unflatten, type ModelJSON, type SavedModel, type SavedOptimizer } from './serialize.js';
-
-/** Re-raises `err` as a NaluError whose message starts with `what: `. */
-function prefixed(what: string, err: unknown): never {
-  if (err instanceof NaluError) {
-    if (err.message.startsWith(`${what}: `)) throw err;
-    fail(`${what}: ${err.message}`);
-  }
-  throw err;
-}
 
 /** Recreates the optimizer `o` describes and checks that it has exactly the saved settings. */
 function optimizerOf(o: SavedOptimizer): Optimizer {
@@ -108,6 +100,8 @@ function build(what: string, saved: SavedModel): Model {
   }
   // checked here too, so that the message names the saved option rather than sequential()'s
   checkBool(`${what}: allowNonFinite`, modelOptions.allowNonFinite);
+  checkRegularizer(what, modelOptions.regularizer);
+  currentEngine(what);
   let model: Model;
   try {
     model = new Model(specs, modelOptions);

@@ -131,7 +131,7 @@ describe('init({ wasm })', () => {
     const script = `const N = await import(${JSON.stringify(join(dist, 'index.js'))}); N.init(); N.sequential([N.nau({ inputs: 2, outputs: 1 })]);`;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('NaluError: nalu-wasm is not initialised: call and await init() first');
+    expect(run.stderr).toContain('NaluError: sequential: nalu-wasm is not initialised: call and await init() first');
     expect(run.stderr.split('\n').every((line) => line.length <= 200)).toBe(true);
   });
 

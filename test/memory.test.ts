@@ -219,7 +219,7 @@ describe.each(BUILDS)('%s build', (backend) => {
 
 it('the parameters of every layer fit the address slots of its record in the module', async () => {
   await useBackend('simd');
-  const lay: Record<string, number> = currentEngine().layout;
+  const lay: Record<string, number> = currentEngine('test').layout;
   const io = { inputs: 3, outputs: 2 };
   const most = Math.max(...[
     nac(io), nacMul(io), nalu(io), nalu({ ...io, gateBias: true }), nalu({ ...io, sharedWeights: false }),
@@ -259,7 +259,7 @@ it('large blocks: one freed beside the last can be followed by a request a littl
   // rounding the request up (memory.ts heapAlloc) the allocator handed out A (its check aborted).
   // The module's own alloc and free: they reserve address space and write only the allocator's
   // headers (Engine.alloc would zero the blocks, gigabytes of writes).
-  const { alloc, free } = currentEngine().ex;
+  const { alloc, free } = currentEngine('test').ex;
   const a = alloc(730_804_240), b = alloc(730_813_984);
   free(a);
   const c = alloc(730_813_984);

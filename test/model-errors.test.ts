@@ -208,8 +208,9 @@ const ROWS: Row[] = [
   { name: 'sequential: negative seed', run: () => sequential([nac({ inputs: 1, outputs: 1 })], { seed: -1 }), message: /^sequential: seed must be an integer from 0 to 4294967295, got -1/ },
   { name: 'sequential: non-integer seed', run: () => sequential([nac({ inputs: 1, outputs: 1 })], { seed: 1.5 }), message: /^sequential: seed must be an integer .*got 1\.5/ },
   { name: 'sequential: unknown init', run: () => sequential([nac({ inputs: 1, outputs: 1 })], any({ init: 'uniform' })), message: /^sequential: init must be "glorot", "seed" or "madsen", got "uniform"/ },
-  { name: 'sequential: unknown layer type', run: () => sequential(any([{ type: 'conv2d', inputs: 1, outputs: 1 }])), message: /unknown layer type "conv2d" \(known: nac, nacMul, nalu\b/ },
-  { name: 'sequential: a layer that is not an object', run: () => sequential(any([null])), message: /a layer must be an object, got null/ },
+  { name: 'sequential: unknown layer type', run: () => sequential(any([{ type: 'conv2d', inputs: 1, outputs: 1 }])), message: /^sequential: layer 0: unknown layer type "conv2d" \(known: nac, nacMul, nalu\b/ },
+  { name: 'sequential: a layer spec with inputs 0', run: () => sequential(any([nac({ inputs: 2, outputs: 1 }), { type: 'nac', inputs: 0, outputs: 1 }])), message: /^sequential: layer 1: nac: inputs must be an integer from 1 to 65536, got 0$/ },
+  { name: 'sequential: a layer that is not an object', run: () => sequential(any([null])), message: /^sequential: layer 0: a layer must be an object, got null$/ },
 
   // ---- setWeights ----
   { name: 'setWeights: a name missing', run: (c) => c.m.setWeights(without(c, 0, 'M_hat')), message: /^setWeights: M_hat of layer 0 \(nalu\) is missing/ },
@@ -881,7 +882,7 @@ describe('before init()', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(fresh.NaluError);
-    expect((error as Error).message).toMatch(/not initialised: call and await init\(\) first/);
+    expect((error as Error).message).toMatch(/^sequential: nalu-wasm is not initialised: call and await init\(\) first$/);
     // Layers and optimizers need no engine; after init() the same call works.
     await fresh.init();
     const m = fresh.sequential([fresh.nac({ inputs: 2, outputs: 1 })]);

@@ -188,6 +188,8 @@ describe('staged batches: errors', () => {
     // the classes are exported for instanceof and types; their constructors are not the way in
     const NewStaged = StagedBatch as unknown as new () => StagedBatch, NewSampler = Sampler as unknown as new () => Sampler;
     expect(() => new NewStaged()).toThrow(new NaluError('new StagedBatch(): a staged batch comes from model.stageBatch(x, target)'));
+    const Maker = StagedBatch as unknown as new (model: Model, batch: number, ptr: number) => StagedBatch;
+    expect(() => new Maker(m, 4, own.ptr)).toThrow(new NaluError('new StagedBatch(): a staged batch comes from model.stageBatch(x, target)'));
     expect(() => new NewSampler()).toThrow(new NaluError("new Sampler(): a sampler comes from a task's trainSampler()"));
     const y = m.predict(own);
     own.dispose();

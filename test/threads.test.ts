@@ -44,14 +44,14 @@ describe('threads', () => {
 
   it('a pool that is no longer current and has no live model stops; one with a live model runs on', async () => {
     await init({ threads: 3 });
-    const three = currentEngine();
+    const three = currentEngine('test');
     expect(three.threads).toBe(3);
     await init({ threads: 2 });
-    const two = currentEngine();
+    const two = currentEngine('test');
     expect(three.threads).toBe(1); // stopped: no model was made on it
     const model = sequential([nalu({ inputs: 64, outputs: 64 })], { seed: 3 });
     await init({ threads: 3 });
-    expect(currentEngine()).not.toBe(three); // a new pool, the stopped one forgotten
+    expect(currentEngine('test')).not.toBe(three); // a new pool, the stopped one forgotten
     expect(two.threads).toBe(2); // its model is live
     const x = new Float32Array(64 * 512).fill(0.5);
     const y = model.predict(x);
@@ -65,13 +65,13 @@ describe('threads', () => {
 
   it('a live sampler keeps its pool too: a model of a later init with the same threads trains on it', async () => {
     await init({ threads: 2 });
-    const pool = currentEngine();
+    const pool = currentEngine('test');
     const task = staticTask({ op: 'add', inputSize: 8, seed: 1 });
     const sampler = task.trainSampler();
     await init();
     expect(pool.threads).toBe(2); // not stopped: the sampler is live
     await init({ threads: 2 });
-    expect(currentEngine()).toBe(pool);
+    expect(currentEngine('test')).toBe(pool);
     const model = sequential([nau({ inputs: 8, outputs: 1 })], { seed: 1 });
     expect(Number.isFinite(model.trainStepOn(sampler, adam()))).toBe(true);
     // what it draws, as everything the library returns, has an ArrayBuffer of its own, not the

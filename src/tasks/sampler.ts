@@ -139,7 +139,7 @@ export class Sampler {
     if (!making) fail("new Sampler(): a sampler comes from a task's trainSampler()");
     this.config = config;
     this.range = range;
-    this.engine = currentEngine();
+    this.engine = currentEngine(what);
     const [raw, ptr] = this.engine.alloc(what, RECORD_BYTES);
     this.#owned = new Owned(this.engine, this);
     this.#owned.add(raw);

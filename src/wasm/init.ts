@@ -68,9 +68,9 @@ let provided: Engine | undefined;
 /** init() calls made so far: the last one made, not the last to finish, sets `current`. */
 let initCalls = 0;
 
-/** The engine that new models use; throws a clear error before `init()`. */
-export function currentEngine(): Engine {
-  if (!current) fail('nalu-wasm is not initialised: call and await init() first');
+/** The engine that new models use; before `init()`, throws an error that names the call (`what`). */
+export function currentEngine(what: string): Engine {
+  if (!current) fail(`${what}: nalu-wasm is not initialised: call and await init() first`);
   return current;
 }
 
