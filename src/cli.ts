@@ -11,7 +11,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { NaluError } from './errors.js';
 import {
   DEFAULTS, IDENTITY_DEFAULTS, identityModels, modelEntry, modelTakesInit, MODELS, parseReport, parseReproduceLines, recordedInit, reportJson, runIdentity, runSeed,
-  thresholdOf, wilson, type ExperimentConfig, type IdentityCurve, type LogEntry, type ReproduceLine, type SeedResult,
+  roundingFloor, thresholdOf, wilson, MAX_SKIPPED_IN_A_ROW, type ExperimentConfig, type IdentityCurve, type LogEntry, type ReproduceLine, type SeedResult,
 } from './experiment.js';
 import { identityFigure } from './figure.js';
 import { init } from './index.js';
@@ -30,7 +30,7 @@ commands:
   experiment   Madsen & Johansen's static arithmetic task for one op and model over seeds
   identity     Trask et al.'s identity task for each activation and a NAC
   reproduce    Madsen & Johansen's static-task table (ops x models), resumable
-  help         this text
+  help         this text (also COMMAND --help)
   version      the package's version
 
 experiment options:
@@ -51,9 +51,9 @@ experiment options:
   --workers N            worker threads, default: the number of cores
   --json FILE            write the results as JSON, rewritten after each seed ("partial": true
                          until the last), so that an interrupted run keeps its finished seeds
-                         (the same command run again finishes such an unfinished report;
-                         a run of other settings refuses to overwrite it, or a file that is
-                         not JSON)
+                         (the same command run again finishes such an unfinished report, and
+                         a run of more seeds adds to it; any other file is refused, never
+                         overwritten); FILE.lock keeps a second run off it
 
 reproduce options:
   --seeds A..B | A,B,C   default 0..9
@@ -61,7 +61,7 @@ reproduce options:
   --ops a,b,...          default ${OPS.join(',')}
   --models a,b,...       default ${PAPER_MODELS.join(',')} (the paper's)
   --file FILE            results, one JSON line per seed, default reproduce.jsonl; a rerun skips the
-                         (op, model, seed, iterations, init) already in it
+                         (op, model, seed, iterations, init) already in it; FILE.lock as above
   --init <glorot|seed|madsen>   init of the NAC+, NAC*, NALU and dense layers, default madsen
                          (the paper's code); each of their lines records it
   --workers N
@@ -196,29 +196,92 @@ interface Finished {
 }
 
 /**
- * The finished seeds of the unfinished report of an interrupted experiment at `file`, when it
- * ran the same settings, seeds and module: the run then finishes it. None when there is no such
- * report (or no file). Refuses to overwrite an unfinished report of other settings (its seeds would be lost),
- * and a file that is not JSON: a report cut short or damaged, whose seeds a rewrite would lose.
+ * The seeds already done in the report at `file`, of an earlier run of the same settings and
+ * module (an interrupted one, or one of fewer seeds): the run keeps them and runs the others.
+ * None when there is no file (or an empty one). Any other file is refused, as rewriting it would
+ * lose it: one that is not JSON (a report cut short?), JSON that is not an experiment's report,
+ * the report of other settings or of another module, or one holding seeds this run leaves out.
  */
 function finishedIn(file: string | undefined, config: ExperimentConfig, seeds: number[], module: string): Finished {
   const none: Finished = { seeds: [], wallSeconds: 0 };
   const text = file && existsSync(file) ? readFileSync(file, 'utf8') : '';
   if (text.trim() === '') return none; // none yet (or an empty file made for it)
+  const away = 'give another file, or move it away first';
   let report: Partial<ExperimentReport> | null;
   try {
     report = parseReport(text) as Partial<ExperimentReport> | null;
   } catch {
-    throw new UsageError(`--json ${file} exists and is not JSON (a report cut short or damaged?): give another file, or move it away first`);
+    throw new UsageError(`--json ${file} exists and is not JSON (a report cut short or damaged?): ${away}`);
   }
-  if (report?.partial !== true) return none;
-  const done = Array.isArray(report.seeds) ? report.seeds : [];
-  const { workers: _, ...settings } = report.config ?? ({} as Partial<ExperimentReport['config']>);
-  if (reportJson(settings) !== reportJson({ ...config, seeds }) || report.module !== module) {
-    throw new UsageError(`--json ${file} holds the unfinished report of an interrupted run of other settings or another module `
-      + `(seeds ${done.map((r) => r.seed).join(', ') || 'none'} done): rerun its own command to finish it, give another file, or move it away first`);
+  if (report === null || typeof report !== 'object' || typeof report.module !== 'string' || !Array.isArray(report.seeds)
+    || report.config === null || typeof report.config !== 'object') {
+    throw new UsageError(`--json ${file} exists and is not the report of an experiment: ${away}`);
+  }
+  const done = report.seeds;
+  const which = (of: string) => `the ${report.partial === true ? 'unfinished' : 'finished'} report of a run${of} (seeds ${done.map((r) => r.seed).join(', ') || 'none'} done)`;
+  const { workers: _, seeds: _seeds, ...settings } = report.config as Partial<ExperimentReport['config']>;
+  const differ = [...new Set([...Object.keys(settings), ...Object.keys(config)])]
+    .filter((k) => reportJson((settings as Record<string, unknown>)[k]) !== reportJson((config as unknown as Record<string, unknown>)[k]));
+  if (differ.length) throw new UsageError(`--json ${file} holds ${which(` of other settings (${differ.join(', ')})`)}: ${away}`);
+  const left = done.filter((r) => !seeds.includes(r.seed)).map((r) => r.seed);
+  if (left.length) throw new UsageError(`--json ${file} holds ${which('')}, with seeds ${left.join(', ')} that --seeds leaves out: list them too, ${away}`);
+  if (report.module !== module) {
+    throw new UsageError(`--json ${file} holds ${which(` of another module (${report.module}; this run's is ${module}: another build or version of the package)`)}, `
+      + `whose seeds this module would not give bit for bit: ${away}`);
   }
   return { seeds: done, wallSeconds: Number(report.aggregate?.wallSeconds) || 0 };
+}
+
+/** True while a process of that id runs (one of another user's included). */
+function running(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes `FILE.lock` (made only if absent, holding this process's id) for the run that writes
+ * `file`, until the process ends: a second run on the same file would lose the first one's
+ * results. The lock of a process that no longer runs (a run killed) is taken over.
+ */
+function lockFor(key: string, file: string): void {
+  const lock = `${resolve(file)}.lock`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new UsageError(`--${key} ${file}: cannot make its lock ${lock}: ${(err as Error).message}`);
+      const pid = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+      if (attempt > 0 || running(pid)) throw new UsageError(`--${key} ${file} is being written by another run (process ${pid}; its lock is ${lock}): wait for it to end, or give another file`);
+      unlinkSync(lock); // left by a run that was killed
+    }
+  }
+  process.once('exit', () => {
+    try {
+      if (readFileSync(lock, 'utf8') === `${process.pid}\n`) unlinkSync(lock);
+    } catch {
+      // gone already
+    }
+  });
+}
+
+/**
+ * On Ctrl-C (SIGINT) or SIGTERM: `said()`, what the run has kept and how to go on, then the exit
+ * a signal gives (128 + its number). The results written so far are whole: files are written
+ * synchronously, between the events this handler runs in.
+ */
+function onStop(said: () => string): void {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      console.error(`\n${said()}`);
+      process.exit(code);
+    });
+  }
 }
 
 function isJson(text: string): boolean {
@@ -448,16 +511,27 @@ async function experiment(argv: string[]): Promise<void> {
   const json = args.get('json');
   if (json) {
     checkWritable('json', json, 'whole');
+    lockFor('json', json);
     noStaleCopy('json', json);
   }
   const module = await moduleId();
-  // an interrupted run of the same command is finished: its seeds are kept, the others run
+  // a report of the same settings is carried on: its seeds are kept, the others run
   const earlier = finishedIn(json, config, seeds, module);
   const started = performance.now() - earlier.wallSeconds * 1000;
   const threshold = thresholdOf(config);
+  const floor = roundingFloor(config);
+  if (threshold < floor) {
+    console.error(`experiment: the success threshold ${fmt(threshold)} is below ${fmt(floor)}, about the error that rounding the targets to f32 `
+      + 'alone makes: no model can succeed on these settings (where the two subsets cover every input, the perturbation the threshold measures cancels)');
+  }
   const results: ExperimentReport['seeds'] = [...earlier.seeds];
   const jobs = seeds.filter((seed) => !results.some((r) => r.seed === seed)).map((seed) => ({ config, seed, threshold, key: String(seed) }));
-  if (results.length) console.error(`experiment: finishing ${json}: seeds ${results.map((r) => r.seed).join(', ')} done, ${jobs.length} to go`);
+  if (results.length) {
+    console.error(jobs.length ? `experiment: carrying on ${json}: seeds ${results.map((r) => r.seed).join(', ')} done, ${jobs.length} to go`
+      : `experiment: ${json} holds this run's finished report: nothing to run`);
+  }
+  onStop(() => `experiment: stopped; ${!json ? 'no --json file was given: nothing was kept'
+    : results.length ? `seeds ${results.map((r) => r.seed).sort((a, b) => a - b).join(', ')} are in ${json}: the same command finishes the others` : `no seed had finished: ${json} is as it was`}`);
   const progress = new JobProgress(`${config.op}/${config.model}`, jobs.length, config.iterations, 'seeds');
   const reportOf = (): ExperimentReport => {
     const k = results.filter((r) => r.success).length;
@@ -479,6 +553,7 @@ async function experiment(argv: string[]): Promise<void> {
   });
   progress.finish();
   const report = reportOf();
+  if (!jobs.length) report.aggregate.wallSeconds = earlier.wallSeconds;
   const wall = report.aggregate.wallSeconds;
   const k = results.filter((r) => r.success).length;
   console.log(table([
@@ -486,11 +561,19 @@ async function experiment(argv: string[]): Promise<void> {
     ...report.seeds.map((r) => [String(r.seed), r.success ? 'yes' : 'no', r.solvedAt === null ? '-' : String(r.solvedAt),
       String(r.bestIteration), fmt(r.interpolationMse), fmt(r.extrapolationMse), fmt(r.sparsityError)]),
   ]));
+  printStopped(report.seeds.map((r) => [`seed ${r.seed}`, r]));
   const [lo, hi] = report.aggregate.successInterval;
   console.log(`\n${config.op} with ${config.model}: success ${k}/${results.length} = ${rateText(k / results.length, lo, hi)} ` +
     `(Wilson 95%), threshold ${fmt(threshold)}, ` +
     `${config.iterations} iterations, ${fmtTime(wall)} on ${workers} worker${workers > 1 ? 's' : ''}`);
-  if (json) writeWhole(json, reportJson(report, 2) + '\n');
+  if (json && jobs.length) writeWhole(json, reportJson(report, 2) + '\n');
+}
+
+/** A line for each run that stopped early, MAX_SKIPPED_IN_A_ROW training steps in a row refused. */
+function printStopped(runs: Array<[string, Pick<SeedResult, 'stoppedAt'>]>): void {
+  for (const [name, r] of runs) {
+    if (r.stoppedAt) console.log(`${name} stopped at iteration ${r.stoppedAt}: its last ${MAX_SKIPPED_IN_A_ROW} training steps were all refused (not finite)`);
+  }
 }
 
 async function identity(argv: string[]): Promise<IdentityCurve[]> {
@@ -550,6 +633,7 @@ async function reproduce(argv: string[]): Promise<void> {
   const key = (op: string, model: string, seed: number) => lineKey(op, model, seed, iterations, init);
   const done = new Map<string, ReproduceLine>();
   checkWritable('file', file, 'append'); // now, not after hours
+  lockFor('file', file);
   if (existsSync(file)) {
     let text = readFileSync(file, 'utf8');
     let lines: ReproduceLine[];
@@ -605,10 +689,13 @@ async function reproduce(argv: string[]): Promise<void> {
     console.error(`reproduce: ${fromOthers} of those were run by another module (${[...foreign].join(', ')}), not this one (${module}): `
       + 'their results are kept; remove their lines to run them again with this one');
   }
+  let appended = 0;
+  onStop(() => `reproduce: stopped; ${appended} run${appended === 1 ? '' : 's'} of this one added to ${file}: the same command does the others`);
   const progress = new JobProgress('reproduce', jobs.length, iterations, 'runs');
   await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (job, result) => {
     const line: ReproduceLine = { op: job.config.op, model: job.config.model, seed: job.seed, iterations, ...(job.config.init ? { init: job.config.init } : {}), module, result };
     appendFileSync(file, reportJson(line) + '\n');
+    appended++;
     done.set(job.key, line);
     progress.ended();
   });
@@ -623,6 +710,7 @@ async function reproduce(argv: string[]): Promise<void> {
       return `${rateText(k / rs.length, lo, hi)} | ${paperRate(op, model)}`;
     })]),
   ]));
+  printStopped(models.flatMap((model) => ops.flatMap((op) => seeds.map((seed): [string, SeedResult] => [`${op} ${model} seed ${seed}`, done.get(key(op, model, seed))!.result]))));
 }
 
 /** The showcase's budget against the full protocol. */
@@ -683,6 +771,10 @@ function packageVersion(): string {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (['experiment', 'identity', 'showcase', 'reproduce'].includes(command!) && rest.some((a) => a === '--help' || a === '-h')) {
+      console.log(USAGE);
+      return 0;
+    }
     switch (command) {
       case 'experiment': await experiment(rest); return 0;
       case 'identity': await identity(rest); return 0;

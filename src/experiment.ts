@@ -16,8 +16,8 @@ import { OPS, staticTask, type Op, type StaticTaskOptions } from './tasks/static
 export interface ModelEntry {
   /** One line on the model, as the command line's help and reports print it. */
   readonly description: string;
-  /** The layers for `inputs` inputs, a hidden layer of `hidden` units and one output. */
-  layers(inputs: number, hidden: number): LayerSpec[];
+  /** The layers for `inputs` inputs, a hidden layer of `hidden` units (default 2) and one output. */
+  layers(inputs: number, hidden?: number): LayerSpec[];
   /** Model options, such as the regulariser schedule of the paper's models. */
   readonly options?: SequentialOptions;
   /** Gradient clipping by value, for the models whose papers train with it. */
@@ -68,7 +68,7 @@ export function reinitialize(model: Model, rng: Rng): void {
 function mlp(activation: Activation): ModelEntry {
   return {
     description: `dense (${activation}) then dense (linear)`,
-    layers: (i, h) => [dense({ inputs: i, outputs: h, activation }), dense({ inputs: h, outputs: 1 })],
+    layers: (i, h = 2) => [dense({ inputs: i, outputs: h, activation }), dense({ inputs: h, outputs: 1 })],
   };
 }
 
@@ -84,27 +84,27 @@ function deepFreeze<T extends object>(o: T): T {
 /** The models of the static task, two layers each with a hidden size of 2 by default (frozen). */
 export const MODELS: Readonly<Record<ModelName, ModelEntry>> = deepFreeze({
   ...(Object.fromEntries(ACTIVATIONS.map((a) => [a, mlp(a)])) as Record<Activation, ModelEntry>),
-  nac: { description: 'NAC+ then NAC+', layers: (i, h) => [nac({ inputs: i, outputs: h }), nac({ inputs: h, outputs: 1 })] },
-  nacmul: { description: 'NAC+ then NAC*', layers: (i, h) => [nac({ inputs: i, outputs: h }), nacMul({ inputs: h, outputs: 1 })] },
-  nalu: { description: 'NALU then NALU', layers: (i, h) => [nalu({ inputs: i, outputs: h }), nalu({ inputs: h, outputs: 1 })] },
+  nac: { description: 'NAC+ then NAC+', layers: (i, h = 2) => [nac({ inputs: i, outputs: h }), nac({ inputs: h, outputs: 1 })] },
+  nacmul: { description: 'NAC+ then NAC*', layers: (i, h = 2) => [nac({ inputs: i, outputs: h }), nacMul({ inputs: h, outputs: 1 })] },
+  nalu: { description: 'NALU then NALU', layers: (i, h = 2) => [nalu({ inputs: i, outputs: h }), nalu({ inputs: h, outputs: 1 })] },
   nau: {
     description: 'NAU then NAU, regulariser 0.01 from step 5e3 to 5e4',
-    layers: (i, h) => [nau({ inputs: i, outputs: h }), nau({ inputs: h, outputs: 1 })],
+    layers: (i, h = 2) => [nau({ inputs: i, outputs: h }), nau({ inputs: h, outputs: 1 })],
     options: { regularizer: { lambda: 0.01, start: 5e3, end: 5e4 } },
   },
   nmu: {
     description: 'NAU then NMU, regulariser 10 from step 1e6 to 2e6',
-    layers: (i, h) => [nau({ inputs: i, outputs: h }), nmu({ inputs: h, outputs: 1 })],
+    layers: (i, h = 2) => [nau({ inputs: i, outputs: h }), nmu({ inputs: h, outputs: 1 })],
     options: { regularizer: { lambda: 10, start: 1e6, end: 2e6 } },
   },
   inalu: {
     description: 'iNALU then iNALU, gradients clipped to 0.1, reinitialisation rule',
-    layers: (i, h) => [inalu({ inputs: i, outputs: h }), inalu({ inputs: h, outputs: 1 })],
+    layers: (i, h = 2) => [inalu({ inputs: i, outputs: h }), inalu({ inputs: h, outputs: 1 })],
     clipValue: 0.1,
     reinit: true,
   },
-  npu: { description: 'NAU then NPU (Heim et al.)', layers: (i, h) => [nau({ inputs: i, outputs: h }), npu({ inputs: h, outputs: 1 })] },
-  realnpu: { description: 'NAU then RealNPU (Heim et al.)', layers: (i, h) => [nau({ inputs: i, outputs: h }), realNpu({ inputs: h, outputs: 1 })] },
+  npu: { description: 'NAU then NPU (Heim et al.)', layers: (i, h = 2) => [nau({ inputs: i, outputs: h }), npu({ inputs: h, outputs: 1 })] },
+  realnpu: { description: 'NAU then RealNPU (Heim et al.)', layers: (i, h = 2) => [nau({ inputs: i, outputs: h }), realNpu({ inputs: h, outputs: 1 })] },
 } satisfies Record<ModelName, ModelEntry>);
 
 /** The model of MODELS named `name`, or undefined (its own names only: "toString" is none). */
@@ -236,6 +236,8 @@ export interface SeedResult {
   sparsityError: number | null;
   /** Training steps skipped because their loss or gradients were not finite. */
   skippedSteps: number;
+  /** The iteration at which training stopped, MAX_SKIPPED_IN_A_ROW steps in a row refused; absent when it ran to the end. */
+  stoppedAt?: number;
   /** Reinitialisations by the model's rule (iNALU). */
   reinits?: number;
   wallSeconds: number;
@@ -249,6 +251,18 @@ function taskOptions(c: ExperimentConfig, seed: number): StaticTaskOptions {
   };
 }
 
+/**
+ * About the smallest extrapolation MSE that f32 predictions reach on a configuration's test
+ * range: rounding a prediction y to f32 alone moves it by up to |y| 2^-24, about y^2 2^-48 / 3
+ * in the mean square (estimated over `n` samples).
+ */
+export function roundingFloor(c: ExperimentConfig, n = 1000): number {
+  const { target } = staticTask(taskOptions(c, 0)).testSet(n);
+  let s = 0;
+  for (const t of target) s += t * t;
+  return (s / n) * 2 ** -48 / 3;
+}
+
 /** The success threshold of a configuration (it depends on the op, sizes and range only). */
 export function thresholdOf(c: ExperimentConfig, samples = 1_000_000): number {
   return staticTask(taskOptions(c, 0)).threshold({ samples });
@@ -257,8 +271,8 @@ export function thresholdOf(c: ExperimentConfig, samples = 1_000_000): number {
 /**
  * The mean squared error in f64 of the model's f32 predictions for d against d's f64 targets, as
  * a function to call as often as needed: d's samples are staged in the model once, in blocks of
- * 4,096 (disposed with the model), and predicted into one array. NaN (a prediction that is NaN)
- * reads as Infinity.
+ * 4,096 (disposed with the model), and predicted into one array. NaN when a prediction is NaN
+ * (Infinity when one is infinite, or the sum overflowed).
  */
 export function stagedMse(model: Model, d: Dataset): () => number {
   const y = new Float32Array(d.n);
@@ -275,8 +289,7 @@ export function stagedMse(model: Model, d: Dataset): () => number {
       const e = y[i]! - d.target[i]!;
       s += e * e;
     }
-    const mse = s / y.length;
-    return Number.isNaN(mse) ? Infinity : mse;
+    return s / y.length;
   };
 }
 
@@ -311,7 +324,11 @@ export function sparsityError(model: Model, weights: Weights = model.getWeights(
   return worst;
 }
 
-const MAX_SKIPPED_IN_A_ROW = 10000;
+/** A seed stops once this many training steps in a row were refused (NonFiniteStepError). */
+export const MAX_SKIPPED_IN_A_ROW = 10000;
+
+/** a < b, where NaN is above everything (an error with a NaN prediction is the worst). */
+const lower = (a: number, b: number): boolean => !Number.isNaN(a) && (Number.isNaN(b) || a < b);
 
 /** Trains one seed of a configuration and scores it against `threshold`. */
 export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
@@ -334,6 +351,7 @@ export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
   let solvedAt: number | null = null;
   let skipped = 0;
   let inARow = 0;
+  let stoppedAt: number | undefined;
   try {
     for (let it = 1; it <= c.iterations; it++) {
       try {
@@ -346,18 +364,19 @@ export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
       } catch (err) {
         if (!(err instanceof NonFiniteStepError)) throw err;
         skipped++;
-        if (++inARow >= MAX_SKIPPED_IN_A_ROW) break;
+        if (++inARow >= MAX_SKIPPED_IN_A_ROW) stoppedAt = it;
       }
-      if (it % c.logEvery === 0 || it === c.iterations) {
+      if (it % c.logEvery === 0 || it === c.iterations || stoppedAt) {
         const e = { iteration: it, interpolationMse: validation(), extrapolationMse: test() };
         if (keepLog) log.push(e);
         if (solvedAt === null && e.extrapolationMse < threshold) solvedAt = it;
-        if (!best || e.interpolationMse < best.interpolationMse) {
+        if (!best || lower(e.interpolationMse, best.interpolationMse)) {
           best = e;
           bestWeights = model.getWeights();
         }
         onLog?.(e);
       }
+      if (stoppedAt) break;
     }
     best ??= { iteration: 0, interpolationMse: validation(), extrapolationMse: test() };
     return {
@@ -369,6 +388,7 @@ export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
       extrapolationMse: best.extrapolationMse,
       sparsityError: sparsityError(model, bestWeights),
       skippedSteps: skipped,
+      ...(stoppedAt ? { stoppedAt } : {}),
       ...(entry.reinit ? { reinits } : {}),
       wallSeconds: (performance.now() - started) / 1000,
       ...(keepLog ? { log } : {}),

@@ -122,6 +122,13 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     }
     const lines = () => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines().length).toBe(8);
+    // while another run holds the file's lock, none starts
+    writeFileSync(`${file}.lock`, `${process.pid}\n`);
+    const locked = run(...common, '--seeds', '0..2');
+    expect(locked.code).toBe(2);
+    expect(locked.err).toMatch(/--file .*r\.jsonl is being written by another run \(process \d+; its lock is/);
+    unlinkSync(`${file}.lock`);
+    expect(lines().length).toBe(8);
     const second = run(...common, '--seeds', '0..2');
     expect(second.code).toBe(0);
     expect(second.err).toMatch(/4 runs to go, 8 already/);
@@ -149,24 +156,27 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nalu-cli-'));
     const json = join(dir, 'a=b.json');
     const child = spawn(process.execPath, [CLI, 'experiment', '--op', 'sub', '--model', 'nau', '--seeds', '0..1', '--iterations', '200000',
-      '--workers', '1', `--json=${json}`], { stdio: 'ignore' });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      '--workers', '1', `--json=${json}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     // the report is written after the first seed; the second takes as long again
     const deadline = Date.now() + 100_000;
     while (!existsSync(json) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGINT');
-    expect(await exited).not.toBe(0);
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/\nexperiment: stopped; seeds 0 are in .*a=b\.json: the same command finishes the others\n$/);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.partial).toBe(true);
     expect(report.seeds.map((s: { seed: number }) => s.seed)).toEqual([0]);
     expect(report.config.seeds).toEqual([0, 1]);
     expect(report.aggregate.successRate).toBe(report.seeds[0].success ? 1 : 0);
-    expect(readdirSync(dir)).toEqual(['a=b.json']); // no temporary file left
+    expect(readdirSync(dir)).toEqual(['a=b.json']); // no temporary file left, nor the run's lock
     // a run of other settings does not overwrite the unfinished report (its seeds would be lost)
     const text = readFileSync(json, 'utf8');
     const again = run('experiment', '--op', 'sub', '--model', 'nau', '--seeds', '2', '--iterations', '1000', '--json', json);
     expect(again.code).toBe(2);
-    expect(again.err).toMatch(/--json .*a=b\.json holds the unfinished report of an interrupted run of other settings or another module \(seeds 0 done\): rerun its own command to finish it, give another file, or move it away first/);
+    expect(again.err).toMatch(/--json .*a=b\.json holds the unfinished report of a run of other settings \(iterations\) \(seeds 0 done\): give another file, or move it away first/);
     expect(readFileSync(json, 'utf8')).toBe(text);
     // nor one cut short or damaged (not JSON): its finished seeds would be lost the same way
     const cut = text.slice(0, text.length >> 1);
@@ -186,7 +196,7 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     writeFileSync(json, text);
     const finish = run('experiment', '--op', 'sub', '--model', 'nau', '--seeds', '0..1', '--iterations', '200000', '--workers', '1', `--json=${json}`);
     expect(finish.code).toBe(0);
-    expect(finish.err).toMatch(/experiment: finishing .*a=b\.json: seeds 0 done, 1 to go/);
+    expect(finish.err).toMatch(/experiment: carrying on .*a=b\.json: seeds 0 done, 1 to go/);
     const finished = JSON.parse(readFileSync(json, 'utf8'));
     expect(finished.partial).toBeUndefined();
     expect(finished.seeds.map((s: { seed: number }) => s.seed)).toEqual([0, 1]);
@@ -200,6 +210,59 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     writeFileSync(json, '');
     expect(run('experiment', '--op', 'sub', '--model', 'nau', '--seeds', '2', '--iterations', '1000', '--json', json).code).toBe(0);
     expect(JSON.parse(readFileSync(json, 'utf8')).seeds.map((r: { seed: number }) => r.seed)).toEqual([2]);
+  }, 120_000);
+
+  it('experiment --json refuses any file but its own report, carries a finished one on to more seeds, and keeps a second run off it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nalu-cli-'));
+    const json = join(dir, 'r.json');
+    const args = (...more: string[]) => ['experiment', '--op', 'sub', '--model', 'nau', '--iterations', '1000', '--workers', '1', '--json', json, ...more];
+    // a JSON file that is no report (a typo in the file name) is left as it was
+    const other = '{ "name": "some-package", "version": "1.0.0" }\n';
+    writeFileSync(json, other);
+    const refused = run(...args('--seeds', '0'));
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/--json .*r\.json exists and is not the report of an experiment: give another file, or move it away first/);
+    expect(readFileSync(json, 'utf8')).toBe(other);
+    unlinkSync(json);
+    expect(run(...args('--seeds', '0')).code).toBe(0);
+    const one = readFileSync(json, 'utf8');
+    // the same command again: nothing to run, the report untouched
+    const same = run(...args('--seeds', '0'));
+    expect(same.code).toBe(0);
+    expect(same.err).toMatch(/experiment: .*r\.json holds this run's finished report: nothing to run/);
+    expect(same.out).toMatch(/sub with nau: success \d\/1/);
+    expect(readFileSync(json, 'utf8')).toBe(one);
+    // refused: other settings (named), seeds it would drop, another module
+    const op = run('experiment', '--op', 'add', '--model', 'nau', '--iterations', '1000', '--seeds', '0', '--json', json);
+    expect(op.err).toMatch(/holds the finished report of a run of other settings \(op\) \(seeds 0 done\): give another file/);
+    const dropped = run(...args('--seeds', '1'));
+    expect(dropped.err).toMatch(/holds the finished report of a run \(seeds 0 done\), with seeds 0 that --seeds leaves out: list them too, give another file/);
+    writeFileSync(json, one.replace(`"simd ${SIMD_SHA}"`, '"simd 000000000000"'));
+    const module = run(...args('--seeds', '0'));
+    expect(module.err).toMatch(/holds the finished report of a run of another module \(simd 000000000000; this run's is simd [0-9a-f]{12}: another build or version of the package\) \(seeds 0 done\), whose seeds this module would not give bit for bit/);
+    for (const r of [op, dropped, module]) expect(r.code).toBe(2);
+    // more seeds: seed 0 kept as it was, seed 1 run
+    writeFileSync(json, one);
+    const more = run(...args('--seeds', '0..1'));
+    expect(more.code).toBe(0);
+    expect(more.err).toMatch(/experiment: carrying on .*r\.json: seeds 0 done, 1 to go/);
+    const both = JSON.parse(readFileSync(json, 'utf8'));
+    expect(both.seeds.map((s: { seed: number }) => s.seed)).toEqual([0, 1]);
+    expect(both.seeds[0]).toEqual(JSON.parse(one).seeds[0]);
+    // a lock of a running process (this one) keeps a run off the file; one of a process gone is taken over
+    writeFileSync(`${json}.lock`, `${process.pid}\n`);
+    const locked = run(...args('--seeds', '0..2'));
+    expect(locked.code).toBe(2);
+    expect(locked.err).toMatch(new RegExp(`--json .*r\\.json is being written by another run \\(process ${process.pid}; its lock is .*r\\.json\\.lock\\): wait for it to end, or give another file`));
+    const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(`${json}.lock`, `${gone}\n`);
+    expect(run(...args('--seeds', '0..2')).code).toBe(0);
+    expect(readdirSync(dir)).toEqual(['r.json']);
+    expect(JSON.parse(readFileSync(json, 'utf8')).seeds).toHaveLength(3);
+    // --help after a command is the help
+    const help = run('experiment', '--help');
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^usage: nalu-wasm <command>/);
   }, 120_000);
 
   it('reproduce puts its next line on a line of its own when the file does not end in a newline', () => {

@@ -1,6 +1,6 @@
 // The experiment protocol: metrics, the success criterion, and a short run that succeeds.
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, modelEntry, MODELS, parseReport, parseReproduceLines, recordedInit, ReinitRule, reportJson, runSeed, sparsityError, stagedMse, thresholdOf, wilson } from '../src/experiment';
+import { DEFAULTS, MAX_SKIPPED_IN_A_ROW, modelEntry, MODELS, parseReport, parseReproduceLines, recordedInit, ReinitRule, reportJson, roundingFloor, runSeed, sparsityError, stagedMse, thresholdOf, wilson } from '../src/experiment';
 import { adam, dense, inalu, nac, nalu, sequential, staticTask } from '../src/index';
 import { useBackend } from './helpers';
 
@@ -72,14 +72,14 @@ describe('stagedMse', () => {
     model.dispose();
   });
 
-  it('reads a NaN prediction as an infinite error', async () => {
+  it('reads a NaN prediction as a NaN error (not an overflow)', async () => {
     await useBackend('simd');
     const model = sequential([dense({ inputs: 100, outputs: 2 }), dense({ inputs: 2, outputs: 1 })], { seed: 0 });
     const W = new Float32Array(200).map((_, i) => (i % 2 ? -3e38 : 3e38)); // +Inf and -Inf, then their sum
     model.setWeights([{ W, b: new Float32Array(2) }, { W: new Float32Array([1, 1]), b: new Float32Array(1) }]);
     const d = staticTask({ op: 'add', seed: 0 }).validationSet(8);
     expect(Number.isNaN(model.predict(d.x)[0])).toBe(true);
-    expect(stagedMse(model, d)()).toBe(Infinity);
+    expect(stagedMse(model, d)()).toBeNaN();
     model.dispose();
   });
 });
@@ -109,6 +109,33 @@ describe('runSeed', () => {
     expect(r.extrapolationMse).toBeGreaterThan(10 * r.interpolationMse);
     expect(r.sparsityError).toBeGreaterThan(0);
   }, 60_000);
+
+  it(`stops a seed after ${MAX_SKIPPED_IN_A_ROW} refused steps in a row, says where, and never takes a NaN error for the best`, async () => {
+    await useBackend('simd');
+    // a NALU at learning rate 10: its steps overflow after the first
+    const config = { ...DEFAULTS, op: 'mul' as const, model: 'nalu', iterations: 30_000, learningRate: 10, interpolation: [1, 10] as [number, number],
+      logEvery: 1000, validationSize: 1000, testSize: 1000 };
+    const log: number[] = [];
+    const r = runSeed(config, 0, 1, (e) => log.push(e.iteration));
+    expect(r.skippedSteps).toBe(MAX_SKIPPED_IN_A_ROW);
+    expect(r.stoppedAt).toBe(r.skippedSteps + 1);
+    expect(log.at(-1)).toBe(r.stoppedAt); // measured where it stopped
+    expect(r.bestIteration).toBe(1000);
+    expect(r.interpolationMse).toBeNaN();
+    // a seed that runs to the end has no stoppedAt
+    expect(runSeed({ ...config, op: 'sub', model: 'nac', learningRate: 1e-2, iterations: 2000 }, 0, 1)).not.toHaveProperty('stoppedAt');
+  }, 60_000);
+
+  it("estimates the error of rounding a configuration's targets to f32: below the threshold by default, above it where the subsets cover every input", async () => {
+    await useBackend('simd');
+    const add = { ...DEFAULTS, op: 'add' as const, model: 'nau' };
+    // the default test range: targets a + b about 200, so about 200^2 2^-48 / 3 = 4.7e-11
+    expect(roundingFloor(add)).toBeGreaterThan(2e-11);
+    expect(roundingFloor(add)).toBeLessThan(1e-10);
+    expect(thresholdOf(add, 100_000)).toBeGreaterThan(1e4 * roundingFloor(add));
+    const covering = { ...add, inputSize: 10, subsetRatio: 0.5, overlapRatio: 0, interpolation: [-2, 2] as [number, number], extrapolation: [-6, 6] as [number, number] };
+    expect(thresholdOf(covering, 100_000)).toBeLessThan(roundingFloor(covering));
+  });
 
   it('refuses a model that MODELS does not name, prototype names included', async () => {
     await useBackend('simd');
