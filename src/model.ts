@@ -2,7 +2,6 @@ import { bytesOf, calledOn, checkBool, checkF32, checkInt, checkKeys, checkOptio
 import { checkInitScheme, layerFromSpec, layerKind, MAX_LAYERS, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { fitModel, type FitOptions, type FitResult } from './fit.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
-import { smallResult } from './results.js';
 import { Rng } from './rng.js';
 import { isSampler, Sampler } from './tasks/sampler.js';
 import { MAX_BLOCK, Owned, weakly, type Engine } from './wasm/engine.js';
@@ -443,7 +442,7 @@ export class Model {
       const n = b * this.outputs, f32 = this.engine.f32;
       if (n > 16) return out ? (copyInto(out, f32.subarray(y, y + n)), out) : f32.slice(y, y + n);
       // a few values: copied one by one into a new array (cheaper than slice in V8 and JSC)
-      const result = out ?? smallResult(n);
+      const result = out ?? new Float32Array(n);
       for (let i = 0; i < n; i++) result[i] = f32[y + i]!;
       return result;
     }
