@@ -119,15 +119,19 @@ function build(what: string, saved: SavedModel): Model {
 }
 
 /**
- * A model from the bytes `model.save()` returned. With `{ optimizer: true }` at saving, the
+ * A model from the bytes `model.save()` returned, in a Uint8Array or a whole ArrayBuffer (as
+ * fetch's response.arrayBuffer() gives them). With `{ optimizer: true }` at saving, the
  * model's `optimizer` is the saved optimizer, its moments and step count restored: pass
  * `model.optimizer` to trainStep to continue training exactly.
  */
-export function load(bytes: Uint8Array): Model {
+export function load(bytes: Uint8Array | ArrayBuffer): Model {
   return build('load', decodeModel('load', bytes));
 }
 
-/** A model from model.toJSON()'s object or its JSON text. */
-export function fromJSON(json: ModelJSON | string): Model {
+/**
+ * A model from model.toJSON()'s object, its JSON text, or that text parsed elsewhere (an imported
+ * .json module, whose inferred type says `format: string`): every field is checked at run time.
+ */
+export function fromJSON(json: ModelJSON | object | string): Model {
   return build('fromJSON', decodeJSON('fromJSON', json));
 }

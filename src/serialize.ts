@@ -367,7 +367,6 @@ const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** Describes a wrong argument of load() or fromJSON(), with a hint where one helps. */
 function describeInput(value: unknown, fn: 'load' | 'fromJSON'): string {
-  if (value instanceof ArrayBuffer) return 'an ArrayBuffer (wrap it: new Uint8Array(buffer); for the .buffer of a Node Buffer or of a view, pass the Buffer or view itself, as its bytes may be part of a larger buffer)';
   if (ArrayBuffer.isView(value)) return `${article(viewKind(value))}${fn === 'fromJSON' && typedKind(value) === 'Uint8Array' ? ' (for the binary form use load)' : ''}`;
   if (typeof value === 'string') {
     const json = value.trimStart().startsWith('{') ? ' (it looks like JSON: use fromJSON for the JSON form)' : '';
@@ -379,9 +378,10 @@ function describeInput(value: unknown, fn: 'load' | 'fromJSON'): string {
 
 /** Checks the envelope (magic, version, length, checksum) and decodes the content. */
 export function decodeModel(what: string, input: unknown): SavedModel {
-  if (typedKind(input) !== 'Uint8Array') fail(`${what}: bytes must be a Uint8Array (what save() returns), got ${describeInput(input, 'load')}`);
+  const whole = Object.prototype.toString.call(input) === '[object ArrayBuffer]'; // of any realm
+  if (!whole && typedKind(input) !== 'Uint8Array') fail(`${what}: bytes must be a Uint8Array (what save() returns) or an ArrayBuffer, got ${describeInput(input, 'load')}`);
   // a copy: the bytes as the array's internal slots hold them, unchanged while they are read
-  const bytes = new Uint8Array(input as Uint8Array);
+  const bytes = whole ? new Uint8Array((input as ArrayBuffer).slice(0)) : new Uint8Array(input as Uint8Array);
   const n = bytes.length;
   const head = Math.min(n, MAGIC.length);
   let magicOk = true;
@@ -406,7 +406,7 @@ export function decodeModel(what: string, input: unknown): SavedModel {
   if (n < length) fail(`${what}: truncated: ${plural(n, 'byte')} of a model of ${length} bytes (the length its header gives)`);
   if (n > length) {
     fail(`${what}: ${plural(n - length, 'unexpected byte')} after the model's ${length} bytes (the length its header gives): ` +
-      'the data holds more than one saved model, or is corrupt');
+      `the data holds more than one saved model, or is corrupt${whole ? ' (an ArrayBuffer is read whole: for the .buffer of a Node Buffer or of a view, whose bytes may be part of a larger buffer, pass the Buffer or view itself)' : ''}`);
   }
   const stored = view.getUint32(length - 4, true);
   const computed = crc32(bytes, 0, length - 4);

@@ -66,6 +66,11 @@ void new StagedBatch();
 const state = model.optimizerState();
 if (state) model.restoreOptimizer({ ...state, m: [{ W_hat: [0, 0], M_hat: [0, 0] }], v: [{ W_hat: [0, 0], M_hat: [0, 0] }] });
 fromJSON({ ...model.toJSON({ optimizer: false }), optimizer: undefined });
+// a model imported as a JSON module: TypeScript infers format: string, number[] tensors
+const imported = { format: 'nalu-wasm' as string, version: 1, options: {}, layers: [{ type: 'nau', inputs: 2, outputs: 1, options: {}, params: { W: [1, 1] } }] };
+fromJSON(imported);
+// @ts-expect-error: neither an object nor text
+fromJSON(42);
 // @ts-expect-error: the string form is JSON.stringify's key, not an option
 model.toJSON('optimizer');
 
