@@ -5,7 +5,7 @@
 //
 // Workers may not compile WebAssembly from bytes, so the package's "workerd" export imports its
 // .wasm files as modules: wrangler (or workerd's config) uploads them compiled. The model is
-// built on the first request: a Worker may not do asynchronous work at the top level.
+// built on the first request and kept (init() does no I/O, so it could run at the top level too).
 import { init, nac, nacMul, nalu, sequential, NaluError } from 'nalu-wasm';
 import spec from './model.json';
 
