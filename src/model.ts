@@ -413,7 +413,8 @@ export class Model {
     const b = staged ? staged.batch : this.batchOf('predict', 'x', rows, this.inputs, batch, Number.MAX_SAFE_INTEGER);
     const outF32 = typedKind(out) === 'Float32Array';
     if (out !== undefined && (!outF32 || lengthOf(out) !== b * this.outputs)) {
-      fail(`predict: out must be a Float32Array of batch ${b} x ${this.outputs} outputs = ${b * this.outputs} values, got ${outF32 ? `one of ${lengthOf(out)}` : describe(out)}`);
+      const n = b * this.outputs, s = (k: number) => (k === 1 ? '' : 's');
+      fail(`predict: out must be a Float32Array of ${n} value${s(n)} (batch ${b} x ${this.outputs} output${s(this.outputs)}), got ${outF32 ? `one of ${lengthOf(out)}` : describe(out)}`);
     }
     // Two SharedArrayBuffer objects may hold the same memory (a structuredClone's, a worker's):
     // no identity tells, so such an out is filled only once every chunk of x has been read.
@@ -961,10 +962,15 @@ export class Model {
     return this.#disposed;
   }
 
-  /** @internal console.log's view: the layers, build, size and step, not the engine's internals. */
-  [INSPECT](): string {
+  /** The model in one line: its layers, build, size and step (console.log's view too). */
+  toString(): string {
     const layers = this.layers.map((l) => `${l.type} ${l.inputs} -> ${l.outputs}`).join(', ');
     return `Model { ${layers}; ${this.backend}, ${this.parameterCount} parameters, step ${this.step}${this.#disposed ? ', disposed' : ''} }`;
+  }
+
+  /** @internal console.log's view, not the engine's internals */
+  [INSPECT](): string {
+    return this.toString();
   }
 }
 
@@ -1009,9 +1015,14 @@ export class StagedBatch {
     return this.#disposed;
   }
 
+  /** The batch in one line (console.log's view too). */
+  toString(): string {
+    return `StagedBatch { ${this.batch} samples${this.#disposed ? ', disposed' : ''} }`;
+  }
+
   /** @internal */
   [INSPECT](): string {
-    return `StagedBatch { ${this.batch} samples${this.#disposed ? ', disposed' : ''} }`;
+    return this.toString();
   }
 }
 

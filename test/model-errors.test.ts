@@ -74,8 +74,8 @@ const ROWS: Row[] = [
   { name: 'predict: negative batch', run: (c) => c.m.predict(c.x, -4), message: /^predict: batch must be an integer .*got -4/ },
   { name: 'predict: non-integer batch', run: (c) => c.m.predict(c.x, 2.5), message: /^predict: batch must be an integer .*got 2\.5/ },
   { name: 'predict: NaN batch', run: (c) => c.m.predict(c.x, NaN), message: /^predict: batch must be an integer .*got NaN/ },
-  { name: 'predict: out too short', run: (c) => c.m.predict(c.x, 4, new Float32Array(3)), message: /^predict: out must be a Float32Array of batch 4 x 1 outputs = 4 values, got one of 3$/ },
-  { name: 'predict: out a Float64Array', run: (c) => c.m.predict(c.x, 4, any(new Float64Array(4))), message: /^predict: out must be a Float32Array of batch 4/ },
+  { name: 'predict: out too short', run: (c) => c.m.predict(c.x, 4, new Float32Array(3)), message: /^predict: out must be a Float32Array of 4 values \(batch 4 x 1 output\), got one of 3$/ },
+  { name: 'predict: out a Float64Array', run: (c) => c.m.predict(c.x, 4, any(new Float64Array(4))), message: /^predict: out must be a Float32Array of 4 values \(batch 4 x 1 output\), got a Float64Array$/ },
   { name: 'predict: out an array', run: (c) => c.m.predict(c.x, 4, any([0, 0, 0, 0])), message: /^predict: out must be a Float32Array/ },
   {
     name: 'predict: out overlapping x',
@@ -352,7 +352,7 @@ const ROWS: Row[] = [
     message: /^trainStepOn: this sampler was not made by a task's trainSampler\(\)/,
   },
   { name: 'predict: x a Proxy of a Float32Array', run: (c) => c.m.predict(new Proxy(c.x, {})), message: /^predict: x must be a Float32Array \(or Float64Array or number\[\]\), got an object posing as a Float32Array \(a Proxy\?\)$/ },
-  { name: 'predict: out a Proxy of a Float32Array', run: (c) => c.m.predict(c.x, 4, new Proxy(new Float32Array(4), {})), message: /^predict: out must be a Float32Array of batch 4 x 1 outputs = 4 values, got an object posing as a Float32Array \(a Proxy\?\)$/ },
+  { name: 'predict: out a Proxy of a Float32Array', run: (c) => c.m.predict(c.x, 4, new Proxy(new Float32Array(4), {})), message: /^predict: out must be a Float32Array of 4 values \(batch 4 x 1 output\), got an object posing as a Float32Array \(a Proxy\?\)$/ },
   { name: 'setWeights: a Proxy of a Float32Array', run: (c) => c.m.setWeights(c.other.map((rec, k) => (k === 1 ? { ...rec, W_hat: new Proxy(rec.W_hat!, {}) } : rec))), message: /^setWeights: W_hat of layer 1 \(nac\) must be a Float32Array, Float64Array or number\[\], got an object posing as a Float32Array/ },
   { name: 'lambdaAt: NaN', run: (c) => c.m.lambdaAt(NaN), message: /^lambdaAt: t must be a finite number >= 0/ },
   { name: 'lambdaAt: a string', run: (c) => c.m.lambdaAt(any('5')), message: /^lambdaAt: t must be a finite number >= 0 and <= 9007199254740991, got "5"/ },
@@ -520,7 +520,7 @@ describe.each(BUILDS)('bad input is rejected and changes nothing, %s build', (ba
     expect(() => a.predict(new ClaimsTwo(x))).toThrow(/^predict: x holds NaN at index 2 /);
     const six = Float32Array.of(1, 2, 3, 4, 5, 6);
     expect(bits(a.predict(claiming(six.slice(), 2)))).toEqual(bits(a.predict(six)));
-    expect(() => a.predict(Float32Array.of(1, 2), 1, claiming(new Float32Array(7), 1))).toThrow(/^predict: out must be a Float32Array of batch 1 x 1 outputs = 1 values, got one of 7$/);
+    expect(() => a.predict(Float32Array.of(1, 2), 1, claiming(new Float32Array(7), 1))).toThrow(/^predict: out must be a Float32Array of 1 value \(batch 1 x 1 output\), got one of 7$/);
     expect(() => a.setWeights([{ ...a.getWeights()[0], W_hat: new ClaimsTwo(40).fill(NaN) }])).toThrow(/^setWeights: W_hat of layer 0 \(nac\) has 40 values, expected/);
     a.trainStep(Float32Array.of(1, 2), Float32Array.of(3), adam());
     const s = a.optimizerState()!;

@@ -532,8 +532,8 @@ describe('models on the simd and scalar backends coexist', () => {
   });
 });
 
-describe('console.log', () => {
-  it('shows a model, a sampler and a staged batch in one line each, not the engine behind them', async () => {
+describe('console.log and String()', () => {
+  it('show a model, a sampler and a staged batch in one line each, not the engine behind them', async () => {
     const { inspect } = await import('node:util');
     const { staticTask } = await import('../src/index');
     await useBackend('simd');
@@ -544,6 +544,7 @@ describe('console.log', () => {
     expect(inspect({ m, sampler, staged })).toBe(
       '{\n  m: Model { nalu 100 -> 2, nau 2 -> 1; simd, 602 parameters, step 1 },\n' +
       '  sampler: Sampler { 100 inputs from [1, 2] },\n  staged: StagedBatch { 3 samples }\n}');
+    expect(`${m} | ${sampler} | ${staged}`).toBe('Model { nalu 100 -> 2, nau 2 -> 1; simd, 602 parameters, step 1 } | Sampler { 100 inputs from [1, 2] } | StagedBatch { 3 samples }');
     m.dispose();
     sampler.dispose();
     expect(inspect([m, sampler, staged])).toBe(

@@ -179,7 +179,7 @@ describe('staged batches: errors', () => {
     const foreign = other.stageBatch(d.x, d.t), own = m.stageBatch(d.x, d.t);
     expect(() => m.predict(foreign)).toThrow('predict: this StagedBatch was staged by another model');
     expect(() => m.predict(own, 3)).toThrow('predict: the StagedBatch holds 4 samples, got batch 3 (leave batch out)');
-    expect(() => m.predict(own, undefined, new Float32Array(3))).toThrow(/out must be a Float32Array of batch 4 x 1 outputs = 4 values, got one of 3/);
+    expect(() => m.predict(own, undefined, new Float32Array(3))).toThrow(/out must be a Float32Array of 4 values \(batch 4 x 1 output\), got one of 3/);
     // an object dressed as a batch of this model, pointing at address 0
     const forged = Object.create(StagedBatch.prototype, { model: { value: m }, batch: { value: 4 }, ptr: { value: 0 } }) as StagedBatch;
     for (const call of [() => m.predict(forged), () => m.evaluate(forged), () => m.trainStepOn(forged, adam())]) {

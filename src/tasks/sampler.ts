@@ -242,6 +242,11 @@ export class Sampler {
 
   /** @internal console.log's view, without the engine's internals. */
   [INSPECT](): string {
+    return this.toString();
+  }
+
+  /** The sampler in one line (console.log's view too). */
+  toString(): string {
     return `Sampler { ${this.config.inputs} inputs from [${this.range.join(', ')}]${this.isDisposed ? ', disposed' : ''} }`;
   }
 
