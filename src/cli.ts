@@ -368,15 +368,21 @@ class Progress {
     return this.total > 0 ? Math.min(1, this.count / this.total) : 1;
   }
 
+  /** The time left at the pace so far. */
+  private left(): number {
+    const frac = this.fraction();
+    return frac > 0 ? this.elapsed() * (1 - frac) / frac : 0;
+  }
+
   private draw(): void {
-    const frac = this.fraction(), elapsed = this.elapsed();
-    const eta = frac > 0 ? elapsed * (1 - frac) / frac : 0;
+    const frac = this.fraction(), elapsed = this.elapsed(), eta = this.left();
     const bar = '#'.repeat(Math.round(frac * 28)).padEnd(28, '.');
     process.stderr.write(`\r${this.label} [${bar}] ${String(Math.floor(frac * 100)).padStart(3)}% ${fmtTime(elapsed)} elapsed, ${fmtTime(eta)} left ${this.detail}\x1b[K`);
   }
 
   private line(): void {
-    process.stderr.write(`${this.label}: ${Math.floor(this.fraction() * 100)}% (${fmtTime(this.elapsed())} elapsed) ${this.detail}\n`);
+    const frac = this.fraction();
+    process.stderr.write(`${this.label}: ${Math.floor(frac * 100)}% (${fmtTime(this.elapsed())} elapsed${frac < 1 ? `, ${fmtTime(this.left())} left` : ''}) ${this.detail}\n`);
   }
 
   private elapsed(): number {

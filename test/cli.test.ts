@@ -86,7 +86,8 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(r.out).toMatch(/sub with nac: success \d\/3/);
     // progress on stderr (not a terminal here): a line per tenth reached, the last one at 100% with every seed done
     const lines = r.err.trim().split('\n');
-    const pcts = lines.map((l) => Number(/^sub\/nac: (\d+)% \(\d+s elapsed\) \(\d of 3 seeds done\)$/.exec(l)?.[1]));
+    const pcts = lines.map((l) => Number(/^sub\/nac: (\d+)% \(\d+s elapsed(, \d+s left)?\) \(\d of 3 seeds done\)$/.exec(l)?.[1]));
+    expect(lines.slice(0, -1).every((l) => / left\) /.test(l))).toBe(true); // the time left, on every line before 100%
     expect(pcts.every(Number.isInteger)).toBe(true);
     expect(pcts.slice(1).every((p, i) => Math.floor(p / 10) > Math.floor(pcts[i]! / 10))).toBe(true);
     expect(lines.at(-1)).toMatch(/^sub\/nac: 100% .*\(3 of 3 seeds done\)$/);
