@@ -103,6 +103,22 @@ describe('init({ wasm })', () => {
     expect(Array.from(after.predict([1, 2]))).toEqual(Array.from(before.predict([1, 2])));
   });
 
+  it("says what to do when a server answers with a page instead of the module, naming Vite's pre-bundling where the URL shows it", async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><html></html>'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      await expect(init({ wasm: `http://127.0.0.1:${port}/node_modules/.vite/deps/nalu-simd.wasm` })).rejects.toThrow(
+        /^init: http:\/\/127\.0\.0\.1:\d+\/node_modules\/\.vite\/deps\/nalu-simd\.wasm \(Content-Type text\/html\) is not a WebAssembly module \(it starts with "<!do"\): Vite's dev server pre-bundled nalu-wasm, away from its \.wasm files: add optimizeDeps: \{ exclude: \['nalu-wasm'\] \} to the Vite config; or pass init\(\{ wasm \}\) the URL/);
+      await expect(init({ wasm: `http://127.0.0.1:${port}/assets/nalu-simd.wasm` })).rejects.toThrow(
+        /is not a WebAssembly module \(it starts with "<!do"\): a server or dev server may have answered with another file; or pass init\(\{ wasm \}\) the URL of one of the package's nalu-\*\.wasm files$/);
+    } finally {
+      server.close();
+    }
+    await init();
+  });
+
   it('takes a plain options object made in another realm (node:vm), and refuses bytes given as the options', async () => {
     expect(await init(runInNewContext('({ simd: false })') as Parameters<typeof init>[0])).toEqual({ backend: 'scalar', threads: 1 });
     await expect(init(new Uint8Array(bytesOf('simd')) as never)).rejects.toThrow(/^init: options must be a plain object, got a Uint8Array; /);

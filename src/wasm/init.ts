@@ -231,8 +231,9 @@ export async function compileBytes(bytes: BufferSource, where: string): Promise<
   const view = u8.subarray(0, 4);
   if (view.length < 4 || view[0] !== 0 || view[1] !== 0x61 || view[2] !== 0x73 || view[3] !== 0x6d) {
     const head = String.fromCharCode(...view).replace(/[^\x20-\x7e]/g, '?');
-    fail(`init: ${where} is not a WebAssembly module (it starts with ${JSON.stringify(head)}): ` +
-      'a server or dev server may have answered with another file; pass init({ wasm }) the URL of one of the package\'s nalu-*.wasm files');
+    fail(`init: ${where} is not a WebAssembly module (it starts with ${JSON.stringify(head)}): ${where.includes('/.vite/deps/')
+      ? 'Vite\'s dev server pre-bundled nalu-wasm, away from its .wasm files: add optimizeDeps: { exclude: [\'nalu-wasm\'] } to the Vite config'
+      : 'a server or dev server may have answered with another file'}; or pass init({ wasm }) the URL of one of the package's nalu-*.wasm files`);
   }
   return WebAssembly.compile(u8).catch((err: unknown) => rethrow(err, where));
 }
