@@ -1081,5 +1081,11 @@ export function checkRegularizer(what: string, r: unknown): ResolvedRegularizer 
 
 /** Builds a model from layers applied in order: `sequential([nalu(...), nalu(...)], { seed })`. */
 export function sequential(layers: readonly LayerSpec[], options?: SequentialOptions): Model {
-  return new Model(layers, options);
+  const model = new Model(layers, options);
+  // (load() takes any saved model as it was: this is sequential's own check)
+  if (model.options.regularizer && !model.layers.some((l) => l.type === 'nau' || l.type === 'nmu')) {
+    model.dispose();
+    fail(`sequential: regularizer acts on nau and nmu layers, and this model has none (${model.layers.map((l) => l.type).join(', ')})`);
+  }
+  return model;
 }

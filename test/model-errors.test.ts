@@ -664,7 +664,7 @@ describe.each(BUILDS)('bad input is rejected and changes nothing, %s build', (ba
   it('the library\'s own objects and classes cannot be rewritten: tasks are known by identity, a model\'s tensors and staged batches are its own, the classes\' methods stay theirs', async () => {
     await useBackend(backend);
     const other = bystander();
-    const m = sequential([nac({ inputs: 2, outputs: 1 })], { seed: 12, regularizer: { lambda: 1 } });
+    const m = sequential([nau({ inputs: 2, outputs: 1 })], { seed: 12, regularizer: { lambda: 1 } });
     // a task's methods called on an object made from it, with a config of its own
     const task = staticTask({ op: 'add', inputSize: 4 });
     const fake = Object.create(task, { config: { value: { ...task.config, inputs: 1000 } } }) as typeof task;

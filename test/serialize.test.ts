@@ -852,7 +852,7 @@ describe('hardening of the other entry points', () => {
 
   it('src/serialize.ts: fromJSON takes the JSON parsed in another realm (node:vm), records of options too', async () => {
     await useBackend('simd');
-    const m = sequential([nalu({ inputs: 2, outputs: 1 })], { seed: 2, regularizer: { lambda: 0.5, start: 10, end: 20 } });
+    const m = sequential([nalu({ inputs: 2, outputs: 2 }), nau({ inputs: 2, outputs: 1 })], { seed: 2, regularizer: { lambda: 0.5, start: 10, end: 20 } });
     const other = runInNewContext('JSON.parse(t)', { t: JSON.stringify(m.toJSON()) }) as ModelJSON;
     expect(Object.getPrototypeOf(other)).not.toBe(Object.prototype);
     const l = fromJSON(other);

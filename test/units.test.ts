@@ -2,7 +2,7 @@
 // weights on and beyond the clamp boundaries), their regulariser and projection, and what
 // they learn.
 import { describe, expect, it } from 'vitest';
-import { adam, nau, nmu, sequential, sgd, type LayerSpec, type Weights } from '../src/index';
+import { adam, fromJSON, nac, nalu, nau, nmu, sequential, sgd, type LayerSpec, type Weights } from '../src/index';
 import { maxErrRelToMax } from './golden';
 import { BUILDS, bits, prng, useBackend } from './helpers';
 import { refNauReg, refNmuReg, refStack, type RefLayer } from './reference';
@@ -143,6 +143,14 @@ describe('regulariser and projection', () => {
     const m = sequential([nau({ inputs: 2, outputs: 1 })], { regularizer: { lambda: 10, start: 100, end: 300 } });
     expect([0, 100, 150, 200, 300, 1000].map((t) => m.lambdaAt(t))).toEqual([0, 0, 2.5, 5, 10, 10]);
     expect(() => sequential([nau({ inputs: 2, outputs: 1 })], { regularizer: { lambda: -1 } })).toThrow(/regularizer.lambda must be/);
+    // on a model with no NAU or NMU it would do nothing: refused (a saved one still loads)
+    expect(() => sequential([nalu({ inputs: 2, outputs: 2 }), nac({ inputs: 2, outputs: 1 })], { regularizer: { lambda: 1 } }))
+      .toThrow(/^sequential: regularizer acts on nau and nmu layers, and this model has none \(nalu, nac\)$/);
+    const plain = sequential([nac({ inputs: 2, outputs: 1 })]);
+    const old = fromJSON({ ...plain.toJSON(), options: { allowNonFinite: false, regularizer: { lambda: 1, start: 0, end: 0 } } });
+    expect(old.options.regularizer).toEqual({ lambda: 1, start: 0, end: 0 });
+    old.dispose();
+    plain.dispose();
     // the module holds lambda in f32: 1e39 would be infinite there
     expect(() => sequential([nau({ inputs: 2, outputs: 1 })], { regularizer: { lambda: 1e39 } }))
       .toThrow(/^sequential: regularizer\.lambda must be a finite number >= 0 and <= 3\.4028234663852886e\+38, got 1e\+39/);
