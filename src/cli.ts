@@ -49,6 +49,8 @@ experiment options:
   --init <glorot|seed|madsen>   init of the NAC+, NAC*, NALU and dense layers, default glorot
                          (dense: nn.Linear's); madsen: Madsen & Johansen's code (NAC: fan Var[W] = 2)
   --workers N            worker threads, default: the number of cores
+  --curves               keep each seed's errors at every logged iteration in the --json report
+                         (its "log": iteration, interpolationMse, extrapolationMse)
   --json FILE            write the results as JSON, rewritten after each seed ("partial": true
                          until the last), so that an interrupted run keeps its finished seeds
                          (the same command run again finishes such an unfinished report, and
@@ -77,7 +79,8 @@ showcase options:
 
 type Args = Map<string, string>;
 
-function parseArgs(argv: string[], allowed: string[]): Args {
+/** The options in argv: each of `allowed` takes a value, each of `flags` none (it reads as "true"). */
+function parseArgs(argv: string[], allowed: string[], flags: string[] = []): Args {
   const args: Args = new Map();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -85,6 +88,12 @@ function parseArgs(argv: string[], allowed: string[]): Args {
     const eq = a.indexOf('=');
     const key = eq < 0 ? a.slice(2) : a.slice(2, eq);
     const inline = eq < 0 ? undefined : a.slice(eq + 1);
+    if (flags.includes(key)) {
+      if (inline !== undefined) throw new UsageError(`--${key} takes no value`);
+      if (args.has(key)) throw new UsageError(`--${key} is given twice`);
+      args.set(key, 'true');
+      continue;
+    }
     if (!allowed.includes(key)) throw new UsageError(`unknown option --${key}`);
     const value = inline ?? argv[++i];
     if (value === undefined || value.trim() === '' || (inline === undefined && value.startsWith('--'))) throw new UsageError(`--${key} needs a value`);
@@ -333,6 +342,7 @@ function experimentConfig(args: Args): ExperimentConfig {
     validationSize: DEFAULTS.validationSize,
     testSize: DEFAULTS.testSize,
     ...(args.has('init') ? { init: initOption(args, [model]) } : {}),
+    ...(args.has('curves') ? { curves: true as const } : {}),
   };
 }
 
@@ -469,7 +479,7 @@ async function workerMain(): Promise<void> {
   await init();
   parentPort!.on('message', (job: Job) => {
     try {
-      const result = runSeed(job.config, job.seed, job.threshold, (entry) => parentPort!.postMessage({ kind: 'log', key: job.key, entry }));
+      const result = runSeed(job.config, job.seed, job.threshold, (entry) => parentPort!.postMessage({ kind: 'log', key: job.key, entry }), job.config.curves === true);
       parentPort!.postMessage({ kind: 'result', key: job.key, result });
     } catch (err) {
       parentPort!.postMessage({ kind: 'error', key: job.key, message: (err as Error).message, bad: err instanceof NaluError });
@@ -492,7 +502,7 @@ export interface ExperimentReport {
   module: string;
   /** Written while seeds are still running (the file is rewritten after each one). */
   partial?: true;
-  seeds: Array<Omit<SeedResult, 'log'>>;
+  seeds: SeedResult[];
   aggregate: { threshold: number; successRate: number; successInterval: [number, number]; wallSeconds: number; workers: number };
   config: ExperimentConfig & { seeds: number[]; workers: number };
 }
@@ -510,11 +520,12 @@ function table(rows: string[][]): string {
 
 async function experiment(argv: string[]): Promise<void> {
   const args = parseArgs(argv, ['op', 'model', 'seeds', 'iterations', 'batch', 'lr', 'input-size', 'subset', 'overlap',
-    'interp', 'extrap', 'log-every', 'init', 'workers', 'json']);
+    'interp', 'extrap', 'log-every', 'init', 'workers', 'json'], ['curves']);
   const config = experimentConfig(args);
   const seeds = seedList(args.get('seeds'));
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
   const json = args.get('json');
+  if (config.curves && !json) throw new UsageError('--curves keeps the curves in the report: give --json FILE too');
   if (json) {
     checkWritable('json', json, 'whole');
     lockFor('json', json);

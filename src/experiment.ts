@@ -200,6 +200,8 @@ export interface ExperimentConfig {
   testSize: number;
   /** The init scheme of the model's layers that take one (NAC+, NAC*, NALU); theirs (glorot) when absent. */
   init?: InitScheme;
+  /** The command line's --curves: each seed's report keeps its log (the errors at every logged iteration). */
+  curves?: true;
 }
 
 export const DEFAULTS: Omit<ExperimentConfig, 'op' | 'model'> = {

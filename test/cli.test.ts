@@ -35,6 +35,8 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     [['experiment', '--op', 'add', '--model', 'nac', '--workers', '0'], /--workers must be an integer/],
     [['experiment', '--op', 'add', '--model', 'nac', '--colour', 'red'], /unknown option --colour/],
     [['experiment', '--op', 'add', '--model', 'nac', '--batch'], /--batch needs a value/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--curves'], /--curves keeps the curves in the report: give --json FILE too/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--curves=yes'], /--curves takes no value/],
     [['identity', 'extra'], /unexpected argument "extra"/],
     [['reproduce', '--models', 'lstm'], /--models: unknown "lstm"/],
     [['reproduce', '--ops', 'pow'], /--ops: unknown "pow"/],
@@ -108,6 +110,24 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(report.aggregate.wallSeconds).toBeGreaterThan(0);
     expect(report.config).toMatchObject({ op: 'sub', model: 'nac', iterations: 3000, batch: 128, learningRate: 0.01,
       inputSize: 100, subsetRatio: 0.25, overlapRatio: 0.5, interpolation: [1, 2], extrapolation: [2, 6], workers: 2 });
+  }, 120_000);
+
+  it('experiment --curves keeps each seed\'s errors at every logged iteration in the report', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nalu-cli-'));
+    const json = join(dir, 'r.json');
+    const r = run('experiment', '--op', 'sub', '--model', 'nac', '--seeds', '0..1', '--iterations', '2500', '--log-every', '1000', '--curves', '--json', json);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report.config.curves).toBe(true);
+    for (const s of report.seeds) {
+      expect(s.log.map((e: { iteration: number }) => e.iteration)).toEqual([1000, 2000, 2500]);
+      const best = s.log.find((e: { iteration: number }) => e.iteration === s.bestIteration);
+      expect([best.interpolationMse, best.extrapolationMse]).toEqual([s.interpolationMse, s.extrapolationMse]);
+    }
+    // a report with curves is carried on only by runs that keep them
+    const without = run('experiment', '--op', 'sub', '--model', 'nac', '--seeds', '0..2', '--iterations', '2500', '--log-every', '1000', '--json', json);
+    expect(without.code).toBe(2);
+    expect(without.err).toMatch(/of other settings \(curves\)/);
   }, 120_000);
 
   it('reproduce appends one line per seed and a rerun skips the finished ones', () => {
