@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseReproduceLines, recordedInit, wilson } from '../src/experiment.ts';
-import { paperRate, paperSolvedAt, paperSparsity, rateText } from '../src/paper.ts';
+import { middle, paperRate, paperSolvedAt, paperSparsity, rateText } from '../src/paper.ts';
 
 const root = new URL('../', import.meta.url);
 const path = (p) => new URL(p, root);
@@ -30,15 +30,6 @@ if (process.argv.includes('--showcase')) {
   const out = execFileSync(process.execPath, [new URL('dist/cli.js', root).pathname, 'showcase'], { encoding: 'utf8' });
   const wall = ((Date.now() - started) / 1000).toFixed(0);
   writeFileSync(path('docs/showcase.md'), `Output of \`npm start\` (${machine()}, ${wall} s wall):\n\n\`\`\`\n${out.trim()}\n\`\`\`\n`);
-}
-
-/** The median of `values` (the mean of the middle two for an even count), or each value when there are 3 or fewer. */
-function middle(values, show = String) {
-  if (!values.length) return '-';
-  const v = [...values].sort((a, b) => a - b);
-  if (v.length <= 3) return v.map(show).join(', ');
-  const h = v.length >> 1;
-  return show(v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2);
 }
 
 /**

@@ -18,7 +18,7 @@ import { init } from './index.js';
 import { INIT_SCHEMES, type InitScheme } from './layers.js';
 import { IDENTITY_TEST, IDENTITY_TRAIN } from './tasks/identity.js';
 import { OPS, type Op } from './tasks/static.js';
-import { PAPER_MODELS, paperRate, rateText } from './paper.js';
+import { middle, PAPER_MODELS, paperRate, paperSolvedAt, paperSparsity, rateText } from './paper.js';
 import { wasmFile } from './wasm/load-node.js';
 
 class UsageError extends Error {}
@@ -726,6 +726,15 @@ async function reproduce(argv: string[]): Promise<void> {
       const [lo, hi] = wilson(k, rs.length);
       return `${rateText(k / rs.length, lo, hi)} | ${paperRate(op, model)}`;
     })]),
+  ]));
+  console.log('\nThe successes: the iteration each was solved at, and its sparsity error (median; each if <= 3) | the paper\'s (median)\n');
+  console.log(table([
+    ['op', 'model', 'solved at', '| theirs', 'sparsity error', '| theirs'],
+    ...ops.flatMap((op) => models.map((model) => {
+      const won = seeds.map((seed) => done.get(key(op, model, seed))!.result).filter((r) => r.success);
+      return [op, model, middle(won.map((r) => r.solvedAt!)), `| ${paperSolvedAt(op, model)}`,
+        middle(won.map((r) => r.sparsityError ?? NaN), (x) => x.toExponential(1)), `| ${paperSparsity(op, model)}`];
+    })),
   ]));
   printStopped(models.flatMap((model) => ops.flatMap((op) => seeds.map((seed): [string, SeedResult] => [`${op} ${model} seed ${seed}`, done.get(key(op, model, seed))!.result]))));
 }

@@ -47,6 +47,18 @@ export const PAPER: Readonly<Record<string, PaperCell>> = {
 
 const percent = (v: number): string => `${Math.round(100 * v)}%`;
 
+/**
+ * The median of `values` (the mean of the middle two for an even count), or each value when there
+ * are 3 or fewer; "-" for none. As the tables of the paper's figures show them.
+ */
+export function middle(values: readonly number[], show: (v: number) => string = String): string {
+  if (!values.length) return '-';
+  const v = [...values].sort((a, b) => a - b);
+  if (v.length <= 3) return v.map(show).join(', ');
+  const h = v.length >> 1;
+  return show(v.length % 2 ? v[h]! : (v[h - 1]! + v[h]!) / 2);
+}
+
 /** "14% [9%, 22%]". */
 export function rateText(rate: number, lo: number, hi: number): string {
   return `${percent(rate)} [${percent(lo)}, ${percent(hi)}]`;

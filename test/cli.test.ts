@@ -141,6 +141,9 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     for (const model of ['nac', 'nau']) {
       expect(first.out).toMatch(new RegExp(`^${model}( +\\d+% \\[\\d+%, \\d+%\\] \\| 100% \\[96%, 100%\\]){2}$`, 'm'));
     }
+    // then a row per op and model: the successes' solved-at iterations and sparsity errors | the paper's medians
+    expect(first.out).toMatch(/^op +model +solved at +\| theirs +sparsity error +\| theirs$/m);
+    expect(first.out).toMatch(/^sub +nau +(-|\d+(, \d+)?) +\| 5\.0e3 +(-|\d\.\de-\d+(, \d\.\de-\d+)?) +\| 1\.3e-6$/m);
     const lines = () => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines().length).toBe(8);
     // while another run holds the file's lock, none starts
