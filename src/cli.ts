@@ -4,7 +4,7 @@
  * Seeds run in parallel on worker threads, each with its own Wasm instance.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, linkSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -202,6 +202,12 @@ function noStaleCopy(key: string, file: string): void {
 interface Finished {
   seeds: ExperimentReport['seeds'];
   wallSeconds: number;
+  workers: number;
+}
+
+/** "seed 3" or "seeds 0, 1, 4", in order. */
+function seedWords(seeds: readonly number[]): string {
+  return `seed${seeds.length === 1 ? '' : 's'} ${[...seeds].sort((a, b) => a - b).join(', ')}`;
 }
 
 /**
@@ -212,7 +218,7 @@ interface Finished {
  * the report of other settings or of another module, or one holding seeds this run leaves out.
  */
 function finishedIn(file: string | undefined, config: ExperimentConfig, seeds: number[], module: string): Finished {
-  const none: Finished = { seeds: [], wallSeconds: 0 };
+  const none: Finished = { seeds: [], wallSeconds: 0, workers: 0 };
   const text = file && existsSync(file) ? readFileSync(file, 'utf8') : '';
   if (text.trim() === '') return none; // none yet (or an empty file made for it)
   const away = 'give another file, or move it away first';
@@ -223,22 +229,26 @@ function finishedIn(file: string | undefined, config: ExperimentConfig, seeds: n
     throw new UsageError(`--json ${file} exists and is not JSON (a report cut short or damaged?): ${away}`);
   }
   if (report === null || typeof report !== 'object' || typeof report.module !== 'string' || !Array.isArray(report.seeds)
+    || !report.seeds.every((r) => r !== null && typeof r === 'object' && Number.isInteger(r.seed))
     || report.config === null || typeof report.config !== 'object') {
     throw new UsageError(`--json ${file} exists and is not the report of an experiment: ${away}`);
   }
   const done = report.seeds;
-  const which = (of: string) => `the ${report.partial === true ? 'unfinished' : 'finished'} report of a run${of} (seeds ${done.map((r) => r.seed).join(', ') || 'none'} done)`;
-  const { workers: _, seeds: _seeds, ...settings } = report.config as Partial<ExperimentReport['config']>;
+  const twice = done.find((r, i) => done.findIndex((o) => o.seed === r.seed) !== i);
+  if (twice) throw new UsageError(`--json ${file} holds seed ${twice.seed} twice (a report edited by hand?): ${away}`);
+  const which = (of: string) => `the ${report.partial === true ? 'unfinished' : 'finished'} report of a run${of} (${done.length ? seedWords(done.map((r) => r.seed)) : 'no seed'} done)`;
+  const { workers: _, seeds: planned, ...settings } = report.config as Partial<ExperimentReport['config']>;
   const differ = [...new Set([...Object.keys(settings), ...Object.keys(config)])]
     .filter((k) => reportJson((settings as Record<string, unknown>)[k]) !== reportJson((config as unknown as Record<string, unknown>)[k]));
   if (differ.length) throw new UsageError(`--json ${file} holds ${which(` of other settings (${differ.join(', ')})`)}: ${away}`);
-  const left = done.filter((r) => !seeds.includes(r.seed)).map((r) => r.seed);
-  if (left.length) throw new UsageError(`--json ${file} holds ${which('')}, with seeds ${left.join(', ')} that --seeds leaves out: list them too, ${away}`);
+  // the seeds it ran and, unfinished, the seeds it was to run: a run of fewer would drop them
+  const left = [...new Set([...done.map((r) => r.seed), ...(Array.isArray(planned) ? planned : [])])].filter((s) => !seeds.includes(s));
+  if (left.length) throw new UsageError(`--json ${file} holds ${which(` of ${seedWords(Array.isArray(planned) ? planned : done.map((r) => r.seed))}`)}, and --seeds leaves out ${seedWords(left)}: list them too, ${away}`);
   if (report.module !== module) {
     throw new UsageError(`--json ${file} holds ${which(` of another module (${report.module}; this run's is ${module}: another build or version of the package)`)}, `
       + `whose seeds this module would not give bit for bit: ${away}`);
   }
-  return { seeds: done, wallSeconds: Number(report.aggregate?.wallSeconds) || 0 };
+  return { seeds: done, wallSeconds: Number(report.aggregate?.wallSeconds) || 0, workers: Number(report.aggregate?.workers) || 0 };
 }
 
 /** True while a process of that id runs (one of another user's included). */
@@ -252,31 +262,89 @@ function running(pid: number): boolean {
   }
 }
 
+const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
+
 /**
- * Takes `FILE.lock` (made only if absent, holding this process's id) for the run that writes
- * `file`, until the process ends: a second run on the same file would lose the first one's
- * results. The lock of a process that no longer runs (a run killed) is taken over.
+ * Takes `FILE.lock` (holding this process's id) for the run that writes `file`, until the
+ * process ends: a second run on the same file would lose the first one's results. The lock is
+ * made whole or not at all (a link to a file written first), so no run reads it half written.
+ * A lock whose process no longer runs (a run killed; or this process's own id, reused) is moved
+ * aside, which one run alone can do, and taken over.
  */
 function lockFor(key: string, file: string): void {
-  const lock = `${resolve(file)}.lock`;
-  for (let attempt = 0; ; attempt++) {
+  const lock = `${resolve(file)}.lock`, mine = `${process.pid}\n`, own = `${lock}.${process.pid}.tmp`;
+  const refused = (why: string) => new UsageError(`--${key} ${file}: ${why}`);
+  const cannot = (err: unknown) => refused(`cannot make its lock ${lock}: ${(err as Error).message}`);
+  /** Makes the lock: false when there is one already. */
+  const make = (): boolean => {
     try {
-      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
-      break;
+      linkSync(own, lock);
+      return true;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new UsageError(`--${key} ${file}: cannot make its lock ${lock}: ${(err as Error).message}`);
-      const pid = Number.parseInt(readFileSync(lock, 'utf8'), 10);
-      if (attempt > 0 || running(pid)) throw new UsageError(`--${key} ${file} is being written by another run (process ${pid}; its lock is ${lock}): wait for it to end, or give another file`);
-      unlinkSync(lock); // left by a run that was killed
+      if (code(err) === 'EEXIST') return false;
+      try { // a file system without hard links: made in two steps
+        writeFileSync(lock, mine, { flag: 'wx' });
+        return true;
+      } catch (again) {
+        if (code(again) === 'EEXIST') return false;
+        throw cannot(again);
+      }
+    }
+  };
+  try {
+    writeFileSync(own, mine);
+  } catch (err) {
+    throw cannot(err);
+  }
+  try {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      if (make()) {
+        process.once('exit', () => {
+          try {
+            if (readFileSync(lock, 'utf8') === mine) unlinkSync(lock);
+          } catch {
+            // gone already
+          }
+        });
+        return;
+      }
+      let held: string;
+      try {
+        held = readFileSync(lock, 'utf8');
+      } catch (err) {
+        if (code(err) === 'ENOENT') continue; // its run just ended
+        throw cannot(err);
+      }
+      const pid = Number.parseInt(held, 10);
+      if (pid !== process.pid && running(pid)) {
+        throw new UsageError(`--${key} ${file} is being written by another run (process ${pid}; its lock is ${lock}): wait for it to end, `
+          + 'or give another file (if that process is no such run, remove the lock)');
+      }
+      const aside = `${lock}.${process.pid}.stale`;
+      try {
+        renameSync(lock, aside);
+      } catch (err) {
+        if (code(err) === 'ENOENT') continue; // another run moved it first
+        throw cannot(err);
+      }
+      // another run's lock, made after the stale one was read, goes back
+      if (readFileSync(aside, 'utf8') !== held) {
+        try {
+          linkSync(aside, lock);
+        } catch {
+          // taken again meanwhile: that run holds it
+        }
+      }
+      unlinkSync(aside);
+    }
+    throw refused(`cannot take its lock ${lock}: other runs keep taking it`);
+  } finally {
+    try {
+      unlinkSync(own);
+    } catch {
+      // never made
     }
   }
-  process.once('exit', () => {
-    try {
-      if (readFileSync(lock, 'utf8') === `${process.pid}\n`) unlinkSync(lock);
-    } catch {
-      // gone already
-    }
-  });
 }
 
 /**
@@ -531,9 +599,13 @@ async function experiment(argv: string[]): Promise<void> {
     lockFor('json', json);
     noStaleCopy('json', json);
   }
+  const results: ExperimentReport['seeds'] = [];
+  onStop(() => `experiment: stopped; ${!json ? 'no --json file was given: nothing was kept'
+    : results.length ? `${seedWords(results.map((r) => r.seed))} ${results.length === 1 ? 'is' : 'are'} in ${json}: the same command finishes the others` : `no seed had finished: ${json} is as it was`}`);
   const module = await moduleId();
   // a report of the same settings is carried on: its seeds are kept, the others run
   const earlier = finishedIn(json, config, seeds, module);
+  results.push(...earlier.seeds);
   const started = performance.now() - earlier.wallSeconds * 1000;
   // about 1.4 s per 100 inputs (1,000,000 draws of every input): said first where it takes long
   if (config.inputSize > 200) console.error(`experiment: estimating the success threshold (1,000,000 draws of ${config.inputSize} inputs)...`);
@@ -543,14 +615,11 @@ async function experiment(argv: string[]): Promise<void> {
     console.error(`experiment: the success threshold ${fmt(threshold)} is below ${fmt(floor)}, about the error that rounding the targets to f32 `
       + 'alone makes: no model can succeed on these settings (where the two subsets cover every input, the perturbation the threshold measures cancels)');
   }
-  const results: ExperimentReport['seeds'] = [...earlier.seeds];
   const jobs = seeds.filter((seed) => !results.some((r) => r.seed === seed)).map((seed) => ({ config, seed, threshold, key: String(seed) }));
   if (results.length) {
-    console.error(jobs.length ? `experiment: carrying on ${json}: seeds ${results.map((r) => r.seed).join(', ')} done, ${jobs.length} to go`
+    console.error(jobs.length ? `experiment: carrying on ${json}: ${seedWords(results.map((r) => r.seed))} done, ${jobs.length} to go`
       : `experiment: ${json} holds this run's finished report: nothing to run`);
   }
-  onStop(() => `experiment: stopped; ${!json ? 'no --json file was given: nothing was kept'
-    : results.length ? `seeds ${results.map((r) => r.seed).sort((a, b) => a - b).join(', ')} are in ${json}: the same command finishes the others` : `no seed had finished: ${json} is as it was`}`);
   const progress = new JobProgress(`${config.op}/${config.model}`, jobs.length, config.iterations, 'seeds');
   const reportOf = (): ExperimentReport => {
     const k = results.filter((r) => r.success).length;
@@ -570,10 +639,10 @@ async function experiment(argv: string[]): Promise<void> {
     if (json) writeWhole(json, reportJson(reportOf(), 2) + '\n');
     progress.ended();
   });
-  progress.finish();
+  if (jobs.length) progress.finish();
   const report = reportOf();
-  if (!jobs.length) report.aggregate.wallSeconds = earlier.wallSeconds;
-  const wall = report.aggregate.wallSeconds;
+  if (!jobs.length) Object.assign(report.aggregate, { wallSeconds: earlier.wallSeconds, workers: earlier.workers || workers });
+  const { wallSeconds: wall, workers: ran } = report.aggregate;
   const k = results.filter((r) => r.success).length;
   console.log(table([
     ['seed', 'success', 'solved at', 'best it', 'interp MSE', 'extrap MSE', 'sparsity'],
@@ -584,7 +653,7 @@ async function experiment(argv: string[]): Promise<void> {
   const [lo, hi] = report.aggregate.successInterval;
   console.log(`\n${config.op} with ${config.model}: success ${k}/${results.length} = ${rateText(k / results.length, lo, hi)} ` +
     `(Wilson 95%), threshold ${fmt(threshold)}, ` +
-    `${config.iterations} iterations, ${fmtTime(wall)} on ${workers} worker${workers > 1 ? 's' : ''}`);
+    `${config.iterations} iterations, ${fmtTime(wall)} on ${ran} worker${ran > 1 ? 's' : ''}`);
   if (json && jobs.length) writeWhole(json, reportJson(report, 2) + '\n');
 }
 
@@ -653,6 +722,8 @@ async function reproduce(argv: string[]): Promise<void> {
   const done = new Map<string, ReproduceLine>();
   checkWritable('file', file, 'append'); // now, not after hours
   lockFor('file', file);
+  let appended = 0;
+  onStop(() => `reproduce: stopped; ${appended} run${appended === 1 ? '' : 's'} of this one added to ${file}: the same command does the others`);
   if (existsSync(file)) {
     let text = readFileSync(file, 'utf8');
     let lines: ReproduceLine[];
@@ -708,8 +779,6 @@ async function reproduce(argv: string[]): Promise<void> {
     console.error(`reproduce: ${fromOthers} of those were run by another module (${[...foreign].join(', ')}), not this one (${module}): `
       + 'their results are kept; remove their lines to run them again with this one');
   }
-  let appended = 0;
-  onStop(() => `reproduce: stopped; ${appended} run${appended === 1 ? '' : 's'} of this one added to ${file}: the same command does the others`);
   const progress = new JobProgress('reproduce', jobs.length, iterations, 'runs');
   await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (job, result) => {
     const line: ReproduceLine = { op: job.config.op, model: job.config.model, seed: job.seed, iterations, ...(job.config.init ? { init: job.config.init } : {}), module, result };

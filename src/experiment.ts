@@ -366,7 +366,7 @@ export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
       } catch (err) {
         if (!(err instanceof NonFiniteStepError)) throw err;
         skipped++;
-        if (++inARow >= MAX_SKIPPED_IN_A_ROW) stoppedAt = it;
+        if (++inARow >= MAX_SKIPPED_IN_A_ROW && it < c.iterations) stoppedAt = it;
       }
       if (it % c.logEvery === 0 || it === c.iterations || stoppedAt) {
         const e = { iteration: it, interpolationMse: validation(), extrapolationMse: test() };

@@ -65,8 +65,10 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
     // the message ends the output, with a pointer to the help, not pushed up by the whole usage text
-    expect(r.err.trimEnd().split('\n')).toHaveLength(2);
-    expect(r.err.trimEnd()).toMatch(/^nalu-wasm: .*\n\(nalu-wasm help lists the commands and their options\)$/);
+    // (before it, at most what the run said it was doing)
+    const lines = r.err.trimEnd().split('\n');
+    expect(lines.slice(0, -2).every((l) => l.startsWith('experiment: estimating the success threshold'))).toBe(true);
+    expect(lines.slice(-2).join('\n')).toMatch(/^nalu-wasm: .*\n\(nalu-wasm help lists the commands and their options\)$/);
     expect(r.err).not.toMatch(/\n\s+at /);
   });
 
@@ -189,18 +191,22 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     while (!existsSync(json) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGINT');
     expect(await exited).toBe(130);
-    expect(stderr).toMatch(/\nexperiment: stopped; seeds 0 are in .*a=b\.json: the same command finishes the others\n$/);
+    expect(stderr).toMatch(/\nexperiment: stopped; seed 0 is in .*a=b\.json: the same command finishes the others\n$/);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.partial).toBe(true);
     expect(report.seeds.map((s: { seed: number }) => s.seed)).toEqual([0]);
     expect(report.config.seeds).toEqual([0, 1]);
     expect(report.aggregate.successRate).toBe(report.seeds[0].success ? 1 : 0);
     expect(readdirSync(dir)).toEqual(['a=b.json']); // no temporary file left, nor the run's lock
-    // a run of other settings does not overwrite the unfinished report (its seeds would be lost)
+    // a run of other settings does not overwrite the unfinished report (its seeds would be lost),
+    // nor one of fewer seeds (it would leave seed 1 out of the report)
     const text = readFileSync(json, 'utf8');
+    const fewer = run('experiment', '--op', 'sub', '--model', 'nau', '--seeds', '0', '--iterations', '200000', '--workers', '1', '--json', json);
+    expect(fewer.code).toBe(2);
+    expect(fewer.err).toMatch(/holds the unfinished report of a run of seeds 0, 1 \(seed 0 done\), and --seeds leaves out seed 1: list them too/);
     const again = run('experiment', '--op', 'sub', '--model', 'nau', '--seeds', '2', '--iterations', '1000', '--json', json);
     expect(again.code).toBe(2);
-    expect(again.err).toMatch(/--json .*a=b\.json holds the unfinished report of a run of other settings \(iterations\) \(seeds 0 done\): give another file, or move it away first/);
+    expect(again.err).toMatch(/--json .*a=b\.json holds the unfinished report of a run of other settings \(iterations\) \(seed 0 done\): give another file, or move it away first/);
     expect(readFileSync(json, 'utf8')).toBe(text);
     // nor one cut short or damaged (not JSON): its finished seeds would be lost the same way
     const cut = text.slice(0, text.length >> 1);
@@ -220,7 +226,7 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     writeFileSync(json, text);
     const finish = run('experiment', '--op', 'sub', '--model', 'nau', '--seeds', '0..1', '--iterations', '200000', '--workers', '1', `--json=${json}`);
     expect(finish.code).toBe(0);
-    expect(finish.err).toMatch(/experiment: carrying on .*a=b\.json: seeds 0 done, 1 to go/);
+    expect(finish.err).toMatch(/experiment: carrying on .*a=b\.json: seed 0 done, 1 to go/);
     const finished = JSON.parse(readFileSync(json, 'utf8'));
     expect(finished.partial).toBeUndefined();
     expect(finished.seeds.map((s: { seed: number }) => s.seed)).toEqual([0, 1]);
@@ -258,21 +264,32 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(readFileSync(json, 'utf8')).toBe(one);
     // refused: other settings (named), seeds it would drop, another module
     const op = run('experiment', '--op', 'add', '--model', 'nau', '--iterations', '1000', '--seeds', '0', '--json', json);
-    expect(op.err).toMatch(/holds the finished report of a run of other settings \(op\) \(seeds 0 done\): give another file/);
+    expect(op.err).toMatch(/holds the finished report of a run of other settings \(op\) \(seed 0 done\): give another file/);
     const dropped = run(...args('--seeds', '1'));
-    expect(dropped.err).toMatch(/holds the finished report of a run \(seeds 0 done\), with seeds 0 that --seeds leaves out: list them too, give another file/);
+    expect(dropped.err).toMatch(/holds the finished report of a run of seed 0 \(seed 0 done\), and --seeds leaves out seed 0: list them too, give another file/);
     writeFileSync(json, one.replace(`"simd ${SIMD_SHA}"`, '"simd 000000000000"'));
     const module = run(...args('--seeds', '0'));
-    expect(module.err).toMatch(/holds the finished report of a run of another module \(simd 000000000000; this run's is simd [0-9a-f]{12}: another build or version of the package\) \(seeds 0 done\), whose seeds this module would not give bit for bit/);
+    expect(module.err).toMatch(/holds the finished report of a run of another module \(simd 000000000000; this run's is simd [0-9a-f]{12}: another build or version of the package\) \(seed 0 done\), whose seeds this module would not give bit for bit/);
     for (const r of [op, dropped, module]) expect(r.code).toBe(2);
     // more seeds: seed 0 kept as it was, seed 1 run
     writeFileSync(json, one);
     const more = run(...args('--seeds', '0..1'));
     expect(more.code).toBe(0);
-    expect(more.err).toMatch(/experiment: carrying on .*r\.json: seeds 0 done, 1 to go/);
+    expect(more.err).toMatch(/experiment: carrying on .*r\.json: seed 0 done, 1 to go/);
     const both = JSON.parse(readFileSync(json, 'utf8'));
     expect(both.seeds.map((s: { seed: number }) => s.seed)).toEqual([0, 1]);
     expect(both.seeds[0]).toEqual(JSON.parse(one).seeds[0]);
+    // seeds that are not a report's: refused, the file left as it was
+    for (const [seedsField, message] of [['[null]', /exists and is not the report of an experiment/], ['[{ "seed": 0 }, { "seed": 0 }]', /holds seed 0 twice \(a report edited by hand\?\)/]] as const) {
+      const bad = one.replace(/"seeds": \[[\s\S]*?\n  \],/, `"seeds": ${seedsField},`);
+      expect(bad).not.toBe(one);
+      writeFileSync(json, bad);
+      const r = run(...args('--seeds', '0..1'));
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(readFileSync(json, 'utf8')).toBe(bad);
+    }
+    writeFileSync(json, `${JSON.stringify(both, null, 2)}\n`);
     // a lock of a running process (this one) keeps a run off the file; one of a process gone is taken over
     writeFileSync(`${json}.lock`, `${process.pid}\n`);
     const locked = run(...args('--seeds', '0..2'));
@@ -283,6 +300,12 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(run(...args('--seeds', '0..2')).code).toBe(0);
     expect(readdirSync(dir)).toEqual(['r.json']);
     expect(JSON.parse(readFileSync(json, 'utf8')).seeds).toHaveLength(3);
+    // and one holding the run's own process id (a killed run's, the id reused): the run takes it
+    writeFileSync(json, '');
+    const self = spawnSync('sh', ['-c', `printf '%s\\n' $$ > "$1.lock"; exec "$2" "$3" experiment --op sub --model nau --iterations 1000 --workers 1 --seeds 0 --json "$1"`,
+      'sh', json, process.execPath, CLI], { encoding: 'utf8' });
+    expect(self.status).toBe(0);
+    expect(readdirSync(dir)).toEqual(['r.json']);
     // --help after a command is the help
     const help = run('experiment', '--help');
     expect(help.code).toBe(0);

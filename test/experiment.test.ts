@@ -122,6 +122,10 @@ describe('runSeed', () => {
     expect(log.at(-1)).toBe(r.stoppedAt); // measured where it stopped
     expect(r.bestIteration).toBe(1000);
     expect(r.interpolationMse).toBeNaN();
+    // nor a seed whose 10,000th refused step in a row is its last
+    const last = runSeed({ ...config, iterations: MAX_SKIPPED_IN_A_ROW + 1 }, 0, 1);
+    expect(last.skippedSteps).toBe(MAX_SKIPPED_IN_A_ROW);
+    expect(last).not.toHaveProperty('stoppedAt');
     // a seed that runs to the end has no stoppedAt
     expect(runSeed({ ...config, op: 'sub', model: 'nac', learningRate: 1e-2, iterations: 2000 }, 0, 1)).not.toHaveProperty('stoppedAt');
   }, 60_000);
