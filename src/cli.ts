@@ -251,6 +251,28 @@ function finishedIn(file: string | undefined, config: ExperimentConfig, seeds: n
   return { seeds: done, wallSeconds: Number(report.aggregate?.wallSeconds) || 0, workers: Number(report.aggregate?.workers) || 0 };
 }
 
+/**
+ * Takes the lock of an output file written whole (identity's and showcase's) and refuses one
+ * there already that is not such output (`own` tells from its text), as rewriting it would lose
+ * it: an experiment's report, say. An empty file is taken.
+ */
+function outputFile(key: string, file: string, command: string, own: (text: string) => boolean): void {
+  checkWritable(key, file, 'whole');
+  lockFor(key, file);
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  if (text.trim() !== '' && !own(text)) throw new UsageError(`--${key} ${file} exists and is not the output of nalu-wasm ${command}: give another file, or move it away first`);
+}
+
+/** JSON text whose object has all of `keys`. */
+function jsonWith(text: string, keys: string[]): boolean {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v !== null && typeof v === 'object' && keys.every((k) => k in v);
+  } catch {
+    return false;
+  }
+}
+
 /** True while a process of that id runs (one of another user's included). */
 function running(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -668,8 +690,8 @@ async function identity(argv: string[]): Promise<IdentityCurve[]> {
   const args = parseArgs(argv, ['json', 'svg', 'steps', 'seeds']);
   const json = args.get('json'), svg = args.get('svg');
   if (json && svg && resolve(json) === resolve(svg)) throw new UsageError(`--json and --svg name the same file, ${json}`);
-  if (json) checkWritable('json', json, 'whole');
-  if (svg) checkWritable('svg', svg, 'whole');
+  if (json) outputFile('json', json, 'identity', (text) => jsonWith(text, ['config', 'curves']));
+  if (svg) outputFile('svg', svg, 'identity', (text) => text.startsWith('<svg') && text.includes('Identity f(x) = x'));
   await init();
   const config = { ...IDENTITY_DEFAULTS, steps: int(args, 'steps', IDENTITY_DEFAULTS.steps, 1, 1e9), seeds: int(args, 'seeds', IDENTITY_DEFAULTS.seeds, 1, 1000) };
   const models = Object.entries(identityModels());
@@ -818,7 +840,7 @@ async function showcase(argv: string[]): Promise<void> {
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
   const iterations = int(args, 'iterations', SHOWCASE.iterations, 1, 1e10);
   const json = args.get('json');
-  if (json) checkWritable('json', json, 'whole');
+  if (json) outputFile('json', json, 'showcase', (text) => jsonWith(text, ['iterations', 'results']));
   const started = performance.now();
   console.log('nalu-wasm showcase: arithmetic units extrapolate where MLPs fail.\n');
   await identity(['--steps', String(IDENTITY_DEFAULTS.steps)]);

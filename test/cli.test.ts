@@ -306,6 +306,15 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
       'sh', json, process.execPath, CLI], { encoding: 'utf8' });
     expect(self.status).toBe(0);
     expect(readdirSync(dir)).toEqual(['r.json']);
+    // identity and showcase do not write over a report either
+    const report = readFileSync(json, 'utf8');
+    for (const command of [['identity', '--steps', '10', '--seeds', '1'], ['showcase', '--iterations', '10']]) {
+      const r = run(...command, '--json', json);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(new RegExp(`--json .*r\\.json exists and is not the output of nalu-wasm ${command[0]}: give another file, or move it away first`));
+    }
+    expect(readFileSync(json, 'utf8')).toBe(report);
+    expect(readdirSync(dir)).toEqual(['r.json']);
     // --help after a command is the help
     const help = run('experiment', '--help');
     expect(help.code).toBe(0);
