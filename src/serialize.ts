@@ -363,6 +363,19 @@ class Reader {
   }
 }
 
+const AB_SLICE = ArrayBuffer.prototype.slice;
+const AB_BYTES = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength')!.get!;
+
+/** True for an ArrayBuffer of any realm, by its internal slot (a look-alike or a Proxy is not one). */
+function isArrayBuffer(v: unknown): v is ArrayBuffer {
+  try {
+    AB_BYTES.call(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** Describes a wrong argument of load() or fromJSON(), with a hint where one helps. */
@@ -378,10 +391,15 @@ function describeInput(value: unknown, fn: 'load' | 'fromJSON'): string {
 
 /** Checks the envelope (magic, version, length, checksum) and decodes the content. */
 export function decodeModel(what: string, input: unknown): SavedModel {
-  const whole = Object.prototype.toString.call(input) === '[object ArrayBuffer]'; // of any realm
+  const whole = isArrayBuffer(input);
   if (!whole && typedKind(input) !== 'Uint8Array') fail(`${what}: bytes must be a Uint8Array (what save() returns) or an ArrayBuffer, got ${describeInput(input, 'load')}`);
   // a copy: the bytes as the array's internal slots hold them, unchanged while they are read
-  const bytes = whole ? new Uint8Array((input as ArrayBuffer).slice(0)) : new Uint8Array(input as Uint8Array);
+  let bytes: Uint8Array;
+  try {
+    bytes = whole ? new Uint8Array(AB_SLICE.call(input, 0) as ArrayBuffer) : new Uint8Array(input as Uint8Array);
+  } catch (err) {
+    fail(`${what}: the bytes cannot be read (${(err as Error).message}): a transferred (detached) buffer?`);
+  }
   const n = bytes.length;
   const head = Math.min(n, MAGIC.length);
   let magicOk = true;

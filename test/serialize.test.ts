@@ -479,6 +479,9 @@ const TRUNCATE_AT = [1, 5, 7, 8, 9, 10, 11, 12, 16, 20, 24, 25, 26, 40, 100, -10
 
 const ROWS: Row[] = [
   // ---- load: not bytes ----
+  { name: 'load: an object posing as an ArrayBuffer', run: (c) => load(any({ [Symbol.toStringTag]: 'ArrayBuffer', slice: () => c.bytes.slice().buffer, byteLength: c.bytes.length })), message: /^load: bytes must be a Uint8Array \(what save\(\) returns\) or an ArrayBuffer, got / },
+  { name: 'load: a Proxy of an ArrayBuffer', run: (c) => load(any(new Proxy(c.bytes.slice().buffer, {}))), message: /^load: bytes must be a Uint8Array \(what save\(\) returns\) or an ArrayBuffer, got / },
+  { name: 'load: a transferred (detached) ArrayBuffer', run: (c) => { const b = c.bytes.slice().buffer; structuredClone(b, { transfer: [b] }); return load(b); }, message: /^load: the bytes cannot be read \(.+\): a transferred \(detached\) buffer\?$/ },
   { name: 'load: a Proxy of the bytes', run: (c) => load(new Proxy(c.bytes, {})), message: /^load: bytes must be a Uint8Array \(what save\(\) returns\) or an ArrayBuffer, got an object posing as a Uint8Array \(a Proxy\?\)$/ },
   { name: 'load: an ArrayBuffer larger than the model (the .buffer of a view into it)', run: (c) => { const b = new Uint8Array(c.bytes.length + 8); b.set(c.bytes); return load(b.buffer); }, message: /^load: 8 unexpected bytes after the model's \d+ bytes \(the length its header gives\): the data holds more than one saved model, or is corrupt \(an ArrayBuffer is read whole: for the \.buffer of a Node Buffer or of a view, whose bytes may be part of a larger buffer, pass the Buffer or view itself\)$/ },
   { name: 'load: a number[]', run: (c) => load(any(Array.from(c.bytes))), message: /^load: bytes must be a Uint8Array .*got an array of length \d+/ },
