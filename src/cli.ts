@@ -890,7 +890,9 @@ function packageVersion(): string {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    if (['experiment', 'identity', 'showcase', 'reproduce'].includes(command!) && rest.some((a) => a === '--help' || a === '-h')) {
+    // COMMAND --help (not the value of an option before it, as in --json --help)
+    const asksHelp = rest.some((a, i) => (a === '--help' || a === '-h') && !(i > 0 && /^--[^=]+$/.test(rest[i - 1]!) && rest[i - 1] !== '--curves'));
+    if (['experiment', 'identity', 'showcase', 'reproduce', 'help', 'version'].includes(command!) && asksHelp) {
       console.log(USAGE);
       return 0;
     }

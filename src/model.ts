@@ -964,6 +964,7 @@ export class Model {
 
   /** The model in one line: its layers, build, size and step (console.log's view too). */
   toString(): string {
+    if (!Model.isModel(this)) return Object.prototype.toString.call(this); // (the prototype, say)
     const layers = this.layers.map((l) => `${l.type} ${l.inputs} -> ${l.outputs}`).join(', ');
     return `Model { ${layers}; ${this.backend}, ${this.parameterCount} parameters, step ${this.step}${this.#disposed ? ', disposed' : ''} }`;
   }
@@ -1017,6 +1018,7 @@ export class StagedBatch {
 
   /** The batch in one line (console.log's view too). */
   toString(): string {
+    if (!isStaged(this)) return Object.prototype.toString.call(this);
     return `StagedBatch { ${this.batch} samples${this.#disposed ? ', disposed' : ''} }`;
   }
 

@@ -132,6 +132,6 @@ export function load(bytes: Uint8Array | ArrayBuffer): Model {
  * A model from model.toJSON()'s object, its JSON text, or that text parsed elsewhere (an imported
  * .json module, whose inferred type says `format: string`): every field is checked at run time.
  */
-export function fromJSON(json: ModelJSON | object | string): Model {
+export function fromJSON(json: ModelJSON | string | { readonly [key: string]: unknown }): Model {
   return build('fromJSON', decodeJSON('fromJSON', json));
 }

@@ -37,6 +37,7 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     [['experiment', '--op', 'add', '--model', 'nac', '--batch'], /--batch needs a value/],
     [['experiment', '--op', 'add', '--model', 'nac', '--curves'], /--curves keeps the curves in the report: give --json FILE too/],
     [['experiment', '--op', 'add', '--model', 'nac', '--curves=yes'], /--curves takes no value/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--json', '--help'], /--json needs a value/],
     [['identity', 'extra'], /unexpected argument "extra"/],
     [['reproduce', '--models', 'lstm'], /--models: unknown "lstm"/],
     [['reproduce', '--ops', 'pow'], /--ops: unknown "pow"/],
@@ -316,9 +317,11 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(readFileSync(json, 'utf8')).toBe(report);
     expect(readdirSync(dir)).toEqual(['r.json']);
     // --help after a command is the help
-    const help = run('experiment', '--help');
-    expect(help.code).toBe(0);
-    expect(help.out).toMatch(/^usage: nalu-wasm <command>/);
+    for (const command of ['experiment', 'help', 'version']) {
+      const help = run(command, '--help');
+      expect(help.code).toBe(0);
+      expect(help.out).toMatch(/^usage: nalu-wasm <command>/);
+    }
   }, 120_000);
 
   it('reproduce puts its next line on a line of its own when the file does not end in a newline', () => {

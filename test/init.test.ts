@@ -75,6 +75,7 @@ describe('init({ wasm })', () => {
       /^init: the module is not a build of nalu-wasm: it does not export H_NLAYERS$/],
     ['a module that needs imports', () => ({ wasm: NEEDS_AN_IMPORT }), /^init: the module cannot be instantiated: /],
     ['a string that is not a URL', () => ({ wasm: 'not a url' }), /^init: cannot load the wasm module from not a url: .* \(a file path\? pass pathToFileURL\(path\) from node:url\)$/],
+    ['a Windows file path', () => ({ wasm: 'C:\\x\\nalu-simd.wasm' }), /\(a file path\? pass pathToFileURL\(path\) from node:url\)$/],
     ['a file path', () => ({ wasm: 'node_modules/nalu-wasm/dist/nalu-simd.wasm' }), /^init: cannot load the wasm module from node_modules\/nalu-wasm\/dist\/nalu-simd\.wasm: .* \(a file path\? pass pathToFileURL\(path\) from node:url\)$/],
     ['a URL as the options instead of { wasm }', () => fileOf('simd'),
       /^init: options must be a plain object, got a URL; a module, its bytes or URL go in init\(\{ wasm \}\)$/],

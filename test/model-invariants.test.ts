@@ -3,7 +3,7 @@
 // changes nothing, seeded initialisation, read-only calls, the loss trainStep reports, and two
 // backends in one process.
 import { describe, expect, it } from 'vitest';
-import { adam, dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, sequential, sgd, type LayerSpec, type Model } from '../src/index';
+import { adam, dense, inalu, nac, nacMul, nalu, nau, nmu, npu, realNpu, Model, Sampler, sequential, sgd, StagedBatch, type LayerSpec } from '../src/index';
 import { BUILDS, bits, useBackend } from './helpers';
 import { copyWeights, prng, randomInputs, sameBits, uniform32 } from './helpers-random';
 import { madsenBound, nacWeightVariance, type Activation, type InitScheme } from '../src/layers';
@@ -545,6 +545,8 @@ describe('console.log and String()', () => {
       '{\n  m: Model { nalu 100 -> 2, nau 2 -> 1; simd, 602 parameters, step 1 },\n' +
       '  sampler: Sampler { 100 inputs from [1, 2] },\n  staged: StagedBatch { 3 samples }\n}');
     expect(`${m} | ${sampler} | ${staged}`).toBe('Model { nalu 100 -> 2, nau 2 -> 1; simd, 602 parameters, step 1 } | Sampler { 100 inputs from [1, 2] } | StagedBatch { 3 samples }');
+    // the classes' prototypes (and objects made from them) are no model, sampler or batch, and say so without throwing
+    expect([Model.prototype, Sampler.prototype, StagedBatch.prototype].map((p) => String(p))).toEqual(['[object Object]', '[object Object]', '[object Object]']);
     m.dispose();
     sampler.dispose();
     expect(inspect([m, sampler, staged])).toBe(

@@ -71,6 +71,8 @@ const imported = { format: 'nalu-wasm' as string, version: 1, options: {}, layer
 fromJSON(imported);
 // @ts-expect-error: neither an object nor text
 fromJSON(42);
+// @ts-expect-error: the binary form is load's
+fromJSON(model.save());
 // @ts-expect-error: the string form is JSON.stringify's key, not an option
 model.toJSON('optimizer');
 

@@ -247,6 +247,7 @@ export class Sampler {
 
   /** The sampler in one line (console.log's view too). */
   toString(): string {
+    if (!isSampler(this)) return Object.prototype.toString.call(this);
     return `Sampler { ${this.config.inputs} inputs from [${this.range.join(', ')}]${this.isDisposed ? ', disposed' : ''} }`;
   }
 

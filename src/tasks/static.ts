@@ -56,6 +56,11 @@ function checkTargets(what: string, op: Op, s: number, range: readonly [number, 
   }
 }
 
+/** Throws unless `self` is a task staticTask() made (a method passed on by itself gets undefined). */
+function own(what: string, self: unknown): void {
+  checkTask(what, self, !(self instanceof StaticTask));
+}
+
 /**
  * The static arithmetic task of Madsen & Johansen 2020 (the precise form of Trask et al.'s):
  * x has `inputSize` inputs drawn uniformly from the range; a is the sum of subset 1 =
@@ -63,11 +68,6 @@ function checkTargets(what: string, op: Op, s: number, range: readonly [number, 
  * inputSize), v = floor(overlapRatio * s) and the offset o drawn once per seed from
  * {0 .. inputSize - (2s - v)}; the target is op(a, b).
  */
-/** Throws unless `self` is a task staticTask() made (a method passed on by itself gets undefined). */
-function own(what: string, self: unknown): void {
-  checkTask(what, self, !(self instanceof StaticTask));
-}
-
 export class StaticTask {
   static {
     Object.freeze(this.prototype); // the methods the library calls on its own objects stay its own

@@ -192,7 +192,7 @@ export async function compileSource(source: WasmSource, readFile?: FileReader): 
   if (typeof source === 'string' || source instanceof URL) {
     const where = String(source);
     // in Node, a string that is no URL is most likely a file path, which fetch cannot take
-    const path = readFile !== undefined && typeof source === 'string' && !/^[a-z][a-z0-9+.-]*:/i.test(source);
+    const path = readFile !== undefined && typeof source === 'string' && !/^[a-z][a-z0-9+.-]+:/i.test(source); // (C:\\... is a path)
     const failed = (err: unknown): never => fail(`init: cannot load the wasm module from ${where}: ${(err as Error).message}${path ? ' (a file path? pass pathToFileURL(path) from node:url)' : ''}`);
     if (readFile && where.startsWith('file:')) return compileBytes(await readFile(new URL(where)).catch(failed), where);
     return compileResponse(fetch(source).catch(failed));
