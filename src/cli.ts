@@ -284,7 +284,7 @@ function running(pid: number): boolean {
   }
 }
 
-const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
+const errno = (err: unknown) => (err as NodeJS.ErrnoException).code;
 
 /**
  * Takes `FILE.lock` (holding this process's id) for the run that writes `file`, until the
@@ -303,12 +303,12 @@ function lockFor(key: string, file: string): void {
       linkSync(own, lock);
       return true;
     } catch (err) {
-      if (code(err) === 'EEXIST') return false;
+      if (errno(err) === 'EEXIST') return false;
       try { // a file system without hard links: made in two steps
         writeFileSync(lock, mine, { flag: 'wx' });
         return true;
       } catch (again) {
-        if (code(again) === 'EEXIST') return false;
+        if (errno(again) === 'EEXIST') return false;
         throw cannot(again);
       }
     }
@@ -334,7 +334,7 @@ function lockFor(key: string, file: string): void {
       try {
         held = readFileSync(lock, 'utf8');
       } catch (err) {
-        if (code(err) === 'ENOENT') continue; // its run just ended
+        if (errno(err) === 'ENOENT') continue; // its run just ended
         throw cannot(err);
       }
       const pid = Number.parseInt(held, 10);
@@ -346,7 +346,7 @@ function lockFor(key: string, file: string): void {
       try {
         renameSync(lock, aside);
       } catch (err) {
-        if (code(err) === 'ENOENT') continue; // another run moved it first
+        if (errno(err) === 'ENOENT') continue; // another run moved it first
         throw cannot(err);
       }
       // another run's lock, made after the stale one was read, goes back
