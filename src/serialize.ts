@@ -421,7 +421,7 @@ export function decodeModel(what: string, input: unknown): SavedModel {
   if (n < MIN_BYTES) fail(`${what}: truncated: ${plural(n, 'byte')}, and a nalu-wasm model has at least ${MIN_BYTES}`);
   const length = view.getUint32(12, true);
   if (length < MIN_BYTES) fail(`${what}: corrupt header: it gives the model's length as ${length} bytes, less than the ${MIN_BYTES} of an empty model`);
-  if (n < length) fail(`${what}: truncated: ${plural(n, 'byte')} of a model of ${length} bytes (the length its header gives)`);
+  if (n < length) fail(`${what}: truncated: ${plural(n, 'byte')} of a model of ${length} bytes (the length its header gives; or that length is corrupt)`);
   if (n > length) {
     fail(`${what}: ${plural(n - length, 'unexpected byte')} after the model's ${length} bytes (the length its header gives): ` +
       `the data holds more than one saved model, or is corrupt${whole ? ' (an ArrayBuffer is read whole: for the .buffer of a Node Buffer or of a view, whose bytes may be part of a larger buffer, pass the Buffer or view itself)' : ''}`);

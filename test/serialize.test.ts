@@ -514,7 +514,7 @@ const ROWS: Row[] = [
     run: (c) => load(c.bytes.slice(0, at)),
     message: at > 0 && at < 25
       ? new RegExp(`^load: truncated: ${at} bytes?, and a nalu-wasm model has at least ${MIN_BYTES}$`)
-      : /^load: truncated: \d+ bytes of a model of \d+ bytes \(the length its header gives\)$/,
+      : /^load: truncated: \d+ bytes of a model of \d+ bytes \(the length its header gives; or that length is corrupt\)$/,
   })),
 
   // ---- load: more than one model ----
