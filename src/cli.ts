@@ -4,9 +4,9 @@
  * Seeds run in parallel on worker threads, each with its own Wasm instance.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, linkSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { NaluError } from './errors.js';
 import {
@@ -51,11 +51,14 @@ experiment options:
   --workers N            worker threads, default: the number of cores
   --curves               keep each seed's errors at every logged iteration in the --json report
                          (its "log": iteration, interpolationMse, extrapolationMse)
+  --save DIR             save each seed's model at its best iteration (the weights scored) as
+                         DIR/OP-MODEL-seedK.nalu (load() reads it); DIR is made if missing
   --json FILE            write the results as JSON, rewritten after each seed ("partial": true
                          until the last), so that an interrupted run keeps its finished seeds
-                         (the same command run again finishes such an unfinished report, and
-                         a run of more seeds adds to it; any other file is refused, never
-                         overwritten); FILE.lock keeps a second run off it
+                         (the same command run again finishes such an unfinished report, or
+                         prints a finished one, and a run of more seeds adds to it; an empty
+                         file is taken, any other refused, never overwritten); FILE.lock keeps
+                         a second run off it
 
 reproduce options:
   --seeds A..B | A,B,C   default 0..9
@@ -393,7 +396,7 @@ function isJson(text: string): boolean {
 }
 
 /** Writes `text` to `file` through a temporary file and a rename: a reader never sees half of it. */
-function writeWhole(file: string, text: string): void {
+function writeWhole(file: string, text: string | Uint8Array): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, file);
@@ -528,7 +531,7 @@ function fmtTime(s: number): string {
 
 // ---- parallel seeds ------------------------------------------------------------------------
 
-interface Job { config: ExperimentConfig; seed: number; threshold: number; key: string }
+interface Job { config: ExperimentConfig; seed: number; threshold: number; key: string; save?: boolean }
 type WorkerMessage =
   | { kind: 'log'; key: string; entry: LogEntry }
   | { kind: 'result'; key: string; result: SeedResult }
@@ -569,8 +572,8 @@ async function workerMain(): Promise<void> {
   await init();
   parentPort!.on('message', (job: Job) => {
     try {
-      const result = runSeed(job.config, job.seed, job.threshold, (entry) => parentPort!.postMessage({ kind: 'log', key: job.key, entry }), job.config.curves === true);
-      parentPort!.postMessage({ kind: 'result', key: job.key, result });
+      const result = runSeed(job.config, job.seed, job.threshold, (entry) => parentPort!.postMessage({ kind: 'log', key: job.key, entry }), job.config.curves === true, job.save === true);
+      parentPort!.postMessage({ kind: 'result', key: job.key, result }, result.saved ? [result.saved.buffer as ArrayBuffer] : []);
     } catch (err) {
       parentPort!.postMessage({ kind: 'error', key: job.key, message: (err as Error).message, bad: err instanceof NaluError });
     }
@@ -610,7 +613,7 @@ function table(rows: string[][]): string {
 
 async function experiment(argv: string[]): Promise<void> {
   const args = parseArgs(argv, ['op', 'model', 'seeds', 'iterations', 'batch', 'lr', 'input-size', 'subset', 'overlap',
-    'interp', 'extrap', 'log-every', 'init', 'workers', 'json'], ['curves']);
+    'interp', 'extrap', 'log-every', 'init', 'workers', 'json', 'save'], ['curves']);
   const config = experimentConfig(args);
   const seeds = seedList(args.get('seeds'));
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
@@ -620,6 +623,19 @@ async function experiment(argv: string[]): Promise<void> {
     checkWritable('json', json, 'whole');
     lockFor('json', json);
     noStaleCopy('json', json);
+  }
+  const saveDir = args.get('save');
+  const savedFile = (seed: number) => join(saveDir!, `${config.op}-${config.model}-seed${seed}.nalu`);
+  if (saveDir) {
+    const probe = join(saveDir, `.nalu-wasm.${process.pid}.probe`);
+    try {
+      // (not recursive: Node 20's recursive mkdir spins on some paths, /proc/x for one)
+      if (!existsSync(saveDir)) mkdirSync(saveDir);
+      closeSync(openSync(probe, 'wx'));
+      unlinkSync(probe);
+    } catch (err) {
+      throw new UsageError(`--save ${saveDir} cannot be written: ${(err as Error).message}`);
+    }
   }
   const results: ExperimentReport['seeds'] = [];
   onStop(() => `experiment: stopped; ${!json ? 'no --json file was given: nothing was kept'
@@ -633,11 +649,13 @@ async function experiment(argv: string[]): Promise<void> {
   if (config.inputSize > 200) console.error(`experiment: estimating the success threshold (1,000,000 draws of ${config.inputSize} inputs)...`);
   const threshold = thresholdOf(config);
   const floor = roundingFloor(config);
-  if (threshold < floor) {
-    console.error(`experiment: the success threshold ${fmt(threshold)} is below ${fmt(floor)}, about the error that rounding the targets to f32 `
-      + 'alone makes: no model can succeed on these settings (where the two subsets cover every input, the perturbation the threshold measures cancels)');
+  if (threshold <= floor) { // (0 and 0 where every target is 0)
+    console.error(`experiment: the success threshold ${fmt(threshold)} is not above ${fmt(floor)}, about the error that rounding the targets to f32 `
+      + 'alone makes: no model can succeed on these settings (for addition, two disjoint subsets that cover every input make the perturbation the threshold measures cancel)');
   }
-  const jobs = seeds.filter((seed) => !results.some((r) => r.seed === seed)).map((seed) => ({ config, seed, threshold, key: String(seed) }));
+  const jobs = seeds.filter((seed) => !results.some((r) => r.seed === seed)).map((seed) => ({ config, seed, threshold, key: String(seed), save: saveDir !== undefined }));
+  const there = saveDir ? jobs.map((j) => savedFile(j.seed)).filter((f) => existsSync(f)) : [];
+  if (there.length) throw new UsageError(`--save ${saveDir} holds ${there.map((f) => basename(f)).join(', ')} already: move ${there.length > 1 ? 'them' : 'it'} away, or give another directory`);
   if (results.length) {
     console.error(jobs.length ? `experiment: carrying on ${json}: ${seedWords(results.map((r) => r.seed))} done, ${jobs.length} to go`
       : `experiment: ${json} holds this run's finished report: nothing to run`);
@@ -656,7 +674,8 @@ async function experiment(argv: string[]): Promise<void> {
       config: { ...config, seeds, workers },
     };
   };
-  await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (_job, r) => {
+  await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (_job, { saved, ...r }) => {
+    if (saved) writeWhole(savedFile(r.seed), saved);
     results.push(r);
     if (json) writeWhole(json, reportJson(reportOf(), 2) + '\n');
     progress.ended();

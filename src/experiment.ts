@@ -244,6 +244,8 @@ export interface SeedResult {
   reinits?: number;
   wallSeconds: number;
   log?: LogEntry[];
+  /** With runSeed's saveBest: the model at its best iteration (the weights scored), as model.save() gives it. */
+  saved?: Uint8Array;
 }
 
 function taskOptions(c: ExperimentConfig, seed: number): StaticTaskOptions {
@@ -334,7 +336,7 @@ const lower = (a: number, b: number): boolean => !Number.isNaN(a) && (Number.isN
 
 /** Trains one seed of a configuration and scores it against `threshold`. */
 export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
-  onLog?: (entry: LogEntry) => void, keepLog = false): SeedResult {
+  onLog?: (entry: LogEntry) => void, keepLog = false, saveBest = false): SeedResult {
   const entry = modelEntry(c.model);
   if (!entry) throw new NaluError(`unknown model ${describe(c.model)} (known: ${Object.keys(MODELS).join(', ')})`);
   const started = performance.now();
@@ -381,6 +383,8 @@ export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
       if (stoppedAt) break;
     }
     best ??= { iteration: 0, interpolationMse: validation(), extrapolationMse: test() };
+    const scored = sparsityError(model, bestWeights);
+    if (saveBest && bestWeights) model.setWeights(bestWeights);
     return {
       seed,
       success: best.extrapolationMse < threshold,
@@ -388,12 +392,13 @@ export function runSeed(c: ExperimentConfig, seed: number, threshold: number,
       bestIteration: best.iteration,
       interpolationMse: best.interpolationMse,
       extrapolationMse: best.extrapolationMse,
-      sparsityError: sparsityError(model, bestWeights),
+      sparsityError: scored,
       skippedSteps: skipped,
       ...(stoppedAt ? { stoppedAt } : {}),
       ...(entry.reinit ? { reinits } : {}),
       wallSeconds: (performance.now() - started) / 1000,
       ...(keepLog ? { log } : {}),
+      ...(saveBest ? { saved: model.save() } : {}),
     };
   } finally {
     model.dispose();

@@ -38,6 +38,7 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     [['experiment', '--op', 'add', '--model', 'nac', '--curves'], /--curves keeps the curves in the report: give --json FILE too/],
     [['experiment', '--op', 'add', '--model', 'nac', '--curves=yes'], /--curves takes no value/],
     [['experiment', '--op', 'add', '--model', 'nac', '--json', '--help'], /--json needs a value/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--save', '/proc/nalu-models'], /--save \/proc\/nalu-models cannot be written: ENOENT/],
     [['identity', 'extra'], /unexpected argument "extra"/],
     [['reproduce', '--models', 'lstm'], /--models: unknown "lstm"/],
     [['reproduce', '--ops', 'pow'], /--ops: unknown "pow"/],
@@ -131,6 +132,37 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     const without = run('experiment', '--op', 'sub', '--model', 'nac', '--seeds', '0..2', '--iterations', '2500', '--log-every', '1000', '--json', json);
     expect(without.code).toBe(2);
     expect(without.err).toMatch(/of other settings \(curves\)/);
+  }, 120_000);
+
+  it('experiment warns when no model can reach the success threshold of its settings', () => {
+    for (const [op, subset, overlap] of [['add', '0.5', '0'], ['sub', '1', '1']]) {
+      const r = run('experiment', '--op', op!, '--model', 'nau', '--input-size', '4', '--subset', subset!, '--overlap', overlap!, '--iterations', '100', '--seeds', '0', '--workers', '1');
+      expect(r.code).toBe(0);
+      expect(r.err).toMatch(/experiment: the success threshold \S+ is not above \S+, about the error that rounding the targets to f32 alone makes: no model can succeed/);
+    }
+    expect(run('experiment', '--op', 'add', '--model', 'nau', '--iterations', '100', '--seeds', '0', '--workers', '1').err).not.toMatch(/no model can succeed/);
+  }, 60_000);
+
+  it('experiment --save writes each seed\'s model at its best iteration, which load() reads and scores as the report says', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nalu-cli-'));
+    const json = join(dir, 'r.json'), models = join(dir, 'models');
+    const args = ['experiment', '--op', 'sub', '--model', 'nac', '--iterations', '3000', '--lr', '1e-2', '--workers', '2', '--save', models, '--json', json];
+    expect(run(...args, '--seeds', '0..1').code).toBe(0);
+    expect(readdirSync(models).sort()).toEqual(['sub-nac-seed0.nalu', 'sub-nac-seed1.nalu']);
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    const { init, load, staticTask } = await import('../src/index');
+    const { stagedMse } = await import('../src/experiment');
+    await init();
+    for (const s of report.seeds) {
+      expect(s).not.toHaveProperty('saved');
+      const model = load(readFileSync(join(models, `sub-nac-seed${s.seed}.nalu`)));
+      expect(stagedMse(model, staticTask({ op: 'sub', seed: s.seed }).validationSet(10000))()).toBe(s.interpolationMse);
+      model.dispose();
+    }
+    // a model there already is not written over: the run is refused before it starts
+    const again = run(...args.map((a) => (a === json ? join(dir, 'other.json') : a)), '--seeds', '1..2');
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/--save .*models holds sub-nac-seed1\.nalu already: move it away, or give another directory/);
   }, 120_000);
 
   it('reproduce appends one line per seed and a rerun skips the finished ones', () => {
