@@ -276,6 +276,8 @@ function jsonWith(text: string, keys: string[]): boolean {
   }
 }
 
+const errno = (err: unknown) => (err as NodeJS.ErrnoException).code;
+
 /** True while a process of that id runs (one of another user's included). */
 function running(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -283,11 +285,9 @@ function running(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return errno(err) === 'EPERM';
   }
 }
-
-const errno = (err: unknown) => (err as NodeJS.ErrnoException).code;
 
 /**
  * Takes `FILE.lock` (holding this process's id) for the run that writes `file`, until the

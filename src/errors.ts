@@ -105,6 +105,21 @@ export const typedKind = (v: unknown): string | undefined => KIND.call(v) as str
 /** dst.set(src, offset), whatever dst's class or prototype put in place of set. */
 export const copyInto = (dst: Float32Array | Uint32Array, src: ArrayLike<number>, offset = 0): void => SET.call(dst as Float32Array, src, offset);
 
+const AB_BYTES = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength')!.get!;
+
+/**
+ * True for an ArrayBuffer of any realm, by its internal slot (a look-alike, a Proxy or a
+ * SharedArrayBuffer is not one).
+ */
+export function isArrayBuffer(v: unknown): v is ArrayBuffer {
+  try {
+    AB_BYTES.call(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The buffer of a typed array and the byte range [start, end) it covers there. */
 export function bytesOf(v: ArrayBufferView): [ArrayBufferLike, number, number] {
   const start = OFFSET.call(v) as number;

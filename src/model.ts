@@ -1,4 +1,4 @@
-import { bytesOf, calledOn, checkBool, checkF32, checkInt, checkKeys, checkOptions, checkNumber, copyInto, describe, F32_MAX, fail, inF32, INSPECT, isFloatArray, lengthOf, lockFields, NaluError, NonFiniteStepError, prefixed, typedKind, windowOf } from './errors.js';
+import { bytesOf, calledOn, checkBool, checkF32, checkInt, checkKeys, checkOptions, checkNumber, copyInto, describe, F32_MAX, fail, inF32, INSPECT, isArrayBuffer, isFloatArray, lengthOf, lockFields, NaluError, NonFiniteStepError, prefixed, typedKind, windowOf } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, MAX_LAYERS, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
 import { fitModel, type FitOptions, type FitResult } from './fit.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
@@ -90,8 +90,6 @@ type Rows = Float32Array | Float64Array;
 /** Every StagedBatch made: known by identity, which no Proxy or prototype can fake. */
 const STAGED = new WeakSet<object>();
 const isStaged = (v: unknown): v is StagedBatch => STAGED.has(v as object);
-/** True for a SharedArrayBuffer, of this realm or another. */
-const isShared = (buffer: ArrayBufferLike): boolean => Object.prototype.toString.call(buffer) === '[object SharedArrayBuffer]';
 /** The rows of a StagedBatch's call: none to copy or name in an error. */
 const NO_ROWS = new Float32Array(0);
 /** The largest batch of one gradient or training call. */
@@ -422,7 +420,7 @@ export class Model {
     if (out && rows === x) { // (a copy of a number[] overlaps nothing)
       const [xBuffer, xStart, xEnd] = bytesOf(rows), [outBuffer, outStart, outEnd] = bytesOf(out);
       if (xBuffer === outBuffer && xStart < outEnd && outStart < xEnd) fail('predict: out must not overlap x');
-      aliased = xBuffer !== outBuffer && isShared(xBuffer) && isShared(outBuffer);
+      aliased = xBuffer !== outBuffer && !isArrayBuffer(xBuffer) && !isArrayBuffer(outBuffer); // (so SharedArrayBuffers)
     }
     const lay = this.engine.layout;
     if (staged || b <= this.#capacity) {

@@ -13,7 +13,7 @@
  * both builds and in every runtime. Parameters are copied bit for bit (NaN payloads and -0
  * included) on little-endian hosts; the JSON form keeps -0 and non-finite values as strings.
  */
-import { article, checkBool, checkOptions, describe, fail, isPlainObject, typedKind, viewKind } from './errors.js';
+import { article, checkBool, checkOptions, describe, fail, isArrayBuffer, isPlainObject, typedKind, viewKind } from './errors.js';
 import { layerKind, MAX_LAYERS } from './layers.js';
 import type { Model, Weights } from './model.js';
 
@@ -364,17 +364,6 @@ class Reader {
 }
 
 const AB_SLICE = ArrayBuffer.prototype.slice;
-const AB_BYTES = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength')!.get!;
-
-/** True for an ArrayBuffer of any realm, by its internal slot (a look-alike or a Proxy is not one). */
-function isArrayBuffer(v: unknown): v is ArrayBuffer {
-  try {
-    AB_BYTES.call(v);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
