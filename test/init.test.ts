@@ -2,7 +2,7 @@
 // name another build are refused, and every way such a module or its URL can be wrong gives a
 // NaluError that says so, leaving the engine of the last good init in place.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
@@ -137,7 +137,7 @@ describe('init({ wasm })', () => {
     if (!existsSync(join(dist, 'index.js'))) return; // npm test builds dist/ first
     const script = `const N = await import(${JSON.stringify(join(dist, 'index.js'))}); await N.init().then(() => console.log('loaded'), (e) => console.log(e.name, e.message));`;
     // the package's JavaScript may be read, its .wasm files not
-    const read = ['index.js', 'nalu.js'].map((f) => `--allow-fs-read=${join(dist, f)}`);
+    const read = readdirSync(dist).filter((f) => f.endsWith('.js')).map((f) => `--allow-fs-read=${join(dist, f)}`);
     const out = execFileSync(process.execPath, ['--experimental-permission', ...read, '--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     expect(out).toMatch(/^NaluError init: cannot load file:\/\/\/.*\/nalu-simd\.wasm \(Access to this API has been restricted\)$/);
   });

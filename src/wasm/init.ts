@@ -31,9 +31,9 @@ export interface InitOptions {
    */
   relaxed?: boolean | undefined;
   /**
-   * Threads that share each large matrix product (1 to 8; default 1). Node only, where they are
-   * worker threads over shared memory running the SIMD build (or the relaxed one, with
-   * relaxed: true); elsewhere one thread runs and InitInfo.threads says so. Results are
+   * Threads that share each large matrix product (1 to 8; default 1). In Node, Deno and Bun they
+   * are worker threads (node:worker_threads) over shared memory running the SIMD build (or the
+   * relaxed one, with relaxed: true); elsewhere one thread runs and InitInfo.threads says so. Results are
    * bit-identical whatever the number of threads. If a worker fails, the call that used it throws
    * and changes nothing; that instance's models carry on, on one thread, and the next init with
    * threads starts a new pool.
@@ -76,10 +76,11 @@ export function currentEngine(what: string): Engine {
 
 /**
  * The init() of an entry: `loader` obtains a build's module; `spawner`, where the runtime has
- * threads that share memory (Node), starts the pool's worker threads.
+ * threads that share memory (Node, Deno, Bun), starts the pool's worker threads; `readFile`
+ * reads file: URLs where fetch cannot (Node).
  */
 export function makeInit(loader: (backend: Backend) => Promise<WebAssembly.Module>): (options?: InitOptions) => Promise<InitInfo>;
-export function makeInit(loader: ModuleLoader, spawner: ThreadSpawner, readFile: FileReader): (options?: InitOptions) => Promise<InitInfo>;
+export function makeInit(loader: ModuleLoader, spawner: ThreadSpawner, readFile?: FileReader): (options?: InitOptions) => Promise<InitInfo>;
 export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<WebAssembly.Module>), spawner?: ThreadSpawner,
   readFile?: FileReader): (options?: InitOptions) => Promise<InitInfo> {
   const load = loader as ModuleLoader; // asked for 'threads' only with a spawner

@@ -1,6 +1,6 @@
-import type { Backend } from './exports.js';
+import type { Build } from './exports.js';
+import { buildUrl } from './files.js';
 import { compileBytes, loadFailed } from './init.js';
-import { wasmUrl } from './load-fetch.js';
 
 interface BunFile {
   arrayBuffer(): Promise<ArrayBuffer>;
@@ -8,8 +8,8 @@ interface BunFile {
 declare const Bun: { file(path: string | URL): BunFile };
 
 /** Bun: read the .wasm file beside this module with Bun.file. */
-export async function loadWithBunFile(backend: Backend): Promise<WebAssembly.Module> {
-  const url = wasmUrl(backend); // load-fetch.ts sits beside this file in dist/ as in src/
+export async function loadWithBunFile(build: Build): Promise<WebAssembly.Module> {
+  const url = buildUrl(build); // files.ts sits beside this file in dist/ as in src/
   let bytes: ArrayBuffer;
   try {
     bytes = await Bun.file(url).arrayBuffer();

@@ -19,7 +19,11 @@ export function wasmUrl(backend: Backend): URL {
   return packagedUrl(PACKAGED[backend]);
 }
 
-export async function loadFromUrl(backend: Backend): Promise<WebAssembly.Module> {
-  const url = wasmUrl(backend);
+/** Fetches and compiles the module at `url` (a packaged file). */
+export async function fetchModule(url: URL): Promise<WebAssembly.Module> {
   return compileResponse(fetch(url).catch((err: unknown) => loadFailed(url.href, err)));
+}
+
+export async function loadFromUrl(backend: Backend): Promise<WebAssembly.Module> {
+  return fetchModule(wasmUrl(backend));
 }

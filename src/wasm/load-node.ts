@@ -1,20 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Build } from './exports.js';
+import { buildUrl } from './files.js';
 import { compileBytes, loadFailed, packagedUrl } from './init.js';
-
-/** The files beside the package's code, each a literal `new URL` that bundlers can see. */
-const PACKAGED: Record<Build, () => URL> = {
-  simd: () => new URL('./nalu-simd.wasm', import.meta.url),
-  scalar: () => new URL('./nalu-scalar.wasm', import.meta.url),
-  relaxed: () => new URL('./nalu-relaxed.wasm', import.meta.url),
-  threads: () => new URL('./nalu-threads.wasm', import.meta.url),
-  'relaxed-threads': () => new URL('./nalu-relaxed-threads.wasm', import.meta.url),
-};
 
 /** Where loadFromFile reads the module of `backend`. */
 export function wasmFile(backend: Build): URL {
   const here = packagedUrl(() => new URL(import.meta.url));
-  return /\/src\/wasm\/load-node\.[cm]?[jt]s$/.test(here.pathname) ? new URL(`../../build/nalu-${backend}.wasm`, here) : PACKAGED[backend]();
+  return /\/src\/wasm\/load-node\.[cm]?[jt]s$/.test(here.pathname) ? new URL(`../../build/nalu-${backend}.wasm`, here) : buildUrl(backend);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { ThreadsRefused, type ThreadSpawner } from './engine.js';
 
 /**
- * The pool's worker threads in Node: each instantiates the threads build on the shared memory
+ * The pool's worker threads in Node, Deno and Bun (node:worker_threads in each): each instantiates the threads build on the shared memory
  * and stays inside its poolWork loop (assembly/pool.ts), waiting for products to share. A worker
  * whose part traps posts the error's text on its report port, reports the failure through
  * poolFail and ends; the main thread reads the port synchronously when a call says a worker
@@ -28,7 +28,9 @@ import('node:worker_threads').then(({ workerData }) => {
 
 /** Imports node:worker_threads only when threads are asked for: nothing at start-up. */
 export const spawnNodeThreads: ThreadSpawner = async (module, memory, ctl, count) => {
-  const { Worker, MessageChannel, receiveMessageOnPort } = await import('node:worker_threads');
+  const { Worker, MessageChannel, receiveMessageOnPort } = await import('node:worker_threads').catch((err: unknown) => {
+    throw new ThreadsRefused(`node:worker_threads cannot be loaded: ${(err as Error).message}`);
+  });
   const ports = await Promise.all(Array.from({ length: count }, (_, i) => new Promise<MessagePort>((resolve, reject) => {
     const { port1, port2 } = new MessageChannel();
     let worker: InstanceType<typeof Worker>;

@@ -10,7 +10,7 @@
 //     refuse SIMD the scalar build loads and forcing SIMD throws;
 //   - the opt-in builds: init({ relaxed: true }) (golden tolerances where the engine has relaxed
 //     SIMD, else the NaluError's message) and init({ threads: 2 }) (the threads it got, and the
-//     bits of its golden runs, which must be the SIMD build's).
+//     bits of its golden runs, which must be the SIMD build's; with two threads, poolAtWork).
 // Plain JavaScript with no imports, so that every runtime can load it as is.
 
 const TYPES = { nac: 'nac', nac_mul: 'nacMul', nalu: 'nalu' };
@@ -193,6 +193,41 @@ function smallResults(nalu) {
   return fails;
 }
 
+/**
+ * The pool at work, where init({ threads: 2 }) got two threads: a NALU 64 -> 64 at batch 512 (its
+ * products large enough to be shared) trains two Adam steps and predicts with the same bits on one
+ * thread and on two; then worker 1 is made to fail (its scratch table pointed past the end of
+ * memory, as test/threads.test.ts does) and the next step must throw the error that names it and
+ * leave the model as it was. Returns { same, failed, unchanged }.
+ */
+async function poolAtWork(nalu) {
+  const x = f32(Array.from({ length: 64 * 512 }, (_, i) => Math.sin(i)));
+  const t = f32(Array.from({ length: 64 * 512 }, (_, i) => Math.cos(i)));
+  const run = async (threads) => {
+    await nalu.init({ threads });
+    const model = nalu.sequential([nalu.nalu({ inputs: 64, outputs: 64 })], { seed: 3 }), opt = nalu.adam();
+    const losses = [model.trainStep(x, t, opt), model.trainStep(x, t, opt)];
+    return { model, opt, bits: losses.map(hex64).join('') + hex32(model.predict(x)) };
+  };
+  const one = await run(1);
+  one.model.dispose();
+  const two = await run(2);
+  const { ex, i32, poolBlock } = two.model.engine;
+  const table = (poolBlock + 64 + 64 * ex.POOL_MAX.value + 32) >> 2;
+  for (let slot = 0; slot < 4; slot++) { i32[table + 2 * slot] = 0xfffff000 | 0; i32[table + 2 * slot + 1] = 0x7fffffff; }
+  const state = () => two.model.save({ optimizer: true }).join(',');
+  const saved = state();
+  let failed = '';
+  try {
+    two.model.trainStep(x, t, two.opt);
+  } catch (err) {
+    failed = String(err && err.message);
+  }
+  const unchanged = state() === saved;
+  two.model.dispose();
+  return { same: two.bits === one.bits, failed, unchanged };
+}
+
 export async function runHarness(nalu, golden, runtime = {}, options = {}) {
   const report = {
     runtime,
@@ -246,6 +281,7 @@ export async function runHarness(nalu, golden, runtime = {}, options = {}) {
     try {
       const info = await nalu.init(options);
       report.builds[name] = { ...runBuild(name), threads: info.threads, backend: info.backend };
+      if (name === 'threads' && info.threads === 2) report.builds[name].pool = await poolAtWork(nalu);
     } catch (err) {
       if (!(err instanceof nalu.NaluError)) report.failures.push(`init(${JSON.stringify(options)}) failed: ${err && err.stack ? err.stack : err}`);
       report.builds[name] = { checked: 0, unavailable: String(err && err.message ? err.message : err) };

@@ -125,9 +125,16 @@ for (const r of selected) {
       const { relaxed, threads } = builds;
       if (relaxed.unavailable) assert.match(relaxed.unavailable, /needs WebAssembly relaxed SIMD|does not bundle the relaxed build/);
       else assert.deepEqual([relaxed.backend, relaxed.checked, relaxed.failures], ['relaxed', ctx.cases, 0]);
-      // Node has the worker threads; the other entries run one thread
-      assert.deepEqual([threads.backend, threads.threads, threads.checked, threads.failures], ['simd', r.id === 'node' ? 2 : 1, ctx.cases, 0]);
+      // Node, Deno and Bun have worker threads (node:worker_threads); the other entries run one thread
+      const pooled = ['node', 'deno', 'bun'].includes(r.id);
+      assert.deepEqual([threads.backend, threads.threads, threads.checked, threads.failures], ['simd', pooled ? 2 : 1, ctx.cases, 0]);
       assert.deepEqual(threads.bits, builds.simd.bits);
+      if (pooled) {
+        assert.ok(threads.pool, 'the pool was put to work');
+        assert.equal(threads.pool.same, true, 'a product shared by two threads gives one thread\'s bits');
+        assert.match(threads.pool.failed, /^trainStep: worker thread 1 of the module failed during the call \(.+\); its results were dropped/);
+        assert.equal(threads.pool.unchanged, true, 'the model is unchanged after the failed step');
+      }
     });
 
     if (['deno', 'bun', 'chromium', 'firefox'].includes(r.id)) {
@@ -275,7 +282,7 @@ function writeCompat(settled) {
     'Where an engine lacks WebAssembly SIMD (probed with `WebAssembly.validate`), `init()` loads the scalar build; every runtime above',
     'was also checked that way, with the probe made to fail. `init({ simd: true | false })` forces a build. The opt-in relaxed-SIMD',
     'build rounds its own way (no bit comparison); Node 20 has relaxed SIMD only behind `--experimental-wasm-relaxed-simd`.',
-    '`{ threads: 2 }` starts worker threads in Node; the other entries run one thread, as the column says.',
+    '`{ threads: 2 }` starts worker threads in Node, Deno and Bun (node:worker_threads); the other entries run one thread, as the column says.',
     '',
   ].join('\n');
   writeFileSync(new URL('./compat.md', import.meta.url), text);
