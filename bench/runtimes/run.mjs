@@ -1,9 +1,10 @@
-// npm run bench:runtimes: shape S training steps/s and shape E predict latency of the packed
-// package in Node, Deno, Bun, workerd, Chromium and Firefox ESR, one table (wall clock: CPU time
-// is not visible inside a browser or a Worker). The package is packed and installed into a
-// temporary project as in test/runtimes (prepare.mjs); runtimes run one after another, each
-// 5 samples of about 0.5 s per operation after a warm-up (workload.mjs). Writes
-// bench/results/runtimes.json and runtimes.md (spliced into the README by `npm run readme`).
+// npm run bench:runtimes: shape S training steps/s, shape E predict latency and shape M training
+// on one and two threads, of the packed package in Node, Deno, Bun, workerd, Chromium and Firefox
+// ESR, one table (wall clock: CPU time is not visible inside a browser or a Worker). The package
+// is packed and installed into a temporary project as in test/runtimes (prepare.mjs); runtimes
+// run one after another, each 5 samples of about 0.5 s per operation after a warm-up
+// (workload.mjs). Writes bench/results/runtimes.json and runtimes.md (spliced into the README by
+// `npm run readme`).
 //
 //   node bench/runtimes/run.mjs [--runtimes node,deno,bun,workerd,chromium,firefox] [--out bench/results]
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -51,7 +52,7 @@ async function runBrowser(ctx, open, name) {
   const server = await serveStatic(ctx.project);
   const b = await open(ctx);
   try {
-    await b.page.goto(new URL('bench-page.html', server.url).href);
+    await b.page.goto(new URL('bench-page.html?isolated', server.url).href); // cross-origin isolated: threads may start
     await b.page.waitForFunction(() => window.naluBench !== undefined, undefined, { timeout: 300_000 });
     const r = await b.page.evaluate(() => JSON.parse(JSON.stringify(window.naluBench)));
     if (r.error) throw new Error(`${name}: ${r.error}\n${b.errors.join('\n')}`);
@@ -145,9 +146,10 @@ async function main() {
   }
   const node = results.find((r) => r.id === 'node' && !r.error);
   const rows = results.map((r) => {
-    if (r.error) return `| ${r.id} | - | - | - | - | - | - | ${r.error} |`;
+    if (r.error) return `| ${r.id} | - | - | - | - | - | - | - | - | - | - | ${r.error} |`;
     const vsNode = (a, b) => (node ? (a / b).toFixed(2) : '-');
-    return `| ${r.runtime.name} ${r.runtime.version} | ${r.runtime.engine} | ${r.backend} | ${spread(r.train)} | ${vsNode(median(r.train), median(node?.train ?? [1]))} | ${spread(r.predict)} | ${vsNode(median(node?.predict ?? [1]), median(r.predict))} | ${spread(r.predictInto)} |`;
+    const m = r.m1 ? [spread(r.m1), r.threads === 2 ? spread(r.m2) : `${r.threads} thread`, r.threads === 2 ? `${(median(r.m2) / median(r.m1)).toFixed(2)}x` : '-'] : ['-', '-', '-'];
+    return `| ${r.runtime.name} ${r.runtime.version} | ${r.runtime.engine} | ${r.backend} | ${spread(r.train)} | ${vsNode(median(r.train), median(node?.train ?? [1]))} | ${spread(r.predict)} | ${vsNode(median(node?.predict ?? [1]), median(r.predict))} | ${spread(r.predictInto)} | ${m.join(' | ')} |`;
   });
   const md = [
     '### Runtimes (`npm run bench:runtimes`)',
@@ -157,9 +159,11 @@ async function main() {
     'S: NALU 100-2-1, batch 128, Adam training step; E: the same stack, predict of one sample, returning a new',
     'Float32Array or written into one buffer (`predict(x, 1, out)`).',
     'workerd is timed from outside (its clock stands still while a request computes), one HTTP round trip subtracted.',
+    'M: one NALU 64-64, batch 1024, Adam training step from arrays, on one thread and on `init({ threads: 2 })`',
+    '(worker threads in Node, Deno and Bun; Web Workers on the browsers\' cross-origin isolated page; workerd has none).',
     '',
-    '| runtime | engine | build | S train steps/s | vs Node | E predict us/call | vs Node | E predict into out, us/call |',
-    '|:--|:--|:--|--:|--:|--:|--:|--:|',
+    '| runtime | engine | build | S train steps/s | vs Node | E predict us/call | vs Node | E predict into out, us/call | M train steps/s, 1 thread | 2 threads | speed-up |',
+    '|:--|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...rows,
     '',
   ].join('\n');

@@ -3,12 +3,11 @@
  * --allow-read) or from the https: URL the package was imported from. Threads are Deno's
  * node:worker_threads.
  */
-import { buildUrl } from '../wasm/files.js';
 import { makeInit } from '../wasm/init.js';
-import { fetchModule } from '../wasm/load-fetch.js';
+import { loadFromUrl } from '../wasm/load-fetch.js';
 import { spawnNodeThreads } from '../wasm/threads-node.js';
 
 export * from '../api.js';
 
 /** Loads and instantiates the module (once per build per process); call and await it first. */
-export const init = makeInit((build) => fetchModule(buildUrl(build)), spawnNodeThreads);
+export const init = makeInit(loadFromUrl, spawnNodeThreads);

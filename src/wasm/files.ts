@@ -1,17 +1,19 @@
 import type { Build } from './exports.js';
 import { packagedUrl } from './init.js';
-import { wasmUrl } from './load-fetch.js';
 
 /**
- * Every build's file beside the package's code, for the entries that run threads (Node, Deno,
- * Bun). The browser entry names only the single-thread builds (load-fetch.ts), so that bundlers
- * copy no file it cannot use. Each URL is a literal `new URL`, which bundlers see.
+ * The builds' files beside the package's code. Each URL is a literal
+ * `new URL('./file.wasm', import.meta.url)`, the pattern that bundlers (Vite, webpack 5, Parcel,
+ * esbuild with a plugin) recognise: they copy the file into their output and rewrite the URL.
  */
-const THREADS: Record<'threads' | 'relaxed-threads', () => URL> = {
+const PACKAGED: Record<Build, () => URL> = {
+  simd: () => new URL('./nalu-simd.wasm', import.meta.url),
+  scalar: () => new URL('./nalu-scalar.wasm', import.meta.url),
+  relaxed: () => new URL('./nalu-relaxed.wasm', import.meta.url),
   threads: () => new URL('./nalu-threads.wasm', import.meta.url),
   'relaxed-threads': () => new URL('./nalu-relaxed-threads.wasm', import.meta.url),
 };
 
 export function buildUrl(build: Build): URL {
-  return build === 'threads' || build === 'relaxed-threads' ? packagedUrl(THREADS[build]) : wasmUrl(build);
+  return packagedUrl(PACKAGED[build]);
 }

@@ -133,9 +133,12 @@ export function serveStatic(root) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
       return;
     }
-    // ?content-type=... overrides the type, to test servers that send the wrong one.
-    const forced = new URL(req.url, 'http://x').searchParams.get('content-type');
-    res.writeHead(200, { 'Content-Type': forced ?? TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' });
+    // ?content-type=... overrides the type, to test servers that send the wrong one; ?isolated
+    // serves a page cross-origin isolated (what shared memory between workers needs).
+    const query = new URL(req.url, 'http://x').searchParams;
+    const forced = query.get('content-type');
+    const isolated = query.has('isolated') ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {};
+    res.writeHead(200, { 'Content-Type': forced ?? TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store', ...isolated });
     createReadStream(file).pipe(res);
   });
   return new Promise((resolve) => {

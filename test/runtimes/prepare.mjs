@@ -25,7 +25,7 @@ export async function prepare() {
   if (installed.code !== 0) throw new Error(`npm install of ${info.filename} failed:\n${installed.stderr}`);
 
   const here = new URL('./', import.meta.url);
-  for (const f of ['harness.mjs', 'cli-driver.mjs', 'require-driver.cjs', 'harness.html', 'workerd-harness.mjs', 'examples-node.mjs']) {
+  for (const f of ['harness.mjs', 'cli-driver.mjs', 'require-driver.cjs', 'harness.html', 'workerd-harness.mjs', 'examples-node.mjs', 'nested-worker.mjs']) {
     cpSync(new URL(f, here), join(project, f));
   }
   const golden = JSON.parse(readFileSync(GOLDEN, 'utf8'));

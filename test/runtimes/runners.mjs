@@ -168,10 +168,14 @@ export async function runWorkerd(ctx, w) {
 
 // ---- browsers --------------------------------------------------------------------------------
 
+/** Where the browser condition resolves "nalu-wasm" in the test project. */
+function browserEntry(ctx) {
+  return `node_modules/nalu-wasm/${resolveExport(ctx.pkg, ['browser', 'import']).replace(/^\.\//, '')}`;
+}
+
 /** The harness page with an import map that points "nalu-wasm" where the browser condition says. */
 function writeHarnessPage(ctx) {
-  const target = resolveExport(ctx.pkg, ['browser', 'import']);
-  const map = { imports: { 'nalu-wasm': `./node_modules/nalu-wasm/${target.replace(/^\.\//, '')}` } };
+  const map = { imports: { 'nalu-wasm': `./${browserEntry(ctx)}` } };
   const html = readFileSync(join(ctx.project, 'harness.html'), 'utf8').replace('IMPORT_MAP', JSON.stringify(map));
   writeFileSync(join(ctx.project, 'harness-page.html'), html);
 }
@@ -193,16 +197,32 @@ export async function closeStaticServer() {
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** Opens the harness page and the browser example in `page`; returns { report, example }. */
-async function runPages(page, base, errors) {
-  await page.goto(new URL('harness-page.html', base).href);
+/**
+ * Opens the harness page (cross-origin isolated, so that init({ threads: 2 }) may start workers),
+ * where nested-worker.mjs also runs in a Worker of the page's own, and the browser example (not
+ * isolated) in `page`; on the example's page, init({ threads: 2 }) is asked once more. Returns
+ * { report, example, nested, notIsolated }.
+ */
+async function runPages(page, base, errors, entry) {
+  await page.goto(new URL('harness-page.html?isolated', base).href);
   await page.waitForFunction(() => window.naluReport !== undefined, undefined, { timeout: 120_000 });
   const report = await page.evaluate(() => JSON.parse(JSON.stringify(window.naluReport)));
+  // (a worker's script needs the page's headers too, or a cross-origin isolated page may not start it)
+  const nested = await page.evaluate(([script, src]) => new Promise((resolve) => {
+    const worker = new Worker(script, { type: 'module' });
+    worker.onmessage = ({ data }) => { resolve(data); worker.terminate(); };
+    worker.onerror = (event) => resolve({ error: event.message || 'the worker did not start' });
+    worker.postMessage(src);
+  }), [new URL('nested-worker.mjs?isolated', base).href, new URL(entry, base).href]);
   await page.goto(new URL('examples/browser/index.html', base).href);
   await page.waitForFunction(() => document.body.dataset.status === 'done' || document.body.dataset.status === 'error', undefined, { timeout: 120_000 });
   const example = await page.evaluate(() => ({ status: document.body.dataset.status, result: window.naluDemo ?? null, text: document.getElementById('result')?.textContent ?? '' }));
   example.pageErrors = [...errors];
-  return { report, example };
+  const notIsolated = await page.evaluate(async (src) => {
+    const nalu = await import(src);
+    return { crossOriginIsolated: globalThis.crossOriginIsolated, threads: (await nalu.init({ threads: 2 })).threads };
+  }, new URL(entry, base).href);
+  return { report, example, nested, notIsolated };
 }
 
 /** Headless Chromium with a fresh profile; resolves { page, version, binary, errors, close }. */
@@ -272,10 +292,12 @@ async function runBrowser(ctx, open) {
   const base = (await staticServer(ctx)).url;
   const b = await open(ctx);
   try {
-    const { report, example } = await runPages(b.page, base, b.errors);
+    const { report, example, nested, notIsolated } = await runPages(b.page, base, b.errors, browserEntry(ctx));
     report.runtime.binary = b.binary;
     report.runtime.version = b.version ?? report.runtime.version;
     report.example = example;
+    report.nested = nested;
+    report.notIsolated = notIsolated;
     return report;
   } finally {
     await b.close();

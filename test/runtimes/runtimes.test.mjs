@@ -125,8 +125,9 @@ for (const r of selected) {
       const { relaxed, threads } = builds;
       if (relaxed.unavailable) assert.match(relaxed.unavailable, /needs WebAssembly relaxed SIMD|does not bundle the relaxed build/);
       else assert.deepEqual([relaxed.backend, relaxed.checked, relaxed.failures], ['relaxed', ctx.cases, 0]);
-      // Node, Deno and Bun have worker threads (node:worker_threads); the other entries run one thread
-      const pooled = ['node', 'deno', 'bun'].includes(r.id);
+      // Node, Deno and Bun have worker threads (node:worker_threads), the browsers Web Workers on
+      // the harness's cross-origin isolated page; workerd runs one thread
+      const pooled = r.id !== 'workerd';
       assert.deepEqual([threads.backend, threads.threads, threads.checked, threads.failures], ['simd', pooled ? 2 : 1, ctx.cases, 0]);
       assert.deepEqual(threads.bits, builds.simd.bits);
       if (pooled) {
@@ -230,6 +231,16 @@ for (const r of selected) {
         assert.deepEqual(result, (await examplesNode).demo);
         assert.ok(Math.abs(result.probe[0] - 5555.5) < 1, `1234.5 + 4321 = ${result.probe[0]}`);
       });
+
+      test('in a Worker of the page\'s own, init({ threads: 2 }) starts nested workers and gives one thread\'s bits', async () => {
+        const { nested } = await reports.get(r.id);
+        assert.deepEqual(nested, { crossOriginIsolated: true, threads: 2, same: true });
+      });
+
+      test('a page that is not cross-origin isolated gets one thread from init({ threads: 2 })', async () => {
+        const { notIsolated } = await reports.get(r.id);
+        assert.deepEqual(notIsolated, { crossOriginIsolated: false, threads: 1 });
+      });
     }
   });
 }
@@ -282,7 +293,7 @@ function writeCompat(settled) {
     'Where an engine lacks WebAssembly SIMD (probed with `WebAssembly.validate`), `init()` loads the scalar build; every runtime above',
     'was also checked that way, with the probe made to fail. `init({ simd: true | false })` forces a build. The opt-in relaxed-SIMD',
     'build rounds its own way (no bit comparison); Node 20 has relaxed SIMD only behind `--experimental-wasm-relaxed-simd`.',
-    '`{ threads: 2 }` starts worker threads in Node, Deno and Bun (node:worker_threads); the other entries run one thread, as the column says.',
+    '`{ threads: 2 }` starts worker threads in Node, Deno and Bun (node:worker_threads) and Web Workers in the browsers (the harness page is cross-origin isolated; a page that is not gets one thread); workerd runs one thread.',
     '',
   ].join('\n');
   writeFileSync(new URL('./compat.md', import.meta.url), text);
