@@ -134,11 +134,14 @@ export function serveStatic(root) {
       return;
     }
     // ?content-type=... overrides the type, to test servers that send the wrong one; ?isolated
-    // serves a page cross-origin isolated (what shared memory between workers needs).
+    // serves a page cross-origin isolated (what shared memory between workers needs); ?no-blob-workers
+    // adds a Content-Security-Policy that allows workers from the page's origin only.
     const query = new URL(req.url, 'http://x').searchParams;
     const forced = query.get('content-type');
-    const isolated = query.has('isolated') ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {};
-    res.writeHead(200, { 'Content-Type': forced ?? TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store', ...isolated });
+    const headers = { 'Content-Type': forced ?? TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' };
+    if (query.has('isolated')) Object.assign(headers, { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' });
+    if (query.has('no-blob-workers')) headers['Content-Security-Policy'] = "worker-src 'self'";
+    res.writeHead(200, headers);
     createReadStream(file).pipe(res);
   });
   return new Promise((resolve) => {

@@ -200,8 +200,9 @@ const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disabl
 /**
  * Opens the harness page (cross-origin isolated, so that init({ threads: 2 }) may start workers),
  * where nested-worker.mjs also runs in a Worker of the page's own, and the browser example (not
- * isolated) in `page`; on the example's page, init({ threads: 2 }) is asked once more. Returns
- * { report, example, nested, notIsolated }.
+ * isolated) in `page`; on the example's page, init({ threads: 2 }) is asked once more, and again
+ * on that page served isolated with a Content-Security-Policy that refuses blob: workers. Returns
+ * { report, example, nested, notIsolated, noBlobWorkers }.
  */
 async function runPages(page, base, errors, entry) {
   await page.goto(new URL('harness-page.html?isolated', base).href);
@@ -218,11 +219,12 @@ async function runPages(page, base, errors, entry) {
   await page.waitForFunction(() => document.body.dataset.status === 'done' || document.body.dataset.status === 'error', undefined, { timeout: 120_000 });
   const example = await page.evaluate(() => ({ status: document.body.dataset.status, result: window.naluDemo ?? null, text: document.getElementById('result')?.textContent ?? '' }));
   example.pageErrors = [...errors];
-  const notIsolated = await page.evaluate(async (src) => {
-    const nalu = await import(src);
-    return { crossOriginIsolated: globalThis.crossOriginIsolated, threads: (await nalu.init({ threads: 2 })).threads };
-  }, new URL(entry, base).href);
-  return { report, example, nested, notIsolated };
+  const askThreads = (src) => import(src).then(async (nalu) =>
+    ({ crossOriginIsolated: globalThis.crossOriginIsolated, threads: (await nalu.init({ threads: 2 })).threads }));
+  const notIsolated = await page.evaluate(askThreads, new URL(entry, base).href);
+  await page.goto(new URL('examples/browser/index.html?isolated&no-blob-workers', base).href);
+  const noBlobWorkers = await page.evaluate(askThreads, new URL(entry, base).href).catch((err) => ({ error: String(err) }));
+  return { report, example, nested, notIsolated, noBlobWorkers };
 }
 
 /** Headless Chromium with a fresh profile; resolves { page, version, binary, errors, close }. */
@@ -292,12 +294,13 @@ async function runBrowser(ctx, open) {
   const base = (await staticServer(ctx)).url;
   const b = await open(ctx);
   try {
-    const { report, example, nested, notIsolated } = await runPages(b.page, base, b.errors, browserEntry(ctx));
+    const { report, example, nested, notIsolated, noBlobWorkers } = await runPages(b.page, base, b.errors, browserEntry(ctx));
     report.runtime.binary = b.binary;
     report.runtime.version = b.version ?? report.runtime.version;
     report.example = example;
     report.nested = nested;
     report.notIsolated = notIsolated;
+    report.noBlobWorkers = noBlobWorkers;
     return report;
   } finally {
     await b.close();

@@ -241,6 +241,11 @@ for (const r of selected) {
         const { notIsolated } = await reports.get(r.id);
         assert.deepEqual(notIsolated, { crossOriginIsolated: false, threads: 1 });
       });
+
+      test('an isolated page whose Content-Security-Policy refuses blob: workers gets one thread, no error', async () => {
+        const { noBlobWorkers } = await reports.get(r.id);
+        assert.deepEqual(noBlobWorkers, { crossOriginIsolated: true, threads: 1 });
+      });
     }
   });
 }
