@@ -70,6 +70,9 @@ reproduce options:
   --init <glorot|seed|madsen>   init of the NAC+, NAC*, NALU and dense layers, default madsen
                          (the paper's code); each of their lines records it
   --workers N
+  --curves               keep each run's errors at every logged iteration in its line ("log")
+  --save DIR             save each run's model at its best iteration as DIR/OP-MODEL-seedK.nalu
+                         (both for the runs this command makes: those in FILE are not run again)
 
 identity options:
   --json FILE   --svg FILE   --steps N (default ${IDENTITY_DEFAULTS.steps})   --seeds N (default ${IDENTITY_DEFAULTS.seeds})
@@ -611,6 +614,30 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
 }
 
+/** Makes the --save directory if missing (not its parents) and checks that files can be made in it. */
+function checkSaveDir(dir: string): void {
+  const probe = join(dir, `.nalu-wasm.${process.pid}.probe`);
+  try {
+    // (not recursive: Node 20's recursive mkdir spins on some paths, /proc/x for one)
+    if (!existsSync(dir)) mkdirSync(dir);
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+  } catch (err) {
+    throw new UsageError(`--save ${dir} cannot be written: ${(err as Error).message}`);
+  }
+}
+
+/** Where --save DIR keeps the model of a job: DIR/OP-MODEL-seedK.nalu. */
+function savedFile(dir: string, { config, seed }: Job): string {
+  return join(dir, `${config.op}-${config.model}-seed${seed}.nalu`);
+}
+
+/** Refuses a run whose models would be written over files already in the --save directory. */
+function checkNotSaved(dir: string, jobs: Job[]): void {
+  const there = jobs.map((j) => savedFile(dir, j)).filter((f) => existsSync(f));
+  if (there.length) throw new UsageError(`--save ${dir} holds ${there.map((f) => basename(f)).join(', ')} already: move ${there.length > 1 ? 'them' : 'it'} away, or give another directory`);
+}
+
 async function experiment(argv: string[]): Promise<void> {
   const args = parseArgs(argv, ['op', 'model', 'seeds', 'iterations', 'batch', 'lr', 'input-size', 'subset', 'overlap',
     'interp', 'extrap', 'log-every', 'init', 'workers', 'json', 'save'], ['curves']);
@@ -625,18 +652,7 @@ async function experiment(argv: string[]): Promise<void> {
     noStaleCopy('json', json);
   }
   const saveDir = args.get('save');
-  const savedFile = (seed: number) => join(saveDir!, `${config.op}-${config.model}-seed${seed}.nalu`);
-  if (saveDir) {
-    const probe = join(saveDir, `.nalu-wasm.${process.pid}.probe`);
-    try {
-      // (not recursive: Node 20's recursive mkdir spins on some paths, /proc/x for one)
-      if (!existsSync(saveDir)) mkdirSync(saveDir);
-      closeSync(openSync(probe, 'wx'));
-      unlinkSync(probe);
-    } catch (err) {
-      throw new UsageError(`--save ${saveDir} cannot be written: ${(err as Error).message}`);
-    }
-  }
+  if (saveDir) checkSaveDir(saveDir);
   const results: ExperimentReport['seeds'] = [];
   onStop(() => `experiment: stopped; ${!json ? 'no --json file was given: nothing was kept'
     : results.length ? `${seedWords(results.map((r) => r.seed))} ${results.length === 1 ? 'is' : 'are'} in ${json}: the same command finishes the others` : `no seed had finished: ${json} is as it was`}`);
@@ -654,8 +670,7 @@ async function experiment(argv: string[]): Promise<void> {
       + 'alone makes: no model can succeed on these settings (for addition, two disjoint subsets that cover every input make the perturbation the threshold measures cancel)');
   }
   const jobs = seeds.filter((seed) => !results.some((r) => r.seed === seed)).map((seed) => ({ config, seed, threshold, key: String(seed), save: saveDir !== undefined }));
-  const there = saveDir ? jobs.map((j) => savedFile(j.seed)).filter((f) => existsSync(f)) : [];
-  if (there.length) throw new UsageError(`--save ${saveDir} holds ${there.map((f) => basename(f)).join(', ')} already: move ${there.length > 1 ? 'them' : 'it'} away, or give another directory`);
+  if (saveDir) checkNotSaved(saveDir, jobs);
   if (results.length) {
     console.error(jobs.length ? `experiment: carrying on ${json}: ${seedWords(results.map((r) => r.seed))} done, ${jobs.length} to go`
       : `experiment: ${json} holds this run's finished report: nothing to run`);
@@ -674,8 +689,8 @@ async function experiment(argv: string[]): Promise<void> {
       config: { ...config, seeds, workers },
     };
   };
-  await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (_job, { saved, ...r }) => {
-    if (saved) writeWhole(savedFile(r.seed), saved);
+  await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (job, { saved, ...r }) => {
+    if (saved) writeWhole(savedFile(saveDir!, job), saved);
     results.push(r);
     if (json) writeWhole(json, reportJson(reportOf(), 2) + '\n');
     progress.ended();
@@ -748,7 +763,7 @@ function list<T extends string>(args: Args, key: string, def: readonly T[], know
 }
 
 async function reproduce(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['seeds', 'iterations', 'ops', 'models', 'file', 'init', 'workers']);
+  const args = parseArgs(argv, ['seeds', 'iterations', 'ops', 'models', 'file', 'init', 'workers', 'save'], ['curves']);
   const seeds = seedList(args.get('seeds'));
   const iterations = int(args, 'iterations', DEFAULTS.iterations, 1, 1e10);
   const ops = list(args, 'ops', OPS, OPS);
@@ -757,11 +772,14 @@ async function reproduce(argv: string[]): Promise<void> {
   const withInit = models.filter(modelTakesInit);
   const init = initOption(args, withInit.length ? withInit : models) ?? 'madsen';
   const file = args.get('file') ?? 'reproduce.jsonl';
+  const saveDir = args.get('save');
+  const curves = args.has('curves') ? { curves: true as const } : {};
   const lineKey = (op: string, model: string, seed: number, its: number, scheme: InitScheme | undefined) =>
     `${op}/${model}/${seed}/${its}/${recordedInit(model, scheme) ?? ''}`;
   const key = (op: string, model: string, seed: number) => lineKey(op, model, seed, iterations, init);
   const done = new Map<string, ReproduceLine>();
   checkWritable('file', file, 'append'); // now, not after hours
+  if (saveDir) checkSaveDir(saveDir);
   lockFor('file', file);
   let appended = 0;
   onStop(() => `reproduce: stopped; ${appended} run${appended === 1 ? '' : 's'} of this one added to ${file}: the same command does the others`);
@@ -800,14 +818,14 @@ async function reproduce(argv: string[]): Promise<void> {
   const foreign = new Set<string>(); // the modules, other than this one, of the runs taken from the file
   let fromOthers = 0;
   for (const op of ops) {
-    const config: ExperimentConfig = { ...DEFAULTS, op, model: '', iterations };
+    const config: ExperimentConfig = { ...DEFAULTS, op, model: '', iterations, ...curves };
     thresholds.set(op, thresholdOf(config));
     for (const model of models) {
       const modelConfig = { ...config, model, ...(modelTakesInit(model) ? { init } : {}) };
       for (const seed of seeds) {
         const k = key(op, model, seed);
         const line = done.get(k);
-        if (!line) jobs.push({ config: modelConfig, seed, threshold: thresholds.get(op)!, key: k });
+        if (!line) jobs.push({ config: modelConfig, seed, threshold: thresholds.get(op)!, key: k, save: saveDir !== undefined });
         else if (line.module !== module) {
           fromOthers++;
           foreign.add(line.module ?? 'unrecorded');
@@ -815,13 +833,15 @@ async function reproduce(argv: string[]): Promise<void> {
       }
     }
   }
+  if (saveDir) checkNotSaved(saveDir, jobs);
   console.error(`reproduce: ${jobs.length} runs to go, ${ops.length * models.length * seeds.length - jobs.length} already in ${file}`);
   if (fromOthers) {
     console.error(`reproduce: ${fromOthers} of those were run by another module (${[...foreign].join(', ')}), not this one (${module}): `
       + 'their results are kept; remove their lines to run them again with this one');
   }
   const progress = new JobProgress('reproduce', jobs.length, iterations, 'runs');
-  await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (job, result) => {
+  await runJobs(jobs, workers, (job, e) => progress.reached(job.key, e.iteration), (job, { saved, ...result }) => {
+    if (saved) writeWhole(savedFile(saveDir!, job), saved);
     const line: ReproduceLine = { op: job.config.op, model: job.config.model, seed: job.seed, iterations, ...(job.config.init ? { init: job.config.init } : {}), module, result };
     appendFileSync(file, reportJson(line) + '\n');
     appended++;

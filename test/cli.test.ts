@@ -165,6 +165,34 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(again.err).toMatch(/--save .*models holds sub-nac-seed1\.nalu already: move it away, or give another directory/);
   }, 120_000);
 
+  it('reproduce --save writes each run\'s model at its best iteration, --curves keeps its errors in its line; a rerun saves only what it runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nalu-cli-'));
+    const file = join(dir, 'r.jsonl'), models = join(dir, 'models');
+    // (logged every 1,000 iterations, the protocol's)
+    const common = ['reproduce', '--iterations', '2500', '--ops', 'sub', '--models', 'nac,nau', '--workers', '2', '--file', file, '--save', models, '--curves'];
+    expect(run(...common, '--seeds', '0').code).toBe(0);
+    expect(readdirSync(models).sort()).toEqual(['sub-nac-seed0.nalu', 'sub-nau-seed0.nalu']);
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const { init, load, staticTask } = await import('../src/index');
+    const { stagedMse } = await import('../src/experiment');
+    await init();
+    for (const { model: name, seed, result } of lines) {
+      expect(result).not.toHaveProperty('saved');
+      expect(result.log.map((e: { iteration: number }) => e.iteration)).toEqual([1000, 2000, 2500]);
+      const model = load(readFileSync(join(models, `sub-${name}-seed${seed}.nalu`)));
+      expect(stagedMse(model, staticTask({ op: 'sub', seed }).validationSet(10000))()).toBe(result.interpolationMse);
+      model.dispose();
+    }
+    // the runs in the file are not run again, so not saved again: only seed 1's models are new
+    expect(run(...common, '--seeds', '0..1').code).toBe(0);
+    expect(readdirSync(models).sort()).toEqual(['sub-nac-seed0.nalu', 'sub-nac-seed1.nalu', 'sub-nau-seed0.nalu', 'sub-nau-seed1.nalu']);
+    // a run whose model is there already is refused before it starts
+    unlinkSync(file);
+    const again = run(...common, '--seeds', '1');
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/--save .*models holds sub-nac-seed1\.nalu, sub-nau-seed1\.nalu already: move them away, or give another directory/);
+  }, 120_000);
+
   it('reproduce appends one line per seed and a rerun skips the finished ones', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nalu-cli-'));
     const file = join(dir, 'r.jsonl');
