@@ -34,10 +34,10 @@ export interface InitOptions {
    * Threads that share each large matrix product (1 to 8; default 1). In Node, Deno and Bun they
    * are worker threads (node:worker_threads) over shared memory running the SIMD build (or the
    * relaxed one, with relaxed: true); in browsers, Web Workers on a cross-origin isolated page;
-   * elsewhere one thread runs and InitInfo.threads says so. Results are
-   * bit-identical whatever the number of threads. If a worker fails, the call that used it throws
-   * and changes nothing; that instance's models carry on, on one thread, and the next init with
-   * threads starts a new pool.
+   * elsewhere one thread runs and InitInfo.threads says so. Results are bit-identical whatever
+   * the number of threads. If a worker fails, the call that used it throws and changes nothing;
+   * that instance's models carry on, on one thread, and the next init with threads starts a new
+   * pool.
    */
   threads?: number | undefined;
   /**
@@ -77,8 +77,8 @@ export function currentEngine(what: string): Engine {
 
 /**
  * The init() of an entry: `loader` obtains a build's module; `spawner`, where the runtime has
- * threads that share memory (Node, Deno, Bun, browsers), starts the pool's worker threads; `readFile`
- * reads file: URLs where fetch cannot (Node).
+ * threads that share memory (Node, Deno, Bun, browsers), starts the pool's worker threads;
+ * `readFile` reads file: URLs where fetch cannot (Node).
  */
 export function makeInit(loader: (backend: Backend) => Promise<WebAssembly.Module>): (options?: InitOptions) => Promise<InitInfo>;
 export function makeInit(loader: ModuleLoader, spawner: ThreadSpawner, readFile?: FileReader): (options?: InitOptions) => Promise<InitInfo>;

@@ -2,11 +2,12 @@ import type { MessagePort } from 'node:worker_threads';
 import { ThreadsRefused, type ThreadSpawner } from './engine.js';
 
 /**
- * The pool's worker threads in Node, Deno and Bun (node:worker_threads in each): each instantiates the threads build on the shared memory
- * and stays inside its poolWork loop (assembly/pool.ts), waiting for products to share. A worker
- * whose part traps posts the error's text on its report port, reports the failure through
- * poolFail and ends; the main thread reads the port synchronously when a call says a worker
- * failed. The workers are unref'd: they never keep a process alive.
+ * The pool's worker threads in Node, Deno and Bun (node:worker_threads in each): each
+ * instantiates the threads build on the shared memory and stays inside its poolWork loop
+ * (assembly/pool.ts), waiting for products to share. A worker whose part traps posts the
+ * error's text on its report port, reports the failure through poolFail and ends; the main
+ * thread reads the port synchronously when a call says a worker failed. The workers are
+ * unref'd: they never keep a process alive.
  */
 // Dynamic import works whether the worker's code is read as CommonJS or, with a parent started
 // with --input-type=module, as an ES module.
