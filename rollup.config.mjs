@@ -128,8 +128,9 @@ export default [
       entryFileNames: '[name].js',
       chunkFileNames: '[name].js',
       sourcemap: true,
-      // The shared code in one chunk (nalu.js), each loader (and Node's threads) beside its entry
-      // or in its own chunk: nalu.js imports nothing a runtime may lack.
+      // The shared code in one chunk (nalu.js), each loader beside its entry or in its own chunk,
+      // the threads' modules in chunks imported when threads are asked for: nalu.js imports
+      // nothing a runtime may lack.
       manualChunks: (id, { getModuleInfo }) =>
         !getModuleInfo(id)?.isEntry && /\/src\/(?!entries\/|wasm\/load-|wasm\/threads-)/.test(id.replaceAll('\\', '/')) ? 'nalu' : undefined,
       generatedCode: 'es2015',

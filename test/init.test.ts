@@ -159,7 +159,7 @@ describe('init({ wasm })', () => {
       spawned++;
       return () => undefined;
     };
-    const initWith = makeInit(() => Promise.reject(new Error('only wasm is passed here')), spawner, () => Promise.reject(new Error('no files here')));
+    const initWith = makeInit(() => Promise.reject(new Error('only wasm is passed here')), async () => spawner, () => Promise.reject(new Error('no files here')));
     await expect(initWith({ wasm: bytesOf('threads'), threads: 2, relaxed: true }))
       .rejects.toThrow(/^init: the module passed as wasm is the simd build, but the options ask for \{"relaxed":true\}$/);
     expect(spawned).toBe(0);

@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { adam, init, nalu, nau, sequential, staticTask } from '../src/index';
 import { bits, moduleOf } from './helpers';
-import { currentEngine } from '../src/wasm/init';
+import { ThreadsRefused, type ThreadSpawner } from '../src/wasm/engine';
+import { currentEngine, makeInit } from '../src/wasm/init';
+import { loadFromFile } from '../src/wasm/load-node';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -92,18 +94,35 @@ describe('threads', () => {
     const dist = join(root, 'dist', 'index.js');
     if (!existsSync(dist)) return; // npm test builds dist/ first
     const script = `const N = await import(${JSON.stringify(dist)}); const info = await N.init({ threads: 2 });
-      const m = N.sequential([N.nac({ inputs: 2, outputs: 1 })], { seed: 1 }); console.log(JSON.stringify(info), m.trainStep([1, 2], [3], N.adam()));`;
-    const out = (flags: string[]) => execFileSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      const m = N.sequential([N.nac({ inputs: 2, outputs: 1 })], { seed: 1 }); console.log(JSON.stringify({ info, loss: m.trainStep([1, 2], [3], N.adam()) }));`;
+    const out = (flags: string[]) => JSON.parse(execFileSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     const refused = out(['--experimental-permission', '--allow-fs-read=*']);
-    expect(refused).toMatch(/^\{"backend":"simd","threads":1\} /);
-    expect(refused.split(' ')[1]).toBe(out([]).split(' ')[1]); // the same loss as with threads
+    expect(refused.info).toEqual({ backend: 'simd', threads: 1, threadsUnavailable: 'Access to this API has been restricted' });
+    expect(refused.loss).toBe(out([]).loss); // the same loss as with threads
+  });
+
+  it('a host that refused threads is not asked again, and its refusal does not override a later init call', async () => {
+    let asked = 0;
+    const refusing: ThreadSpawner = async () => {
+      asked++;
+      throw new ThreadsRefused('no workers here');
+    };
+    const initWith = makeInit(loadFromFile, async () => refusing);
+    // the refused call falls back to one thread while a later call asks for the scalar build: that one decides
+    const [a, b] = await Promise.all([initWith({ threads: 2 }), initWith({ simd: false })]);
+    expect(a).toEqual({ backend: 'simd', threads: 1, threadsUnavailable: 'no workers here' });
+    expect(b).toEqual({ backend: 'scalar', threads: 1 });
+    expect(currentEngine('test').backend).toBe('scalar');
+    expect(await initWith({ threads: 3 })).toEqual({ backend: 'simd', threads: 1, threadsUnavailable: 'no workers here' });
+    expect(asked).toBe(1);
+    await init();
   });
 
   it('an engine without SIMD runs the scalar build on one thread when threads are asked for', async () => {
     const validate = WebAssembly.validate;
     try {
       WebAssembly.validate = () => false; // as an engine without SIMD refuses the probe
-      expect(await init({ threads: 2 })).toEqual({ backend: 'scalar', threads: 1 });
+      expect(await init({ threads: 2 })).toEqual({ backend: 'scalar', threads: 1, threadsUnavailable: 'threads run a SIMD build, and this engine has no WebAssembly SIMD' });
     } finally {
       WebAssembly.validate = validate;
     }

@@ -6,9 +6,8 @@
  */
 import { makeInit } from '../wasm/init.js';
 import { loadFromUrl } from '../wasm/load-fetch.js';
-import { spawnWebThreads } from '../wasm/threads-web.js';
 
 export * from '../api.js';
 
 /** Loads and instantiates the module (once per build); call and await it first. */
-export const init = makeInit(loadFromUrl, spawnWebThreads);
+export const init = makeInit(loadFromUrl, () => import('../wasm/threads-web.js').then((t) => t.spawnWebThreads));

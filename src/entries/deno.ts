@@ -5,9 +5,8 @@
  */
 import { makeInit } from '../wasm/init.js';
 import { loadFromUrl } from '../wasm/load-fetch.js';
-import { spawnNodeThreads } from '../wasm/threads-node.js';
 
 export * from '../api.js';
 
 /** Loads and instantiates the module (once per build per process); call and await it first. */
-export const init = makeInit(loadFromUrl, spawnNodeThreads);
+export const init = makeInit(loadFromUrl, () => import('../wasm/threads-node.js').then((t) => t.spawnNodeThreads));

@@ -27,7 +27,7 @@ export interface InitOptions {
    * has it (11-19% faster on large layers on an Intel Xeon, no faster on an AMD EPYC). Its results
    * differ from the default builds in the last bits and may differ between engines and CPUs.
    * Needs an engine with relaxed SIMD (Node 22+, or Node 20 started with
-   * --experimental-wasm-relaxed-simd; Chrome 114+; Deno); default false.
+   * --experimental-wasm-relaxed-simd; Deno; Bun; Chrome 114+; Firefox); default false.
    */
   relaxed?: boolean | undefined;
   /**
@@ -57,7 +57,21 @@ export interface InitInfo {
   backend: Backend;
   /** Threads in use: `threads` as asked where the host allows them, else 1. */
   threads: number;
+  /**
+   * Why one thread runs where more were asked for (absent when they run, or one was asked for):
+   * an engine without SIMD, a runtime without worker threads (workerd), a page that is not
+   * cross-origin isolated, or the host's refusal to start them (its reason; a host that refused
+   * once is not asked again by this package instance).
+   */
+  threadsUnavailable?: string;
 }
+
+/** What a page needs for threads: the two headers that make it cross-origin isolated. */
+export const ISOLATE = 'browsers share memory with workers only on a cross-origin isolated page (served with ' +
+  'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp or credentialless)';
+
+/** The threads of a pooled engine and what starts them. */
+type Pool = { threads: number; spawner: ThreadSpawner };
 
 /** The most threads a pool may have (POOL_MAX in assembly/pool.ts). */
 export const MAX_THREADS = 8;
@@ -76,15 +90,32 @@ export function currentEngine(what: string): Engine {
 }
 
 /**
- * The init() of an entry: `loader` obtains a build's module; `spawner`, where the runtime has
- * threads that share memory (Node, Deno, Bun, browsers), starts the pool's worker threads;
- * `readFile` reads file: URLs where fetch cannot (Node).
+ * The init() of an entry: `loader` obtains a build's module; `threads`, where the runtime has
+ * threads that share memory (Node, Deno, Bun, browsers), imports what starts the pool's worker
+ * threads (a module loaded only when threads are asked for); `readFile` reads file: URLs where
+ * fetch cannot (Node).
  */
 export function makeInit(loader: (backend: Backend) => Promise<WebAssembly.Module>): (options?: InitOptions) => Promise<InitInfo>;
-export function makeInit(loader: ModuleLoader, spawner: ThreadSpawner, readFile?: FileReader): (options?: InitOptions) => Promise<InitInfo>;
-export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<WebAssembly.Module>), spawner?: ThreadSpawner,
+export function makeInit(loader: ModuleLoader, threads: () => Promise<ThreadSpawner>, readFile?: FileReader): (options?: InitOptions) => Promise<InitInfo>;
+export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<WebAssembly.Module>), threads?: () => Promise<ThreadSpawner>,
   readFile?: FileReader): (options?: InitOptions) => Promise<InitInfo> {
   const load = loader as ModuleLoader; // asked for 'threads' only with a spawner
+  const spawner: ThreadSpawner | undefined = threads && (async (...args) => (await threads())(...args));
+  /** Why the host refused to start worker threads, once it has: they are not asked for again. */
+  let refused: string | undefined;
+  /** The engine of a packaged build, made once and kept (but a pool that lost a worker). */
+  const packaged = async (build: Build, pool: Pool | undefined): Promise<Engine> => {
+    const key = `${build}:${pool?.threads ?? 1}`;
+    let engine = engines.get(key);
+    // an engine whose pool lost a worker runs on one thread now: its models keep it, init makes another
+    if (engine && pool && (await engine).threads < pool.threads) engine = undefined;
+    if (!engine) {
+      engine = load(build).then((module) => Engine.create(module, pool));
+      engines.set(key, engine);
+      engine.catch(() => engines.delete(key));
+    }
+    return engine;
+  };
   return async function init(options: InitOptions = {}): Promise<InitInfo> {
     // a URL, module, bytes or Response given as the options, say (a plain object of another realm is taken)
     if (!isPlainObject(options as unknown)) fail(`init: options must be a plain object, got ${describe(options)}; a module, its bytes or URL go in init({ wasm })`);
@@ -97,16 +128,18 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
       if (options.simd === false) fail('init: relaxed: true is a SIMD build; it cannot be combined with simd: false');
       if (!relaxedSimdSupported()) {
         fail('init: relaxed: true needs WebAssembly relaxed SIMD, which this engine does not support ' +
-          '(Node 20: start node with --experimental-wasm-relaxed-simd; Node 22+, Chrome 114+ and Deno have it)');
+          '(Node 20: start node with --experimental-wasm-relaxed-simd; Node 22+, Deno, Bun, Chrome 114+ and Firefox have it)');
       }
     }
     const backend: Backend = options.relaxed === true ? 'relaxed' : (options.simd ?? supported) ? 'simd' : 'scalar';
     const asked = options.threads === undefined ? 1 : checkInt('init: threads', options.threads, 1, MAX_THREADS);
     if (asked > 1 && options.simd === false) fail('init: threads run a SIMD build; they cannot be combined with the scalar build');
     // one thread where the host has none to give, or the engine no SIMD (the scalar build)
-    const threads = asked > 1 && backend !== 'scalar' && spawner && typeof SharedArrayBuffer === 'function' ? asked : 1;
+    let unavailable = asked === 1 ? undefined : backend === 'scalar' ? 'threads run a SIMD build, and this engine has no WebAssembly SIMD'
+      : !spawner ? 'this runtime starts no worker threads'
+      : typeof SharedArrayBuffer !== 'function' ? `SharedArrayBuffer is not available: ${ISOLATE}` : refused;
+    let threads = unavailable === undefined ? asked : 1;
     const pool = threads > 1 ? { threads, spawner: spawner! } : undefined;
-    const build = buildOf(backend, threads);
     let made: Engine;
     if (options.wasm !== undefined) {
       // A module handed in is the caller's: instantiate it each time, caching nothing.
@@ -114,7 +147,7 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
       const importsMemory = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
       if (importsMemory !== (pool !== undefined)) {
         fail(`init: the module passed as wasm ${importsMemory ? 'is' : 'is not'} a threads build (nalu-threads.wasm, nalu-relaxed-threads.wasm), ` +
-          `but ${pool ? `threads: ${threads} was asked for` : asked > 1 ? 'this host runs one thread' : 'one thread was asked for'}`);
+          `but ${pool ? `threads: ${threads} was asked for` : asked > 1 ? `this host runs one thread (${unavailable})` : 'one thread was asked for'}`);
       }
       // The module says which build it is; options that name another one are a mistake.
       made = await Engine.create(module, pool, (b) => {
@@ -122,31 +155,27 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
           fail(`init: the module passed as wasm is the ${b} build, but the options ask for ${JSON.stringify({ simd: options.simd, relaxed: options.relaxed })}`);
         }
       }).catch((err: unknown) => {
-        if (err instanceof ThreadsRefused) fail(`init: this host does not let worker threads start (${err.message}); pass a single-thread build without threads`);
-        throw err;
+        if (!(err instanceof ThreadsRefused)) throw err;
+        refused = err.message;
+        fail(`init: this host does not let worker threads start (${err.message}); pass a single-thread build without threads`);
       });
     } else {
-      const key = `${build}:${threads}`;
-      let engine = engines.get(key);
-      // an engine whose pool lost a worker runs on one thread now: its models keep it, init makes another
-      if (engine && pool && (await engine).threads < threads) engine = undefined;
-      if (!engine) {
-        engine = load(build).then((module) => Engine.create(module, pool));
-        engines.set(key, engine);
-        engine.catch(() => engines.delete(key));
-      }
       try {
-        made = await engine;
+        made = await packaged(buildOf(backend, threads), pool);
       } catch (err) {
-        // a host that forbids worker threads (Node's permission model without --allow-worker)
-        if (err instanceof ThreadsRefused) return init({ ...options, threads: 1 });
-        throw err;
+        // a host that forbids worker threads (Node's permission model without --allow-worker, a
+        // page's Content-Security-Policy): one thread, now and from now on
+        if (!(err instanceof ThreadsRefused)) throw err;
+        unavailable = refused = err.message;
+        threads = 1;
+        made = await packaged(backend, undefined);
       }
     }
+    const info: InitInfo = { backend: made.backend, threads, ...(unavailable === undefined ? {} : { threadsUnavailable: unavailable }) };
     // Of calls made while others wait, the last one made decides the engine of new models.
     if (call !== initCalls) {
       if (options.wasm !== undefined) made.stopThreads(); // nothing can use it: see below
-      return { backend: made.backend, threads };
+      return info;
     }
     current = made;
     // An engine made from the caller's module cannot become current again: its worker threads end
@@ -155,14 +184,14 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     provided = options.wasm !== undefined ? current : undefined;
     // A pool that is not current and has no live model or sampler is stopped and forgotten: its
     // workers end and its memory can be freed (one with live ones keeps running for them).
-    for (const [key, made] of engines) {
-      const e = await made.catch(() => undefined);
+    for (const [key, engine] of engines) {
+      const e = await engine.catch(() => undefined);
       if (e && e !== current && e.poolBlock && e.liveObjects === 0) {
         e.stopThreads();
         engines.delete(key);
       }
     }
-    return { backend: current.backend, threads };
+    return info;
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Build } from './exports.js';
-import { buildUrl } from './files.js';
+import { buildUrl } from './load-fetch.js';
 import { compileBytes, loadFailed } from './init.js';
 
 interface BunFile {
@@ -9,7 +9,7 @@ declare const Bun: { file(path: string | URL): BunFile };
 
 /** Bun: read the .wasm file beside this module with Bun.file. */
 export async function loadWithBunFile(build: Build): Promise<WebAssembly.Module> {
-  const url = buildUrl(build); // files.ts sits beside this file in dist/ as in src/
+  const url = buildUrl(build); // load-fetch.ts sits beside this file in dist/ as in src/
   let bytes: ArrayBuffer;
   try {
     bytes = await Bun.file(url).arrayBuffer();

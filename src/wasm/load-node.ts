@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Build } from './exports.js';
-import { buildUrl } from './files.js';
+import { buildUrl } from './load-fetch.js';
 import { compileBytes, loadFailed, packagedUrl } from './init.js';
 
 /** Where loadFromFile reads the module of `backend`. */

@@ -1,56 +1,38 @@
-import { NaluError } from '../errors.js';
 import { ThreadsRefused, type ThreadSpawner } from './engine.js';
+import { ISOLATE } from './init.js';
+import { notReady, workerBody, workerReports } from './threads-worker.js';
 
 /**
  * The pool's worker threads in browsers: Web Workers, which may share a WebAssembly.Memory only
- * on a cross-origin isolated page (served with `Cross-Origin-Opener-Policy: same-origin` and
- * `Cross-Origin-Embedder-Policy: require-corp`); elsewhere init() runs one thread. Each worker
- * instantiates the threads build on the shared memory and stays inside its poolWork loop
- * (assembly/pool.ts). A worker whose part traps writes the error's text into its report (a
- * small SharedArrayBuffer, which the main thread reads synchronously after the call that
- * failed: a page has no synchronous way to read a message), reports the failure through
- * poolFail and closes; so does a worker whose pool stopped.
+ * on a cross-origin isolated page; elsewhere init() runs one thread. Each runs workerBody
+ * (threads-worker.ts), then closes: after its pool stopped, or its part trapped.
  */
-const REPORT_CHARS = 500;
-
 // A classic worker from a blob: URL: no file of its own for a bundler to find.
 const WORKER = `onmessage = ({ data: { module, memory, ctl, thread, report } }) => {
-  let instance;
-  try {
-    instance = new WebAssembly.Instance(module, {
-      env: { memory, abort() { throw new Error('nalu-wasm: internal error in a worker thread of the Wasm module'); } },
-    });
-  } catch (err) {
-    postMessage(String(err));
-    return close();
-  }
-  postMessage('ready');
-  try {
-    instance.exports.poolWork(ctl, thread);
-  } catch (err) {
-    const text = String(err).slice(0, report.length - 1);
-    for (let i = 0; i < text.length; i++) report[i + 1] = text.charCodeAt(i);
-    Atomics.store(report, 0, text.length); // before poolFail lets the main thread go on
-    instance.exports.poolFail(ctl, thread);
-  }
+  (() => { ${workerBody('postMessage')} })();
   close();
 };`;
 
+/** How long a worker may take to start before the pool is given up (Firefox queues workers past its limit per site). */
+const START_MS = 20_000;
+
 export const spawnWebThreads: ThreadSpawner = async (module, memory, ctl, count) => {
-  if (globalThis.crossOriginIsolated !== true) {
-    throw new ThreadsRefused('the page is not cross-origin isolated: serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp');
-  }
+  if (globalThis.crossOriginIsolated !== true) throw new ThreadsRefused(ISOLATE);
   if (typeof Worker !== 'function') throw new ThreadsRefused('this host has no Worker');
   const url = URL.createObjectURL(new Blob([WORKER], { type: 'text/javascript' }));
   const workers: Worker[] = [];
-  const reports = Array.from({ length: count }, () => new Int32Array(new SharedArrayBuffer(4 * (REPORT_CHARS + 1))));
+  const [reports, read] = workerReports(count);
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await Promise.all(reports.map((report, i) => new Promise<void>((resolve, reject) => {
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ThreadsRefused(`a worker did not start within ${START_MS / 1000} s`)), START_MS);
+    });
+    await Promise.race([late, Promise.all(reports.map((report, i) => new Promise<void>((resolve, reject) => {
       let worker: Worker;
       try {
         worker = new Worker(url);
       } catch (err) {
-        reject(new ThreadsRefused((err as Error).message)); // a Content-Security-Policy, say
+        reject(new ThreadsRefused((err as Error).message)); // a Content-Security-Policy, Trusted Types
         return;
       }
       workers.push(worker);
@@ -58,24 +40,16 @@ export const spawnWebThreads: ThreadSpawner = async (module, memory, ctl, count)
         event.preventDefault();
         reject(new ThreadsRefused(event.message || 'a worker could not start (a Content-Security-Policy that refuses blob: workers?)'));
       };
-      worker.onmessage = ({ data }) => {
-        if (data === 'ready') resolve();
-        else reject(new NaluError(`init: a worker thread cannot instantiate the module: ${String(data)}`));
-      };
+      worker.onmessage = ({ data }) => (data === 'ready' ? resolve() : reject(notReady(data)));
       worker.postMessage({ module, memory, ctl, thread: i + 1, report });
-    })));
+    })))]);
   } catch (err) {
     for (const worker of workers) worker.terminate();
     throw err;
   } finally {
+    clearTimeout(timer);
     URL.revokeObjectURL(url);
   }
   for (const worker of workers) worker.onerror = worker.onmessage = null;
-  return (thread) => {
-    const report = reports[thread - 1];
-    const n = report ? Atomics.load(report, 0) : 0;
-    if (!n) return undefined;
-    Atomics.store(report!, 0, 0);
-    return String.fromCharCode(...report!.subarray(1, 1 + n));
-  };
+  return read;
 };

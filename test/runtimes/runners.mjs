@@ -220,7 +220,7 @@ async function runPages(page, base, errors, entry) {
   const example = await page.evaluate(() => ({ status: document.body.dataset.status, result: window.naluDemo ?? null, text: document.getElementById('result')?.textContent ?? '' }));
   example.pageErrors = [...errors];
   const askThreads = (src) => import(src).then(async (nalu) =>
-    ({ crossOriginIsolated: globalThis.crossOriginIsolated, threads: (await nalu.init({ threads: 2 })).threads }));
+    ({ crossOriginIsolated: globalThis.crossOriginIsolated, ...await nalu.init({ threads: 2 }) }));
   const notIsolated = await page.evaluate(askThreads, new URL(entry, base).href);
   await page.goto(new URL('examples/browser/index.html?isolated&no-blob-workers', base).href);
   const noBlobWorkers = await page.evaluate(askThreads, new URL(entry, base).href).catch((err) => ({ error: String(err) }));

@@ -1,0 +1,51 @@
+import { NaluError } from '../errors.js';
+import type { ThreadReports } from './engine.js';
+
+/**
+ * The body of a pool's worker, the same in every host (threads-node.ts, threads-web.ts wrap it):
+ * with `module`, `memory`, `ctl`, `thread` and `report` in scope, it instantiates the threads
+ * build on the shared memory, says 'ready' through `post` (or why it cannot) and stays in
+ * poolWork (assembly/pool.ts) until the pool stops. A part that traps writes the error's text
+ * into `report` (an Int32Array on a SharedArrayBuffer: the text's length, then its UTF-16 code
+ * units), which the main thread reads synchronously after the call that failed, then counts
+ * itself finished through poolFail, so that the main thread is not left waiting.
+ */
+export function workerBody(post: string): string {
+  return `let instance;
+  try {
+    instance = new WebAssembly.Instance(module, {
+      env: { memory, abort() { throw new Error('nalu-wasm: internal error in a worker thread of the Wasm module'); } },
+    });
+  } catch (err) {
+    return ${post}(String(err));
+  }
+  ${post}('ready');
+  try {
+    instance.exports.poolWork(ctl, thread);
+  } catch (err) {
+    const text = String(err).slice(0, report.length - 1);
+    for (let i = 0; i < text.length; i++) report[i + 1] = text.charCodeAt(i);
+    Atomics.store(report, 0, text.length); // before poolFail lets the main thread go on
+    instance.exports.poolFail(ctl, thread);
+  }`;
+}
+
+/** The characters of a worker's report that are kept. */
+const REPORT_CHARS = 500;
+
+/** One report per worker (see workerBody), and what the main thread reads of them. */
+export function workerReports(count: number): [Int32Array[], ThreadReports] {
+  const reports = Array.from({ length: count }, () => new Int32Array(new SharedArrayBuffer(4 * (REPORT_CHARS + 1))));
+  return [reports, (thread) => {
+    const report = reports[thread - 1];
+    const n = report ? Atomics.load(report, 0) : 0;
+    if (!n) return undefined;
+    Atomics.store(report!, 0, 0);
+    return String.fromCharCode(...report!.subarray(1, 1 + n));
+  }];
+}
+
+/** A worker's message before it is ready: why it cannot instantiate the module. */
+export function notReady(said: unknown): NaluError {
+  return new NaluError(`init: a worker thread cannot instantiate the module: ${String(said)}`);
+}
