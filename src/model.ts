@@ -11,7 +11,7 @@ import { currentEngine } from './wasm/init.js';
 import { modelToJSON, saveModel, type ModelJSON, type SaveOptions } from './serialize.js';
 
 /** Parameters (or moments) per layer, by name: what getWeights() returns. */
-export type Weights = Array<Record<string, Float32Array>>;
+export type Weights = Array<Record<string, Float32Array<ArrayBuffer>>>;
 /** What setWeights() takes: per layer, by name, any of the input array types. */
 export type WeightsInput = ReadonlyArray<Readonly<Record<string, Numbers>>>;
 /** Inputs and targets: a Float32Array (copied as is), a Float64Array or an array of numbers. */
@@ -403,6 +403,9 @@ export class Model {
    * StagedBatch of this model (leave batch out): its samples are not copied, checked or
    * transposed again, nor their log recomputed (for a validation set predicted many times).
    */
+  predict(x: Numbers | StagedBatch, batch?: number, out?: undefined): Float32Array<ArrayBuffer>;
+  /** predict() into `out` (see above), which it returns. */
+  predict<T extends Float32Array>(x: Numbers | StagedBatch, batch: number | undefined, out: T): T;
   predict(x: Numbers | StagedBatch, batch?: number, out?: Float32Array): Float32Array {
     Model.#live(this, 'predict');
     const staged = isStaged(x) ? x : undefined;

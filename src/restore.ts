@@ -6,7 +6,7 @@
  */
 import { checkBool, describe, fail, prefixed } from './errors.js';
 import { layerFromSpec, layerKind, type LayerSpec } from './layers.js';
-import { checkRegularizer, Model, type Weights } from './model.js';
+import { checkRegularizer, Model, type WeightsInput } from './model.js';
 import { optimizerFromSettings, type Optimizer } from './optim.js';
 import { currentEngine } from './wasm/init.js';
 import { decodeJSON, decodeModel, unflatten, type ModelJSON, type SavedModel, type SavedOptimizer } from './serialize.js';
@@ -29,7 +29,7 @@ function optimizerOf(o: SavedOptimizer): Optimizer {
  */
 function build(what: string, saved: SavedModel): Model {
   const specs: LayerSpec[] = [];
-  const weights: Weights = [];
+  const weights: Record<string, Float32Array>[] = [];
   let count = 0;
   saved.layers.forEach((l, k) => {
     const options = unflatten(what, `layer ${k} (${l.type})`, l.options);
@@ -68,8 +68,8 @@ function build(what: string, saved: SavedModel): Model {
   });
 
   let optimizer: Optimizer | undefined;
-  let m: Weights | undefined;
-  let v: Weights | undefined;
+  let m: WeightsInput | undefined;
+  let v: WeightsInput | undefined;
   const o = saved.optimizer;
   if (o) {
     try {
@@ -78,7 +78,7 @@ function build(what: string, saved: SavedModel): Model {
       prefixed(`${what}: optimizer`, err);
     }
     // The moments follow the order of the saved tensors (checked above to name each once).
-    const regroup = (name: string, flat: Float32Array[]): Weights => {
+    const regroup = (name: string, flat: Float32Array[]): WeightsInput => {
       if (flat.length !== count) fail(`${what}: the optimizer's ${name} holds ${flat.length} tensors, the layers have ${count}`);
       let i = 0;
       return saved.layers.map((l, k) => Object.fromEntries(l.params.map(([n, p]) => {

@@ -45,7 +45,7 @@ export function paramNames(d: LayerDef): string[] {
 }
 
 /** Uniform in [lo, hi), rounded to f32. */
-export function uniform32(rand: () => number, n: number, lo: number, hi: number): Float32Array {
+export function uniform32(rand: () => number, n: number, lo: number, hi: number): Float32Array<ArrayBuffer> {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rand();
   return out;
@@ -62,7 +62,7 @@ export interface WeightScale {
 export function randomWeights(defs: readonly LayerDef[], rand: () => number, scale: WeightScale | WeightScale[]): Weights {
   return defs.map((d, k) => {
     const s = Array.isArray(scale) ? scale[k]! : scale;
-    const rec: Record<string, Float32Array> = {};
+    const rec: Record<string, Float32Array<ArrayBuffer>> = {};
     for (const name of paramNames(d)) {
       const a = name === 'G' ? s.g : s.w;
       rec[name] = uniform32(rand, d.inputs * d.outputs, -a, a);

@@ -19,6 +19,15 @@ model.predict(new Int32Array(2));
 // @ts-expect-error: so is any other array-like object
 model.predict({ length: 2, 0: 1, 1: 2 });
 
+// what predict and getWeights return lives on a plain ArrayBuffer (a Blob part, a digest's input,
+// transferable); predict into `out` returns out's own type
+const predicted: Float32Array<ArrayBuffer> = model.predict([1, 2]);
+const weightsOut: Float32Array<ArrayBuffer> | undefined = model.getWeights()[0]?.W_hat;
+const shared = new Float32Array(new SharedArrayBuffer(4));
+const into: Float32Array<SharedArrayBuffer> = model.predict([1, 2], 1, shared);
+const testX: Float32Array<ArrayBuffer> = staticTask({ op: 'add' }).testSet(4).x;
+void [predicted, weightsOut, into, testX];
+
 // setWeights takes what predict takes, per parameter; getWeights' result goes back in
 const weights: WeightsInput = [{ W_hat: [1, -1], M_hat: new Float64Array([5, 5]) }];
 model.setWeights(weights);

@@ -22,9 +22,9 @@ export interface TaskConfig {
 /** A labelled set: x [n, inputs] as f32, targets in f64 (the metrics use these). */
 export interface Dataset {
   /** The inputs, [n, inputs] row-major. */
-  readonly x: Float32Array;
+  readonly x: Float32Array<ArrayBuffer>;
   /** The targets, one per sample, computed in f64 from the f32 inputs. */
-  readonly target: Float64Array;
+  readonly target: Float64Array<ArrayBuffer>;
   /** The number of samples. */
   readonly n: number;
 }
