@@ -19,6 +19,8 @@ import type { Model, Weights } from './model.js';
 
 /** The first 8 bytes of every saved model: "NALUWASM" in ASCII. */
 export const MAGIC = 'NALUWASM';
+/** What load() says of an ArrayBuffer it cannot read: the usual mistake with Node's Buffers. */
+const WHOLE = 'an ArrayBuffer is read whole: for the .buffer of a Node Buffer or of a view, whose bytes may be part of a larger buffer, pass the Buffer or view itself';
 /** The format version this code writes; it reads versions 1 to FORMAT_VERSION. */
 export const FORMAT_VERSION = 1;
 const FLAG_OPTIMIZER = 1;
@@ -396,7 +398,7 @@ export function decodeModel(what: string, input: unknown): SavedModel {
   if (n === 0) fail(`${what}: not a nalu-wasm model: the data is empty (0 bytes)`);
   if (!magicOk) {
     const first = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
-    const hint = bytes[0] === 0x7b ? ' (it looks like JSON: use fromJSON for the JSON form)' : '';
+    const hint = bytes[0] === 0x7b ? ' (it looks like JSON: use fromJSON for the JSON form)' : whole ? ` (${WHOLE})` : '';
     fail(`${what}: not a nalu-wasm model: it starts with the bytes ${first}, not "${MAGIC}"${hint}`);
   }
   if (n < MAGIC.length + 2) fail(`${what}: truncated: ${plural(n, 'byte')}, and a nalu-wasm model has at least ${MIN_BYTES}`);
@@ -413,7 +415,7 @@ export function decodeModel(what: string, input: unknown): SavedModel {
   if (n < length) fail(`${what}: truncated: ${plural(n, 'byte')} of a model of ${length} bytes (the length its header gives; or that length is corrupt)`);
   if (n > length) {
     fail(`${what}: ${plural(n - length, 'unexpected byte')} after the model's ${length} bytes (the length its header gives): ` +
-      `the data holds more than one saved model, or is corrupt${whole ? ' (an ArrayBuffer is read whole: for the .buffer of a Node Buffer or of a view, whose bytes may be part of a larger buffer, pass the Buffer or view itself)' : ''}`);
+      `the data holds more than one saved model, or is corrupt${whole ? ` (${WHOLE})` : ''}`);
   }
   const stored = view.getUint32(length - 4, true);
   const computed = crc32(bytes, 0, length - 4);
