@@ -97,7 +97,7 @@ describe('threads', () => {
       const m = N.sequential([N.nac({ inputs: 2, outputs: 1 })], { seed: 1 }); console.log(JSON.stringify({ info, loss: m.trainStep([1, 2], [3], N.adam()) }));`;
     const out = (flags: string[]) => JSON.parse(execFileSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     const refused = out(['--experimental-permission', '--allow-fs-read=*']);
-    expect(refused.info).toEqual({ backend: 'simd', threads: 1, threadsUnavailable: 'Access to this API has been restricted' });
+    expect(refused.info).toEqual({ backend: 'simd', threads: 1, threadsUnavailable: 'Access to this API has been restricted (start node with --allow-worker for threads)' });
     expect(refused.loss).toBe(out([]).loss); // the same loss as with threads
   });
 

@@ -26,7 +26,8 @@ export const spawnNodeThreads: ThreadSpawner = async (module, memory, ctl, count
       try {
         worker = new threads.Worker(WORKER, { eval: true, workerData: { module, memory, ctl, thread: i + 1, report } });
       } catch (err) {
-        reject(new ThreadsRefused((err as Error).message)); // Node's permission model, say
+        const denied = (err as { code?: unknown }).code === 'ERR_ACCESS_DENIED'; // Node's permission model
+        reject(new ThreadsRefused(`${(err as Error).message}${denied ? ' (start node with --allow-worker for threads)' : ''}`));
         return;
       }
       workers.push(worker);
