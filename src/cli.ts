@@ -23,6 +23,8 @@ import { wasmFile } from './wasm/load-node.js';
 
 class UsageError extends Error {}
 
+const COMMANDS = ['experiment', 'identity', 'showcase', 'reproduce', 'help', 'version'];
+
 const USAGE = `usage: nalu-wasm <command> [options]
 
 commands:
@@ -30,7 +32,7 @@ commands:
   experiment   Madsen & Johansen's static arithmetic task for one op and model over seeds
   identity     Trask et al.'s identity task for each activation and a NAC
   reproduce    Madsen & Johansen's static-task table (ops x models), resumable
-  help         this text (also COMMAND --help)
+  help         this text (also COMMAND --help, help COMMAND)
   version      the package's version
 
 experiment options:
@@ -100,7 +102,10 @@ function parseArgs(argv: string[], allowed: string[], flags: string[] = []): Arg
       args.set(key, 'true');
       continue;
     }
-    if (!allowed.includes(key)) throw new UsageError(`unknown option --${key}`);
+    if (!allowed.includes(key)) {
+      const near = [`${key}s`, key.replace(/s$/, '')].find((k) => k !== key && (allowed.includes(k) || flags.includes(k)));
+      throw new UsageError(`unknown option --${key}${near ? ` (did you mean --${near}?)` : ''}`);
+    }
     const value = inline ?? argv[++i];
     if (value === undefined || value.trim() === '' || (inline === undefined && value.startsWith('--'))) throw new UsageError(`--${key} needs a value`);
     if (args.has(key)) throw new UsageError(`--${key} is given twice`);
@@ -178,6 +183,8 @@ function seedsText(seeds: number[]): string {
  * access() says yes where creating fails (a read-only mount, /proc as root).
  */
 function checkWritable(key: string, file: string, how: 'append' | 'whole'): void {
+  const dir = dirname(resolve(file));
+  if (!existsSync(dir)) throw new UsageError(`--${key} ${file} cannot be written: its directory ${dir} does not exist`);
   try {
     const exists = existsSync(file);
     if (exists && statSync(file).isDirectory()) throw new Error('it is a directory');
@@ -609,6 +616,17 @@ function fmt(v: number | null): string {
   return v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(3) : v.toExponential(2);
 }
 
+/** A column's values after a bar, right-aligned together so that the bars line up in a table: "| value". */
+function barred(values: string[]): string[] {
+  const width = Math.max(...values.map((v) => v.length));
+  return values.map((v) => `| ${v.padStart(width)}`);
+}
+
+/** Rows of columns to columns of rows. */
+function transpose(columns: string[][]): string[][] {
+  return columns[0]!.map((_, r) => columns.map((column) => column[r]!));
+}
+
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
@@ -646,6 +664,7 @@ async function experiment(argv: string[]): Promise<void> {
   const workers = int(args, 'workers', availableParallelism(), 1, 256);
   const json = args.get('json');
   if (config.curves && !json) throw new UsageError('--curves keeps the curves in the report: give --json FILE too');
+  const existed = json !== undefined && existsSync(json);
   if (json) {
     checkWritable('json', json, 'whole');
     lockFor('json', json);
@@ -655,7 +674,8 @@ async function experiment(argv: string[]): Promise<void> {
   if (saveDir) checkSaveDir(saveDir);
   const results: ExperimentReport['seeds'] = [];
   onStop(() => `experiment: stopped; ${!json ? 'no --json file was given: nothing was kept'
-    : results.length ? `${seedWords(results.map((r) => r.seed))} ${results.length === 1 ? 'is' : 'are'} in ${json}: the same command finishes the others` : `no seed had finished: ${json} is as it was`}`);
+    : results.length ? `${seedWords(results.map((r) => r.seed))} ${results.length === 1 ? 'is' : 'are'} in ${json}: the same command finishes the others`
+    : `no seed had finished: ${existed ? `${json} is as it was` : `nothing was written to ${json}`}`}`);
   const module = await moduleId();
   // a report of the same settings is carried on: its seeds are kept, the others run
   const earlier = finishedIn(json, config, seeds, module);
@@ -744,7 +764,7 @@ async function identity(argv: string[]): Promise<IdentityCurve[]> {
 
 function printIdentity(curves: IdentityCurve[], steps: number, seeds: number): void {
   const [train, test] = [IDENTITY_TRAIN, IDENTITY_TEST].map((r) => `[${r.join(', ')}]`);
-  console.log(`Identity f(x) = x: 1-8-8-8-1 networks trained on ${train} (${steps} Adam steps, ${seeds} seeds), tested on ${test}\n`);
+  console.log(`Identity f(x) = x: 1-8-8-8-1 networks trained on ${train} (${steps} Adam steps, ${seeds} seed${seeds === 1 ? '' : 's'}), tested on ${test}\n`);
   console.log(table([
     ['model', `mean |error| on ${train}`, `mean |error| on ${test}`],
     ...curves.map((c) => [c.model === 'nac' ? 'NAC' : `MLP ${c.model}`, fmt(c.trainRangeMeanAbsError), fmt(c.meanAbsError)]),
@@ -852,21 +872,26 @@ async function reproduce(argv: string[]): Promise<void> {
   console.log(`Static task, ${iterations} iterations, seeds ${seedsText(seeds)}${withInit.length ? `, ${withInit.join(', ')} from init ${init}` : ''}: success [Wilson 95%] | Madsen & Johansen 2020 (100 seeds)\n`);
   console.log(table([
     ['model', ...ops],
-    ...models.map((model) => [model, ...ops.map((op) => {
-      const rs = seeds.map((seed) => done.get(key(op, model, seed))!.result);
-      const k = rs.filter((r) => r.success).length;
-      const [lo, hi] = wilson(k, rs.length);
-      return `${rateText(k / rs.length, lo, hi)} | ${paperRate(op, model)}`;
-    })]),
+    ...transpose(ops.map((op) => {
+      const papers = barred(models.map((model) => paperRate(op, model)));
+      return models.map((model, i) => {
+        const rs = seeds.map((seed) => done.get(key(op, model, seed))!.result);
+        const k = rs.filter((r) => r.success).length;
+        const [lo, hi] = wilson(k, rs.length);
+        return `${rateText(k / rs.length, lo, hi)} ${papers[i]}`;
+      });
+    })).map((row, i) => [models[i]!, ...row]),
   ]));
   console.log('\nThe successes: the iteration each was solved at, and its sparsity error (median; each if <= 3) | the paper\'s (median)\n');
+  const cells = ops.flatMap((op) => models.map((model) => {
+    const won = seeds.map((seed) => done.get(key(op, model, seed))!.result).filter((r) => r.success);
+    return [op, model, middle(won.map((r) => r.solvedAt!)), paperSolvedAt(op, model),
+      middle(won.map((r) => r.sparsityError ?? NaN), (x) => x.toExponential(1)), paperSparsity(op, model)];
+  }));
+  const [solvedTheirs, sparsityTheirs] = [3, 5].map((c) => barred(['theirs', ...cells.map((row) => row[c]!)]));
   console.log(table([
-    ['op', 'model', 'solved at', '| theirs', 'sparsity error', '| theirs'],
-    ...ops.flatMap((op) => models.map((model) => {
-      const won = seeds.map((seed) => done.get(key(op, model, seed))!.result).filter((r) => r.success);
-      return [op, model, middle(won.map((r) => r.solvedAt!)), `| ${paperSolvedAt(op, model)}`,
-        middle(won.map((r) => r.sparsityError ?? NaN), (x) => x.toExponential(1)), `| ${paperSparsity(op, model)}`];
-    })),
+    ['op', 'model', 'solved at', solvedTheirs![0]!, 'sparsity error', sparsityTheirs![0]!],
+    ...cells.map((row, i) => [row[0]!, row[1]!, row[2]!, solvedTheirs![i + 1]!, row[4]!, sparsityTheirs![i + 1]!]),
   ]));
   printStopped(models.flatMap((model) => ops.flatMap((op) => seeds.map((seed): [string, SeedResult] => [`${op} ${model} seed ${seed}`, done.get(key(op, model, seed))!.result]))));
 }
@@ -931,7 +956,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     // COMMAND --help (not the value of an option before it, as in --json --help)
     const asksHelp = rest.some((a, i) => (a === '--help' || a === '-h') && !(i > 0 && /^--[^=]+$/.test(rest[i - 1]!) && rest[i - 1] !== '--curves'));
-    if (['experiment', 'identity', 'showcase', 'reproduce', 'help', 'version'].includes(command!) && asksHelp) {
+    if (COMMANDS.includes(command!) && asksHelp) {
       console.log(USAGE);
       return 0;
     }
@@ -940,7 +965,11 @@ async function main(argv: string[]): Promise<number> {
       case 'identity': await identity(rest); return 0;
       case 'showcase': await showcase(rest); return 0;
       case 'reproduce': await reproduce(rest); return 0;
-      case 'help': case '--help': case '-h': noArguments(command, rest); console.log(USAGE); return 0;
+      case 'help': case '--help': case '-h':
+        // (help COMMAND: the one text says every command's options)
+        if (!(rest.length === 1 && COMMANDS.includes(rest[0]!))) noArguments(command, rest);
+        console.log(USAGE);
+        return 0;
       case 'version': case '--version': case '-v': noArguments(command, rest); console.log(packageVersion()); return 0;
       case undefined: console.error(USAGE); return 2;
       default: throw new UsageError(`unknown command ${JSON.stringify(command)}`);

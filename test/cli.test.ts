@@ -52,7 +52,11 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     [['reproduce', '--file', ' '], /--file needs a value/],
     [['experiment', '--op', 'add', '--model', 'nac', '--interp', ',2'], /--interp must be LO,HI/],
     [['experiment', '--op', 'add', '--model', 'nac', '--overlap', '-0.1'], /--overlap must be a number >= 0 and <= 1, got "-0.1"/],
-    [['experiment', '--op', 'add', '--model', 'nac', '--json', '/nonexistent-dir/r.json'], /--json \/nonexistent-dir\/r\.json cannot be written: ENOENT/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--json', '/nonexistent-dir/r.json'], /--json \/nonexistent-dir\/r\.json cannot be written: its directory \/nonexistent-dir does not exist$/m],
+    [['reproduce', '--op', 'mul'], /unknown option --op \(did you mean --ops\?\)/],
+    [['experiment', '--ops', 'mul'], /unknown option --ops \(did you mean --op\?\)/],
+    [['experiment', '--curve'], /unknown option --curve \(did you mean --curves\?\)/],
+    [['help', 'frobnicate'], /help takes no arguments, got "frobnicate"/],
     [['experiment', '--op', 'add', '--model', 'nac', '--json', tmpdir()], /--json .* cannot be written: it is a directory/],
     // a directory access() may call writable where no file can be created
     [['experiment', '--op', 'add', '--model', 'nac', '--json', '/proc/r.json'], /--json \/proc\/r\.json cannot be written: E/],
@@ -206,7 +210,11 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     }
     // then a row per op and model: the successes' solved-at iterations and sparsity errors | the paper's medians
     expect(first.out).toMatch(/^op +model +solved at +\| theirs +sparsity error +\| theirs$/m);
-    expect(first.out).toMatch(/^sub +nau +(-|\d+(, \d+)?) +\| 5\.0e3 +(-|\d\.\de-\d+(, \d\.\de-\d+)?) +\| 1\.3e-6$/m);
+    expect(first.out).toMatch(/^sub +nau +(-|\d+(, \d+)?) +\| +5\.0e3 +(-|\d\.\de-\d+(, \d\.\de-\d+)?) +\| +1\.3e-6$/m);
+    // the bars of each of the paper's columns line up
+    const bars = (row: RegExp) => new Set(first.out.split('\n').filter((l) => row.test(l)).map((l) => String([...l.matchAll(/\|/g)].map((m) => m.index))));
+    expect(bars(/^na[cu] /).size).toBe(1); // the rates' rows
+    expect(bars(/^(op|add|sub) /).size).toBe(1); // the second table's header and rows
     const lines = () => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines().length).toBe(8);
     // while another run holds the file's lock, none starts
@@ -237,6 +245,30 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     expect(fourth.out).toMatch(/seeds 0\.\.1, nac from init glorot:/);
     const byInit = (init: string) => lines().find((l) => l.op === 'add' && l.model === 'nac' && l.seed === 0 && l.iterations === 1000 && l.init === init);
     expect(byInit('glorot').result.interpolationMse).not.toBe(byInit('madsen').result.interpolationMse);
+  }, 120_000);
+
+  it('help COMMAND prints the options, as COMMAND --help does', () => {
+    const r = run('help', 'reproduce');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(run('reproduce', '--help').out);
+    expect(r.out).toMatch(/^reproduce options:$/m);
+  });
+
+  it('experiment stopped before any seed finished says nothing was written to a --json file that did not exist', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nalu-cli-'));
+    const json = join(dir, 'new.json');
+    const child = spawn(process.execPath, [CLI, 'experiment', '--op', 'sub', '--model', 'nau', '--seeds', '0', '--iterations', '5000000',
+      '--workers', '1', '--json', json], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // the run has started once it reports progress (its signal handler is in place before)
+    const deadline = Date.now() + 60_000;
+    while (!stderr.includes('sub/nau') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/\nexperiment: stopped; no seed had finished: nothing was written to .*new\.json\n$/);
+    expect(readdirSync(dir)).toEqual([]);
   }, 120_000);
 
   it('experiment --json: a value holding "=" is kept whole; an interrupted run keeps its finished seeds, marked partial', async () => {
