@@ -7,7 +7,7 @@ export type { Backend } from './wasm/exports.js';
 export { nac, nacMul, nalu, dense, nau, nmu, inalu, npu, realNpu, type LayerSpec, type LayerType, type InitScheme, type Activation, type UnitOptions } from './layers.js';
 export { sequential, Model, StagedBatch, type SequentialOptions, type Regularizer, type ResolvedRegularizer, type Weights, type WeightsInput, type Numbers, type OptimizerState, type OptimizerStateInput } from './model.js';
 export { adam, sgd, rmsprop, type Optimizer, type AdamOptions, type RmspropOptions } from './optim.js';
-export type { FitOptions, FitEpoch, FitResult } from './fit.js';
+export type { FitOptions, FitOptionsWithValidation, FitEpoch, FitResult } from './fit.js';
 export { NaluError, NonFiniteStepError } from './errors.js';
 export { simdSupported } from './wasm/probe.js';
 export { staticTask, StaticTask, OPS, type Op, type StaticTaskOptions, type ThresholdOptions } from './tasks/static.js';

@@ -29,6 +29,13 @@ export interface FitOptions {
   onEpoch?: ((epoch: FitEpoch) => boolean | void) | undefined;
 }
 
+/** FitOptions with a validation set: onEpoch is then told its error every epoch. */
+export interface FitOptionsWithValidation extends Omit<FitOptions, 'validation' | 'onEpoch'> {
+  validation: { x: Numbers; target: Numbers };
+  /** Called after every epoch, with the validation error; returning false stops training. */
+  onEpoch?: ((epoch: FitEpoch & { validationLoss: number }) => boolean | void) | undefined;
+}
+
 /** What onEpoch is told after an epoch. */
 export interface FitEpoch {
   /** 1 for the first epoch. */

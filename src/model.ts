@@ -1,6 +1,6 @@
 import { bytesOf, calledOn, checkBool, checkF32, checkInt, checkKeys, checkOptions, checkNumber, copyInto, describe, F32_MAX, fail, inF32, INSPECT, isArrayBuffer, isFloatArray, lengthOf, lockFields, NaluError, NonFiniteStepError, prefixed, typedKind, windowOf } from './errors.js';
 import { checkInitScheme, layerFromSpec, layerKind, MAX_LAYERS, takesInit, type InitScheme, type LayerSpec, type ParamSpec } from './layers.js';
-import { fitModel, type FitOptions, type FitResult } from './fit.js';
+import { fitModel, type FitOptions, type FitOptionsWithValidation, type FitResult } from './fit.js';
 import { isOptimizer, optimizerFromSettings, type Optimizer } from './optim.js';
 import { Rng } from './rng.js';
 import { isSampler, Sampler } from './tasks/sampler.js';
@@ -558,9 +558,11 @@ export class Model {
    * and validation error. The options and the data are checked before the first step; a refused
    * step (NonFiniteStepError) ends the fit with that error, the steps before it kept.
    */
-  fit(x: Numbers, target: Numbers, options?: FitOptions): FitResult {
+  fit(x: Numbers, target: Numbers, options: FitOptionsWithValidation): FitResult;
+  fit(x: Numbers, target: Numbers, options?: FitOptions): FitResult;
+  fit(x: Numbers, target: Numbers, options?: FitOptions | FitOptionsWithValidation): FitResult {
     Model.#live(this, 'fit');
-    return fitModel(this, x, target, options);
+    return fitModel(this, x, target, options as FitOptions); // (onEpoch is told validationLoss whenever there is a validation set)
   }
 
   /** One step of `optimizer` on the batch; returns the loss before the update. */

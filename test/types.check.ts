@@ -39,6 +39,10 @@ const fitted: FitResult = model.fit([1, 2, 3, 4], [3, 7], {
   onEpoch: (e: FitEpoch) => e.validationLoss === undefined || e.validationLoss > 0,
 });
 const bestEpoch: number | undefined = fitted.bestEpoch;
+// with a validation set, onEpoch is told its error (a number); without one it may be undefined
+model.fit([1, 2], [3], { validation: { x: [1, 2], target: [3] }, onEpoch: ({ validationLoss }) => validationLoss > 0 });
+// @ts-expect-error: validationLoss is possibly undefined without a validation set
+model.fit([1, 2], [3], { onEpoch: ({ validationLoss }) => validationLoss > 0 });
 // @ts-expect-error: onEpoch is told, it is not a number
 model.fit([1, 2], [3], { onEpoch: 3 });
 
