@@ -184,7 +184,13 @@ function seedsText(seeds: number[]): string {
  */
 function checkWritable(key: string, file: string, how: 'append' | 'whole'): void {
   const dir = dirname(resolve(file));
-  if (!existsSync(dir)) throw new UsageError(`--${key} ${file} cannot be written: its directory ${dir} does not exist`);
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch (err) {
+    throw new UsageError(`--${key} ${file} cannot be written: its directory ${dir} ${errno(err) === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`}`);
+  }
+  if (!isDirectory) throw new UsageError(`--${key} ${file} cannot be written: ${dir} is not a directory`);
   try {
     const exists = existsSync(file);
     if (exists && statSync(file).isDirectory()) throw new Error('it is a directory');
@@ -799,8 +805,8 @@ async function reproduce(argv: string[]): Promise<void> {
   const key = (op: string, model: string, seed: number) => lineKey(op, model, seed, iterations, init);
   const done = new Map<string, ReproduceLine>();
   checkWritable('file', file, 'append'); // now, not after hours
-  if (saveDir) checkSaveDir(saveDir);
   lockFor('file', file);
+  if (saveDir) checkSaveDir(saveDir);
   let appended = 0;
   onStop(() => `reproduce: stopped; ${appended} run${appended === 1 ? '' : 's'} of this one added to ${file}: the same command does the others`);
   if (existsSync(file)) {
@@ -869,7 +875,7 @@ async function reproduce(argv: string[]): Promise<void> {
     progress.ended();
   });
   progress.finish();
-  console.log(`Static task, ${iterations} iterations, seeds ${seedsText(seeds)}${withInit.length ? `, ${withInit.join(', ')} from init ${init}` : ''}: success [Wilson 95%] | Madsen & Johansen 2020 (100 seeds)\n`);
+  console.log(`Static task, ${iterations} iterations, seed${seeds.length === 1 ? '' : 's'} ${seedsText(seeds)}${withInit.length ? `, ${withInit.join(', ')} from init ${init}` : ''}: success [Wilson 95%] | Madsen & Johansen 2020 (100 seeds)\n`);
   console.log(table([
     ['model', ...ops],
     ...transpose(ops.map((op) => {
@@ -967,7 +973,9 @@ async function main(argv: string[]): Promise<number> {
       case 'reproduce': await reproduce(rest); return 0;
       case 'help': case '--help': case '-h':
         // (help COMMAND: the one text says every command's options)
-        if (!(rest.length === 1 && COMMANDS.includes(rest[0]!))) noArguments(command, rest);
+        if (rest.length > 1 || (rest.length === 1 && !COMMANDS.includes(rest[0]!))) {
+          throw new UsageError(`help takes a command's name (${COMMANDS.join(', ')}) or nothing, got ${rest.map((a) => JSON.stringify(a)).join(' ')}`);
+        }
         console.log(USAGE);
         return 0;
       case 'version': case '--version': case '-v': noArguments(command, rest); console.log(packageVersion()); return 0;

@@ -406,6 +406,8 @@ export class Model {
   predict(x: Numbers | StagedBatch, batch?: number, out?: undefined): Float32Array<ArrayBuffer>;
   /** predict() into `out` (see above), which it returns. */
   predict<T extends Float32Array>(x: Numbers | StagedBatch, batch: number | undefined, out: T): T;
+  /** predict() into `out` when given (an optional out). */
+  predict(x: Numbers | StagedBatch, batch?: number, out?: Float32Array): Float32Array;
   predict(x: Numbers | StagedBatch, batch?: number, out?: Float32Array): Float32Array {
     Model.#live(this, 'predict');
     const staged = isStaged(x) ? x : undefined;
@@ -560,6 +562,7 @@ export class Model {
    */
   fit(x: Numbers, target: Numbers, options: FitOptionsWithValidation): FitResult;
   fit(x: Numbers, target: Numbers, options?: FitOptions): FitResult;
+  fit(x: Numbers, target: Numbers, options?: FitOptions | FitOptionsWithValidation): FitResult;
   fit(x: Numbers, target: Numbers, options?: FitOptions | FitOptionsWithValidation): FitResult {
     Model.#live(this, 'fit');
     return fitModel(this, x, target, options as FitOptions); // (onEpoch is told validationLoss whenever there is a validation set)

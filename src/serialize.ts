@@ -19,8 +19,8 @@ import type { Model, Weights } from './model.js';
 
 /** The first 8 bytes of every saved model: "NALUWASM" in ASCII. */
 export const MAGIC = 'NALUWASM';
-/** What load() says of an ArrayBuffer it cannot read: the usual mistake with Node's Buffers. */
-const WHOLE = 'an ArrayBuffer is read whole: for the .buffer of a Node Buffer or of a view, whose bytes may be part of a larger buffer, pass the Buffer or view itself';
+/** What load() says of an ArrayBuffer with a model inside but not at its start: the usual mistake with Node's Buffers. */
+const WHOLE_BUFFER_HINT = 'an ArrayBuffer is read whole: for the .buffer of a Node Buffer or of a view, whose bytes may be part of a larger buffer, pass the Buffer or view itself';
 /** The format version this code writes; it reads versions 1 to FORMAT_VERSION. */
 export const FORMAT_VERSION = 1;
 const FLAG_OPTIMIZER = 1;
@@ -380,6 +380,15 @@ function describeInput(value: unknown, fn: 'load' | 'fromJSON'): string {
   return describe(value);
 }
 
+/** Whether the magic occurs in `bytes` past their start (a model inside a larger buffer). */
+function holdsMagic(bytes: Uint8Array): boolean {
+  next: for (let i = 1; i + MAGIC.length <= bytes.length; i++) {
+    for (let k = 0; k < MAGIC.length; k++) if (bytes[i + k] !== MAGIC.charCodeAt(k)) continue next;
+    return true;
+  }
+  return false;
+}
+
 /** Checks the envelope (magic, version, length, checksum) and decodes the content. */
 export function decodeModel(what: string, input: unknown): SavedModel {
   const whole = isArrayBuffer(input);
@@ -398,7 +407,7 @@ export function decodeModel(what: string, input: unknown): SavedModel {
   if (n === 0) fail(`${what}: not a nalu-wasm model: the data is empty (0 bytes)`);
   if (!magicOk) {
     const first = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
-    const hint = bytes[0] === 0x7b ? ' (it looks like JSON: use fromJSON for the JSON form)' : whole ? ` (${WHOLE})` : '';
+    const hint = bytes[0] === 0x7b ? ' (it looks like JSON: use fromJSON for the JSON form)' : whole && holdsMagic(bytes) ? ` (${WHOLE_BUFFER_HINT})` : '';
     fail(`${what}: not a nalu-wasm model: it starts with the bytes ${first}, not "${MAGIC}"${hint}`);
   }
   if (n < MAGIC.length + 2) fail(`${what}: truncated: ${plural(n, 'byte')}, and a nalu-wasm model has at least ${MIN_BYTES}`);
@@ -415,7 +424,7 @@ export function decodeModel(what: string, input: unknown): SavedModel {
   if (n < length) fail(`${what}: truncated: ${plural(n, 'byte')} of a model of ${length} bytes (the length its header gives; or that length is corrupt)`);
   if (n > length) {
     fail(`${what}: ${plural(n - length, 'unexpected byte')} after the model's ${length} bytes (the length its header gives): ` +
-      `the data holds more than one saved model, or is corrupt${whole ? ` (${WHOLE})` : ''}`);
+      `the data holds more than one saved model, or is corrupt${whole ? ` (${WHOLE_BUFFER_HINT})` : ''}`);
   }
   const stored = view.getUint32(length - 4, true);
   const computed = crc32(bytes, 0, length - 4);

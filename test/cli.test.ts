@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
@@ -56,7 +57,8 @@ describe.runIf(existsSync(CLI))('nalu-wasm CLI', () => {
     [['reproduce', '--op', 'mul'], /unknown option --op \(did you mean --ops\?\)/],
     [['experiment', '--ops', 'mul'], /unknown option --ops \(did you mean --op\?\)/],
     [['experiment', '--curve'], /unknown option --curve \(did you mean --curves\?\)/],
-    [['help', 'frobnicate'], /help takes no arguments, got "frobnicate"/],
+    [['help', 'frobnicate'], /help takes a command's name \(experiment, identity, showcase, reproduce, help, version\) or nothing, got "frobnicate"/],
+    [['experiment', '--op', 'add', '--model', 'nac', '--json', join(fileURLToPath(import.meta.url), 'r.json')], /--json .*cli\.test\.ts\/r\.json cannot be written: .*cli\.test\.ts is not a directory$/m],
     [['experiment', '--op', 'add', '--model', 'nac', '--json', tmpdir()], /--json .* cannot be written: it is a directory/],
     // a directory access() may call writable where no file can be created
     [['experiment', '--op', 'add', '--model', 'nac', '--json', '/proc/r.json'], /--json \/proc\/r\.json cannot be written: E/],

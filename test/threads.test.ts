@@ -118,6 +118,26 @@ describe('threads', () => {
     await init();
   });
 
+  it('a threads module passed where the host refuses workers throws, and the refusal is remembered; a passing one (a slow start) is not', async () => {
+    let asked = 0;
+    const refusing = (lasting: boolean): ThreadSpawner => async () => {
+      asked++;
+      throw new ThreadsRefused(lasting ? 'no workers here' : 'a worker did not start in time', lasting);
+    };
+    const slow = makeInit(loadFromFile, async () => refusing(false));
+    expect(await slow({ threads: 2 })).toEqual({ backend: 'simd', threads: 1, threadsUnavailable: 'a worker did not start in time' });
+    expect(await slow({ threads: 2 })).toEqual({ backend: 'simd', threads: 1, threadsUnavailable: 'a worker did not start in time' });
+    expect(asked).toBe(2); // asked again: it may start next time
+    const initWith = makeInit(loadFromFile, async () => refusing(true));
+    await expect(initWith({ threads: 2, wasm: moduleOf('threads') }))
+      .rejects.toThrow(/^init: this host does not let worker threads start \(no workers here\); pass a single-thread build without threads$/);
+    expect(await initWith({ threads: 2 })).toEqual({ backend: 'simd', threads: 1, threadsUnavailable: 'no workers here' });
+    await expect(initWith({ threads: 2, wasm: moduleOf('threads') }))
+      .rejects.toThrow(/^init: the module passed as wasm is a threads build \(nalu-threads\.wasm, nalu-relaxed-threads\.wasm\), but this host runs one thread \(no workers here\)$/);
+    expect(asked).toBe(3);
+    await init();
+  });
+
   it('an engine without SIMD runs the scalar build on one thread when threads are asked for', async () => {
     const validate = WebAssembly.validate;
     try {

@@ -4,7 +4,7 @@
 // below a @ts-expect-error must be a type error, every other line must compile.
 import {
   adam, fromJSON, identityTask, init, MODELS, nac, NaluError, nau, NonFiniteStepError, Sampler, sequential, StagedBatch, staticTask, type Backend,
-  type FitEpoch, type FitResult, type IdentityTaskOptions, type ModelEntry, type Numbers, type UnitOptions, type WeightsInput,
+  type FitEpoch, type FitOptions, type FitOptionsWithValidation, type FitResult, type IdentityTaskOptions, type ModelEntry, type Numbers, type UnitOptions, type WeightsInput,
 } from '../dist/index.js';
 
 await init({ threads: undefined, wasm: undefined });
@@ -26,7 +26,9 @@ const weightsOut: Float32Array<ArrayBuffer> | undefined = model.getWeights()[0]?
 const shared = new Float32Array(new SharedArrayBuffer(4));
 const into: Float32Array<SharedArrayBuffer> = model.predict([1, 2], 1, shared);
 const testX: Float32Array<ArrayBuffer> = staticTask({ op: 'add' }).testSet(4).x;
-void [predicted, weightsOut, into, testX];
+// an optional out goes through as it is
+const maybeInto = (out?: Float32Array): Float32Array => model.predict([1, 2], undefined, out);
+void [predicted, weightsOut, into, testX, maybeInto];
 
 // setWeights takes what predict takes, per parameter; getWeights' result goes back in
 const weights: WeightsInput = [{ W_hat: [1, -1], M_hat: new Float64Array([5, 5]) }];
@@ -43,6 +45,9 @@ const bestEpoch: number | undefined = fitted.bestEpoch;
 model.fit([1, 2], [3], { validation: { x: [1, 2], target: [3] }, onEpoch: ({ validationLoss }) => validationLoss > 0 });
 // @ts-expect-error: validationLoss is possibly undefined without a validation set
 model.fit([1, 2], [3], { onEpoch: ({ validationLoss }) => validationLoss > 0 });
+// options of either kind, as a union, are taken too
+const either = (options: FitOptions | FitOptionsWithValidation): FitResult => model.fit([1, 2], [3], options);
+void either;
 // @ts-expect-error: onEpoch is told, it is not a number
 model.fit([1, 2], [3], { onEpoch: 3 });
 

@@ -13,8 +13,16 @@ export type ThreadSpawner = (module: WebAssembly.Module, memory: WebAssembly.Mem
 /** What worker `thread` reported when it failed (read once, synchronously, after the call that failed), or undefined. */
 export type ThreadReports = (thread: number) => string | undefined;
 
-/** A host that does not let the pool start its worker threads (the spawner's error). */
-export class ThreadsRefused extends Error {}
+/**
+ * A host that does not let the pool start its worker threads (the spawner's error). `lasting`:
+ * the host's policy (a permission, a page's headers or Content-Security-Policy), which asking
+ * again would not change; not so for a worker that was slow to start or ended first.
+ */
+export class ThreadsRefused extends Error {
+  constructor(message: string, readonly lasting = true) {
+    super(message);
+  }
+}
 
 /** Pages of a threads build's shared memory at the start, and at most (4 GiB). */
 const SHARED_INITIAL = 16, SHARED_MAXIMUM = 65536;

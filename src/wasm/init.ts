@@ -34,7 +34,8 @@ export interface InitOptions {
    * Threads that share each large matrix product (1 to 8; default 1). In Node, Deno and Bun they
    * are worker threads (node:worker_threads) over shared memory running the SIMD build (or the
    * relaxed one, with relaxed: true); in browsers, Web Workers on a cross-origin isolated page;
-   * elsewhere one thread runs and InitInfo.threads says so. Results are bit-identical whatever
+   * elsewhere one thread runs and InitInfo says so (threads, and threadsUnavailable: why).
+   * Results are bit-identical whatever
    * the number of threads. If a worker fails, the call that used it throws and changes nothing;
    * that instance's models carry on, on one thread, and the next init with threads starts a new
    * pool.
@@ -60,14 +61,14 @@ export interface InitInfo {
   /**
    * Why one thread runs where more were asked for (absent when they run, or one was asked for):
    * an engine without SIMD, a runtime without worker threads (workerd), a page that is not
-   * cross-origin isolated, or the host's refusal to start them (its reason; a host that refused
-   * once is not asked again by this package instance).
+   * cross-origin isolated, or the host's refusal to start them (its reason; a host whose policy
+   * refused them is not asked again by this package instance, a worker slow to start is).
    */
   threadsUnavailable?: string;
 }
 
-/** What a page needs for threads: the two headers that make it cross-origin isolated. */
-export const ISOLATE = 'browsers share memory with workers only on a cross-origin isolated page (served with ' +
+/** Why a page gets no threads without cross-origin isolation, and the two headers that give it. */
+export const NOT_ISOLATED = 'browsers share memory with workers only on a cross-origin isolated page (served with ' +
   'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp or credentialless)';
 
 /** The threads of a pooled engine and what starts them. */
@@ -78,6 +79,8 @@ export const MAX_THREADS = 8;
 
 let current: Engine | undefined;
 const engines = new Map<string, Promise<Engine>>();
+/** The engines of `engines` that are made (a pool still starting its workers is not). */
+const madeEngines = new Map<string, Engine>();
 /** The engine made from the caller's module by the last init, if it was; it is never reused. */
 let provided: Engine | undefined;
 /** init() calls made so far: the last one made, not the last to finish, sets `current`. */
@@ -90,21 +93,21 @@ export function currentEngine(what: string): Engine {
 }
 
 /**
- * The init() of an entry: `loader` obtains a build's module; `threads`, where the runtime has
+ * The init() of an entry: `loader` obtains a build's module; `importSpawner`, where the runtime has
  * threads that share memory (Node, Deno, Bun, browsers), imports what starts the pool's worker
  * threads (a module loaded only when threads are asked for); `readFile` reads file: URLs where
  * fetch cannot (Node).
  */
 export function makeInit(loader: (backend: Backend) => Promise<WebAssembly.Module>): (options?: InitOptions) => Promise<InitInfo>;
-export function makeInit(loader: ModuleLoader, threads: () => Promise<ThreadSpawner>, readFile?: FileReader): (options?: InitOptions) => Promise<InitInfo>;
-export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<WebAssembly.Module>), threads?: () => Promise<ThreadSpawner>,
+export function makeInit(loader: ModuleLoader, importSpawner: () => Promise<ThreadSpawner>, readFile?: FileReader): (options?: InitOptions) => Promise<InitInfo>;
+export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<WebAssembly.Module>), importSpawner?: () => Promise<ThreadSpawner>,
   readFile?: FileReader): (options?: InitOptions) => Promise<InitInfo> {
   const load = loader as ModuleLoader; // asked for 'threads' only with a spawner
-  const spawner: ThreadSpawner | undefined = threads && (async (...args) => (await threads())(...args));
-  /** Why the host refused to start worker threads, once it has: they are not asked for again. */
+  const spawner: ThreadSpawner | undefined = importSpawner && (async (...args) => (await importSpawner())(...args));
+  /** Why the host refused to start worker threads for good (ThreadsRefused.lasting): they are not asked for again. */
   let refused: string | undefined;
   /** The engine of a packaged build, made once and kept (but a pool that lost a worker). */
-  const packaged = async (build: Build, pool: Pool | undefined): Promise<Engine> => {
+  const packagedEngine = async (build: Build, pool: Pool | undefined): Promise<Engine> => {
     const key = `${build}:${pool?.threads ?? 1}`;
     let engine = engines.get(key);
     // an engine whose pool lost a worker runs on one thread now: its models keep it, init makes another
@@ -112,7 +115,7 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     if (!engine) {
       engine = load(build).then((module) => Engine.create(module, pool));
       engines.set(key, engine);
-      engine.catch(() => engines.delete(key));
+      engine.then((made) => madeEngines.set(key, made), () => engines.delete(key));
     }
     return engine;
   };
@@ -137,7 +140,7 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     // one thread where the host has none to give, or the engine no SIMD (the scalar build)
     let unavailable = asked === 1 ? undefined : backend === 'scalar' ? 'threads run a SIMD build, and this engine has no WebAssembly SIMD'
       : !spawner ? 'this runtime starts no worker threads'
-      : typeof SharedArrayBuffer !== 'function' ? `SharedArrayBuffer is not available: ${ISOLATE}` : refused;
+      : typeof SharedArrayBuffer !== 'function' ? `SharedArrayBuffer is not available: ${NOT_ISOLATED}` : refused;
     let threads = unavailable === undefined ? asked : 1;
     const pool = threads > 1 ? { threads, spawner: spawner! } : undefined;
     let made: Engine;
@@ -156,19 +159,20 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
         }
       }).catch((err: unknown) => {
         if (!(err instanceof ThreadsRefused)) throw err;
-        refused = err.message;
+        if (err.lasting) refused = err.message;
         fail(`init: this host does not let worker threads start (${err.message}); pass a single-thread build without threads`);
       });
     } else {
       try {
-        made = await packaged(buildOf(backend, threads), pool);
+        made = await packagedEngine(buildOf(backend, threads), pool);
       } catch (err) {
         // a host that forbids worker threads (Node's permission model without --allow-worker, a
-        // page's Content-Security-Policy): one thread, now and from now on
+        // page's Content-Security-Policy): one thread, now and, for a lasting refusal, from now on
         if (!(err instanceof ThreadsRefused)) throw err;
-        unavailable = refused = err.message;
+        unavailable = err.message;
+        if (err.lasting) refused = err.message;
         threads = 1;
-        made = await packaged(backend, undefined);
+        made = await packagedEngine(backend, undefined);
       }
     }
     const info: InitInfo = { backend: made.backend, threads, ...(unavailable === undefined ? {} : { threadsUnavailable: unavailable }) };
@@ -184,11 +188,12 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     provided = options.wasm !== undefined ? current : undefined;
     // A pool that is not current and has no live model or sampler is stopped and forgotten: its
     // workers end and its memory can be freed (one with live ones keeps running for them).
-    for (const [key, engine] of engines) {
-      const e = await engine.catch(() => undefined);
-      if (e && e !== current && e.poolBlock && e.liveObjects === 0) {
+    // (a pool still starting its workers is left alone: waiting for it could take seconds)
+    for (const [key, e] of madeEngines) {
+      if (e !== current && e.poolBlock && e.liveObjects === 0) {
         e.stopThreads();
         engines.delete(key);
+        madeEngines.delete(key);
       }
     }
     return info;

@@ -15,7 +15,7 @@ const WORKER = `import('node:worker_threads').then(({ workerData: { module, memo
 
 /** Imports node:worker_threads only when threads are asked for: nothing at start-up. */
 export const spawnNodeThreads: ThreadSpawner = async (module, memory, ctl, count) => {
-  const threads = await import('node:worker_threads').catch((err: unknown) => {
+  const workerThreads = await import('node:worker_threads').catch((err: unknown) => {
     throw new ThreadsRefused(`node:worker_threads cannot be loaded: ${(err as Error).message}`);
   });
   const workers: Worker[] = [];
@@ -24,7 +24,7 @@ export const spawnNodeThreads: ThreadSpawner = async (module, memory, ctl, count
     await Promise.all(reports.map((report, i) => new Promise<void>((resolve, reject) => {
       let worker: Worker;
       try {
-        worker = new threads.Worker(WORKER, { eval: true, workerData: { module, memory, ctl, thread: i + 1, report } });
+        worker = new workerThreads.Worker(WORKER, { eval: true, workerData: { module, memory, ctl, thread: i + 1, report } });
       } catch (err) {
         const denied = (err as { code?: unknown }).code === 'ERR_ACCESS_DENIED'; // Node's permission model
         reject(new ThreadsRefused(`${(err as Error).message}${denied ? ' (start node with --allow-worker for threads)' : ''}`));
@@ -32,7 +32,7 @@ export const spawnNodeThreads: ThreadSpawner = async (module, memory, ctl, count
       }
       workers.push(worker);
       worker.once('error', reject);
-      worker.once('exit', (code) => reject(new ThreadsRefused(`a worker thread ended before it started (exit code ${code})`)));
+      worker.once('exit', (code) => reject(new ThreadsRefused(`a worker thread ended before it started (exit code ${code})`, false)));
       worker.once('message', (said) => {
         if (said !== 'ready') return reject(notReady(said));
         worker.removeAllListeners('exit');

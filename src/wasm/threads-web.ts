@@ -1,5 +1,5 @@
 import { ThreadsRefused, type ThreadSpawner } from './engine.js';
-import { ISOLATE } from './init.js';
+import { NOT_ISOLATED } from './init.js';
 import { notReady, workerBody, workerReports } from './threads-worker.js';
 
 /**
@@ -17,7 +17,7 @@ const WORKER = `onmessage = ({ data: { module, memory, ctl, thread, report } }) 
 const START_MS = 20_000;
 
 export const spawnWebThreads: ThreadSpawner = async (module, memory, ctl, count) => {
-  if (globalThis.crossOriginIsolated !== true) throw new ThreadsRefused(ISOLATE);
+  if (globalThis.crossOriginIsolated !== true) throw new ThreadsRefused(NOT_ISOLATED);
   if (typeof Worker !== 'function') throw new ThreadsRefused('this host has no Worker');
   const url = URL.createObjectURL(new Blob([WORKER], { type: 'text/javascript' }));
   const workers: Worker[] = [];
@@ -25,7 +25,7 @@ export const spawnWebThreads: ThreadSpawner = async (module, memory, ctl, count)
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ThreadsRefused(`a worker did not start within ${START_MS / 1000} s`)), START_MS);
+      timer = setTimeout(() => reject(new ThreadsRefused(`a worker did not start within ${START_MS / 1000} s`, false)), START_MS);
     });
     await Promise.race([late, Promise.all(reports.map((report, i) => new Promise<void>((resolve, reject) => {
       let worker: Worker;
