@@ -628,11 +628,6 @@ function barred(values: string[]): string[] {
   return values.map((v) => `| ${v.padStart(width)}`);
 }
 
-/** Rows of columns to columns of rows. */
-function transpose(columns: string[][]): string[][] {
-  return columns[0]!.map((_, r) => columns.map((column) => column[r]!));
-}
-
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
@@ -876,17 +871,15 @@ async function reproduce(argv: string[]): Promise<void> {
   });
   progress.finish();
   console.log(`Static task, ${iterations} iterations, seed${seeds.length === 1 ? '' : 's'} ${seedsText(seeds)}${withInit.length ? `, ${withInit.join(', ')} from init ${init}` : ''}: success [Wilson 95%] | Madsen & Johansen 2020 (100 seeds)\n`);
+  const papers = ops.map((op) => barred(models.map((model) => paperRate(op, model))));
   console.log(table([
     ['model', ...ops],
-    ...transpose(ops.map((op) => {
-      const papers = barred(models.map((model) => paperRate(op, model)));
-      return models.map((model, i) => {
-        const rs = seeds.map((seed) => done.get(key(op, model, seed))!.result);
-        const k = rs.filter((r) => r.success).length;
-        const [lo, hi] = wilson(k, rs.length);
-        return `${rateText(k / rs.length, lo, hi)} ${papers[i]}`;
-      });
-    })).map((row, i) => [models[i]!, ...row]),
+    ...models.map((model, i) => [model, ...ops.map((op, j) => {
+      const rs = seeds.map((seed) => done.get(key(op, model, seed))!.result);
+      const k = rs.filter((r) => r.success).length;
+      const [lo, hi] = wilson(k, rs.length);
+      return `${rateText(k / rs.length, lo, hi)} ${papers[j]![i]}`;
+    })]),
   ]));
   console.log('\nThe successes: the iteration each was solved at, and its sparsity error (median; each if <= 3) | the paper\'s (median)\n');
   const cells = ops.flatMap((op) => models.map((model) => {
