@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { ThreadsRefused, type ThreadSpawner } from './engine.js';
-import { notReady, workerBody, workerReports } from './threads-worker.js';
+import { notReady, startedInTime, workerBody, workerReports } from './threads-worker.js';
 
 /**
  * The pool's worker threads in Node, Deno and Bun (node:worker_threads in each): each runs
@@ -21,7 +21,7 @@ export const spawnNodeThreads: ThreadSpawner = async (module, memory, ctl, count
   const workers: Worker[] = [];
   const [reports, read] = workerReports(count);
   try {
-    await Promise.all(reports.map((report, i) => new Promise<void>((resolve, reject) => {
+    await startedInTime(Promise.all(reports.map((report, i) => new Promise<void>((resolve, reject) => {
       let worker: Worker;
       try {
         worker = new workerThreads.Worker(WORKER, { eval: true, workerData: { module, memory, ctl, thread: i + 1, report } });
@@ -39,7 +39,7 @@ export const spawnNodeThreads: ThreadSpawner = async (module, memory, ctl, count
         worker.unref();
         resolve();
       });
-    })));
+    }))));
   } catch (err) {
     for (const worker of workers) void worker.terminate();
     throw err;

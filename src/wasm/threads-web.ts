@@ -1,6 +1,6 @@
 import { ThreadsRefused, type ThreadSpawner } from './engine.js';
 import { NOT_ISOLATED } from './init.js';
-import { notReady, workerBody, workerReports } from './threads-worker.js';
+import { notReady, startedInTime, workerBody, workerReports } from './threads-worker.js';
 
 /**
  * The pool's worker threads in browsers: Web Workers, which may share a WebAssembly.Memory only
@@ -13,21 +13,14 @@ const WORKER = `onmessage = ({ data: { module, memory, ctl, thread, report } }) 
   close();
 };`;
 
-/** How long a worker may take to start before the pool is given up (Firefox queues workers past its limit per site). */
-const START_MS = 20_000;
-
 export const spawnWebThreads: ThreadSpawner = async (module, memory, ctl, count) => {
   if (globalThis.crossOriginIsolated !== true) throw new ThreadsRefused(NOT_ISOLATED);
   if (typeof Worker !== 'function') throw new ThreadsRefused('this host has no Worker');
   const url = URL.createObjectURL(new Blob([WORKER], { type: 'text/javascript' }));
   const workers: Worker[] = [];
   const [reports, read] = workerReports(count);
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ThreadsRefused(`a worker did not start within ${START_MS / 1000} s`, false)), START_MS);
-    });
-    await Promise.race([late, Promise.all(reports.map((report, i) => new Promise<void>((resolve, reject) => {
+    await startedInTime(Promise.all(reports.map((report, i) => new Promise<void>((resolve, reject) => {
       let worker: Worker;
       try {
         worker = new Worker(url);
@@ -42,12 +35,11 @@ export const spawnWebThreads: ThreadSpawner = async (module, memory, ctl, count)
       };
       worker.onmessage = ({ data }) => (data === 'ready' ? resolve() : reject(notReady(data)));
       worker.postMessage({ module, memory, ctl, thread: i + 1, report });
-    })))]);
+    }))));
   } catch (err) {
     for (const worker of workers) worker.terminate();
     throw err;
   } finally {
-    clearTimeout(timer);
     URL.revokeObjectURL(url);
   }
   for (const worker of workers) worker.onerror = worker.onmessage = null;

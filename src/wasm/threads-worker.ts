@@ -1,5 +1,5 @@
 import { NaluError } from '../errors.js';
-import type { ThreadReports } from './engine.js';
+import { ThreadsRefused, type ThreadReports } from './engine.js';
 
 /**
  * The body of a pool's worker, the same in every host (threads-node.ts, threads-web.ts wrap it):
@@ -48,4 +48,23 @@ export function workerReports(count: number): [Int32Array[], ThreadReports] {
 /** A worker's message before it is ready: why it cannot instantiate the module. */
 export function notReady(said: unknown): NaluError {
   return new NaluError(`init: a worker thread cannot instantiate the module: ${String(said)}`);
+}
+
+/** How long the workers may take to start (Firefox queues workers past its limit per site). */
+const START_MS = 20_000;
+
+/**
+ * `started`, or a refusal that may pass (ThreadsRefused, not lasting) if the workers have not
+ * all started within START_MS: init then runs one thread instead of waiting for good.
+ */
+export async function startedInTime(started: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ThreadsRefused(`a worker did not start within ${START_MS / 1000} s`, false)), START_MS);
+  });
+  try {
+    await Promise.race([started, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
