@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { ThreadsRefused, type ThreadSpawner } from './engine.js';
-import { notReady, startedInTime, workerBody, workerReports } from './threads-worker.js';
+import { notReady, startWorkers, workerBody } from './threads-worker.js';
 
 /**
  * The pool's worker threads in Node, Deno and Bun (node:worker_threads in each): each runs
@@ -18,31 +18,23 @@ export const spawnNodeThreads: ThreadSpawner = async (module, memory, ctl, count
   const workerThreads = await import('node:worker_threads').catch((err: unknown) => {
     throw new ThreadsRefused(`node:worker_threads cannot be loaded: ${(err as Error).message}`);
   });
-  const workers: Worker[] = [];
-  const [reports, read] = workerReports(count);
-  try {
-    await startedInTime(Promise.all(reports.map((report, i) => new Promise<void>((resolve, reject) => {
-      let worker: Worker;
-      try {
-        worker = new workerThreads.Worker(WORKER, { eval: true, workerData: { module, memory, ctl, thread: i + 1, report } });
-      } catch (err) {
-        const denied = (err as { code?: unknown }).code === 'ERR_ACCESS_DENIED'; // Node's permission model
-        reject(new ThreadsRefused(`${(err as Error).message}${denied ? ' (start node with --allow-worker for threads)' : ''}`));
-        return;
-      }
-      workers.push(worker);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new ThreadsRefused(`a worker thread ended before it started (exit code ${code})`, false)));
-      worker.once('message', (said) => {
-        if (said !== 'ready') return reject(notReady(said));
-        worker.removeAllListeners('exit');
-        worker.unref();
-        resolve();
-      });
-    }))));
-  } catch (err) {
-    for (const worker of workers) void worker.terminate();
-    throw err;
-  }
+  const [, read] = await startWorkers(count, (worker: Worker) => void worker.terminate(), (i, report, ready, failed) => {
+    let worker: Worker;
+    try {
+      worker = new workerThreads.Worker(WORKER, { eval: true, workerData: { module, memory, ctl, thread: i + 1, report } });
+    } catch (err) {
+      const denied = (err as { code?: unknown }).code === 'ERR_ACCESS_DENIED'; // Node's permission model
+      throw new ThreadsRefused(`${(err as Error).message}${denied ? ' (start node with --allow-worker for threads)' : ''}`);
+    }
+    worker.once('error', failed);
+    worker.once('exit', (code) => failed(new ThreadsRefused(`a worker thread ended before it started (exit code ${code})`, false)));
+    worker.once('message', (said) => {
+      if (said !== 'ready') return failed(notReady(said));
+      worker.removeAllListeners('exit');
+      worker.unref();
+      ready();
+    });
+    return worker;
+  });
   return read;
 };

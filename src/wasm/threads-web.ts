@@ -1,6 +1,6 @@
 import { ThreadsRefused, type ThreadSpawner } from './engine.js';
 import { NOT_ISOLATED } from './init.js';
-import { notReady, startedInTime, workerBody, workerReports } from './threads-worker.js';
+import { notReady, startWorkers, workerBody } from './threads-worker.js';
 
 /**
  * The pool's worker threads in browsers: Web Workers, which may share a WebAssembly.Memory only
@@ -17,31 +17,25 @@ export const spawnWebThreads: ThreadSpawner = async (module, memory, ctl, count)
   if (globalThis.crossOriginIsolated !== true) throw new ThreadsRefused(NOT_ISOLATED);
   if (typeof Worker !== 'function') throw new ThreadsRefused('this host has no Worker');
   const url = URL.createObjectURL(new Blob([WORKER], { type: 'text/javascript' }));
-  const workers: Worker[] = [];
-  const [reports, read] = workerReports(count);
   try {
-    await startedInTime(Promise.all(reports.map((report, i) => new Promise<void>((resolve, reject) => {
+    const [workers, read] = await startWorkers(count, (worker: Worker) => worker.terminate(), (i, report, ready, failed) => {
       let worker: Worker;
       try {
         worker = new Worker(url);
       } catch (err) {
-        reject(new ThreadsRefused((err as Error).message)); // a Content-Security-Policy, Trusted Types
-        return;
+        throw new ThreadsRefused((err as Error).message); // a Content-Security-Policy, Trusted Types
       }
-      workers.push(worker);
       worker.onerror = (event) => {
         event.preventDefault();
-        reject(new ThreadsRefused(event.message || 'a worker could not start (a Content-Security-Policy that refuses blob: workers?)'));
+        failed(new ThreadsRefused(event.message || 'a worker could not start (a Content-Security-Policy that refuses blob: workers?)'));
       };
-      worker.onmessage = ({ data }) => (data === 'ready' ? resolve() : reject(notReady(data)));
+      worker.onmessage = ({ data }) => (data === 'ready' ? ready() : failed(notReady(data)));
       worker.postMessage({ module, memory, ctl, thread: i + 1, report });
-    }))));
-  } catch (err) {
-    for (const worker of workers) worker.terminate();
-    throw err;
+      return worker;
+    });
+    for (const worker of workers) worker.onerror = worker.onmessage = null;
+    return read;
   } finally {
     URL.revokeObjectURL(url);
   }
-  for (const worker of workers) worker.onerror = worker.onmessage = null;
-  return read;
 };

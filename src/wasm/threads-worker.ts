@@ -34,7 +34,7 @@ export function workerBody(post: string): string {
 const REPORT_CHARS = 500;
 
 /** One report per worker (see workerBody), and what the main thread reads of them. */
-export function workerReports(count: number): [Int32Array[], ThreadReports] {
+function workerReports(count: number): [Int32Array[], ThreadReports] {
   const reports = Array.from({ length: count }, () => new Int32Array(new SharedArrayBuffer(4 * (REPORT_CHARS + 1))));
   return [reports, (thread) => {
     const report = reports[thread - 1];
@@ -57,7 +57,7 @@ const START_MS = 20_000;
  * `started`, or a refusal that may pass (ThreadsRefused, not lasting) if the workers have not
  * all started within START_MS: init then runs one thread instead of waiting for good.
  */
-export async function startedInTime(started: Promise<unknown>): Promise<void> {
+async function startedInTime(started: Promise<unknown>): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ThreadsRefused(`a worker did not start within ${START_MS / 1000} s`, false)), START_MS);
@@ -67,4 +67,25 @@ export async function startedInTime(started: Promise<unknown>): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Starts `count` workers: `start` makes worker i (throwing a ThreadsRefused where the host will
+ * not), hands it its report and calls `ready` once it says so, or `failed`. If one fails or they
+ * are not all ready within START_MS, those made are ended (`end`) and the error is thrown.
+ * Returns the workers and what the main thread reads of their reports.
+ */
+export async function startWorkers<W>(count: number, end: (worker: W) => void,
+  start: (i: number, report: Int32Array, ready: () => void, failed: (err: unknown) => void) => W): Promise<[W[], ThreadReports]> {
+  const [reports, read] = workerReports(count);
+  const workers: W[] = [];
+  try {
+    await startedInTime(Promise.all(reports.map((report, i) => new Promise<void>((resolve, reject) => {
+      workers.push(start(i, report, resolve, reject));
+    }))));
+  } catch (err) {
+    for (const worker of workers) end(worker);
+    throw err;
+  }
+  return [workers, read];
 }
