@@ -78,9 +78,10 @@ type Pool = { threads: number; spawner: ThreadSpawner };
 export const MAX_THREADS = 8;
 
 let current: Engine | undefined;
-const engines = new Map<string, Promise<Engine>>();
-/** The engines of `engines` that are made (a pool still starting its workers is not). */
-const madeEngines = new Map<string, Engine>();
+/** A packaged build's engine: the promise, and the engine once made (a pool may take seconds to start). */
+type EngineEntry = { engine: Promise<Engine>; made?: Engine };
+/** The packaged builds' engines, by build and threads. */
+const engines = new Map<string, EngineEntry>();
 /** The engine made from the caller's module by the last init, if it was; it is never reused. */
 let provided: Engine | undefined;
 /** init() calls made so far: the last one made, not the last to finish, sets `current`. */
@@ -109,15 +110,15 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
   /** The engine of a packaged build, made once and kept (but a pool that lost a worker). */
   const packagedEngine = async (build: Build, pool: Pool | undefined): Promise<Engine> => {
     const key = `${build}:${pool?.threads ?? 1}`;
-    let engine = engines.get(key);
+    let entry = engines.get(key);
     // an engine whose pool lost a worker runs on one thread now: its models keep it, init makes another
-    if (engine && pool && (await engine).threads < pool.threads) engine = undefined;
-    if (!engine) {
-      engine = load(build).then((module) => Engine.create(module, pool));
-      engines.set(key, engine);
-      engine.then((made) => madeEngines.set(key, made), () => engines.delete(key));
+    if (entry && pool && (await entry.engine).threads < pool.threads) entry = undefined;
+    if (!entry) {
+      const created: EngineEntry = { engine: load(build).then((module) => Engine.create(module, pool)) };
+      engines.set(key, entry = created);
+      created.engine.then((e) => { created.made = e; }, () => engines.get(key) === created && engines.delete(key));
     }
-    return engine;
+    return entry.engine;
   };
   return async function init(options: InitOptions = {}): Promise<InitInfo> {
     // a URL, module, bytes or Response given as the options, say (a plain object of another realm is taken)
@@ -189,11 +190,10 @@ export function makeInit(loader: ModuleLoader | ((backend: Backend) => Promise<W
     // A pool that is not current and has no live model or sampler is stopped and forgotten: its
     // workers end and its memory can be freed (one with live ones keeps running for them).
     // (a pool still starting its workers is left alone: waiting for it could take seconds)
-    for (const [key, e] of madeEngines) {
-      if (e !== current && e.poolBlock && e.liveObjects === 0) {
+    for (const [key, { made: e }] of engines) {
+      if (e && e !== current && e.poolBlock && e.liveObjects === 0) {
         e.stopThreads();
         engines.delete(key);
-        madeEngines.delete(key);
       }
     }
     return info;
