@@ -11,9 +11,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findBinary, freePort, resolveExport, run, serveStatic, start, waitForHttp } from '../../test/runtimes/lib.mjs';
+import { findBinary, freePort, run, serveStatic, start, waitForHttp } from '../../test/runtimes/lib.mjs';
 import { prepare } from '../../test/runtimes/prepare.mjs';
-import { bundleWorker, capnpWorker, openChromium, openFirefox } from '../../test/runtimes/runners.mjs';
+import { browserEntry, bundleWorker, capnpWorker, openChromium, openFirefox } from '../../test/runtimes/runners.mjs';
 import { OPS } from './workload.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -45,8 +45,7 @@ async function runCli(ctx, id) {
 }
 
 async function runBrowser(ctx, open, name) {
-  const target = resolveExport(ctx.pkg, ['browser', 'import']);
-  const map = { imports: { 'nalu-wasm': `./node_modules/nalu-wasm/${target.replace(/^\.\//, '')}` } };
+  const map = { imports: { 'nalu-wasm': `./${browserEntry(ctx)}` } };
   writeFileSync(join(ctx.project, 'bench-page.html'),
     readFileSync(here('./page.html'), 'utf8').replace('IMPORT_MAP', JSON.stringify(map)));
   const server = await serveStatic(ctx.project);

@@ -169,7 +169,7 @@ export async function runWorkerd(ctx, w) {
 // ---- browsers --------------------------------------------------------------------------------
 
 /** Where the browser condition resolves "nalu-wasm" in the test project. */
-function browserEntry(ctx) {
+export function browserEntry(ctx) {
   return `node_modules/nalu-wasm/${resolveExport(ctx.pkg, ['browser', 'import']).replace(/^\.\//, '')}`;
 }
 
@@ -205,6 +205,7 @@ const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disabl
  * { report, example, nested, notIsolated, noBlobWorkers }.
  */
 async function runPages(page, base, errors, entry) {
+  const src = new URL(entry, base).href;
   await page.goto(new URL('harness-page.html?isolated', base).href);
   await page.waitForFunction(() => window.naluReport !== undefined, undefined, { timeout: 120_000 });
   const report = await page.evaluate(() => JSON.parse(JSON.stringify(window.naluReport)));
@@ -214,16 +215,16 @@ async function runPages(page, base, errors, entry) {
     worker.onmessage = ({ data }) => { resolve(data); worker.terminate(); };
     worker.onerror = (event) => resolve({ error: event.message || 'the worker did not start' });
     worker.postMessage(src);
-  }), [new URL('nested-worker.mjs?isolated', base).href, new URL(entry, base).href]);
+  }), [new URL('nested-worker.mjs?isolated', base).href, src]);
   await page.goto(new URL('examples/browser/index.html', base).href);
   await page.waitForFunction(() => document.body.dataset.status === 'done' || document.body.dataset.status === 'error', undefined, { timeout: 120_000 });
   const example = await page.evaluate(() => ({ status: document.body.dataset.status, result: window.naluDemo ?? null, text: document.getElementById('result')?.textContent ?? '' }));
   example.pageErrors = [...errors];
   const askThreads = (src) => import(src).then(async (nalu) =>
     ({ crossOriginIsolated: globalThis.crossOriginIsolated, ...await nalu.init({ threads: 2 }) }));
-  const notIsolated = await page.evaluate(askThreads, new URL(entry, base).href);
+  const notIsolated = await page.evaluate(askThreads, src);
   await page.goto(new URL('examples/browser/index.html?isolated&no-blob-workers', base).href);
-  const noBlobWorkers = await page.evaluate(askThreads, new URL(entry, base).href).catch((err) => ({ error: String(err) }));
+  const noBlobWorkers = await page.evaluate(askThreads, src).catch((err) => ({ error: String(err) }));
   return { report, example, nested, notIsolated, noBlobWorkers };
 }
 
@@ -294,14 +295,10 @@ async function runBrowser(ctx, open) {
   const base = (await staticServer(ctx)).url;
   const b = await open(ctx);
   try {
-    const { report, example, nested, notIsolated, noBlobWorkers } = await runPages(b.page, base, b.errors, browserEntry(ctx));
+    const { report, ...pages } = await runPages(b.page, base, b.errors, browserEntry(ctx));
     report.runtime.binary = b.binary;
     report.runtime.version = b.version ?? report.runtime.version;
-    report.example = example;
-    report.nested = nested;
-    report.notIsolated = notIsolated;
-    report.noBlobWorkers = noBlobWorkers;
-    return report;
+    return Object.assign(report, pages);
   } finally {
     await b.close();
   }
